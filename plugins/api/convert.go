@@ -1,0 +1,72 @@
+package api
+
+import (
+	"time"
+
+	"github.com/rrun-project/rrun/plugins/api/gen/pluginv1"
+	"github.com/rrun-project/rrun/plugins/api/gen/storagev1"
+)
+
+func mountsToProto(ms []Mount) []*pluginv1.Mount {
+	out := make([]*pluginv1.Mount, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, &pluginv1.Mount{Type: m.Type, Source: m.Source, Target: m.Target, Options: m.Options})
+	}
+	return out
+}
+
+func mountsFromProto(ms []*pluginv1.Mount) []Mount {
+	out := make([]Mount, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, Mount{Type: m.GetType(), Source: m.GetSource(), Target: m.GetTarget(), Options: m.GetOptions()})
+	}
+	return out
+}
+
+func idMapsToProto(ms []IDMap) []*pluginv1.IDMap {
+	out := make([]*pluginv1.IDMap, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, &pluginv1.IDMap{ContainerId: m.ContainerID, HostId: m.HostID, Size: m.Size})
+	}
+	return out
+}
+
+func idMapsFromProto(ms []*pluginv1.IDMap) []IDMap {
+	out := make([]IDMap, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, IDMap{ContainerID: m.GetContainerId(), HostID: m.GetHostId(), Size: m.GetSize()})
+	}
+	return out
+}
+
+func imageToProto(im Image) *storagev1.Image {
+	var created int64
+	if !im.Created.IsZero() {
+		created = im.Created.UnixNano()
+	}
+	return &storagev1.Image{Id: im.ID, Names: im.Names, Digest: im.Digest, Size: im.Size, CreatedUnixNano: created}
+}
+
+func imageFromProto(im *storagev1.Image) Image {
+	out := Image{ID: im.GetId(), Names: im.GetNames(), Digest: im.GetDigest(), Size: im.GetSize()}
+	if ns := im.GetCreatedUnixNano(); ns != 0 {
+		out.Created = time.Unix(0, ns).UTC()
+	}
+	return out
+}
+
+func imagesToProto(ims []Image) []*storagev1.Image {
+	out := make([]*storagev1.Image, 0, len(ims))
+	for _, im := range ims {
+		out = append(out, imageToProto(im))
+	}
+	return out
+}
+
+func imagesFromProto(ims []*storagev1.Image) []Image {
+	out := make([]Image, 0, len(ims))
+	for _, im := range ims {
+		out = append(out, imageFromProto(im))
+	}
+	return out
+}

@@ -1,0 +1,60 @@
+package api
+
+import (
+	"context"
+
+	"github.com/rrun-project/rrun/plugins/api/gen/storagev1"
+)
+
+// storageServer turns rrun.storage.v1 RPCs into Storage calls.
+type storageServer struct {
+	storagev1.UnimplementedStorageServer
+	impl Storage
+}
+
+func (s *storageServer) Load(r *storagev1.LoadRequest, stream storagev1.Storage_LoadServer) error {
+	progress := func(line string) { _ = stream.Send(&storagev1.LoadEvent{Progress: line}) }
+	images, err := s.impl.Load(stream.Context(), r.GetPath(), r.GetFormat(), progress)
+	if err != nil {
+		return toStatus(err)
+	}
+	return stream.Send(&storagev1.LoadEvent{Loaded: imagesToProto(images)})
+}
+
+func (s *storageServer) ListImages(ctx context.Context, _ *storagev1.ListImagesRequest) (*storagev1.ListImagesResponse, error) {
+	images, err := s.impl.ListImages(ctx)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &storagev1.ListImagesResponse{Images: imagesToProto(images)}, nil
+}
+
+func (s *storageServer) InspectImage(ctx context.Context, r *storagev1.InspectImageRequest) (*storagev1.InspectImageResponse, error) {
+	d, err := s.impl.InspectImage(ctx, r.GetRef())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &storagev1.InspectImageResponse{Image: imageToProto(d.Image), ConfigJson: d.ConfigJSON}, nil
+}
+
+func (s *storageServer) PrepareRootfs(ctx context.Context, r *storagev1.PrepareRootfsRequest) (*storagev1.PrepareRootfsResponse, error) {
+	mounts, err := s.impl.PrepareRootfs(ctx, r.GetContainerId(), r.GetImage())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &storagev1.PrepareRootfsResponse{Mounts: mountsToProto(mounts)}, nil
+}
+
+func (s *storageServer) ReleaseRootfs(ctx context.Context, r *storagev1.ReleaseRootfsRequest) (*storagev1.ReleaseRootfsResponse, error) {
+	if err := s.impl.ReleaseRootfs(ctx, r.GetContainerId()); err != nil {
+		return nil, toStatus(err)
+	}
+	return &storagev1.ReleaseRootfsResponse{}, nil
+}
+
+func (s *storageServer) RemoveRootfs(ctx context.Context, r *storagev1.RemoveRootfsRequest) (*storagev1.RemoveRootfsResponse, error) {
+	if err := s.impl.RemoveRootfs(ctx, r.GetContainerId()); err != nil {
+		return nil, toStatus(err)
+	}
+	return &storagev1.RemoveRootfsResponse{}, nil
+}

@@ -1,0 +1,110 @@
+package api
+
+import "time"
+
+// Plugin kinds.
+const (
+	KindStorage   = "storage"
+	KindIsolation = "isolation"
+)
+
+// APIVersion is the contract version this SDK speaks.
+const APIVersion = "v1"
+
+// Capabilities a plugin may announce in Info. They are namespaced by kind.
+const (
+	CapStorageLoad      = "storage.load"
+	CapStorageRootfs    = "storage.rootfs"
+	CapIsolationPIDNS   = "isolation.pidns"
+	CapIsolationUTSNS   = "isolation.utsns"
+	CapIsolationIPCNS   = "isolation.ipcns"
+	CapIsolationNetNS   = "isolation.netns"
+	CapIsolationDevices = "isolation.devices"
+)
+
+// PluginInfo describes a plugin. It is what `rrun plugins ls` shows.
+type PluginInfo struct {
+	Kind         string
+	Name         string
+	Version      string
+	APIVersions  []string
+	Capabilities []string
+}
+
+// IDMap is one line of a uid_map or gid_map.
+type IDMap struct {
+	ContainerID uint32
+	HostID      uint32
+	Size        uint32
+}
+
+// Config is what the host hands a plugin once, before any other call.
+type Config struct {
+	APIVersion string
+	Options    map[string]string
+	StateDir   string
+	RunDir     string
+	UIDMap     []IDMap
+	GIDMap     []IDMap
+}
+
+// Mount is a mount descriptor: Target is relative to the container root.
+type Mount struct {
+	Type    string
+	Source  string
+	Target  string
+	Options []string
+}
+
+// Image is one image of a store.
+type Image struct {
+	ID      string
+	Names   []string
+	Digest  string
+	Size    int64
+	Created time.Time
+}
+
+// ImageDetail is an image with its OCI config (image-spec v1 Image, JSON).
+type ImageDetail struct {
+	Image
+	ConfigJSON []byte
+}
+
+// Stdio names the files a container's stdio is connected to. The backend
+// opens them itself; an empty path means /dev/null.
+type Stdio struct {
+	Stdin  string
+	Stdout string
+	Stderr string
+}
+
+// CreateRequest describes a container to create.
+type CreateRequest struct {
+	ID       string
+	SpecJSON []byte // an OCI runtime-spec Spec
+	Rootfs   []Mount
+	Stdio    Stdio
+}
+
+// ExitStatus is how a container ended. Code follows docker's rules: the
+// process's exit code, or 128+N when it was killed by signal N.
+type ExitStatus struct {
+	Code   int
+	Signal int
+}
+
+// Container states reported by Isolation.State.
+const (
+	StatusCreated = "created"
+	StatusRunning = "running"
+	StatusStopped = "stopped"
+)
+
+// ContainerState is a snapshot of one container.
+type ContainerState struct {
+	ID       string
+	Status   string
+	Pid      int
+	ExitCode int
+}
