@@ -11,7 +11,10 @@ PROTO_DIR := plugins/api/proto
 GEN_DIR := plugins/api/gen
 PROTOS := $(shell find $(PROTO_DIR) -name '*.proto' | sort)
 
-.PHONY: build test demo generate check-generate lint bench tools examples
+.PHONY: build test demo generate check-generate lint bench examples print-tags
+
+print-tags:
+	@echo $(BUILDTAGS)
 
 build:
 	$(GO) build $(GOFLAGS_TAGS) -o $(BIN) ./cmd/rrun

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# `rrun run --rm busybox true` against `podman run --rm --network none` (crun,
+# native overlay) and bwrap on the same busybox rootfs, in one hyperfine run.
+# Prints medians and ratios. As root it installs the peers, applies the host
+# fixes crun needs (FACTS.md) and runs everything as the user rrun-test.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+RUNS=${RUNS:-30}
+if [ "$(id -u)" = 0 ]; then
+  "$here/test/setup-host.sh"
+  for p in podman crun bubblewrap hyperfine python3; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need="${need:-} $p"
+  done
+  [ -n "${need:-}" ] && { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null; }
+  # crun refuses the hybrid cgroup layout while hugetlb sits on the v2 mount.
+  if [ -d /sys/fs/cgroup/unified ] && grep -qw hugetlb /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null; then
+    mkdir -p /sys/fs/cgroup/hugetlb && mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb || true
+  fi
+  export PATH=/usr/local/go/bin:$PATH
+  make -s -C "$here" build
+  out=$(mktemp -d /tmp/rrun-bench.XXXXXX)
+  cp "$here/bin/rrun" "$out/"
+  (cd "$here" && go run ./test/fixtures/mkimage -o "$out/busybox.tar" -tag docker.io/library/busybox:latest \
+     && go run ./test/fixtures/mkimage -rootfs "$out/rootfs")
+  chmod -R a+rX "$out"
+  su rrun-test -s /bin/bash -c "RUNS=$RUNS BENCH_DIR=$out bash '$here/bench/run-vs-peers.sh'"
+  rm -rf "$out"
+  exit 0
+fi
+
+d=${BENCH_DIR:?run as root, or set BENCH_DIR to a dir with rrun, busybox.tar and rootfs/}
+home=$(mktemp -d /tmp/rrun-bench-home.XXXXXX)
+export XDG_DATA_HOME=$home/data XDG_CONFIG_HOME=$home/config XDG_RUNTIME_DIR=$home/run
+mkdir -p "$XDG_RUNTIME_DIR" "$XDG_CONFIG_HOME/containers" && chmod 700 "$XDG_RUNTIME_DIR"
+cat > "$XDG_CONFIG_HOME/containers/storage.conf" <<CONF
+[storage]
+driver = "overlay"
+rootless_storage_path = "$home/podman"
+CONF
+"$d/rrun" load -q -i "$d/busybox.tar" >/dev/null
+podman load -q -i "$d/busybox.tar" >/dev/null
+"$d/rrun" run --rm busybox true && podman run --rm --network none busybox true
+hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$home/result.json" \
+  -n rrun "$d/rrun run --rm busybox true" \
+  -n podman "podman run --rm --network none busybox true" \
+  -n bwrap "bwrap --unshare-all --die-with-parent --bind $d/rootfs / --proc /proc --dev /dev --tmpfs /tmp true" >/dev/null
+python3 - "$home/result.json" <<'PY'
+import json, sys
+r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+med = {k: v["median"] * 1000 for k, v in r.items()}
+print("run --rm busybox true, median of %d runs (ms):" % len(r["rrun"]["times"]))
+for k in ("rrun", "podman", "bwrap"):
+    print("  %-7s %8.1f ms   rrun/%s = %.2f" % (k, med[k], k, med["rrun"] / med[k]))
+PY
+"$d/rrun" unshare rm -rf "$home/data"
+podman system reset -f >/dev/null 2>&1 || true
+rm -rf "$home"

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rrun-project/rrun/host/container"
+	"github.com/rrun-project/rrun/host/session"
+	"github.com/rrun-project/rrun/plugins/api"
+)
+
+// version is set by the build (-ldflags -X main.version=...).
+var version = "0.1.0-dev"
+
+// exitCode is returned by a verb to end rrun with that code and no message.
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+type globalFlags struct {
+	logLevel  string
+	storage   string
+	isolation string
+}
+
+var globals globalFlags
+
+func newRootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "rrun",
+		Short:         "Run OCI/Docker container images as an ordinary user, without root or a daemon",
+		Version:       version,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.CompletionOptions.DisableDefaultCmd = true
+	pf := root.PersistentFlags()
+	pf.StringVar(&globals.logLevel, "log-level", "warn", "log level: error, warn, info or debug (debug shows plugin logs)")
+	pf.StringVar(&globals.storage, "storage", "", "storage backend (default: $RRUN_STORAGE, config.toml, or overlay)")
+	pf.StringVar(&globals.isolation, "isolation", "", "isolation backend (default: $RRUN_ISOLATION, config.toml, or native)")
+	root.AddCommand(newRunCommand(), newLoadCommand(), newImagesCommand(), newPluginsCommand(), newUnshareCommand())
+	return root
+}
+
+// execute runs the CLI (or, with `__session` first, the same verb inside a
+// session) and returns the process exit code.
+func execute() int {
+	args := os.Args[1:]
+	if len(args) > 0 && args[0] == session.SessionArg {
+		args = args[1:]
+		if err := session.Begin(); err != nil {
+			return report(err)
+		}
+	}
+	root := newRootCommand()
+	root.SetArgs(args)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return api.Errorf(api.ErrInvalidArgument, "see '"+c.CommandPath()+" --help'", "%v", err)
+	})
+	return report(root.Execute())
+}
+
+// report prints err as one line with its hint and returns the exit code:
+// the container's, docker's 126/127, or 125 for rrun's own failures.
+func report(err error) int {
+	if err == nil {
+		return 0
+	}
+	var code exitCode
+	if errors.As(err, &code) {
+		return int(code)
+	}
+	msg := "rrun: " + err.Error()
+	if hint := api.HintOf(err); hint != "" {
+		msg += " (" + hint + ")"
+	}
+	fmt.Fprintln(os.Stderr, msg)
+	var ee *container.ExitError
+	if errors.As(err, &ee) {
+		return ee.Code
+	}
+	return 125
+}

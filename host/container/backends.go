@@ -1,0 +1,105 @@
+package container
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/rrun-project/rrun/host/config"
+	"github.com/rrun-project/rrun/host/pluginmgr"
+	"github.com/rrun-project/rrun/plugins/api"
+)
+
+// Backends are the plugins one session uses.
+type Backends struct {
+	Storage   api.Storage
+	Isolation api.Isolation
+	insts     []*pluginmgr.Instance
+}
+
+// Open launches the given plugins concurrently and configures them. A nil
+// candidate is not launched.
+func Open(ctx context.Context, mgr *pluginmgr.Manager, cfg config.Config, storage, isolation *pluginmgr.Candidate) (*Backends, error) {
+	type result struct {
+		inst *pluginmgr.Instance
+		err  error
+	}
+	start := func(c *pluginmgr.Candidate, opts map[string]string) chan result {
+		ch := make(chan result, 1)
+		if c == nil {
+			ch <- result{}
+			return ch
+		}
+		go func() {
+			inst, err := openOne(ctx, mgr, cfg.Dirs, *c, opts)
+			ch <- result{inst, err}
+		}()
+		return ch
+	}
+	sch, ich := start(storage, cfg.StorageOptions), start(isolation, cfg.IsolationOptions)
+	s, i := <-sch, <-ich
+	b := &Backends{}
+	for _, r := range []result{s, i} {
+		if r.inst != nil {
+			b.insts = append(b.insts, r.inst)
+		}
+	}
+	if s.err != nil || i.err != nil {
+		b.Close()
+		if s.err != nil {
+			return nil, s.err
+		}
+		return nil, i.err
+	}
+	if s.inst != nil {
+		b.Storage = s.inst.Storage
+	}
+	if i.inst != nil {
+		b.Isolation = i.inst.Isolation
+	}
+	return b, nil
+}
+
+func openOne(ctx context.Context, mgr *pluginmgr.Manager, dirs config.Dirs, c pluginmgr.Candidate, opts map[string]string) (*pluginmgr.Instance, error) {
+	inst, err := mgr.Launch(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	uidMap, gidMap := readIDMap("/proc/self/uid_map"), readIDMap("/proc/self/gid_map")
+	err = inst.Configure(ctx, api.Config{
+		Options:  opts,
+		StateDir: filepath.Join(dirs.Data, c.Kind, c.Name),
+		RunDir:   filepath.Join(dirs.Run, c.Kind, c.Name),
+		UIDMap:   uidMap,
+		GIDMap:   gidMap,
+	})
+	if err != nil {
+		inst.Close()
+		return nil, err
+	}
+	return inst, nil
+}
+
+// Close stops every plugin.
+func (b *Backends) Close() {
+	for _, i := range b.insts {
+		i.Close()
+	}
+}
+
+func readIDMap(path string) []api.IDMap {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var out []api.IDMap
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var m api.IDMap
+		if _, err := fmt.Sscan(line, &m.ContainerID, &m.HostID, &m.Size); err == nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}

@@ -1,0 +1,90 @@
+package pluginmgr
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/rrun-project/rrun/plugins/api/gen/pluginv1"
+)
+
+// A call that fails because the plugin process died is reported as such:
+// which plugin, how it ended, and the last lines it wrote to stderr.
+
+func (inst *Instance) unaryCrashInterceptor(ctx context.Context, method string, req, reply any,
+	cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	return inst.explainCrash(method, invoker(ctx, method, req, reply, cc, opts...))
+}
+
+func (inst *Instance) streamCrashInterceptor(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn,
+	method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	s, err := streamer(ctx, desc, cc, method, opts...)
+	if err != nil {
+		return nil, inst.explainCrash(method, err)
+	}
+	return &crashAwareStream{ClientStream: s, inst: inst, method: method}, nil
+}
+
+type crashAwareStream struct {
+	grpc.ClientStream
+	inst   *Instance
+	method string
+}
+
+func (s *crashAwareStream) RecvMsg(m any) error {
+	return s.inst.explainCrash(s.method, s.ClientStream.RecvMsg(m))
+}
+
+func (inst *Instance) explainCrash(method string, err error) error {
+	if err == nil || (status.Code(err) != codes.Unavailable && status.Code(err) != codes.Canceled) {
+		return err
+	}
+	if !inst.waitExited(time.Second) {
+		return err
+	}
+	how := "exited"
+	if ps := inst.cmd.ProcessState; ps != nil {
+		how = ps.String()
+	}
+	msg := fmt.Sprintf("%s plugin %s (pid %d) died during %s: %s%s",
+		inst.Kind, inst.Name, inst.pid(), shortMethod(method), how, inst.stderr.suffix())
+	st := status.New(codes.Unavailable, msg)
+	if d, derr := st.WithDetails(&pluginv1.ErrorDetail{Reason: "unavailable",
+		Hint: "run the command again; add --log-level=debug to see the plugin's log"}); derr == nil {
+		st = d
+	}
+	return st.Err()
+}
+
+// waitExited waits for go-plugin to notice the process ended. Only the
+// error path waits, so the poll costs nothing on a healthy run.
+func (inst *Instance) waitExited(limit time.Duration) bool {
+	deadline := time.Now().Add(limit)
+	for !inst.client.Exited() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return true
+}
+
+func (inst *Instance) pid() int {
+	if inst.cmd.Process == nil {
+		return 0
+	}
+	return inst.cmd.Process.Pid
+}
+
+func shortMethod(m string) string {
+	for i := len(m) - 1; i >= 0; i-- {
+		if m[i] == '/' {
+			return m[i+1:]
+		}
+	}
+	return m
+}

@@ -1,0 +1,66 @@
+package session
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"syscall"
+
+	"github.com/rootless-containers/rootlesskit/v3/pkg/child"
+	"golang.org/x/sys/unix"
+)
+
+// IsRootlesskitChild reports whether this process is rootlesskit's child
+// role (started by Enter's parent.Parent).
+func IsRootlesskitChild() bool { return os.Getenv(envPipeFD) != "" }
+
+// RunRootlesskitChild plays rootlesskit's child: it waits for the id maps,
+// mounts /proc for the new pid namespace and runs `rrun __session ARGS`.
+// It exits with the session's exit code and never returns.
+func RunRootlesskitChild() {
+	err := child.Child(child.Opt{
+		PipeFDEnvKey:              envPipeFD,
+		RunActivationHelperEnvKey: envActHelper,
+		ChildUseActivationEnvKey:  envActChild,
+		StateDirEnvKey:            envStateDir,
+		TargetCmd:                 append([]string{"/proc/self/exe", SessionArg}, os.Args[1:]...),
+		MountProcfs:               true,
+		Propagation:               "rprivate",
+	})
+	if err == nil {
+		os.Exit(0)
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			os.Exit(128 + int(ws.Signal()))
+		}
+		os.Exit(ee.ExitCode())
+	}
+	fmt.Fprintf(os.Stderr, "rrun: rootless session failed: %v\n", err)
+	os.Exit(125)
+}
+
+// Begin is the first thing `rrun __session` does: it marks the
+// environment for the store and the plugins, mounts /proc when this process
+// is the init of a new pid namespace (the single-uid path) and becomes the
+// subreaper of the container processes.
+func Begin() error {
+	uid, gid := HostIDs()
+	os.Setenv(envInside, "1")
+	// As podman does inside its user namespace: c/storage then treats the
+	// store as rootless (userxattr overlay, no real chown of the host).
+	os.Setenv("_CONTAINERS_USERNS_CONFIGURED", "1")
+	os.Setenv("_CONTAINERS_ROOTLESS_UID", fmt.Sprint(uid))
+	os.Setenv("_CONTAINERS_ROOTLESS_GID", fmt.Sprint(gid))
+	if os.Getpid() == 1 {
+		if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+			return fmt.Errorf("failed to make / private in the session: %w", err)
+		}
+		if err := unix.Mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+			return fmt.Errorf("failed to mount /proc in the session: %w", err)
+		}
+	}
+	return unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+}

@@ -1,0 +1,102 @@
+package session
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+
+	"github.com/rootless-containers/rootlesskit/v3/pkg/parent"
+)
+
+// SessionArg is the re-exec mode of the session process.
+const SessionArg = "__session"
+
+// Enter runs this same command (os.Args) again inside a new session and
+// returns its exit code. runDir is rrun's volatile directory; rootlesskit's
+// per-session state lives below it.
+func Enter(runDir string, plan Plan) (int, error) {
+	uid, gid := os.Getuid(), os.Getgid()
+	os.Setenv(envHostUID, strconv.Itoa(uid))
+	os.Setenv(envHostGID, strconv.Itoa(gid))
+	os.Setenv(envMapping, plan.Mapping)
+	if plan.Mapping == MappingSingle {
+		return enterSingle(uid, gid)
+	}
+	return enterSubuid(runDir)
+}
+
+func enterSubuid(runDir string) (int, error) {
+	sessions := filepath.Join(runDir, "sessions")
+	if err := os.MkdirAll(sessions, 0o700); err != nil {
+		return 0, fmt.Errorf("failed to create %s: %w", sessions, err)
+	}
+	removeStaleSessions(sessions)
+	stateDir := filepath.Join(sessions, randomID())
+	if err := os.Mkdir(stateDir, 0o700); err != nil {
+		return 0, fmt.Errorf("failed to create session dir %s: %w", stateDir, err)
+	}
+	err := parent.Parent(parent.Opt{
+		PipeFDEnvKey:             envPipeFD,
+		ChildUseActivationEnvKey: envActChild,
+		StateDir:                 stateDir,
+		StateDirEnvKey:           envStateDir,
+		CreatePIDNS:              true,
+		Propagation:              "rprivate",
+		SubidSource:              parent.SubidSourceStatic,
+	})
+	return exitCodeOf(err)
+}
+
+// enterSingle starts the session with a one-line uid/gid map the kernel
+// lets any user write; no newuidmap and no subordinate range are needed.
+func enterSingle(uid, gid int) (int, error) {
+	cmd := exec.Command("/proc/self/exe", append([]string{SessionArg}, os.Args[1:]...)...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Cloneflags:                 syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS | syscall.CLONE_NEWPID,
+		UidMappings:                []syscall.SysProcIDMap{{ContainerID: 0, HostID: uid, Size: 1}},
+		GidMappings:                []syscall.SysProcIDMap{{ContainerID: 0, HostID: gid, Size: 1}},
+		GidMappingsEnableSetgroups: false,
+		Pdeathsig:                  syscall.SIGKILL,
+	}
+	if err := cmd.Start(); err != nil {
+		if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EINVAL) {
+			return 0, errNoUserNS(err)
+		}
+		return 0, fmt.Errorf("failed to start the session: %w", err)
+	}
+	stop := forwardSignals(cmd.Process)
+	defer stop()
+	return exitCodeOf(cmd.Wait())
+}
+
+// exitCodeOf turns the session's end into an exit code. A session that
+// died by signal N gives 128+N, like a shell.
+func exitCodeOf(err error) (int, error) {
+	if err == nil {
+		return 0, nil
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return 128 + int(ws.Signal()), nil
+		}
+		return ee.ExitCode(), nil
+	}
+	if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.ENOSPC) {
+		return 0, errNoUserNS(err)
+	}
+	return 0, fmt.Errorf("rootless session failed: %w", err)
+}
+
+func randomID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

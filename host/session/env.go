@@ -1,0 +1,38 @@
+package session
+
+import (
+	"os"
+	"strconv"
+)
+
+// Environment keys shared by the roles of the rrun binary.
+const (
+	envInside    = "_RRUN_IN_SESSION"
+	envMapping   = "_RRUN_SESSION_MAPPING" // "subuid" or "single"
+	envHostUID   = "_RRUN_HOST_UID"
+	envHostGID   = "_RRUN_HOST_GID"
+	envPipeFD    = "_RRUN_ROOTLESSKIT_PIPEFD"
+	envActChild  = "_RRUN_ROOTLESSKIT_ACTIVATION_CHILD"
+	envActHelper = "_RRUN_ROOTLESSKIT_ACTIVATION_HELPER"
+	envStateDir  = "_RRUN_ROOTLESSKIT_STATE_DIR"
+)
+
+// Mapping kinds.
+const (
+	MappingSubuid = "subuid"
+	MappingSingle = "single"
+)
+
+// Inside reports whether this process is an rrun session (or one of its
+// children that inherited the environment).
+func Inside() bool { return os.Getenv(envInside) == "1" }
+
+// MappingKind is the session's id mapping kind, valid inside a session.
+func MappingKind() string { return os.Getenv(envMapping) }
+
+// HostIDs are the invoking user's uid and gid outside the user namespace.
+func HostIDs() (uid, gid int) {
+	uid, _ = strconv.Atoi(os.Getenv(envHostUID))
+	gid, _ = strconv.Atoi(os.Getenv(envHostGID))
+	return uid, gid
+}

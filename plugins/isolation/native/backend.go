@@ -1,0 +1,122 @@
+//go:build linux
+
+package native
+
+import (
+	"context"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/rrun-project/rrun/plugins/api"
+)
+
+// Version is the backend's version, reported by Info.
+const Version = "0.1.0"
+
+// Backend is the native isolation backend. It is safe for concurrent use.
+type Backend struct {
+	log      hclog.Logger
+	initPath string // the binary that serves `__init`
+
+	mu         sync.Mutex
+	runDir     string
+	containers map[string]*container // nil value: id reserved by a Create in progress
+}
+
+var _ api.Isolation = (*Backend)(nil)
+
+// New returns an unconfigured backend. Its logs go to stderr as JSON lines,
+// which go-plugin hands to the host's logger at their level.
+func New() *Backend {
+	return &Backend{
+		log: hclog.New(&hclog.LoggerOptions{
+			Name: "isolation.native", Level: hclog.Info, Output: os.Stderr, JSONFormat: true,
+		}),
+		initPath:   "/proc/self/exe",
+		containers: map[string]*container{},
+	}
+}
+
+// Info describes the backend.
+func (b *Backend) Info(context.Context) (api.PluginInfo, error) {
+	return api.PluginInfo{
+		Kind:        api.KindIsolation,
+		Name:        "native",
+		Version:     Version,
+		APIVersions: []string{api.APIVersion},
+		Capabilities: []string{
+			api.CapIsolationPIDNS, api.CapIsolationUTSNS, api.CapIsolationIPCNS,
+			api.CapIsolationNetNS, api.CapIsolationDevices,
+		},
+	}, nil
+}
+
+// Configure takes the run dir, where each container gets <RunDir>/<id>.
+// Option log_level (trace, debug, info, warn, error) sets the log level.
+func (b *Backend) Configure(_ context.Context, cfg api.Config) error {
+	if cfg.APIVersion != "" && cfg.APIVersion != api.APIVersion {
+		return api.Errorf(api.ErrInvalidArgument, "", "isolation native: unsupported api version %q (have %s)", cfg.APIVersion, api.APIVersion)
+	}
+	if cfg.RunDir == "" {
+		return api.Errorf(api.ErrInvalidArgument, "", "isolation native: no run dir given")
+	}
+	if err := os.MkdirAll(cfg.RunDir, 0o700); err != nil {
+		return api.Errorf(api.ErrFailedPrecondition, "", "isolation native: failed to create run dir %s: %v", cfg.RunDir, err)
+	}
+	if lvl, ok := cfg.Options["log_level"]; ok {
+		b.log.SetLevel(hclog.LevelFromString(lvl))
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.runDir = cfg.RunDir
+	return nil
+}
+
+// reserve claims id for a Create in progress and returns the run dir.
+func (b *Backend) reserve(id string) (string, error) {
+	if id == "" || id == "." || id == ".." || strings.ContainsAny(id, "/\x00") {
+		return "", api.Errorf(api.ErrInvalidArgument, "", "invalid container id %q", id)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.runDir == "" {
+		return "", api.Errorf(api.ErrFailedPrecondition, "", "isolation native: Create called before Configure")
+	}
+	if _, taken := b.containers[id]; taken {
+		return "", api.Errorf(api.ErrAlreadyExists, "", "container %s already exists", id)
+	}
+	b.containers[id] = nil
+	return b.runDir, nil
+}
+
+// publish makes a created container visible, or frees its id when c is nil.
+func (b *Backend) publish(id string, c *container) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if c == nil {
+		delete(b.containers, id)
+		return
+	}
+	b.containers[id] = c
+}
+
+func (b *Backend) get(id string) (*container, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if c := b.containers[id]; c != nil {
+		return c, nil
+	}
+	return nil, api.Errorf(api.ErrNotFound, "", "container %s not found", id)
+}
+
+// forget removes c if it is still the container known under its id.
+func (b *Backend) forget(c *container) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.containers[c.id] == c {
+		delete(b.containers, c.id)
+	}
+}

@@ -1,0 +1,48 @@
+package native_test
+
+import (
+	"os"
+	"os/exec"
+	"testing"
+
+	"github.com/rrun-project/rrun/plugins/api"
+	"github.com/rrun-project/rrun/plugins/isolation/native"
+	"github.com/rrun-project/rrun/plugins/testsuite"
+)
+
+// TestMain lets the test binary play rrun's roles: the container init the
+// backend spawns as /proc/self/exe, and the plugin of the RPC test. Then it
+// enters a user namespace, as rrun's session would.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "__init":
+			native.InitMain()
+		case "__plugin":
+			api.ServeIsolation(native.New())
+			os.Exit(0)
+		}
+	}
+	if code, done := testsuite.ReexecInSession(); done {
+		os.Exit(code)
+	}
+	os.Exit(m.Run())
+}
+
+func TestIsolationInProcess(t *testing.T) {
+	testsuite.RequireUserNS(t)
+	testsuite.TestIsolation(t, func(t *testing.T) api.Isolation {
+		b := native.New()
+		testsuite.ConfigureIsolation(t, b)
+		return b
+	}, testsuite.IsolationRootfs)
+}
+
+func TestIsolationOverPlugin(t *testing.T) {
+	testsuite.RequireUserNS(t)
+	testsuite.TestIsolation(t, func(t *testing.T) api.Isolation {
+		b := testsuite.DialIsolation(t, exec.Command("/proc/self/exe", "__plugin", "isolation", "native"))
+		testsuite.ConfigureIsolation(t, b)
+		return b
+	}, testsuite.IsolationRootfs)
+}

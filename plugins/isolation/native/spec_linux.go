@@ -1,0 +1,107 @@
+package native
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/rrun-project/rrun/plugins/api"
+)
+
+// namespaceFlags are the namespaces the backend makes. A user namespace is
+// never made: the plugin already runs in the session's.
+var namespaceFlags = map[specs.LinuxNamespaceType]uintptr{
+	specs.MountNamespace:   unix.CLONE_NEWNS,
+	specs.PIDNamespace:     unix.CLONE_NEWPID,
+	specs.UTSNamespace:     unix.CLONE_NEWUTS,
+	specs.IPCNamespace:     unix.CLONE_NEWIPC,
+	specs.NetworkNamespace: unix.CLONE_NEWNET,
+	specs.CgroupNamespace:  unix.CLONE_NEWCGROUP,
+	specs.UserNamespace:    0,
+}
+
+// parseSpec decodes and checks the spec of container id.
+func parseSpec(id string, data []byte) (*specs.Spec, error) {
+	var spec specs.Spec
+	if err := json.Unmarshal(data, &spec); err != nil {
+		return nil, api.Errorf(api.ErrInvalidArgument, "", "invalid runtime spec for container %s: %v", id, err)
+	}
+	if spec.Process == nil || len(spec.Process.Args) == 0 || spec.Process.Args[0] == "" {
+		return nil, api.Errorf(api.ErrInvalidArgument, "", "runtime spec for container %s has no command", id)
+	}
+	if spec.Process.Terminal {
+		return nil, api.Errorf(api.ErrInvalidArgument, "use stdio paths without a terminal",
+			"container %s: the native backend does not support a terminal yet", id)
+	}
+	if _, err := cloneFlags(&spec); err != nil {
+		return nil, api.Errorf(api.ErrInvalidArgument, "", "runtime spec for container %s: %v", id, err)
+	}
+	if err := checkIDsMapped(spec.Process.User); err != nil {
+		return nil, api.Errorf(api.ErrInvalidArgument,
+			"give the user a subordinate id range in /etc/subuid and /etc/subgid, or run as root",
+			"container %s: %v", id, err)
+	}
+	return &spec, nil
+}
+
+// cloneFlags returns the namespaces to create. A mount namespace is always
+// made, since the init pivots its root.
+func cloneFlags(spec *specs.Spec) (uintptr, error) {
+	flags := uintptr(unix.CLONE_NEWNS)
+	var uts bool
+	if spec.Linux != nil {
+		for _, ns := range spec.Linux.Namespaces {
+			f, ok := namespaceFlags[ns.Type]
+			if !ok {
+				return 0, fmt.Errorf("unsupported namespace %q", ns.Type)
+			}
+			if ns.Path != "" && ns.Type != specs.UserNamespace {
+				return 0, fmt.Errorf("joining the %s namespace %s is not supported", ns.Type, ns.Path)
+			}
+			flags |= f
+			uts = uts || ns.Type == specs.UTSNamespace
+		}
+	}
+	if !uts && (spec.Hostname != "" || spec.Domainname != "") {
+		return 0, fmt.Errorf("a hostname needs a uts namespace")
+	}
+	return flags, nil
+}
+
+// checkIDsMapped fails early, with a message a user can act on, when the
+// process's uid or gid does not exist in the session's user namespace.
+func checkIDsMapped(u specs.User) error {
+	if !idMapped("/proc/self/uid_map", u.UID) {
+		return fmt.Errorf("uid %d is not mapped in the session's user namespace", u.UID)
+	}
+	if !idMapped("/proc/self/gid_map", u.GID) {
+		return fmt.Errorf("gid %d is not mapped in the session's user namespace", u.GID)
+	}
+	return nil
+}
+
+// idMapped reports whether id is inside one of the map's ranges. An
+// unreadable map says yes: setuid will tell.
+func idMapped(mapFile string, id uint32) bool {
+	f, err := os.Open(mapFile)
+	if err != nil {
+		return true
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		var inside, outside, size uint64
+		if _, err := fmt.Sscan(strings.TrimSpace(s.Text()), &inside, &outside, &size); err != nil {
+			continue
+		}
+		if uint64(id) >= inside && uint64(id) < inside+size {
+			return true
+		}
+	}
+	return false
+}

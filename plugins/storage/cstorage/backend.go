@@ -1,0 +1,99 @@
+package cstorage
+
+import (
+	"context"
+	"sync"
+
+	"github.com/rrun-project/rrun/plugins/api"
+	"github.com/rrun-project/rrun/storage"
+)
+
+// Version is the plugin's semver.
+const Version = "0.1.0"
+
+// Backend is an api.Storage on a c/storage store. It is safe for
+// concurrent use once configured.
+type Backend struct {
+	driver string
+	mu     sync.RWMutex
+	store  *storage.Store
+}
+
+var _ api.Storage = (*Backend)(nil)
+
+// New returns an unconfigured backend for driver: "vfs", "overlay" or
+// "fuse-overlayfs".
+func New(driver string) *Backend { return &Backend{driver: driver} }
+
+// Info describes the backend; it needs no configuration.
+func (b *Backend) Info(ctx context.Context) (api.PluginInfo, error) {
+	return api.PluginInfo{
+		Kind:         api.KindStorage,
+		Name:         b.driver,
+		Version:      Version,
+		APIVersions:  []string{api.APIVersion},
+		Capabilities: []string{api.CapStorageLoad, api.CapStorageRootfs},
+	}, nil
+}
+
+// Configure sets the store up: StateDir is the graph root, RunDir the run
+// root, Options["driver"] overrides the driver, and a UIDMap of one uid in
+// total makes layers load without chowning. The store itself is opened by
+// the first call that needs it.
+func (b *Backend) Configure(ctx context.Context, cfg api.Config) error {
+	if cfg.APIVersion != "" && cfg.APIVersion != api.APIVersion {
+		return api.Errorf(api.ErrInvalidArgument, "upgrade rrun or the plugin",
+			"storage plugin %s speaks %s, not %s", b.driver, api.APIVersion, cfg.APIVersion)
+	}
+	driver := b.driver
+	if d := cfg.Options["driver"]; d != "" {
+		driver = d
+	}
+	st, err := storage.New(storage.Options{
+		GraphRoot:       cfg.StateDir,
+		RunRoot:         cfg.RunDir,
+		Driver:          driver,
+		SingleIDMapping: mappedIDs(cfg.UIDMap) == 1,
+	})
+	if err != nil {
+		return err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.store != nil {
+		return api.Errorf(api.ErrFailedPrecondition, "", "storage plugin %s is already configured", b.driver)
+	}
+	b.store = st
+	return nil
+}
+
+func mappedIDs(m []api.IDMap) uint64 {
+	var n uint64
+	for _, e := range m {
+		n += uint64(e.Size)
+	}
+	return n
+}
+
+// Close unmounts what the backend mounted and releases the store. The
+// plugin process does not need it (its mounts die with it); in-process
+// users such as tests do.
+func (b *Backend) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.store == nil {
+		return nil
+	}
+	err := b.store.Close()
+	b.store = nil
+	return err
+}
+
+func (b *Backend) get() (*storage.Store, error) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.store == nil {
+		return nil, api.Errorf(api.ErrFailedPrecondition, "", "storage plugin %s used before Configure", b.driver)
+	}
+	return b.store, nil
+}

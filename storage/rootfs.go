@@ -1,0 +1,106 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	cstore "go.podman.io/storage"
+
+	"github.com/rrun-project/rrun/plugins/api"
+)
+
+// PrepareRootfs creates a c/storage container named containerID from the
+// image ref resolves to (or re-uses the one that exists), mounts it in
+// this process's mount namespace and returns a bind descriptor of the
+// mounted directory. It is idempotent for one container and image.
+func (s *Store) PrepareRootfs(ctx context.Context, containerID, ref string) ([]api.Mount, error) {
+	if containerID == "" {
+		return nil, api.Errorf(api.ErrInvalidArgument, "", "a container needs an id")
+	}
+	st, err := s.open()
+	if err != nil {
+		return nil, err
+	}
+	c, err := containerFor(st, containerID, ref)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := st.Mount(c.ID, "")
+	if err != nil {
+		return nil, fmt.Errorf("failed to mount the rootfs of container %s: %w", containerID, err)
+	}
+	return []api.Mount{{Type: "bind", Source: dir, Target: "/", Options: []string{"rbind", "rw"}}}, nil
+}
+
+// containerFor returns containerID's c/storage container, creating it
+// from the image when there is none yet.
+func containerFor(st cstore.Store, containerID, ref string) (*cstore.Container, error) {
+	img, err := resolveImage(st, ref)
+	if err != nil {
+		return nil, err
+	}
+	c, err := st.CreateContainer("", []string{containerID}, img.ID, "", "", nil)
+	if errors.Is(err, cstore.ErrDuplicateName) {
+		c, err = st.Container(containerID)
+		if err == nil && c.ImageID != img.ID {
+			return nil, api.Errorf(api.ErrAlreadyExists, "remove it first",
+				"container %s already has a rootfs from image %s", containerID, c.ImageID)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("failed to create the rootfs of container %s: %w", containerID, err)
+	}
+	return c, nil
+}
+
+// ReleaseRootfs unmounts the container's rootfs, however many times it was
+// prepared. An unknown or unmounted container is not an error.
+func (s *Store) ReleaseRootfs(ctx context.Context, containerID string) error {
+	st, err := s.open()
+	if err != nil {
+		return err
+	}
+	return unmount(st, containerID)
+}
+
+func unmount(st cstore.Store, containerID string) error {
+	c, err := st.Container(containerID)
+	if isUnknown(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("failed to find container %s: %w", containerID, err)
+	}
+	n, err := st.Mounted(c.ID)
+	if err != nil || n == 0 {
+		return nil
+	}
+	if _, err := st.Unmount(c.ID, true); err != nil && !isUnknown(err) && !errors.Is(err, cstore.ErrLayerNotMounted) {
+		return fmt.Errorf("failed to unmount the rootfs of container %s: %w", containerID, err)
+	}
+	return nil
+}
+
+// RemoveRootfs unmounts and deletes the container's rootfs. An unknown
+// container is not an error.
+func (s *Store) RemoveRootfs(ctx context.Context, containerID string) error {
+	st, err := s.open()
+	if err != nil {
+		return err
+	}
+	if err := unmount(st, containerID); err != nil {
+		return err
+	}
+	c, err := st.Container(containerID)
+	if isUnknown(err) {
+		return nil
+	}
+	if err == nil {
+		err = st.DeleteContainer(c.ID)
+	}
+	if err != nil && !isUnknown(err) {
+		return fmt.Errorf("failed to remove the rootfs of container %s: %w", containerID, err)
+	}
+	return nil
+}

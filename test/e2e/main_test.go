@@ -1,0 +1,162 @@
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// The binaries and fixtures every test shares, built once by TestMain.
+var (
+	rrunBin       string // the rrun binary under test
+	pluginDir     string // holds rrun-storage-rootfsdir, the example plugin
+	busyboxDocker string // docker-archive of busybox, tagged busybox:latest
+	busyboxOCI    string // oci-archive of busybox, tagged example.com/busybox-oci:1
+	exampleRootfs string // an unpacked rootfs served by the example plugin
+	workDir       string
+)
+
+func TestMain(m *testing.M) {
+	if os.Getuid() == 0 {
+		fmt.Fprintln(os.Stderr, "e2e: refusing to run container tests as root: run `make test` (it switches to an unprivileged user)")
+		os.Exit(1)
+	}
+	dir, err := os.MkdirTemp("", "rrun-e2e-")
+	if err != nil {
+		panic(err)
+	}
+	workDir = dir
+	code := 1
+	if err := build(dir); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e setup:", err)
+	} else {
+		code = m.Run()
+	}
+	cleanupTree(dir)
+	os.Exit(code)
+}
+
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+func build(dir string) error {
+	root := repoRoot()
+	tags := strings.TrimSpace(string(must(exec.Command("make", "-s", "-C", root, "print-tags").Output())))
+	rrunBin = filepath.Join(dir, "rrun")
+	pluginDir = filepath.Join(dir, "plugins")
+	busyboxDocker = filepath.Join(dir, "busybox.tar")
+	busyboxOCI = filepath.Join(dir, "busybox-oci.tar")
+	exampleRootfs = filepath.Join(dir, "example-rootfs")
+	steps := [][]string{
+		{"go", "build", "-tags", tags, "-o", rrunBin, "./cmd/rrun"},
+		{"go", "build", "-o", filepath.Join(pluginDir, "rrun-storage-rootfsdir"), "./plugins/examples/rootfsdir"},
+		{"go", "build", "-o", filepath.Join(dir, "badplugin"), "./test/e2e/testdata/badplugin"},
+		{"go", "run", "./test/fixtures/mkimage", "-o", busyboxDocker, "-tag", "docker.io/library/busybox:latest"},
+		{"go", "run", "./test/fixtures/mkimage", "-o", busyboxOCI, "-format", "oci-archive", "-tag", "example.com/busybox-oci:1"},
+		{"go", "run", "./test/fixtures/mkimage", "-rootfs", exampleRootfs},
+	}
+	for _, s := range steps {
+		cmd := exec.Command(s[0], s[1:]...)
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("%s: %v\n%s", strings.Join(s, " "), err, out)
+		}
+	}
+	return nil
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// cleanupTree deletes a tree that may hold files of subordinate ids, which
+// only rrun's user namespace may remove.
+func cleanupTree(dir string) {
+	if rrunBin != "" {
+		_ = exec.Command(rrunBin, "unshare", "rm", "-rf", dir).Run()
+	}
+	_ = os.RemoveAll(dir)
+}
+
+// result is what one rrun command did.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+}
+
+// env is an isolated rrun home: its own store, config and run dir.
+type env struct {
+	t    *testing.T
+	home string
+	vars []string
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	home, err := os.MkdirTemp(workDir, "home-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cleanupTree(home) })
+	run := filepath.Join(home, "run")
+	if err := os.Mkdir(run, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return &env{t: t, home: home, vars: []string{
+		"HOME=" + home,
+		"XDG_DATA_HOME=" + filepath.Join(home, "data"),
+		"XDG_CONFIG_HOME=" + filepath.Join(home, "config"),
+		"XDG_RUNTIME_DIR=" + run,
+		"RRUN_PLUGIN_PATH=" + pluginDir,
+		"PATH=" + os.Getenv("PATH"),
+	}}
+}
+
+// run runs rrun with args and stdin (may be empty).
+func (e *env) run(stdin string, args ...string) result {
+	e.t.Helper()
+	cmd := exec.Command(rrunBin, args...)
+	cmd.Env = e.vars
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		e.t.Fatalf("rrun %v: %v", args, err)
+	}
+	return result{stdout: out.String(), stderr: errb.String(), code: code}
+}
+
+// ok runs rrun and fails the test unless it exits 0.
+func (e *env) ok(args ...string) result {
+	e.t.Helper()
+	r := e.run("", args...)
+	if r.code != 0 {
+		e.t.Fatalf("rrun %s: %s", strings.Join(args, " "), r)
+	}
+	return r
+}
+
+// withBusybox returns an env whose store holds busybox:latest.
+func withBusybox(t *testing.T) *env {
+	e := newEnv(t)
+	e.ok("load", "-q", "-i", busyboxDocker)
+	return e
+}

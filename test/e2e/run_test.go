@@ -1,0 +1,119 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+)
+
+// The walking skeleton's promise: a busybox image loaded from a docker save
+// archive runs rootless, as uid 0 of a user namespace that maps the user's
+// subordinate range, with the image's environment and the command's status.
+func TestRunBusyboxAsMappedRoot(t *testing.T) {
+	e := withBusybox(t)
+	r := e.run("", "run", "--rm", "busybox", "sh", "-c", "id -u; cat /proc/self/uid_map; echo $FOO; exit 3")
+	if r.code != 3 {
+		t.Fatalf("want exit 3: %s", r)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) < 4 || lines[0] != "0" {
+		t.Fatalf("want uid 0, a uid_map and FOO: %s", r)
+	}
+	first := strings.Fields(lines[1])
+	if len(first) != 3 || first[0] != "0" || first[1] != fmt.Sprint(os.Getuid()) || first[2] != "1" {
+		t.Fatalf("uid_map must map container root to uid %d: %q", os.Getuid(), lines[1])
+	}
+	if hasSubuidRange() && len(lines) < 5 {
+		t.Fatalf("a user with a subuid range gets it mapped too: %s", r)
+	}
+	if got := lines[len(lines)-1]; got != "from-image" {
+		t.Fatalf("want the image's FOO=from-image, got %q", got)
+	}
+	if r.stderr != "" {
+		t.Fatalf("a clean run prints nothing on stderr: %q", r.stderr)
+	}
+}
+
+func TestCommandIsPidOneAndSeesNoHostProcess(t *testing.T) {
+	e := withBusybox(t)
+	r := e.ok("run", "--rm", "busybox", "sh", "-c", "echo self=$$; ps -o pid,comm")
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if lines[0] != "self=1" {
+		t.Fatalf("the command must be pid 1: %s", r)
+	}
+	procs := lines[2:] // skip self= and the ps header
+	if len(procs) != 2 || !strings.HasSuffix(procs[0], "sh") || !strings.HasSuffix(procs[1], "ps") {
+		t.Fatalf("want exactly sh (1) and ps, no host process: %s", r)
+	}
+}
+
+func TestEnvFlagsOverrideImageEnv(t *testing.T) {
+	e := withBusybox(t)
+	r := e.ok("run", "--rm", "-e", "FOO=from-flag", "-e", "BAR=2", "busybox", "sh", "-c", "echo $FOO $BAR; echo $PATH")
+	want := "from-flag 2\n/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"
+	if r.stdout != want {
+		t.Fatalf("want %q, got %s", want, r)
+	}
+}
+
+func TestHostnameIsShortContainerID(t *testing.T) {
+	e := withBusybox(t)
+	r := e.ok("run", "--rm", "busybox", "sh", "-c", "hostname; echo $HOSTNAME")
+	lines := strings.Fields(r.stdout)
+	if len(lines) != 2 || len(lines[0]) != 12 || lines[0] != lines[1] || lines[0] == must(os.Hostname()) {
+		t.Fatalf("want a 12-char hostname, the same in $HOSTNAME, not the host's: %s", r)
+	}
+}
+
+func TestStdoutAndStderrStayApart(t *testing.T) {
+	e := withBusybox(t)
+	r := e.ok("run", "--rm", "busybox", "sh", "-c", "echo out; echo err >&2; echo out2")
+	if r.stdout != "out\nout2\n" || r.stderr != "err\n" {
+		t.Fatalf("stdout and stderr mixed: %s", r)
+	}
+}
+
+func TestStdinOnlyWithInteractive(t *testing.T) {
+	e := withBusybox(t)
+	r := e.run("piped\n", "run", "--rm", "-i", "busybox", "cat")
+	if r.code != 0 || r.stdout != "piped\n" {
+		t.Fatalf("-i must attach stdin: %s", r)
+	}
+	r = e.run("piped\n", "run", "--rm", "busybox", "cat")
+	if r.code != 0 || r.stdout != "" {
+		t.Fatalf("without -i stdin is /dev/null, as docker: %s", r)
+	}
+}
+
+func TestLargeOutputIsIntact(t *testing.T) {
+	e := withBusybox(t)
+	r := e.ok("run", "--rm", "busybox", "sh", "-c", "yes 0123456789abcdef | head -c 20000000")
+	if len(r.stdout) != 20000000 || !strings.HasPrefix(r.stdout, "0123456789abcdef\n0123") {
+		t.Fatalf("want 20 MB of output, got %d bytes", len(r.stdout))
+	}
+}
+
+func TestExitCodesFollowDocker(t *testing.T) {
+	e := withBusybox(t)
+	cases := []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"command's own", []string{"sh", "-c", "exit 42"}, 42, ""},
+		{"not found", []string{"no-such-command"}, 127, "no-such-command"},
+		{"not executable", []string{"/etc/passwd"}, 126, "/etc/passwd"},
+		{"killed by SIGKILL", []string{"sh", "-c", "kill -9 $$"}, 137, ""},
+		{"killed by SIGTERM", []string{"sh", "-c", "kill -15 $$"}, 143, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := e.run("", append([]string{"run", "--rm", "busybox"}, c.args...)...)
+			if r.code != c.code || !strings.Contains(r.stderr, c.stderr) {
+				t.Fatalf("want exit %d and %q on stderr: %s", c.code, c.stderr, r)
+			}
+		})
+	}
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The whole test suite (README: `make test`). Started as root, it prepares the
+# host, then runs every test as the unprivileged user rrun-test (with a
+# subuid range) and the single-uid mapping end-to-end tests as rrun-nosub
+# (without one): container tests never run as real root.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+TAGS=$(make -s -C "$here" print-tags)
+export CGO_ENABLED=1 GOTOOLCHAIN=local GOFLAGS=-mod=readonly
+
+if [ "$(id -u)" != 0 ]; then
+  cd "$here"
+  exec go test -tags "$TAGS" -count=1 -timeout 40m ./... "$@"
+fi
+
+"$here/test/setup-host.sh"
+GO=$(command -v go || echo /usr/local/go/bin/go)
+GOROOT_BIN=$(dirname "$GO")
+
+# A copy of the tree the test users can read (a CI clone may sit in /root).
+work=/var/tmp/rrun-suite
+rm -rf "$work" && mkdir -p "$work"
+cp -a "$here/." "$work/src"
+# Modules are fetched once, as root, into a cache the users can read.
+export GOMODCACHE=/var/cache/rrun-gomod
+mkdir -p "$GOMODCACHE"
+(cd "$work/src" && "$GO" mod download && "$GO" mod download github.com/google/go-containerregistry)
+chmod -R a+rX "$GOMODCACHE" "$work"
+
+as_user() { # user command...
+  local user=$1; shift
+  su - "$user" -s /bin/bash -c "cd '$work/src' && env PATH='$GOROOT_BIN:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    GOMODCACHE='$GOMODCACHE' GOFLAGS=-mod=readonly GOTOOLCHAIN=local CGO_ENABLED=1 GOPROXY=off $*"
+}
+
+status=0
+echo "== test suite as rrun-test (subuid range)"
+as_user rrun-test go test -tags "'$TAGS'" -count=1 -timeout 40m ./... "$@" || status=1
+echo "== single-uid mapping end-to-end tests as rrun-nosub (no subuid range)"
+as_user rrun-nosub go test -tags "'$TAGS'" -count=1 -timeout 20m ./test/e2e -run "'NoSubuid'" -v "$@" || status=1
+exit $status
