@@ -40,13 +40,17 @@ func containerFor(st cstore.Store, containerID, ref string) (*cstore.Container, 
 	if err != nil {
 		return nil, err
 	}
-	c, err := st.CreateContainer("", []string{containerID}, img.ID, "", "", nil)
-	if errors.Is(err, cstore.ErrDuplicateName) {
-		c, err = st.Container(containerID)
-		if err == nil && c.ImageID != img.ID {
-			return nil, api.Errorf(api.ErrAlreadyExists, "remove it first",
-				"container %s already has a rootfs from image %s", containerID, c.ImageID)
+	// Look first: a failed CreateContainer of a taken name costs a layer.
+	c, err := st.Container(containerID)
+	if isUnknown(err) {
+		c, err = st.CreateContainer("", []string{containerID}, img.ID, "", "", nil)
+		if errors.Is(err, cstore.ErrDuplicateName) { // created meanwhile
+			c, err = st.Container(containerID)
 		}
+	}
+	if err == nil && c.ImageID != img.ID {
+		return nil, api.Errorf(api.ErrAlreadyExists, "remove it first",
+			"container %s already has a rootfs from image %s", containerID, c.ImageID)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("failed to create the rootfs of container %s: %w", containerID, err)

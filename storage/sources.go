@@ -59,19 +59,29 @@ func dockerSources(p string) ([]source, func(), error) {
 
 // ociSources lists every manifest of an oci-archive's index. An image is
 // named after its org.opencontainers.image.ref.name annotation when that
-// is a full reference (a bare tag such as "latest" names nothing).
+// is a full reference (a bare tag such as "latest" names nothing). The
+// oci-archive transport picks an image of several by that annotation, so
+// an archive of several images needs one on each.
 func ociSources(p string, idx *imgspecv1.Index) ([]source, error) {
 	if len(idx.Manifests) == 0 {
 		return nil, errors.New("index.json lists no image")
 	}
 	var srcs []source
-	for i, desc := range idx.Manifests {
-		ref, err := ociarchive.NewReference(p, fmt.Sprintf("@%d", i))
+	for _, desc := range idx.Manifests {
+		annotation := desc.Annotations[imgspecv1.AnnotationRefName]
+		pick := ""
+		if len(idx.Manifests) > 1 {
+			if annotation == "" {
+				return nil, errors.New("an image of several has no org.opencontainers.image.ref.name annotation")
+			}
+			pick = annotation
+		}
+		ref, err := ociarchive.NewReference(p, pick)
 		if err != nil {
 			return nil, err
 		}
 		src := source{ref: ref}
-		if n := ociRefName(desc.Annotations[imgspecv1.AnnotationRefName]); n != nil {
+		if n := ociRefName(annotation); n != nil {
 			src.names = append(src.names, n)
 		}
 		srcs = append(srcs, src)

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 
@@ -103,6 +104,11 @@ func (s *Store) Close() error {
 		return nil
 	}
 	_, err := s.store.Shutdown(true)
+	if errors.Is(err, cstore.ErrLayerUsedByContainer) {
+		// Shutdown unmounted the layers but reports that it had to; the
+		// second round releases the driver.
+		_, err = s.store.Shutdown(true)
+	}
 	s.store = nil
 	if err != nil {
 		return fmt.Errorf("failed to shut down storage in %s: %w", s.opts.GraphRoot, err)

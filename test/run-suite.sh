@@ -30,12 +30,12 @@ chmod -R a+rX "$GOMODCACHE" "$work"
 as_user() { # user command...
   local user=$1; shift
   su - "$user" -s /bin/bash -c "cd '$work/src' && env PATH='$GOROOT_BIN:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-    GOMODCACHE='$GOMODCACHE' GOFLAGS=-mod=readonly GOTOOLCHAIN=local CGO_ENABLED=1 GOPROXY=off $*"
+    GOMODCACHE='$GOMODCACHE' GOFLAGS='-mod=readonly -buildvcs=false' GOTOOLCHAIN=local CGO_ENABLED=1 GOPROXY=off $*"
 }
 
 status=0
 echo "== test suite as rrun-test (subuid range)"
-as_user rrun-test go test -tags "'$TAGS'" -count=1 -timeout 40m ./... "$@" || status=1
+as_user rrun-test go test -tags "'$TAGS'" -count=1 -timeout 40m "${RRUN_TEST_PKGS:-./...}" "$@" || status=1
 echo "== single-uid mapping end-to-end tests as rrun-nosub (no subuid range)"
 as_user rrun-nosub go test -tags "'$TAGS'" -count=1 -timeout 20m ./test/e2e -run "'NoSubuid'" -v "$@" || status=1
 exit $status

@@ -44,7 +44,9 @@ func (m *Manager) Launch(ctx context.Context, c Candidate) (*Instance, error) {
 }
 
 func (m *Manager) clientConfig(inst *Instance) *plugin.ClientConfig {
-	level, out := hclog.Error, os.Stderr
+	// go-plugin's own log lines would repeat what our errors say: only
+	// --log-level=debug shows them, with the plugins' stderr.
+	level, out := hclog.Off, os.Stderr
 	stderr := inst.stderr.writer(nil)
 	if m.Debug {
 		level = hclog.Debug
@@ -57,6 +59,7 @@ func (m *Manager) clientConfig(inst *Instance) *plugin.ClientConfig {
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		Logger:           hclog.New(&hclog.LoggerOptions{Name: "plugin", Level: level, Output: out}),
 		Stderr:           stderr,
+		SyncStderr:       stderr, // what the plugin writes to os.Stderr after Serve
 		GRPCDialOptions: []grpc.DialOption{
 			grpc.WithChainUnaryInterceptor(inst.unaryCrashInterceptor),
 			grpc.WithChainStreamInterceptor(inst.streamCrashInterceptor),

@@ -53,6 +53,13 @@ func (t *tailBuffer) suffix() string {
 	if len(last) > 5 {
 		last = last[len(last)-5:]
 	}
+	// A Go panic's message matters more than the stack under it.
+	for i := len(t.lines) - 1; i >= 0; i-- {
+		if l := t.lines[i]; strings.HasPrefix(l, "panic: ") || strings.HasPrefix(l, "fatal error: ") {
+			last = t.lines[i:min(i+2, len(t.lines))]
+			break
+		}
+	}
 	return "; its last stderr lines: " + strings.Join(last, " | ")
 }
 

@@ -80,7 +80,7 @@ func TestPluginCrashDuringCallNamesPluginStatusAndStderr(t *testing.T) {
 	e := newEnv(t)
 	installBad(t, e, "crash", 0o755)
 	r := e.run("", "--storage", "bad", "images")
-	for _, want := range []string{"storage plugin bad", "died during ListImages", "exit status 3", "badplugin: about to crash"} {
+	for _, want := range []string{"storage plugin bad", "died during ListImages", "exit status 2", "panic: badplugin: about to crash"} {
 		if !strings.Contains(r.stderr, want) {
 			t.Fatalf("want %q in the error: %s", want, r)
 		}

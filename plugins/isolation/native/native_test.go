@@ -46,3 +46,18 @@ func TestIsolationOverPlugin(t *testing.T) {
 		return b
 	}, testsuite.IsolationRootfs)
 }
+
+// TestIsolationRrunBinary runs the suite against a built rrun's own
+// `rrun __plugin isolation native`, when RRUN_BINARY names one.
+func TestIsolationRrunBinary(t *testing.T) {
+	bin := os.Getenv("RRUN_BINARY")
+	if bin == "" {
+		t.Skip("set RRUN_BINARY to a built rrun to run the suite against its built-in plugin")
+	}
+	testsuite.RequireUserNS(t)
+	testsuite.TestIsolation(t, func(t *testing.T) api.Isolation {
+		b := testsuite.DialIsolation(t, exec.Command(bin, "__plugin", "isolation", "native"))
+		testsuite.ConfigureIsolation(t, b)
+		return b
+	}, testsuite.IsolationRootfs)
+}

@@ -44,22 +44,23 @@ func TestConformanceGRPC(t *testing.T) {
 	fx := testsuite.NewStorageFixtures(t)
 	for _, d := range drivers(t) {
 		t.Run(d, func(t *testing.T) {
-			nb := newBackend(d)
 			testsuite.TestStorage(t, func(t *testing.T) api.Storage {
 				impl := cstorage.New(d)
 				client, server := plugin.TestPluginGRPCConn(t, false, map[string]plugin.Plugin{
 					api.KindStorage: &api.StoragePlugin{Impl: impl},
 				})
-				t.Cleanup(func() { client.Close(); server.Stop(); impl.Close() })
+				t.Cleanup(func() { client.Close(); server.Stop() })
 				raw, err := client.Dispense(api.KindStorage)
 				if err != nil {
 					t.Fatalf("Dispense: %v", err)
 				}
 				b := raw.(api.Storage)
 				testsuite.ConfigureStorage(t, b, nil, sessionUIDMap(t))
+				// After ConfigureStorage: cleanups run last first, and the
+				// store must be shut down before its temp dirs are removed.
+				t.Cleanup(func() { impl.Close() })
 				return b
 			}, fx)
-			_ = nb
 		})
 	}
 }

@@ -1,12 +1,11 @@
 // Command badplugin is a storage plugin that misbehaves on purpose, as
 // RRUN_BADPLUGIN_MODE says, so the e2e tests can prove how rrun refuses or
 // reports it: api-v9 (no common contract version), wrong-kind (claims to
-// be an isolation plugin), crash (dies during ListImages).
+// be an isolation plugin), crash (panics during ListImages).
 package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 
 	"github.com/rrun-project/rrun/plugins/api"
@@ -33,8 +32,7 @@ func (bad) Load(context.Context, string, string, func(string)) ([]api.Image, err
 
 func (b bad) ListImages(context.Context) ([]api.Image, error) {
 	if b.mode == "crash" {
-		fmt.Fprintln(os.Stderr, "badplugin: about to crash")
-		os.Exit(3)
+		panic("badplugin: about to crash")
 	}
 	return nil, nil
 }
