@@ -3,8 +3,11 @@ package main
 
 import (
 	"os"
+	"strings"
 
 	"go.podman.io/storage/pkg/reexec"
+
+	"github.com/rrun-project/rrun/host/trace"
 )
 
 func main() {
@@ -13,6 +16,7 @@ func main() {
 	if reexec.Init() {
 		return
 	}
+	trace.Mark("main " + strings.Join(os.Args[1:min(3, len(os.Args))], " "))
 	if role := reexecRole(os.Args); role != nil {
 		role() // never returns
 	}

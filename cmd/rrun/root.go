@@ -9,6 +9,7 @@ import (
 
 	"github.com/rrun-project/rrun/host/container"
 	"github.com/rrun-project/rrun/host/session"
+	"github.com/rrun-project/rrun/host/trace"
 	"github.com/rrun-project/rrun/plugins/api"
 )
 
@@ -60,7 +61,9 @@ func execute() int {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return api.Errorf(api.ErrInvalidArgument, "see '"+c.CommandPath()+" --help'", "%v", err)
 	})
-	return report(root.Execute())
+	err := root.Execute()
+	trace.Mark("done")
+	return report(err)
 }
 
 // report prints err as one line with its hint and returns the exit code:

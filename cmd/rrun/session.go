@@ -64,7 +64,7 @@ func inSession(n needs, fn func(ctx context.Context, b *container.Backends) erro
 	if err != nil {
 		return err
 	}
-	defer b.Close()
+	defer b.Abandon() // the session exits next; its pid namespace goes with it
 	return fn(ctx, b)
 }
 

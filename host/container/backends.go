@@ -6,9 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/rrun-project/rrun/host/config"
 	"github.com/rrun-project/rrun/host/pluginmgr"
+	"github.com/rrun-project/rrun/host/trace"
 	"github.com/rrun-project/rrun/plugins/api"
 )
 
@@ -82,11 +84,22 @@ func openOne(ctx context.Context, mgr *pluginmgr.Manager, dirs config.Dirs, c pl
 	return inst, nil
 }
 
-// Close stops every plugin.
-func (b *Backends) Close() {
+// Abandon kills every plugin without waiting: the session is ending.
+func (b *Backends) Abandon() {
 	for _, i := range b.insts {
-		i.Close()
+		i.Abandon()
 	}
+}
+
+// Close stops every plugin, concurrently.
+func (b *Backends) Close() {
+	var wg sync.WaitGroup
+	for _, i := range b.insts {
+		wg.Add(1)
+		go func() { defer wg.Done(); i.Close() }()
+	}
+	wg.Wait()
+	trace.Mark("plugins stopped")
 }
 
 func readIDMap(path string) []api.IDMap {

@@ -13,6 +13,7 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/rrun-project/rrun/host/trace"
 	"github.com/rrun-project/rrun/plugins/api"
 )
 
@@ -36,6 +37,7 @@ func (e *ExitError) Unwrap() error { return e.Err }
 
 // Run runs one container in the foreground and returns its exit code.
 func Run(ctx context.Context, b *Backends, o RunOptions) (int, error) {
+	trace.Mark("plugins ready")
 	img, err := inspect(ctx, b.Storage, o.Image)
 	if err != nil {
 		return 0, err
@@ -45,6 +47,7 @@ func Run(ctx context.Context, b *Backends, o RunOptions) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("failed to prepare the root filesystem of %s: %w", o.Image, err)
 	}
+	trace.Mark("rootfs prepared")
 	defer releaseRootfs(b.Storage, id, o.Remove)
 	return runPrepared(ctx, b, o, id, img, mounts)
 }
@@ -70,13 +73,16 @@ func runPrepared(ctx context.Context, b *Backends, o RunOptions, id string, img 
 	if _, err := b.Isolation.Create(ctx, api.CreateRequest{ID: id, SpecJSON: specJSON, Rootfs: mounts, Stdio: stdio}); err != nil {
 		return 0, err
 	}
-	defer func() { _ = b.Isolation.Delete(context.WithoutCancel(ctx), id) }()
+	trace.Mark("container created")
+	defer func() { _ = b.Isolation.Delete(context.WithoutCancel(ctx), id); trace.Mark("container deleted") }()
 	stopSignals := forwardSignals(ctx, b.Isolation, id)
 	defer stopSignals()
 	if err := b.Isolation.Start(ctx, id); err != nil {
 		return 0, startError(err)
 	}
+	trace.Mark("container started")
 	st, err := b.Isolation.Wait(ctx, id)
+	trace.Mark("container exited")
 	if err != nil {
 		return 0, fmt.Errorf("failed to wait for container %s: %w", id[:12], err)
 	}
@@ -95,6 +101,7 @@ func startError(err error) error {
 
 func releaseRootfs(s api.Storage, id string, remove bool) {
 	ctx := context.Background()
+	defer trace.Mark("rootfs released")
 	if remove {
 		_ = s.RemoveRootfs(ctx, id)
 		return

@@ -130,7 +130,15 @@ func (inst *Instance) Configure(ctx context.Context, cfg api.Config) error {
 	return nil
 }
 
-// Close stops the plugin process.
+// Abandon kills the plugin process without waiting for it: for the end of
+// a session, whose pid namespace takes every process with it anyway.
+func (inst *Instance) Abandon() {
+	if inst.cmd.Process != nil {
+		_ = inst.cmd.Process.Kill()
+	}
+}
+
+// Close stops the plugin process gracefully and waits for it.
 func (inst *Instance) Close() {
 	if inst.client != nil {
 		inst.client.Kill()

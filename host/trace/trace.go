@@ -1,0 +1,36 @@
+// Package trace prints where the time of one rrun command goes, across its
+// processes, when RRUN_TRACE=1: each line is the time since the CLI
+// started. It exists to keep `rrun run`'s start-up budget honest.
+package trace
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+)
+
+const envStart = "_RRUN_TRACE_T0"
+
+var (
+	enabled = os.Getenv("RRUN_TRACE") == "1"
+	t0      = start()
+)
+
+func start() time.Time {
+	if v, err := strconv.ParseInt(os.Getenv(envStart), 10, 64); err == nil {
+		return time.Unix(0, v)
+	}
+	now := time.Now()
+	if enabled {
+		os.Setenv(envStart, strconv.FormatInt(now.UnixNano(), 10))
+	}
+	return now
+}
+
+// Mark prints one phase, when tracing is on.
+func Mark(phase string) {
+	if enabled {
+		fmt.Fprintf(os.Stderr, "rrun trace: %7.2f ms  [pid %d] %s\n", float64(time.Since(t0).Microseconds())/1000, os.Getpid(), phase)
+	}
+}
