@@ -21,6 +21,7 @@ cp bin/rrun "$demo/rrun"
 echo "== building a busybox image locally (docker-archive)"
 go run ./test/fixtures/mkimage -o "$demo/busybox.tar" -tag docker.io/library/busybox:latest
 chmod -R a+rX "$demo"
+[ "$(id -u)" = 0 ] && chown -R rrun-test "$demo"
 
 script='set -e
 cd '"$demo"'
