@@ -81,7 +81,7 @@ func runPrepared(ctx context.Context, b *Backends, o RunOptions, id string, img 
 		return 0, startError(err)
 	}
 	trace.Mark("container started")
-	st, err := b.Isolation.Wait(ctx, id)
+	st, err := b.Isolation.Wait(ctx, id, "")
 	trace.Mark("container exited")
 	if err != nil {
 		return 0, fmt.Errorf("failed to wait for container %s: %w", id[:12], err)
@@ -117,7 +117,7 @@ func forwardSignals(ctx context.Context, iso api.Isolation, id string) func() {
 		syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH)
 	go func() {
 		for s := range ch {
-			_ = iso.Kill(context.WithoutCancel(ctx), id, int(s.(syscall.Signal)))
+			_ = iso.Kill(context.WithoutCancel(ctx), id, "", int(s.(syscall.Signal)))
 		}
 	}()
 	return func() { signal.Stop(ch); close(ch) }

@@ -3,6 +3,7 @@ package api
 import (
 	"time"
 
+	"github.com/rrun-project/rrun/plugins/api/gen/isolationv1"
 	"github.com/rrun-project/rrun/plugins/api/gen/pluginv1"
 	"github.com/rrun-project/rrun/plugins/api/gen/storagev1"
 )
@@ -69,4 +70,26 @@ func imagesFromProto(ims []*storagev1.Image) []Image {
 		out = append(out, imageFromProto(im))
 	}
 	return out
+}
+
+func stdioToProto(s Stdio) *isolationv1.Stdio {
+	return &isolationv1.Stdio{Stdin: s.Stdin, Stdout: s.Stdout, Stderr: s.Stderr, Terminal: s.Terminal, ConsoleSocket: s.ConsoleSocket}
+}
+
+func stdioFromProto(s *isolationv1.Stdio) Stdio {
+	return Stdio{Stdin: s.GetStdin(), Stdout: s.GetStdout(), Stderr: s.GetStderr(), Terminal: s.GetTerminal(), ConsoleSocket: s.GetConsoleSocket()}
+}
+
+func timeFromNano(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns).UTC()
+}
+
+func nanoFromTime(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
 }

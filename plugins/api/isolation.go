@@ -22,14 +22,15 @@ type Isolation interface {
 	// ErrCommandNotExecutable and the container is stopped with 127 or 126.
 	Start(ctx context.Context, id string) error
 
-	// Wait blocks until the container has stopped and returns how it ended.
-	// Several callers may wait at once; a stopped container returns at once.
-	// ErrNotFound when the container does not exist.
-	Wait(ctx context.Context, id string) (ExitStatus, error)
+	// Wait blocks until the container's init (execID "") or one of its exec
+	// processes has stopped and returns how it ended. Several callers may
+	// wait at once; a stopped process returns at once. ErrNotFound when the
+	// container or exec does not exist.
+	Wait(ctx context.Context, id, execID string) (ExitStatus, error)
 
-	// Kill sends signal to the container's init. Killing a stopped
-	// container is not an error.
-	Kill(ctx context.Context, id string, signal int) error
+	// Kill sends signal to the container's init (execID "") or to an exec
+	// process. Killing a stopped process is not an error.
+	Kill(ctx context.Context, id, execID string, signal int) error
 
 	// Delete kills the container if needed and removes everything the
 	// backend made for it. It is idempotent.
@@ -37,4 +38,15 @@ type Isolation interface {
 
 	// State reports the container's state. ErrNotFound when unknown.
 	State(ctx context.Context, id string) (ContainerState, error)
+
+	// Exec starts an extra process in a running container, in all of its
+	// namespaces, and returns its pid. ErrFailedPrecondition when the
+	// container is not running; ErrCommandNotFound / ErrCommandNotExecutable
+	// as for Start; ErrAlreadyExists for a reused exec id. Backends without
+	// CapIsolationExec return ErrNotImplemented.
+	Exec(ctx context.Context, req ExecRequest) (int, error)
+
+	// ResizePty sets the terminal size of the init (execID "") or an exec.
+	// ErrFailedPrecondition when it has no terminal.
+	ResizePty(ctx context.Context, id, execID string, width, height uint) error
 }

@@ -20,8 +20,7 @@ func NewIsolationClient(p pluginv1.PluginClient, c isolationv1.IsolationClient) 
 
 func (c *isolationClient) Create(ctx context.Context, req CreateRequest) (int, error) {
 	r, err := c.c.Create(ctx, &isolationv1.CreateRequest{
-		Id: req.ID, SpecJson: req.SpecJSON, Rootfs: mountsToProto(req.Rootfs),
-		Stdio: &isolationv1.Stdio{Stdin: req.Stdio.Stdin, Stdout: req.Stdio.Stdout, Stderr: req.Stdio.Stderr},
+		Id: req.ID, SpecJson: req.SpecJSON, Rootfs: mountsToProto(req.Rootfs), Stdio: stdioToProto(req.Stdio),
 	})
 	if err != nil {
 		return 0, fromStatus(err)
@@ -34,16 +33,16 @@ func (c *isolationClient) Start(ctx context.Context, id string) error {
 	return fromStatus(err)
 }
 
-func (c *isolationClient) Wait(ctx context.Context, id string) (ExitStatus, error) {
-	r, err := c.c.Wait(ctx, &isolationv1.WaitRequest{Id: id})
+func (c *isolationClient) Wait(ctx context.Context, id, execID string) (ExitStatus, error) {
+	r, err := c.c.Wait(ctx, &isolationv1.WaitRequest{Id: id, ExecId: execID})
 	if err != nil {
 		return ExitStatus{}, fromStatus(err)
 	}
 	return ExitStatus{Code: int(r.GetExitCode()), Signal: int(r.GetSignal())}, nil
 }
 
-func (c *isolationClient) Kill(ctx context.Context, id string, signal int) error {
-	_, err := c.c.Kill(ctx, &isolationv1.KillRequest{Id: id, Signal: int32(signal)})
+func (c *isolationClient) Kill(ctx context.Context, id, execID string, signal int) error {
+	_, err := c.c.Kill(ctx, &isolationv1.KillRequest{Id: id, ExecId: execID, Signal: int32(signal)})
 	return fromStatus(err)
 }
 
@@ -57,5 +56,19 @@ func (c *isolationClient) State(ctx context.Context, id string) (ContainerState,
 	if err != nil {
 		return ContainerState{}, fromStatus(err)
 	}
-	return ContainerState{ID: r.GetId(), Status: r.GetStatus(), Pid: int(r.GetPid()), ExitCode: int(r.GetExitCode())}, nil
+	return ContainerState{ID: r.GetId(), Status: r.GetStatus(), Pid: int(r.GetPid()), ExitCode: int(r.GetExitCode()),
+		Started: timeFromNano(r.GetStartedUnixNano()), Finished: timeFromNano(r.GetFinishedUnixNano())}, nil
+}
+
+func (c *isolationClient) Exec(ctx context.Context, req ExecRequest) (int, error) {
+	r, err := c.c.Exec(ctx, &isolationv1.ExecRequest{Id: req.ID, ExecId: req.ExecID, ProcessJson: req.ProcessJSON, Stdio: stdioToProto(req.Stdio)})
+	if err != nil {
+		return 0, fromStatus(err)
+	}
+	return int(r.GetPid()), nil
+}
+
+func (c *isolationClient) ResizePty(ctx context.Context, id, execID string, width, height uint) error {
+	_, err := c.c.ResizePty(ctx, &isolationv1.ResizePtyRequest{Id: id, ExecId: execID, Width: uint32(width), Height: uint32(height)})
+	return fromStatus(err)
 }

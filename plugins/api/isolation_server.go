@@ -13,10 +13,8 @@ type isolationServer struct {
 }
 
 func (s *isolationServer) Create(ctx context.Context, r *isolationv1.CreateRequest) (*isolationv1.CreateResponse, error) {
-	st := r.GetStdio()
 	pid, err := s.impl.Create(ctx, CreateRequest{
-		ID: r.GetId(), SpecJSON: r.GetSpecJson(), Rootfs: mountsFromProto(r.GetRootfs()),
-		Stdio: Stdio{Stdin: st.GetStdin(), Stdout: st.GetStdout(), Stderr: st.GetStderr()},
+		ID: r.GetId(), SpecJSON: r.GetSpecJson(), Rootfs: mountsFromProto(r.GetRootfs()), Stdio: stdioFromProto(r.GetStdio()),
 	})
 	if err != nil {
 		return nil, toStatus(err)
@@ -32,7 +30,7 @@ func (s *isolationServer) Start(ctx context.Context, r *isolationv1.StartRequest
 }
 
 func (s *isolationServer) Wait(ctx context.Context, r *isolationv1.WaitRequest) (*isolationv1.WaitResponse, error) {
-	st, err := s.impl.Wait(ctx, r.GetId())
+	st, err := s.impl.Wait(ctx, r.GetId(), r.GetExecId())
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -40,7 +38,7 @@ func (s *isolationServer) Wait(ctx context.Context, r *isolationv1.WaitRequest) 
 }
 
 func (s *isolationServer) Kill(ctx context.Context, r *isolationv1.KillRequest) (*isolationv1.KillResponse, error) {
-	if err := s.impl.Kill(ctx, r.GetId(), int(r.GetSignal())); err != nil {
+	if err := s.impl.Kill(ctx, r.GetId(), r.GetExecId(), int(r.GetSignal())); err != nil {
 		return nil, toStatus(err)
 	}
 	return &isolationv1.KillResponse{}, nil
@@ -58,5 +56,21 @@ func (s *isolationServer) State(ctx context.Context, r *isolationv1.StateRequest
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	return &isolationv1.StateResponse{Id: st.ID, Status: st.Status, Pid: int32(st.Pid), ExitCode: int32(st.ExitCode)}, nil
+	return &isolationv1.StateResponse{Id: st.ID, Status: st.Status, Pid: int32(st.Pid), ExitCode: int32(st.ExitCode),
+		StartedUnixNano: nanoFromTime(st.Started), FinishedUnixNano: nanoFromTime(st.Finished)}, nil
+}
+
+func (s *isolationServer) Exec(ctx context.Context, r *isolationv1.ExecRequest) (*isolationv1.ExecResponse, error) {
+	pid, err := s.impl.Exec(ctx, ExecRequest{ID: r.GetId(), ExecID: r.GetExecId(), ProcessJSON: r.GetProcessJson(), Stdio: stdioFromProto(r.GetStdio())})
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &isolationv1.ExecResponse{Pid: int32(pid)}, nil
+}
+
+func (s *isolationServer) ResizePty(ctx context.Context, r *isolationv1.ResizePtyRequest) (*isolationv1.ResizePtyResponse, error) {
+	if err := s.impl.ResizePty(ctx, r.GetId(), r.GetExecId(), uint(r.GetWidth()), uint(r.GetHeight())); err != nil {
+		return nil, toStatus(err)
+	}
+	return &isolationv1.ResizePtyResponse{}, nil
 }

@@ -20,6 +20,8 @@ const (
 	CapIsolationIPCNS   = "isolation.ipcns"
 	CapIsolationNetNS   = "isolation.netns"
 	CapIsolationDevices = "isolation.devices"
+	CapIsolationTTY     = "isolation.tty"
+	CapIsolationExec    = "isolation.exec"
 )
 
 // PluginInfo describes a plugin. It is what `rrun plugins ls` shows.
@@ -77,6 +79,19 @@ type Stdio struct {
 	Stdin  string
 	Stdout string
 	Stderr string
+	// Terminal asks for a pty made inside the container; its master is sent
+	// with SCM_RIGHTS over the unix socket at ConsoleSocket, and Stdin,
+	// Stdout and Stderr are unused.
+	Terminal      bool
+	ConsoleSocket string
+}
+
+// ExecRequest describes an extra process to start in a running container.
+type ExecRequest struct {
+	ID          string // the container
+	ExecID      string // chosen by the host, unique within the container
+	ProcessJSON []byte // an OCI runtime-spec Process
+	Stdio       Stdio
 }
 
 // CreateRequest describes a container to create.
@@ -107,4 +122,6 @@ type ContainerState struct {
 	Status   string
 	Pid      int
 	ExitCode int
+	Started  time.Time // zero until started
+	Finished time.Time // zero until stopped
 }

@@ -138,7 +138,7 @@ func (s *isolationSuite) runOK(t *testing.T, spec *specs.Spec) string {
 
 func (c *isoContainer) wait() api.ExitStatus {
 	c.t.Helper()
-	st, err := c.b.Wait(c.ctx, c.id)
+	st, err := c.b.Wait(c.ctx, c.id, "")
 	if err != nil {
 		c.t.Fatalf("Wait(%s): %v", c.id, err)
 	}

@@ -77,13 +77,13 @@ func (s *isolationSuite) testKilled(t *testing.T) {
 	if err := c.b.Start(c.ctx, c.id); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.b.Kill(c.ctx, c.id, int(syscall.SIGKILL)); err != nil {
+	if err := c.b.Kill(c.ctx, c.id, "", int(syscall.SIGKILL)); err != nil {
 		t.Fatal(err)
 	}
 	if st := c.wait(); st.Code != 137 || st.Signal != 9 {
 		t.Errorf("killed with SIGKILL: status %+v, want code 137 signal 9", st)
 	}
-	if err := c.b.Kill(c.ctx, c.id, int(syscall.SIGKILL)); err != nil {
+	if err := c.b.Kill(c.ctx, c.id, "", int(syscall.SIGKILL)); err != nil {
 		t.Errorf("Kill of a stopped container: %v, want nil", err)
 	}
 }

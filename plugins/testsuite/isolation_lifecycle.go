@@ -58,7 +58,7 @@ func (s *isolationSuite) testStates(t *testing.T) {
 	if st := c.state(); st.Status != api.StatusRunning || st.Pid <= 0 {
 		t.Errorf("State after Start = %+v, want running", st)
 	}
-	if err := c.b.Kill(c.ctx, c.id, int(syscall.SIGKILL)); err != nil {
+	if err := c.b.Kill(c.ctx, c.id, "", int(syscall.SIGKILL)); err != nil {
 		t.Fatal(err)
 	}
 	c.wait()
@@ -86,9 +86,9 @@ func (s *isolationSuite) testDelete(t *testing.T) {
 
 func (s *isolationSuite) testUnknownID(t *testing.T) {
 	b, ctx, id := s.newBackend(t), isoCtx(t), "no-such-container"
-	checks := map[string]error{"Start": b.Start(ctx, id), "Kill": b.Kill(ctx, id, int(syscall.SIGKILL))}
+	checks := map[string]error{"Start": b.Start(ctx, id), "Kill": b.Kill(ctx, id, "", int(syscall.SIGKILL))}
 	_, checks["State"] = b.State(ctx, id)
-	_, checks["Wait"] = b.Wait(ctx, id)
+	_, checks["Wait"] = b.Wait(ctx, id, "")
 	for call, err := range checks {
 		if !errors.Is(err, api.ErrNotFound) || !strings.Contains(err.Error(), id) {
 			t.Errorf("%s(%s) = %v, want ErrNotFound naming the id", call, id, err)
@@ -136,14 +136,14 @@ func (s *isolationSuite) testConcurrentWaiters(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range waiters {
 		wg.Go(func() {
-			st, err := c.b.Wait(c.ctx, c.id)
+			st, err := c.b.Wait(c.ctx, c.id, "")
 			if err != nil {
 				t.Errorf("waiter %d: %v", i, err)
 			}
 			got[i] = st
 		})
 	}
-	if err := c.b.Kill(c.ctx, c.id, int(syscall.SIGKILL)); err != nil {
+	if err := c.b.Kill(c.ctx, c.id, "", int(syscall.SIGKILL)); err != nil {
 		t.Fatal(err)
 	}
 	wg.Wait()

@@ -44,7 +44,7 @@ func (b *Backend) Start(_ context.Context, id string) error {
 }
 
 // Wait blocks until the container has stopped. Any number may wait.
-func (b *Backend) Wait(ctx context.Context, id string) (api.ExitStatus, error) {
+func (b *Backend) Wait(ctx context.Context, id, execID string) (api.ExitStatus, error) {
 	c, err := b.get(id)
 	if err != nil {
 		return api.ExitStatus{}, err
@@ -61,7 +61,7 @@ func (b *Backend) Wait(ctx context.Context, id string) (api.ExitStatus, error) {
 
 // Kill sends signal to the container's init. A stopped container is not
 // an error.
-func (b *Backend) Kill(_ context.Context, id string, signal int) error {
+func (b *Backend) Kill(_ context.Context, id, execID string, signal int) error {
 	c, err := b.get(id)
 	if err != nil {
 		return err

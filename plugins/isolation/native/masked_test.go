@@ -38,7 +38,7 @@ func TestMaskedAndReadonlyPaths(t *testing.T) {
 	if err := b.Start(ctx, "masked"); err != nil {
 		t.Fatal(err)
 	}
-	if st, err := b.Wait(ctx, "masked"); err != nil || st.Code != 0 {
+	if st, err := b.Wait(ctx, "masked", ""); err != nil || st.Code != 0 {
 		t.Fatalf("Wait = %+v, %v", st, err)
 	}
 	if got, _ := os.ReadFile(out); string(got) != "done\n" {

@@ -27,11 +27,15 @@ func (*Backend) Configure(context.Context, api.Config) error { return errLinuxOn
 
 func (*Backend) Create(context.Context, api.CreateRequest) (int, error) { return 0, errLinuxOnly() }
 func (*Backend) Start(context.Context, string) error                    { return errLinuxOnly() }
-func (*Backend) Wait(context.Context, string) (api.ExitStatus, error) {
+func (*Backend) Wait(context.Context, string, string) (api.ExitStatus, error) {
 	return api.ExitStatus{}, errLinuxOnly()
 }
-func (*Backend) Kill(context.Context, string, int) error { return errLinuxOnly() }
-func (*Backend) Delete(context.Context, string) error    { return errLinuxOnly() }
+func (*Backend) Kill(context.Context, string, string, int) error    { return errLinuxOnly() }
+func (*Backend) Exec(context.Context, api.ExecRequest) (int, error) { return 0, errLinuxOnly() }
+func (*Backend) ResizePty(context.Context, string, string, uint, uint) error {
+	return errLinuxOnly()
+}
+func (*Backend) Delete(context.Context, string) error { return errLinuxOnly() }
 func (*Backend) State(context.Context, string) (api.ContainerState, error) {
 	return api.ContainerState{}, errLinuxOnly()
 }

@@ -27,10 +27,16 @@ const (
 // Stdio names files the backend opens for the container: paths, never the
 // plugin's own descriptors. An empty path means /dev/null.
 type Stdio struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Stdin         string                 `protobuf:"bytes,1,opt,name=stdin,proto3" json:"stdin,omitempty"`
-	Stdout        string                 `protobuf:"bytes,2,opt,name=stdout,proto3" json:"stdout,omitempty"`
-	Stderr        string                 `protobuf:"bytes,3,opt,name=stderr,proto3" json:"stderr,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Stdin  string                 `protobuf:"bytes,1,opt,name=stdin,proto3" json:"stdin,omitempty"`
+	Stdout string                 `protobuf:"bytes,2,opt,name=stdout,proto3" json:"stdout,omitempty"`
+	Stderr string                 `protobuf:"bytes,3,opt,name=stderr,proto3" json:"stderr,omitempty"`
+	// terminal asks for a pty made inside the container: its slave becomes
+	// the process's stdin, stdout, stderr and controlling terminal, and its
+	// master is sent with SCM_RIGHTS over the unix socket at console_socket
+	// (as OCI runtimes' --console-socket). stdin/stdout/stderr are then unused.
+	Terminal      bool   `protobuf:"varint,4,opt,name=terminal,proto3" json:"terminal,omitempty"`
+	ConsoleSocket string `protobuf:"bytes,5,opt,name=console_socket,json=consoleSocket,proto3" json:"console_socket,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -82,6 +88,20 @@ func (x *Stdio) GetStdout() string {
 func (x *Stdio) GetStderr() string {
 	if x != nil {
 		return x.Stderr
+	}
+	return ""
+}
+
+func (x *Stdio) GetTerminal() bool {
+	if x != nil {
+		return x.Terminal
+	}
+	return false
+}
+
+func (x *Stdio) GetConsoleSocket() string {
+	if x != nil {
+		return x.ConsoleSocket
 	}
 	return ""
 }
@@ -281,6 +301,7 @@ func (*StartResponse) Descriptor() ([]byte, []int) {
 type WaitRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	ExecId        string                 `protobuf:"bytes,2,opt,name=exec_id,json=execId,proto3" json:"exec_id,omitempty"` // empty: the container's init
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -318,6 +339,13 @@ func (*WaitRequest) Descriptor() ([]byte, []int) {
 func (x *WaitRequest) GetId() string {
 	if x != nil {
 		return x.Id
+	}
+	return ""
+}
+
+func (x *WaitRequest) GetExecId() string {
+	if x != nil {
+		return x.ExecId
 	}
 	return ""
 }
@@ -378,6 +406,7 @@ type KillRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	Signal        int32                  `protobuf:"varint,2,opt,name=signal,proto3" json:"signal,omitempty"`
+	ExecId        string                 `protobuf:"bytes,3,opt,name=exec_id,json=execId,proto3" json:"exec_id,omitempty"` // empty: the container's init
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -424,6 +453,13 @@ func (x *KillRequest) GetSignal() int32 {
 		return x.Signal
 	}
 	return 0
+}
+
+func (x *KillRequest) GetExecId() string {
+	if x != nil {
+		return x.ExecId
+	}
+	return ""
 }
 
 type KillResponse struct {
@@ -587,13 +623,15 @@ func (x *StateRequest) GetId() string {
 }
 
 type StateResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	Status        string                 `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"` // "created", "running", "stopped"
-	Pid           int32                  `protobuf:"varint,3,opt,name=pid,proto3" json:"pid,omitempty"`
-	ExitCode      int32                  `protobuf:"varint,4,opt,name=exit_code,json=exitCode,proto3" json:"exit_code,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	Id               string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Status           string                 `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"` // "created", "running", "stopped"
+	Pid              int32                  `protobuf:"varint,3,opt,name=pid,proto3" json:"pid,omitempty"`
+	ExitCode         int32                  `protobuf:"varint,4,opt,name=exit_code,json=exitCode,proto3" json:"exit_code,omitempty"`
+	StartedUnixNano  int64                  `protobuf:"varint,5,opt,name=started_unix_nano,json=startedUnixNano,proto3" json:"started_unix_nano,omitempty"`
+	FinishedUnixNano int64                  `protobuf:"varint,6,opt,name=finished_unix_nano,json=finishedUnixNano,proto3" json:"finished_unix_nano,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *StateResponse) Reset() {
@@ -654,15 +692,247 @@ func (x *StateResponse) GetExitCode() int32 {
 	return 0
 }
 
+func (x *StateResponse) GetStartedUnixNano() int64 {
+	if x != nil {
+		return x.StartedUnixNano
+	}
+	return 0
+}
+
+func (x *StateResponse) GetFinishedUnixNano() int64 {
+	if x != nil {
+		return x.FinishedUnixNano
+	}
+	return 0
+}
+
+type ExecRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	ExecId        string                 `protobuf:"bytes,2,opt,name=exec_id,json=execId,proto3" json:"exec_id,omitempty"`                // chosen by the host, unique within the container
+	ProcessJson   []byte                 `protobuf:"bytes,3,opt,name=process_json,json=processJson,proto3" json:"process_json,omitempty"` // an OCI runtime-spec Process
+	Stdio         *Stdio                 `protobuf:"bytes,4,opt,name=stdio,proto3" json:"stdio,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExecRequest) Reset() {
+	*x = ExecRequest{}
+	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExecRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExecRequest) ProtoMessage() {}
+
+func (x *ExecRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExecRequest.ProtoReflect.Descriptor instead.
+func (*ExecRequest) Descriptor() ([]byte, []int) {
+	return file_rrun_isolation_v1_isolation_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ExecRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ExecRequest) GetExecId() string {
+	if x != nil {
+		return x.ExecId
+	}
+	return ""
+}
+
+func (x *ExecRequest) GetProcessJson() []byte {
+	if x != nil {
+		return x.ProcessJson
+	}
+	return nil
+}
+
+func (x *ExecRequest) GetStdio() *Stdio {
+	if x != nil {
+		return x.Stdio
+	}
+	return nil
+}
+
+type ExecResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Pid           int32                  `protobuf:"varint,1,opt,name=pid,proto3" json:"pid,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExecResponse) Reset() {
+	*x = ExecResponse{}
+	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExecResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExecResponse) ProtoMessage() {}
+
+func (x *ExecResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExecResponse.ProtoReflect.Descriptor instead.
+func (*ExecResponse) Descriptor() ([]byte, []int) {
+	return file_rrun_isolation_v1_isolation_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ExecResponse) GetPid() int32 {
+	if x != nil {
+		return x.Pid
+	}
+	return 0
+}
+
+type ResizePtyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	ExecId        string                 `protobuf:"bytes,2,opt,name=exec_id,json=execId,proto3" json:"exec_id,omitempty"`
+	Width         uint32                 `protobuf:"varint,3,opt,name=width,proto3" json:"width,omitempty"`
+	Height        uint32                 `protobuf:"varint,4,opt,name=height,proto3" json:"height,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResizePtyRequest) Reset() {
+	*x = ResizePtyRequest{}
+	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResizePtyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResizePtyRequest) ProtoMessage() {}
+
+func (x *ResizePtyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResizePtyRequest.ProtoReflect.Descriptor instead.
+func (*ResizePtyRequest) Descriptor() ([]byte, []int) {
+	return file_rrun_isolation_v1_isolation_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ResizePtyRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ResizePtyRequest) GetExecId() string {
+	if x != nil {
+		return x.ExecId
+	}
+	return ""
+}
+
+func (x *ResizePtyRequest) GetWidth() uint32 {
+	if x != nil {
+		return x.Width
+	}
+	return 0
+}
+
+func (x *ResizePtyRequest) GetHeight() uint32 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+type ResizePtyResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResizePtyResponse) Reset() {
+	*x = ResizePtyResponse{}
+	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResizePtyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResizePtyResponse) ProtoMessage() {}
+
+func (x *ResizePtyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResizePtyResponse.ProtoReflect.Descriptor instead.
+func (*ResizePtyResponse) Descriptor() ([]byte, []int) {
+	return file_rrun_isolation_v1_isolation_proto_rawDescGZIP(), []int{16}
+}
+
 var File_rrun_isolation_v1_isolation_proto protoreflect.FileDescriptor
 
 const file_rrun_isolation_v1_isolation_proto_rawDesc = "" +
 	"\n" +
-	"!rrun/isolation/v1/isolation.proto\x12\x11rrun.isolation.v1\x1a\x1brrun/plugin/v1/plugin.proto\"M\n" +
+	"!rrun/isolation/v1/isolation.proto\x12\x11rrun.isolation.v1\x1a\x1brrun/plugin/v1/plugin.proto\"\x90\x01\n" +
 	"\x05Stdio\x12\x14\n" +
 	"\x05stdin\x18\x01 \x01(\tR\x05stdin\x12\x16\n" +
 	"\x06stdout\x18\x02 \x01(\tR\x06stdout\x12\x16\n" +
-	"\x06stderr\x18\x03 \x01(\tR\x06stderr\"\x9b\x01\n" +
+	"\x06stderr\x18\x03 \x01(\tR\x06stderr\x12\x1a\n" +
+	"\bterminal\x18\x04 \x01(\bR\bterminal\x12%\n" +
+	"\x0econsole_socket\x18\x05 \x01(\tR\rconsoleSocket\"\x9b\x01\n" +
 	"\rCreateRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\tspec_json\x18\x02 \x01(\fR\bspecJson\x12-\n" +
@@ -672,33 +942,52 @@ const file_rrun_isolation_v1_isolation_proto_rawDesc = "" +
 	"\x03pid\x18\x01 \x01(\x05R\x03pid\"\x1e\n" +
 	"\fStartRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"\x0f\n" +
-	"\rStartResponse\"\x1d\n" +
+	"\rStartResponse\"6\n" +
 	"\vWaitRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\"C\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x17\n" +
+	"\aexec_id\x18\x02 \x01(\tR\x06execId\"C\n" +
 	"\fWaitResponse\x12\x1b\n" +
 	"\texit_code\x18\x01 \x01(\x05R\bexitCode\x12\x16\n" +
-	"\x06signal\x18\x02 \x01(\x05R\x06signal\"5\n" +
+	"\x06signal\x18\x02 \x01(\x05R\x06signal\"N\n" +
 	"\vKillRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
-	"\x06signal\x18\x02 \x01(\x05R\x06signal\"\x0e\n" +
+	"\x06signal\x18\x02 \x01(\x05R\x06signal\x12\x17\n" +
+	"\aexec_id\x18\x03 \x01(\tR\x06execId\"\x0e\n" +
 	"\fKillResponse\"\x1f\n" +
 	"\rDeleteRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"\x10\n" +
 	"\x0eDeleteResponse\"\x1e\n" +
 	"\fStateRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\"f\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"\xc0\x01\n" +
 	"\rStateResponse\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06status\x18\x02 \x01(\tR\x06status\x12\x10\n" +
 	"\x03pid\x18\x03 \x01(\x05R\x03pid\x12\x1b\n" +
-	"\texit_code\x18\x04 \x01(\x05R\bexitCode2\xd3\x03\n" +
+	"\texit_code\x18\x04 \x01(\x05R\bexitCode\x12*\n" +
+	"\x11started_unix_nano\x18\x05 \x01(\x03R\x0fstartedUnixNano\x12,\n" +
+	"\x12finished_unix_nano\x18\x06 \x01(\x03R\x10finishedUnixNano\"\x89\x01\n" +
+	"\vExecRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x17\n" +
+	"\aexec_id\x18\x02 \x01(\tR\x06execId\x12!\n" +
+	"\fprocess_json\x18\x03 \x01(\fR\vprocessJson\x12.\n" +
+	"\x05stdio\x18\x04 \x01(\v2\x18.rrun.isolation.v1.StdioR\x05stdio\" \n" +
+	"\fExecResponse\x12\x10\n" +
+	"\x03pid\x18\x01 \x01(\x05R\x03pid\"i\n" +
+	"\x10ResizePtyRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x17\n" +
+	"\aexec_id\x18\x02 \x01(\tR\x06execId\x12\x14\n" +
+	"\x05width\x18\x03 \x01(\rR\x05width\x12\x16\n" +
+	"\x06height\x18\x04 \x01(\rR\x06height\"\x13\n" +
+	"\x11ResizePtyResponse2\xf4\x04\n" +
 	"\tIsolation\x12M\n" +
 	"\x06Create\x12 .rrun.isolation.v1.CreateRequest\x1a!.rrun.isolation.v1.CreateResponse\x12J\n" +
 	"\x05Start\x12\x1f.rrun.isolation.v1.StartRequest\x1a .rrun.isolation.v1.StartResponse\x12G\n" +
 	"\x04Wait\x12\x1e.rrun.isolation.v1.WaitRequest\x1a\x1f.rrun.isolation.v1.WaitResponse\x12G\n" +
 	"\x04Kill\x12\x1e.rrun.isolation.v1.KillRequest\x1a\x1f.rrun.isolation.v1.KillResponse\x12M\n" +
 	"\x06Delete\x12 .rrun.isolation.v1.DeleteRequest\x1a!.rrun.isolation.v1.DeleteResponse\x12J\n" +
-	"\x05State\x12\x1f.rrun.isolation.v1.StateRequest\x1a .rrun.isolation.v1.StateResponseBFZDgithub.com/rrun-project/rrun/plugins/api/gen/isolationv1;isolationv1b\x06proto3"
+	"\x05State\x12\x1f.rrun.isolation.v1.StateRequest\x1a .rrun.isolation.v1.StateResponse\x12G\n" +
+	"\x04Exec\x12\x1e.rrun.isolation.v1.ExecRequest\x1a\x1f.rrun.isolation.v1.ExecResponse\x12V\n" +
+	"\tResizePty\x12#.rrun.isolation.v1.ResizePtyRequest\x1a$.rrun.isolation.v1.ResizePtyResponseBFZDgithub.com/rrun-project/rrun/plugins/api/gen/isolationv1;isolationv1b\x06proto3"
 
 var (
 	file_rrun_isolation_v1_isolation_proto_rawDescOnce sync.Once
@@ -712,43 +1001,52 @@ func file_rrun_isolation_v1_isolation_proto_rawDescGZIP() []byte {
 	return file_rrun_isolation_v1_isolation_proto_rawDescData
 }
 
-var file_rrun_isolation_v1_isolation_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_rrun_isolation_v1_isolation_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_rrun_isolation_v1_isolation_proto_goTypes = []any{
-	(*Stdio)(nil),          // 0: rrun.isolation.v1.Stdio
-	(*CreateRequest)(nil),  // 1: rrun.isolation.v1.CreateRequest
-	(*CreateResponse)(nil), // 2: rrun.isolation.v1.CreateResponse
-	(*StartRequest)(nil),   // 3: rrun.isolation.v1.StartRequest
-	(*StartResponse)(nil),  // 4: rrun.isolation.v1.StartResponse
-	(*WaitRequest)(nil),    // 5: rrun.isolation.v1.WaitRequest
-	(*WaitResponse)(nil),   // 6: rrun.isolation.v1.WaitResponse
-	(*KillRequest)(nil),    // 7: rrun.isolation.v1.KillRequest
-	(*KillResponse)(nil),   // 8: rrun.isolation.v1.KillResponse
-	(*DeleteRequest)(nil),  // 9: rrun.isolation.v1.DeleteRequest
-	(*DeleteResponse)(nil), // 10: rrun.isolation.v1.DeleteResponse
-	(*StateRequest)(nil),   // 11: rrun.isolation.v1.StateRequest
-	(*StateResponse)(nil),  // 12: rrun.isolation.v1.StateResponse
-	(*pluginv1.Mount)(nil), // 13: rrun.plugin.v1.Mount
+	(*Stdio)(nil),             // 0: rrun.isolation.v1.Stdio
+	(*CreateRequest)(nil),     // 1: rrun.isolation.v1.CreateRequest
+	(*CreateResponse)(nil),    // 2: rrun.isolation.v1.CreateResponse
+	(*StartRequest)(nil),      // 3: rrun.isolation.v1.StartRequest
+	(*StartResponse)(nil),     // 4: rrun.isolation.v1.StartResponse
+	(*WaitRequest)(nil),       // 5: rrun.isolation.v1.WaitRequest
+	(*WaitResponse)(nil),      // 6: rrun.isolation.v1.WaitResponse
+	(*KillRequest)(nil),       // 7: rrun.isolation.v1.KillRequest
+	(*KillResponse)(nil),      // 8: rrun.isolation.v1.KillResponse
+	(*DeleteRequest)(nil),     // 9: rrun.isolation.v1.DeleteRequest
+	(*DeleteResponse)(nil),    // 10: rrun.isolation.v1.DeleteResponse
+	(*StateRequest)(nil),      // 11: rrun.isolation.v1.StateRequest
+	(*StateResponse)(nil),     // 12: rrun.isolation.v1.StateResponse
+	(*ExecRequest)(nil),       // 13: rrun.isolation.v1.ExecRequest
+	(*ExecResponse)(nil),      // 14: rrun.isolation.v1.ExecResponse
+	(*ResizePtyRequest)(nil),  // 15: rrun.isolation.v1.ResizePtyRequest
+	(*ResizePtyResponse)(nil), // 16: rrun.isolation.v1.ResizePtyResponse
+	(*pluginv1.Mount)(nil),    // 17: rrun.plugin.v1.Mount
 }
 var file_rrun_isolation_v1_isolation_proto_depIdxs = []int32{
-	13, // 0: rrun.isolation.v1.CreateRequest.rootfs:type_name -> rrun.plugin.v1.Mount
+	17, // 0: rrun.isolation.v1.CreateRequest.rootfs:type_name -> rrun.plugin.v1.Mount
 	0,  // 1: rrun.isolation.v1.CreateRequest.stdio:type_name -> rrun.isolation.v1.Stdio
-	1,  // 2: rrun.isolation.v1.Isolation.Create:input_type -> rrun.isolation.v1.CreateRequest
-	3,  // 3: rrun.isolation.v1.Isolation.Start:input_type -> rrun.isolation.v1.StartRequest
-	5,  // 4: rrun.isolation.v1.Isolation.Wait:input_type -> rrun.isolation.v1.WaitRequest
-	7,  // 5: rrun.isolation.v1.Isolation.Kill:input_type -> rrun.isolation.v1.KillRequest
-	9,  // 6: rrun.isolation.v1.Isolation.Delete:input_type -> rrun.isolation.v1.DeleteRequest
-	11, // 7: rrun.isolation.v1.Isolation.State:input_type -> rrun.isolation.v1.StateRequest
-	2,  // 8: rrun.isolation.v1.Isolation.Create:output_type -> rrun.isolation.v1.CreateResponse
-	4,  // 9: rrun.isolation.v1.Isolation.Start:output_type -> rrun.isolation.v1.StartResponse
-	6,  // 10: rrun.isolation.v1.Isolation.Wait:output_type -> rrun.isolation.v1.WaitResponse
-	8,  // 11: rrun.isolation.v1.Isolation.Kill:output_type -> rrun.isolation.v1.KillResponse
-	10, // 12: rrun.isolation.v1.Isolation.Delete:output_type -> rrun.isolation.v1.DeleteResponse
-	12, // 13: rrun.isolation.v1.Isolation.State:output_type -> rrun.isolation.v1.StateResponse
-	8,  // [8:14] is the sub-list for method output_type
-	2,  // [2:8] is the sub-list for method input_type
-	2,  // [2:2] is the sub-list for extension type_name
-	2,  // [2:2] is the sub-list for extension extendee
-	0,  // [0:2] is the sub-list for field type_name
+	0,  // 2: rrun.isolation.v1.ExecRequest.stdio:type_name -> rrun.isolation.v1.Stdio
+	1,  // 3: rrun.isolation.v1.Isolation.Create:input_type -> rrun.isolation.v1.CreateRequest
+	3,  // 4: rrun.isolation.v1.Isolation.Start:input_type -> rrun.isolation.v1.StartRequest
+	5,  // 5: rrun.isolation.v1.Isolation.Wait:input_type -> rrun.isolation.v1.WaitRequest
+	7,  // 6: rrun.isolation.v1.Isolation.Kill:input_type -> rrun.isolation.v1.KillRequest
+	9,  // 7: rrun.isolation.v1.Isolation.Delete:input_type -> rrun.isolation.v1.DeleteRequest
+	11, // 8: rrun.isolation.v1.Isolation.State:input_type -> rrun.isolation.v1.StateRequest
+	13, // 9: rrun.isolation.v1.Isolation.Exec:input_type -> rrun.isolation.v1.ExecRequest
+	15, // 10: rrun.isolation.v1.Isolation.ResizePty:input_type -> rrun.isolation.v1.ResizePtyRequest
+	2,  // 11: rrun.isolation.v1.Isolation.Create:output_type -> rrun.isolation.v1.CreateResponse
+	4,  // 12: rrun.isolation.v1.Isolation.Start:output_type -> rrun.isolation.v1.StartResponse
+	6,  // 13: rrun.isolation.v1.Isolation.Wait:output_type -> rrun.isolation.v1.WaitResponse
+	8,  // 14: rrun.isolation.v1.Isolation.Kill:output_type -> rrun.isolation.v1.KillResponse
+	10, // 15: rrun.isolation.v1.Isolation.Delete:output_type -> rrun.isolation.v1.DeleteResponse
+	12, // 16: rrun.isolation.v1.Isolation.State:output_type -> rrun.isolation.v1.StateResponse
+	14, // 17: rrun.isolation.v1.Isolation.Exec:output_type -> rrun.isolation.v1.ExecResponse
+	16, // 18: rrun.isolation.v1.Isolation.ResizePty:output_type -> rrun.isolation.v1.ResizePtyResponse
+	11, // [11:19] is the sub-list for method output_type
+	3,  // [3:11] is the sub-list for method input_type
+	3,  // [3:3] is the sub-list for extension type_name
+	3,  // [3:3] is the sub-list for extension extendee
+	0,  // [0:3] is the sub-list for field type_name
 }
 
 func init() { file_rrun_isolation_v1_isolation_proto_init() }
@@ -762,7 +1060,7 @@ func file_rrun_isolation_v1_isolation_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_rrun_isolation_v1_isolation_proto_rawDesc), len(file_rrun_isolation_v1_isolation_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   13,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

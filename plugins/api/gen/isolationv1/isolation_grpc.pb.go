@@ -21,12 +21,14 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Isolation_Create_FullMethodName = "/rrun.isolation.v1.Isolation/Create"
-	Isolation_Start_FullMethodName  = "/rrun.isolation.v1.Isolation/Start"
-	Isolation_Wait_FullMethodName   = "/rrun.isolation.v1.Isolation/Wait"
-	Isolation_Kill_FullMethodName   = "/rrun.isolation.v1.Isolation/Kill"
-	Isolation_Delete_FullMethodName = "/rrun.isolation.v1.Isolation/Delete"
-	Isolation_State_FullMethodName  = "/rrun.isolation.v1.Isolation/State"
+	Isolation_Create_FullMethodName    = "/rrun.isolation.v1.Isolation/Create"
+	Isolation_Start_FullMethodName     = "/rrun.isolation.v1.Isolation/Start"
+	Isolation_Wait_FullMethodName      = "/rrun.isolation.v1.Isolation/Wait"
+	Isolation_Kill_FullMethodName      = "/rrun.isolation.v1.Isolation/Kill"
+	Isolation_Delete_FullMethodName    = "/rrun.isolation.v1.Isolation/Delete"
+	Isolation_State_FullMethodName     = "/rrun.isolation.v1.Isolation/State"
+	Isolation_Exec_FullMethodName      = "/rrun.isolation.v1.Isolation/Exec"
+	Isolation_ResizePty_FullMethodName = "/rrun.isolation.v1.Isolation/ResizePty"
 )
 
 // IsolationClient is the client API for Isolation service.
@@ -39,6 +41,12 @@ type IsolationClient interface {
 	Kill(ctx context.Context, in *KillRequest, opts ...grpc.CallOption) (*KillResponse, error)
 	Delete(ctx context.Context, in *DeleteRequest, opts ...grpc.CallOption) (*DeleteResponse, error)
 	State(ctx context.Context, in *StateRequest, opts ...grpc.CallOption) (*StateResponse, error)
+	// Exec starts an extra process in a running container (capability
+	// isolation.exec). Wait, Kill and ResizePty address it by exec_id.
+	Exec(ctx context.Context, in *ExecRequest, opts ...grpc.CallOption) (*ExecResponse, error)
+	// ResizePty sets the window size of a container's or an exec's terminal
+	// (capability isolation.tty).
+	ResizePty(ctx context.Context, in *ResizePtyRequest, opts ...grpc.CallOption) (*ResizePtyResponse, error)
 }
 
 type isolationClient struct {
@@ -109,6 +117,26 @@ func (c *isolationClient) State(ctx context.Context, in *StateRequest, opts ...g
 	return out, nil
 }
 
+func (c *isolationClient) Exec(ctx context.Context, in *ExecRequest, opts ...grpc.CallOption) (*ExecResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ExecResponse)
+	err := c.cc.Invoke(ctx, Isolation_Exec_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *isolationClient) ResizePty(ctx context.Context, in *ResizePtyRequest, opts ...grpc.CallOption) (*ResizePtyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ResizePtyResponse)
+	err := c.cc.Invoke(ctx, Isolation_ResizePty_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // IsolationServer is the server API for Isolation service.
 // All implementations must embed UnimplementedIsolationServer
 // for forward compatibility.
@@ -119,6 +147,12 @@ type IsolationServer interface {
 	Kill(context.Context, *KillRequest) (*KillResponse, error)
 	Delete(context.Context, *DeleteRequest) (*DeleteResponse, error)
 	State(context.Context, *StateRequest) (*StateResponse, error)
+	// Exec starts an extra process in a running container (capability
+	// isolation.exec). Wait, Kill and ResizePty address it by exec_id.
+	Exec(context.Context, *ExecRequest) (*ExecResponse, error)
+	// ResizePty sets the window size of a container's or an exec's terminal
+	// (capability isolation.tty).
+	ResizePty(context.Context, *ResizePtyRequest) (*ResizePtyResponse, error)
 	mustEmbedUnimplementedIsolationServer()
 }
 
@@ -146,6 +180,12 @@ func (UnimplementedIsolationServer) Delete(context.Context, *DeleteRequest) (*De
 }
 func (UnimplementedIsolationServer) State(context.Context, *StateRequest) (*StateResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method State not implemented")
+}
+func (UnimplementedIsolationServer) Exec(context.Context, *ExecRequest) (*ExecResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Exec not implemented")
+}
+func (UnimplementedIsolationServer) ResizePty(context.Context, *ResizePtyRequest) (*ResizePtyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ResizePty not implemented")
 }
 func (UnimplementedIsolationServer) mustEmbedUnimplementedIsolationServer() {}
 func (UnimplementedIsolationServer) testEmbeddedByValue()                   {}
@@ -276,6 +316,42 @@ func _Isolation_State_Handler(srv interface{}, ctx context.Context, dec func(int
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Isolation_Exec_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ExecRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IsolationServer).Exec(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Isolation_Exec_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IsolationServer).Exec(ctx, req.(*ExecRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Isolation_ResizePty_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ResizePtyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IsolationServer).ResizePty(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Isolation_ResizePty_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IsolationServer).ResizePty(ctx, req.(*ResizePtyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Isolation_ServiceDesc is the grpc.ServiceDesc for Isolation service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -306,6 +382,14 @@ var Isolation_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "State",
 			Handler:    _Isolation_State_Handler,
+		},
+		{
+			MethodName: "Exec",
+			Handler:    _Isolation_Exec_Handler,
+		},
+		{
+			MethodName: "ResizePty",
+			Handler:    _Isolation_ResizePty_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
