@@ -18,9 +18,10 @@ GO=$(command -v go || echo /usr/local/go/bin/go)
 GOROOT_BIN=$(dirname "$GO")
 
 # A copy of the tree the test users can read (a CI clone may sit in /root).
-work=/var/tmp/rrun-suite
-rm -rf "$work" && mkdir -p "$work"
+work=$(mktemp -d /var/tmp/rrun-suite.XXXXXX)
+trap 'rm -rf "$work"' EXIT
 cp -a "$here/." "$work/src"
+chmod 755 "$work"
 # Modules are fetched once, as root, into a cache the users can read.
 export GOMODCACHE=/var/cache/rrun-gomod
 mkdir -p "$GOMODCACHE"
