@@ -17,15 +17,6 @@ import (
 	"github.com/rrun-project/rrun/plugins/api"
 )
 
-// RunOptions are the user's choices for `rrun run`.
-type RunOptions struct {
-	Image       string
-	Cmd         []string
-	Env         []string
-	Remove      bool
-	Interactive bool
-}
-
 // ExitError carries the exit code docker gives a failed start (126, 127).
 type ExitError struct {
 	Code int

@@ -1,0 +1,38 @@
+package container
+
+// RunOptions are the user's choices for `rrun create` / `rrun run`. They are
+// stored in the container's record (JSON) so that a monitor can build the
+// container again from them: every field is data, resolved by the CLI
+// (relative paths made absolute, env files read) before it is stored.
+type RunOptions struct {
+	Image      string   `json:"image"`
+	Cmd        []string `json:"cmd,omitempty"`
+	Entrypoint *string  `json:"entrypoint,omitempty"` // nil: the image's; "": none
+	Env        []string `json:"env,omitempty"`        // -e and --env-file, in order
+	Workdir    string   `json:"workdir,omitempty"`
+	User       string   `json:"user,omitempty"` // user[:group], names or ids
+	Hostname   string   `json:"hostname,omitempty"`
+	Name       string   `json:"name,omitempty"`
+
+	Detach      bool `json:"detach,omitempty"`
+	Interactive bool `json:"interactive,omitempty"`
+	TTY         bool `json:"tty,omitempty"`
+	Remove      bool `json:"remove,omitempty"`
+	Init        bool `json:"init,omitempty"`
+
+	Volumes  []string `json:"volumes,omitempty"` // -v host:ctr[:ro] or name:ctr[:ro] or ctr (anonymous)
+	Mounts   []string `json:"mounts,omitempty"`  // --mount type=bind|tmpfs|volume,...
+	Tmpfs    []string `json:"tmpfs,omitempty"`   // --tmpfs ctr[:opts]
+	ReadOnly bool     `json:"read_only,omitempty"`
+	Network  string   `json:"network,omitempty"` // none | host (default host for now)
+
+	StopSignal  string `json:"stop_signal,omitempty"`  // default SIGTERM
+	StopTimeout *int   `json:"stop_timeout,omitempty"` // seconds, default 10
+
+	CapAdd      []string          `json:"cap_add,omitempty"`
+	CapDrop     []string          `json:"cap_drop,omitempty"`
+	SecurityOpt []string          `json:"security_opt,omitempty"` // no-new-privileges[:true|false]
+	Ulimits     []string          `json:"ulimits,omitempty"`      // nofile=1024:2048
+	Labels      map[string]string `json:"labels,omitempty"`
+	Pull        string            `json:"pull,omitempty"` // always | missing | never
+}
