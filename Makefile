@@ -18,6 +18,7 @@ print-tags:
 
 build:
 	$(GO) build $(GOFLAGS_TAGS) -o $(BIN) ./cmd/rrun
+	CGO_ENABLED=0 $(GO) build -o bin/rrun-init ./cmd/rrun-init
 
 examples:
 	$(GO) build -o bin/plugins/rrun-storage-rootfsdir ./plugins/examples/rootfsdir

@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
+	"github.com/rrun-project/rrun/host/config"
 	"github.com/rrun-project/rrun/host/container"
 	"github.com/rrun-project/rrun/plugins/api"
 )
@@ -16,40 +18,77 @@ func newLoadCommand() *cobra.Command {
 	var input string
 	var quiet bool
 	cmd := &cobra.Command{
-		Use:   "load -i FILE",
-		Short: "Load images from a docker-archive (docker save) or oci-archive tarball",
+		Use:   "load [-i FILE]",
+		Short: "Load images from a docker-archive (docker save) or oci-archive tarball, from FILE or stdin",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if input == "" {
-				return api.Errorf(api.ErrInvalidArgument, "rrun load -i FILE", "no archive given")
-			}
-			path, err := filepath.Abs(input)
-			if err != nil {
-				return err
-			}
-			if _, err := os.Stat(path); err != nil {
-				return api.Errorf(api.ErrNotFound, "check the path", "cannot read archive %s: %v", input, err)
+			path := ""
+			if input != "" {
+				var err error
+				if path, err = filepath.Abs(input); err != nil {
+					return err
+				}
+				if _, err := os.Stat(path); err != nil {
+					return api.Errorf(api.ErrNotFound, "check the path", "cannot read archive %s: %v", input, err)
+				}
+			} else if isTerminal(os.Stdin) {
+				return api.Errorf(api.ErrInvalidArgument, "rrun load -i FILE, or pipe an archive: rrun load < FILE", "no archive given")
 			}
 			return inSession(needs{storage: true}, func(ctx context.Context, b *container.Backends) error {
-				progress := func(line string) {
-					if !quiet {
-						fmt.Fprintln(os.Stderr, line)
+				name := input
+				if path == "" {
+					tmp, err := stdinToFile()
+					if err != nil {
+						return err
 					}
+					defer os.Remove(tmp)
+					path, name = tmp, "stdin"
 				}
-				images, err := b.Storage.Load(ctx, path, "", progress)
-				if err != nil {
-					return fmt.Errorf("failed to load %s: %w", input, err)
-				}
-				for _, im := range images {
-					printLoaded(im)
-				}
-				return nil
+				return load(ctx, b, path, name, quiet)
 			})
 		},
 	}
-	cmd.Flags().StringVarP(&input, "input", "i", "", "read the archive from FILE")
+	cmd.Flags().StringVarP(&input, "input", "i", "", "read the archive from FILE (default: stdin)")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print no progress")
 	return cmd
+}
+
+func load(ctx context.Context, b *container.Backends, path, name string, quiet bool) error {
+	progress := func(line string) {
+		if !quiet {
+			fmt.Fprintln(os.Stderr, line)
+		}
+	}
+	images, err := b.Storage.Load(ctx, path, "", progress)
+	if err != nil {
+		return fmt.Errorf("failed to load %s: %w", name, err)
+	}
+	for _, im := range images {
+		printLoaded(im)
+	}
+	return nil
+}
+
+// stdinToFile copies stdin to a private file in the run dir: archives are
+// read more than once (formats are detected, then images copied).
+func stdinToFile() (string, error) {
+	dirs, err := config.ResolveDirs()
+	if err != nil {
+		return "", err
+	}
+	f, err := os.CreateTemp(dirs.Run, "load-*.tar")
+	if err != nil {
+		return "", fmt.Errorf("failed to create a file for stdin in %s: %w", dirs.Run, err)
+	}
+	_, err = io.Copy(f, os.Stdin)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", api.Errorf(api.ErrUnavailable, "check the disk space of "+dirs.Run, "failed to read the archive from stdin: %v", err)
+	}
+	return f.Name(), nil
 }
 
 func printLoaded(im api.Image) {

@@ -18,7 +18,7 @@ const initArg = "__init"
 // builtinStorage and builtinIsolation are the plugins this binary serves
 // as `rrun __plugin KIND NAME`.
 var (
-	builtinStorage   = []string{"overlay", "vfs"}
+	builtinStorage   = []string{"overlay", "fuse-overlayfs", "vfs"}
 	builtinIsolation = []string{"native"}
 )
 

@@ -42,7 +42,11 @@ func newRootCommand() *cobra.Command {
 	pf.StringVar(&globals.logLevel, "log-level", "warn", "log level: error, warn, info or debug (debug shows plugin logs)")
 	pf.StringVar(&globals.storage, "storage", "", "storage backend (default: $RRUN_STORAGE, config.toml, or overlay)")
 	pf.StringVar(&globals.isolation, "isolation", "", "isolation backend (default: $RRUN_ISOLATION, config.toml, or native)")
-	root.AddCommand(newRunCommand(), newLoadCommand(), newImagesCommand(), newPluginsCommand(), newUnshareCommand())
+	root.AddCommand(newRunCommand(), newLoadCommand(), newImagesCommand(), newPluginsCommand(), newUnshareCommand(), newDoctorCommand())
+	root.AddCommand(newPullCommand(), newPushCommand(), newSaveCommand(), newImportCommand(), newTagCommand(), newRmiCommand(), newImageCommand(), newSystemCommand(), newInfoCommand())
+	root.AddCommand(newCreateCommand(), newStartCommand(), newStopCommand(), newKillCommand(), newWaitCommand(), newRenameCommand(),
+		newPsCommand(), newLogsCommand(), newInspectCommand(), newTopCommand(), newRmCommand(), newContainerCommand(), newExecCommand(),
+		newMonitorCommand(), newRmInSessionCommand())
 	return root
 }
 
@@ -66,8 +70,7 @@ func execute() int {
 	return report(err)
 }
 
-// report prints err as one line with its hint and returns the exit code:
-// the container's, docker's 126/127, or 125 for rrun's own failures.
+// report prints err as one line with its hint and returns the exit code.
 func report(err error) int {
 	if err == nil {
 		return 0
@@ -81,9 +84,24 @@ func report(err error) int {
 		msg += " (" + hint + ")"
 	}
 	fmt.Fprintln(os.Stderr, msg)
+	return codeOf(err)
+}
+
+// codeOf is the exit code for err: the container's, docker's 126/127 for a
+// command that cannot run, or 125 for rrun's own failures.
+func codeOf(err error) int {
+	var code exitCode
 	var ee *container.ExitError
-	if errors.As(err, &ee) {
+	var sf *startFailure
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &code):
+		return int(code)
+	case errors.As(err, &ee):
 		return ee.Code
+	case errors.As(err, &sf) && sf.msg.Code != 0:
+		return sf.msg.Code
 	}
 	return 125
 }

@@ -51,13 +51,21 @@ func inSession(n needs, fn func(ctx context.Context, b *container.Backends) erro
 	if err != nil {
 		return err
 	}
+	return inSessionWith(cfg, n, func(ctx context.Context, _ *pluginmgr.Manager, b *container.Backends) error {
+		return fn(ctx, b)
+	})
+}
+
+// inSessionWith is inSession with a given configuration, and gives fn the
+// plugin manager too.
+func inSessionWith(cfg config.Config, n needs, fn func(context.Context, *pluginmgr.Manager, *container.Backends) error) error {
 	mgr := newManager(cfg)
 	storage, isolation, err := choosePlugins(mgr, cfg, n)
 	if err != nil {
 		return err
 	}
 	if !session.Inside() {
-		return enterSession(cfg, storage, isolation)
+		return enterSession(cfg, nil)
 	}
 	ctx := context.Background()
 	b, err := container.Open(ctx, mgr, cfg, storage, isolation)
@@ -65,7 +73,7 @@ func inSession(n needs, fn func(ctx context.Context, b *container.Backends) erro
 		return err
 	}
 	defer b.Abandon() // the session exits next; its pid namespace goes with it
-	return fn(ctx, b)
+	return fn(ctx, mgr, b)
 }
 
 func choosePlugins(mgr *pluginmgr.Manager, cfg config.Config, n needs) (storage, isolation *pluginmgr.Candidate, err error) {
@@ -94,7 +102,9 @@ func choosePlugins(mgr *pluginmgr.Manager, cfg config.Config, n needs) (storage,
 	return storage, isolation, nil
 }
 
-func enterSession(cfg config.Config, _, _ *pluginmgr.Candidate) error {
+// enterSession runs this command again inside a session (or, with args,
+// `rrun ARGS`) and turns the session's exit status into this process's.
+func enterSession(cfg config.Config, args []string) error {
 	if err := cfg.Dirs.Ensure(); err != nil {
 		return err
 	}
@@ -103,7 +113,10 @@ func enterSession(cfg config.Config, _, _ *pluginmgr.Candidate) error {
 	if plan.Warning != "" {
 		fmt.Fprintln(os.Stderr, "rrun: warning: "+plan.Warning)
 	}
-	code, err := session.Enter(cfg.Dirs.Run, plan)
+	if args == nil {
+		args = os.Args[1:]
+	}
+	code, err := session.EnterWith(cfg.Dirs.Run, plan, args)
 	if err != nil {
 		return err
 	}
@@ -111,4 +124,16 @@ func enterSession(cfg config.Config, _, _ *pluginmgr.Candidate) error {
 		return exitCode(code)
 	}
 	return nil
+}
+
+// globalArgs are the global flags to pass on to a re-executed rrun.
+func globalArgs() []string {
+	args := []string{"--log-level", globals.logLevel}
+	if globals.storage != "" {
+		args = append(args, "--storage", globals.storage)
+	}
+	if globals.isolation != "" {
+		args = append(args, "--isolation", globals.isolation)
+	}
+	return args
 }

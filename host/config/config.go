@@ -18,9 +18,13 @@ const (
 
 // Config is the resolved configuration of one rrun command.
 type Config struct {
-	Dirs      Dirs
-	Storage   string
-	Isolation string
+	Dirs    Dirs
+	Storage string
+	// StorageSource says where Storage came from (Source*), StorageWhy
+	// why a probe chose it; `rrun info` shows both.
+	StorageSource string
+	StorageWhy    string
+	Isolation     string
 	// StorageOptions and IsolationOptions are passed to the plugins' Configure.
 	StorageOptions   map[string]string
 	IsolationOptions map[string]string
@@ -51,7 +55,17 @@ func Load() (Config, error) {
 	if _, err := toml.DecodeFile(path, &fc); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return Config{}, fmt.Errorf("failed to read %s: %w (fix or remove the file)", path, err)
 	}
-	cfg.Storage = first(os.Getenv("RRUN_STORAGE"), fc.Storage.Driver, cfg.Storage)
+	cfg.Storage, cfg.StorageSource = os.Getenv("RRUN_STORAGE"), SourceEnv
+	if cfg.Storage == "" {
+		cfg.Storage, cfg.StorageSource = fc.Storage.Driver, SourceFile
+	}
+	if cfg.Storage == "" {
+		cfg.Storage, cfg.StorageWhy = probedStorage(dirs)
+		cfg.StorageSource = SourceProbe
+	}
+	if cfg.Storage == "" {
+		cfg.Storage, cfg.StorageSource = DefaultStorage, SourceDefault
+	}
 	cfg.Isolation = first(os.Getenv("RRUN_ISOLATION"), fc.Isolation.Backend, cfg.Isolation)
 	cfg.StorageOptions = orEmpty(fc.Storage.Options)
 	cfg.IsolationOptions = orEmpty(fc.Isolation.Options)

@@ -2,16 +2,12 @@ package container
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rrun-project/rrun/host/trace"
 	"github.com/rrun-project/rrun/plugins/api"
@@ -26,62 +22,64 @@ type ExitError struct {
 func (e *ExitError) Error() string { return e.Err.Error() }
 func (e *ExitError) Unwrap() error { return e.Err }
 
-// Run runs one container in the foreground and returns its exit code.
-func Run(ctx context.Context, b *Backends, o RunOptions) (int, error) {
-	trace.Mark("plugins ready")
-	img, err := inspect(ctx, b.Storage, o.Image)
-	if err != nil {
-		return 0, err
-	}
-	id := newID()
-	mounts, err := b.Storage.PrepareRootfs(ctx, id, img.ID)
-	if err != nil {
-		return 0, fmt.Errorf("failed to prepare the root filesystem of %s: %w", o.Image, err)
-	}
-	trace.Mark("rootfs prepared")
-	defer releaseRootfs(b.Storage, id, o.Remove)
-	return runPrepared(ctx, b, o, id, img, mounts)
+// Prepared is a container whose root filesystem is ready and whose runtime
+// spec is built: what Create needs.
+type Prepared struct {
+	ID     string
+	Image  ImageInfo
+	Mounts []api.Mount
+	Spec   *specs.Spec
 }
 
-func runPrepared(ctx context.Context, b *Backends, o RunOptions, id string, img imageInfo, mounts []api.Mount) (int, error) {
-	user, err := resolveUser(img.Config.Config.User, mounts)
+// Prepare resolves the image, prepares the container's root filesystem and
+// builds its runtime spec from the image config and the user's options.
+// On error nothing is left prepared.
+func Prepare(ctx context.Context, b *Backends, o RunOptions, id string, env SpecEnv) (*Prepared, error) {
+	img, err := Inspect(ctx, b.Storage, o.Image)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	spec, err := buildSpec(img.Config, o, id, user)
+	mounts, err := b.Storage.PrepareRootfs(ctx, id, img.ID)
 	if err != nil {
-		return 0, err
+		return nil, fmt.Errorf("failed to prepare the root filesystem of %s: %w", o.Image, err)
 	}
-	specJSON, err := json.Marshal(spec)
+	trace.Mark("rootfs prepared")
+	p := &Prepared{ID: id, Image: img, Mounts: mounts}
+	if p.Spec, err = specFor(img, o, id, mounts, env); err != nil {
+		_ = b.Storage.ReleaseRootfs(context.WithoutCancel(ctx), id)
+		return nil, err
+	}
+	return p, nil
+}
+
+func specFor(img ImageInfo, o RunOptions, id string, mounts []api.Mount, env SpecEnv) (*specs.Spec, error) {
+	user, err := resolveUser(firstNonEmpty(o.User, img.Config.Config.User), mounts)
+	if err != nil {
+		return nil, err
+	}
+	return buildSpecEnv(img.Config, o, id, user, env)
+}
+
+// Create creates the container with the given stdio and returns the pid of
+// its init in the session.
+func Create(ctx context.Context, b *Backends, p *Prepared, stdio api.Stdio) (int, error) {
+	specJSON, err := json.Marshal(p.Spec)
 	if err != nil {
 		return 0, specJSONError(err)
 	}
-	stdio, closeStdio, err := stdioFor(o.Interactive)
-	if err != nil {
-		return 0, err
-	}
-	defer closeStdio()
-	if _, err := b.Isolation.Create(ctx, api.CreateRequest{ID: id, SpecJSON: specJSON, Rootfs: mounts, Stdio: stdio}); err != nil {
-		return 0, err
-	}
+	pid, err := b.Isolation.Create(ctx, api.CreateRequest{ID: p.ID, SpecJSON: specJSON, Rootfs: p.Mounts, Stdio: stdio})
 	trace.Mark("container created")
-	defer func() { _ = b.Isolation.Delete(context.WithoutCancel(ctx), id); trace.Mark("container deleted") }()
-	stopSignals := forwardSignals(ctx, b.Isolation, id)
-	defer stopSignals()
-	if err := b.Isolation.Start(ctx, id); err != nil {
-		return 0, startError(err)
-	}
-	trace.Mark("container started")
-	st, err := b.Isolation.Wait(ctx, id, "")
-	trace.Mark("container exited")
-	if err != nil {
-		return 0, fmt.Errorf("failed to wait for container %s: %w", id[:12], err)
-	}
-	return st.Code, nil
+	return pid, err
 }
 
-func startError(err error) error {
+// Start starts a created container; a command that cannot run becomes an
+// *ExitError with docker's 126 or 127.
+func Start(ctx context.Context, b *Backends, id string) error {
+	err := b.Isolation.Start(ctx, id)
+	trace.Mark("container started")
 	switch {
+	case err == nil:
+		return nil
 	case errors.Is(err, api.ErrCommandNotFound):
 		return &ExitError{Code: 127, Err: err}
 	case errors.Is(err, api.ErrCommandNotExecutable):
@@ -90,49 +88,40 @@ func startError(err error) error {
 	return fmt.Errorf("failed to start the container: %w", err)
 }
 
-func releaseRootfs(s api.Storage, id string, remove bool) {
-	ctx := context.Background()
+// ReleaseRootfs unmounts the container's root filesystem, or removes it
+// when remove is set. Errors are returned for the caller to report.
+func ReleaseRootfs(b *Backends, id string, remove bool) error {
 	defer trace.Mark("rootfs released")
 	if remove {
-		_ = s.RemoveRootfs(ctx, id)
-		return
+		return b.Storage.RemoveRootfs(context.Background(), id)
 	}
-	_ = s.ReleaseRootfs(ctx, id)
+	return b.Storage.ReleaseRootfs(context.Background(), id)
 }
 
-// forwardSignals relays the signals docker forwards to a foreground
-// container (rootlesskit relays them from the CLI to the session).
-func forwardSignals(ctx context.Context, iso api.Isolation, id string) func() {
-	ch := make(chan os.Signal, 16)
-	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT,
-		syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH)
-	go func() {
-		for s := range ch {
-			_ = iso.Kill(context.WithoutCancel(ctx), id, "", int(s.(syscall.Signal)))
-		}
-	}()
-	return func() { signal.Stop(ch); close(ch) }
-}
-
-type imageInfo struct {
+// ImageInfo is an image with its decoded OCI config.
+type ImageInfo struct {
 	api.ImageDetail
 	Config ocispec.Image
 }
 
-func inspect(ctx context.Context, s api.Storage, ref string) (imageInfo, error) {
+// Inspect resolves ref in the store and decodes its config.
+func Inspect(ctx context.Context, s api.Storage, ref string) (ImageInfo, error) {
 	d, err := s.InspectImage(ctx, ref)
 	if err != nil {
-		return imageInfo{}, err
+		return ImageInfo{}, err
 	}
-	info := imageInfo{ImageDetail: d}
+	info := ImageInfo{ImageDetail: d}
 	if err := json.Unmarshal(d.ConfigJSON, &info.Config); err != nil {
-		return imageInfo{}, fmt.Errorf("image %s has an unreadable config: %w", ref, err)
+		return ImageInfo{}, fmt.Errorf("image %s has an unreadable config: %w", ref, err)
 	}
 	return info, nil
 }
 
-func newID() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
+func firstNonEmpty(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }

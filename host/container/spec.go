@@ -2,8 +2,7 @@ package container
 
 import (
 	"fmt"
-	"os"
-	"strings"
+	"maps"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -11,15 +10,30 @@ import (
 	"github.com/rrun-project/rrun/plugins/api"
 )
 
-const defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+// SpecEnv is what the spec needs from the session besides the options.
+type SpecEnv struct {
+	VolumesDir string // <data dir>/volumes: named and anonymous volumes live here
+	InitPath   string // host path of the init that --init bind-mounts at initDest
+}
 
-// processArgs applies docker's rule: ENTRYPOINT + (the user's command, or CMD).
-func processArgs(img ocispec.ImageConfig, userCmd []string) ([]string, error) {
-	cmd := img.Cmd
+// initDest is where --init's binary appears in the container.
+const initDest = "/.rrun/init"
+
+// processArgs applies docker's rule: ENTRYPOINT + (the user's command, or
+// CMD). --entrypoint replaces the image's ENTRYPOINT and drops its CMD;
+// --entrypoint "" leaves no entrypoint.
+func processArgs(img ocispec.ImageConfig, entrypoint *string, userCmd []string) ([]string, error) {
+	entry, cmd := img.Entrypoint, img.Cmd
+	if entrypoint != nil {
+		entry, cmd = nil, nil
+		if *entrypoint != "" {
+			entry = []string{*entrypoint}
+		}
+	}
 	if len(userCmd) > 0 {
 		cmd = userCmd
 	}
-	args := append(append([]string{}, img.Entrypoint...), cmd...)
+	args := append(append([]string{}, entry...), cmd...)
 	if len(args) == 0 {
 		return nil, api.Errorf(api.ErrInvalidArgument, "give a command after the image name",
 			"no command specified: the image has no ENTRYPOINT or CMD")
@@ -27,86 +41,109 @@ func processArgs(img ocispec.ImageConfig, userCmd []string) ([]string, error) {
 	return args, nil
 }
 
-// processEnv applies docker's rule: the image's Env, then -e values by key
-// (a bare KEY takes the caller's value, or is dropped when it has none),
-// PATH when nothing set it, and HOSTNAME.
-func processEnv(img ocispec.ImageConfig, userEnv []string, hostname string) []string {
-	env := []string{"HOSTNAME=" + hostname}
-	env = mergeEnv(env, img.Env)
-	for _, kv := range userEnv {
-		if !strings.Contains(kv, "=") {
-			v, ok := os.LookupEnv(kv)
-			if !ok {
-				continue
-			}
-			kv += "=" + v
-		}
-		env = mergeEnv(env, []string{kv})
-	}
-	if !hasKey(env, "PATH") {
-		env = append(env, defaultPath)
-	}
-	return env
-}
-
-func mergeEnv(env, add []string) []string {
-	for _, kv := range add {
-		key, _, _ := strings.Cut(kv, "=")
-		replaced := false
-		for i, old := range env {
-			if k, _, _ := strings.Cut(old, "="); k == key {
-				env[i], replaced = kv, true
-			}
-		}
-		if !replaced {
-			env = append(env, kv)
-		}
-	}
-	return env
-}
-
-func hasKey(env []string, key string) bool {
-	for _, kv := range env {
-		if k, _, _ := strings.Cut(kv, "="); k == key {
-			return true
-		}
-	}
-	return false
-}
-
-// buildSpec makes the OCI runtime spec the isolation backend executes.
+// buildSpec is the former signature; run.go moves to buildSpecEnv.
 func buildSpec(img ocispec.Image, o RunOptions, id string, user specs.User) (*specs.Spec, error) {
-	args, err := processArgs(img.Config, o.Cmd)
+	return buildSpecEnv(img, o, id, user, SpecEnv{})
+}
+
+// buildSpecEnv makes the OCI runtime spec the isolation backend executes,
+// from the image config and resolved options (see RunOptions.Resolve). It
+// creates the volumes and missing -v host directories the spec mounts.
+func buildSpecEnv(img ocispec.Image, o RunOptions, id string, user specs.User, env SpecEnv) (*specs.Spec, error) {
+	args, err := processArgs(img.Config, o.Entrypoint, o.Cmd)
 	if err != nil {
 		return nil, err
 	}
-	hostname := id[:12]
-	cwd := img.Config.WorkingDir
-	if cwd == "" {
-		cwd = "/"
+	hostname := o.Hostname
+	if hostname == "" {
+		hostname = id[:12]
+	}
+	proc, err := buildProcess(img.Config, o, args, hostname, user)
+	if err != nil {
+		return nil, err
+	}
+	mounts, err := buildMounts(o, id, env)
+	if err != nil {
+		return nil, err
+	}
+	if o.Init {
+		proc.Args = append([]string{initDest, "--"}, proc.Args...)
 	}
 	return &specs.Spec{
 		Version:  specs.Version,
 		Hostname: hostname,
-		Root:     &specs.Root{Path: "rootfs"},
-		Process: &specs.Process{
-			Args: args,
-			Env:  processEnv(img.Config, o.Env, hostname),
-			Cwd:  cwd,
-			User: user,
-		},
-		Mounts: defaultMounts(),
+		Root:     &specs.Root{Path: "rootfs", Readonly: o.ReadOnly},
+		Process:  proc,
+		Mounts:   mounts,
 		Linux: &specs.Linux{
-			Namespaces: []specs.LinuxNamespace{
-				{Type: specs.PIDNamespace}, {Type: specs.MountNamespace},
-				{Type: specs.UTSNamespace}, {Type: specs.IPCNamespace},
-			},
+			Namespaces:    namespaces(o.Network),
 			Devices:       defaultDevices(),
 			MaskedPaths:   maskedPaths,
 			ReadonlyPaths: readonlyPaths,
 		},
-		Annotations: map[string]string{"io.rrun.image": o.Image},
+		Annotations: annotations(o),
 	}, nil
+}
+
+func buildProcess(img ocispec.ImageConfig, o RunOptions, args []string, hostname string, user specs.User) (*specs.Process, error) {
+	cwd := o.Workdir
+	if cwd == "" {
+		cwd = img.WorkingDir
+	}
+	if cwd == "" {
+		cwd = "/"
+	}
+	caps, err := tweakCaps(o.CapAdd, o.CapDrop)
+	if err != nil {
+		return nil, err
+	}
+	nnp, err := noNewPrivileges(o.SecurityOpt)
+	if err != nil {
+		return nil, err
+	}
+	rlimits, err := processRlimits(o.Ulimits)
+	if err != nil {
+		return nil, err
+	}
+	return &specs.Process{
+		Terminal:        o.TTY,
+		Args:            args,
+		Env:             processEnv(img, o.Env, hostname, o.TTY),
+		Cwd:             cwd,
+		User:            user,
+		Capabilities:    processCaps(caps, user.UID),
+		NoNewPrivileges: nnp,
+		Rlimits:         rlimits,
+	}, nil
+}
+
+// buildMounts is the default mounts, the user's, and --init's binary.
+func buildMounts(o RunOptions, id string, env SpecEnv) ([]specs.Mount, error) {
+	ums, err := collectMounts(o)
+	if err != nil {
+		return nil, err
+	}
+	user, err := specMounts(ums, id, env)
+	if err != nil {
+		return nil, err
+	}
+	if o.Init {
+		if env.InitPath == "" {
+			return nil, api.Errorf(api.ErrNotImplemented, "run without --init", "--init is not available: no init binary was given")
+		}
+		user = append(user, specs.Mount{Destination: initDest, Type: "bind", Source: env.InitPath, Options: []string{"rbind", "ro"}})
+	}
+	return mergeMounts(defaultMounts(), user), nil
+}
+
+// annotations carry the labels, and the image under a key of rrun's.
+func annotations(o RunOptions) map[string]string {
+	a := maps.Clone(o.Labels)
+	if a == nil {
+		a = map[string]string{}
+	}
+	a["io.rrun.image"] = o.Image
+	return a
 }
 
 func specJSONError(err error) error {

@@ -10,13 +10,13 @@ import (
 	"github.com/rrun-project/rrun/plugins/api"
 )
 
-// stdioFor names the session's own stdio for the isolation backend as
-// /proc/PID/fd/N paths, so the container writes straight to the user's
-// terminal, pipe or file with no copy. What cannot be reopened through /proc
-// (a socket, or a pipe or tty owned by another user, e.g. one made by root
-// before su) is relayed through a pipe of our own. stdin is attached only
-// when interactive, as docker does.
-func stdioFor(interactive bool) (api.Stdio, func(), error) {
+// NameStdio names the given fds of this process (-1: /dev/null) for the
+// isolation backend as /proc/PID/fd/N paths, so the container writes
+// straight to the user's terminal, pipe or file with no copy. What cannot be
+// reopened through /proc (a socket, or a pipe or tty owned by another user,
+// e.g. one made by root before su) is relayed through a pipe of our own.
+// The returned function closes the relays, waiting for output to drain.
+func NameStdio(stdin, stdout, stderr int) (api.Stdio, func(), error) {
 	var closers []func()
 	done := func() {
 		for _, c := range closers {
@@ -25,8 +25,8 @@ func stdioFor(interactive bool) (api.Stdio, func(), error) {
 	}
 	path := func(fd int, in bool) (string, error) {
 		var st unix.Stat_t
-		if err := unix.Fstat(fd, &st); err != nil {
-			return "", nil // closed: /dev/null
+		if fd < 0 || unix.Fstat(fd, &st) != nil {
+			return "", nil // none, or closed: /dev/null
 		}
 		if reopenable(fd, in) {
 			return fmt.Sprintf("/proc/%d/fd/%d", os.Getpid(), fd), nil
@@ -37,14 +37,10 @@ func stdioFor(interactive bool) (api.Stdio, func(), error) {
 	}
 	var s api.Stdio
 	var err error
-	if interactive {
-		if s.Stdin, err = path(0, true); err != nil {
-			done()
-			return s, nil, err
+	if s.Stdin, err = path(stdin, true); err == nil {
+		if s.Stdout, err = path(stdout, false); err == nil {
+			s.Stderr, err = path(stderr, false)
 		}
-	}
-	if s.Stdout, err = path(1, false); err == nil {
-		s.Stderr, err = path(2, false)
 	}
 	if err != nil {
 		done()
@@ -67,19 +63,24 @@ func reopenable(fd int, in bool) bool {
 	return true
 }
 
-// relay copies between a socket fd and a new pipe whose other end the
-// backend opens by path. The returned closer waits for output to drain.
+// relay copies between fd and a new pipe whose other end the backend
+// opens by path.
 func relay(fd int, in bool) (string, func(), error) {
+	dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 3)
+	if err != nil {
+		return "", func() {}, fmt.Errorf("failed to duplicate stdio fd %d: %w", fd, err)
+	}
+	peer := os.NewFile(uintptr(dup), "stdio") // ours to close, unlike fd
 	r, w, err := os.Pipe()
 	if err != nil {
+		peer.Close()
 		return "", func() {}, fmt.Errorf("failed to create a stdio pipe: %w", err)
 	}
-	sock := os.NewFile(uintptr(fd), "stdio")
 	copied := make(chan struct{})
 	if in {
-		go func() { _, _ = io.Copy(w, sock); w.Close(); close(copied) }()
-		return fmt.Sprintf("/proc/%d/fd/%d", os.Getpid(), r.Fd()), func() { r.Close() }, nil
+		go func() { _, _ = io.Copy(w, peer); w.Close(); close(copied) }()
+		return fmt.Sprintf("/proc/%d/fd/%d", os.Getpid(), r.Fd()), func() { r.Close(); peer.Close() }, nil
 	}
-	go func() { _, _ = io.Copy(sock, r); close(copied) }()
-	return fmt.Sprintf("/proc/%d/fd/%d", os.Getpid(), w.Fd()), func() { w.Close(); <-copied; r.Close() }, nil
+	go func() { _, _ = io.Copy(peer, r); close(copied) }()
+	return fmt.Sprintf("/proc/%d/fd/%d", os.Getpid(), w.Fd()), func() { w.Close(); <-copied; r.Close(); peer.Close() }, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -12,58 +13,125 @@ import (
 	"github.com/rrun-project/rrun/plugins/api"
 )
 
-// resolveUser turns docker's USER value (name|uid[:group|gid]) into ids.
-// Names are looked up in the container's /etc/passwd and /etc/group, read
-// through the rootfs bind mount when the storage backend gives one.
+// resolveUser turns docker's USER value (name|uid[:group|gid]) into ids
+// with moby's rules (GetExecUser): a name, or a uid with a passwd entry,
+// takes that entry's primary gid; without an explicit group the user's
+// groups in /etc/group become supplementary; AdditionalGids is the gid
+// followed by those. Files are read through the rootfs bind mount.
 func resolveUser(value string, rootfs []api.Mount) (specs.User, error) {
-	if value == "" {
-		return specs.User{}, nil
-	}
 	name, group, hasGroup := strings.Cut(value, ":")
-	root := bindRoot(rootfs)
-	uid, pwGID, err := lookupID(name, filepath.Join(root, "etc/passwd"), root != "")
+	db := userDB{root: bindRoot(rootfs)}
+	uid, gid, matched, err := db.lookupUser(name)
 	if err != nil {
 		return specs.User{}, err
 	}
-	gid := pwGID
-	if hasGroup {
-		if gid, _, err = lookupID(group, filepath.Join(root, "etc/group"), root != ""); err != nil {
+	var sgids []uint32
+	switch {
+	case hasGroup:
+		if gid, err = db.lookupGroup(group); err != nil {
+			return specs.User{}, err
+		}
+	case matched != "":
+		if sgids, err = db.memberOf(matched); err != nil {
 			return specs.User{}, err
 		}
 	}
-	return specs.User{UID: uid, GID: gid}, nil
+	return specs.User{UID: uid, GID: gid, AdditionalGids: append([]uint32{gid}, sgids...)}, nil
 }
 
-// lookupID resolves a numeric id or a name from a passwd/group style file.
-// For passwd files the second result is the user's primary gid.
-func lookupID(v, file string, canRead bool) (uint32, uint32, error) {
-	if n, err := strconv.ParseUint(v, 10, 32); err == nil {
-		return uint32(n), 0, nil
+// userDB reads the container's /etc/passwd and /etc/group.
+type userDB struct {
+	root string // "" when the storage backend gives no readable rootfs
+}
+
+// lookupUser returns the uid, the primary gid and the passwd name of v.
+func (db userDB) lookupUser(v string) (uint32, uint32, string, error) {
+	n, numErr := strconv.ParseUint(v, 10, 32)
+	if v == "" || (numErr == nil && db.root == "") {
+		return uint32(n), 0, "", nil
 	}
-	if !canRead {
-		return 0, 0, api.Errorf(api.ErrInvalidArgument, "use a numeric uid:gid",
-			"cannot resolve user or group %q: the storage backend gives no readable rootfs", v)
-	}
-	f, err := os.Open(file)
+	entries, err := db.read("etc/passwd", numErr == nil)
 	if err != nil {
-		return 0, 0, api.Errorf(api.ErrInvalidArgument, "use a numeric uid:gid", "cannot resolve %q: %v", v, err)
+		return 0, 0, "", err
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Split(sc.Text(), ":")
-		if len(fields) < 3 || fields[0] != v {
+	for _, f := range entries {
+		if len(f) < 4 || (f[0] != v && (numErr != nil || f[2] != v)) {
 			continue
 		}
-		id, _ := strconv.ParseUint(fields[2], 10, 32)
-		var gid uint64
-		if len(fields) > 3 {
-			gid, _ = strconv.ParseUint(fields[3], 10, 32)
-		}
-		return uint32(id), uint32(gid), nil
+		uid, _ := strconv.ParseUint(f[2], 10, 32)
+		gid, _ := strconv.ParseUint(f[3], 10, 32)
+		return uint32(uid), uint32(gid), f[0], nil
 	}
-	return 0, 0, api.Errorf(api.ErrInvalidArgument, "check the name, or use a numeric uid:gid",
-		"unable to find user or group %q in %s of the container", v, filepath.Base(file))
+	if numErr == nil {
+		return uint32(n), 0, "", nil
+	}
+	return 0, 0, "", notFound(v, "passwd")
+}
+
+func (db userDB) lookupGroup(v string) (uint32, error) {
+	if n, err := strconv.ParseUint(v, 10, 32); err == nil {
+		return uint32(n), nil
+	}
+	entries, err := db.read("etc/group", false)
+	if err != nil {
+		return 0, err
+	}
+	for _, f := range entries {
+		if len(f) >= 3 && f[0] == v {
+			gid, _ := strconv.ParseUint(f[2], 10, 32)
+			return uint32(gid), nil
+		}
+	}
+	return 0, notFound(v, "group")
+}
+
+// memberOf returns the gids of the groups that list user as a member.
+func (db userDB) memberOf(user string) ([]uint32, error) {
+	entries, err := db.read("etc/group", true)
+	if err != nil {
+		return nil, err
+	}
+	var gids []uint32
+	for _, f := range entries {
+		if len(f) >= 4 && slices.Contains(strings.Split(f[3], ","), user) {
+			gid, _ := strconv.ParseUint(f[2], 10, 32)
+			gids = append(gids, uint32(gid))
+		}
+	}
+	return gids, nil
+}
+
+// read returns the colon-separated lines of a file of the rootfs. With
+// optional set, a missing file or rootfs is no entries.
+func (db userDB) read(file string, optional bool) ([][]string, error) {
+	if db.root == "" && optional {
+		return nil, nil
+	}
+	if db.root == "" {
+		return nil, api.Errorf(api.ErrInvalidArgument, "use a numeric uid:gid",
+			"cannot resolve user or group names: the storage backend gives no readable rootfs")
+	}
+	f, err := os.Open(filepath.Join(db.root, file))
+	if err != nil && optional && os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, api.Errorf(api.ErrInvalidArgument, "use a numeric uid:gid", "cannot read /%s of the container: %v", file, err)
+	}
+	defer f.Close()
+	var out [][]string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if line := sc.Text(); line != "" && !strings.HasPrefix(line, "#") {
+			out = append(out, strings.Split(line, ":"))
+		}
+	}
+	return out, sc.Err()
+}
+
+func notFound(v, file string) error {
+	return api.Errorf(api.ErrInvalidArgument, "check the name, or use a numeric uid:gid",
+		"unable to find user or group %q in /etc/%s of the container", v, file)
 }
 
 func bindRoot(mounts []api.Mount) string {

@@ -31,6 +31,13 @@ func Enter(runDir string, plan Plan) (int, error) {
 	return enterSubuid(runDir)
 }
 
+// EnterWith is Enter for another command line: the session runs
+// `rrun ARGS` instead of this process's own arguments.
+func EnterWith(runDir string, plan Plan, args []string) (int, error) {
+	os.Args = append([]string{os.Args[0]}, args...)
+	return Enter(runDir, plan)
+}
+
 func enterSubuid(runDir string) (int, error) {
 	sessions := filepath.Join(runDir, "sessions")
 	if err := os.MkdirAll(sessions, 0o700); err != nil {

@@ -109,3 +109,24 @@ func kindFor(reason string, code codes.Code) error {
 	}
 	return ErrInternal
 }
+
+// ReasonOf is the stable wire reason of err's kind ("not-found", ...), for
+// other protocols that carry rrun errors (the monitor socket).
+func ReasonOf(err error) string {
+	for _, s := range sentinels {
+		if errors.Is(err, s.err) {
+			return s.reason
+		}
+	}
+	return "internal"
+}
+
+// KindFromReason is the sentinel of a wire reason; ErrInternal if unknown.
+func KindFromReason(reason string) error {
+	for _, s := range sentinels {
+		if s.reason == reason {
+			return s.err
+		}
+	}
+	return ErrInternal
+}

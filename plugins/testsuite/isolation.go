@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -19,20 +20,18 @@ import (
 // TestIsolation is the conformance suite every isolation backend must pass,
 // in-process and over go-plugin RPC.
 //
-// newBackend returns a configured backend (Configure already called, with a
-// RunDir of its own) and registers its own cleanup; it is called once per
-// subtest, and subtests run in parallel. rootfs returns fresh mount
-// descriptors of a busybox root filesystem for one container, such as
-// IsolationRootfs. The caller provides the environment a backend expects
-// (for the built-in ones: a user namespace, see RequireUserNS).
+// open returns a configured instance of the backend on a RunDir (see
+// IsolationOpener); it is called at least once per subtest, and subtests
+// run in parallel. rootfs returns fresh mount descriptors of a busybox root
+// filesystem for one container, such as IsolationRootfs. The caller
+// provides the environment a backend expects (for the built-in ones: a
+// user namespace, see RequireUserNS).
 //
-//	testsuite.TestIsolation(t, func(t *testing.T) api.Isolation {
-//		b := native.New()
-//		testsuite.ConfigureIsolation(t, b)
-//		return b
-//	}, testsuite.IsolationRootfs)
-func TestIsolation(t *testing.T, newBackend func(t *testing.T) api.Isolation, rootfs func(t *testing.T) []api.Mount) {
-	s := &isolationSuite{newBackend: newBackend, rootfs: rootfs}
+//	testsuite.TestIsolation(t, testsuite.InProcessIsolation(func() api.Isolation {
+//		return native.New()
+//	}), testsuite.IsolationRootfs)
+func TestIsolation(t *testing.T, open IsolationOpener, rootfs func(t *testing.T) []api.Mount) {
+	s := &isolationSuite{open: open, rootfs: rootfs}
 	for _, tc := range s.cases() {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -41,13 +40,53 @@ func TestIsolation(t *testing.T, newBackend func(t *testing.T) api.Isolation, ro
 	}
 }
 
+// IsolationOpener opens an instance of the backend under test, configured
+// (see ConfigureIsolationDir) with runDir as its RunDir. It returns the
+// instance and a function that ends it as a crash would: it kills the
+// plugin process, or abandons an in-process instance. An instance opened
+// later on the same runDir must be able to State, Kill, Exec and Delete
+// the containers an ended one made, which keep running: that is how rrun
+// survives a plugin crash.
+type IsolationOpener func(t *testing.T, runDir string) (b api.Isolation, crash func())
+
+// InProcessIsolation opens instances that newBackend makes in the test
+// process. Crashing one abandons it.
+func InProcessIsolation(newBackend func() api.Isolation) IsolationOpener {
+	return func(t *testing.T, runDir string) (api.Isolation, func()) {
+		b := newBackend()
+		ConfigureIsolationDir(t, b, runDir)
+		return b, func() {}
+	}
+}
+
+// PluginIsolation opens instances served by the go-plugin command that
+// newCmd returns. Crashing one kills its process with SIGKILL.
+func PluginIsolation(newCmd func() *exec.Cmd) IsolationOpener {
+	return func(t *testing.T, runDir string) (api.Isolation, func()) {
+		cmd := newCmd()
+		b := DialIsolation(t, cmd)
+		ConfigureIsolationDir(t, b, runDir)
+		return b, func() {
+			if cmd.Process != nil {
+				cmd.Process.Kill()
+			}
+		}
+	}
+}
+
 // ConfigureIsolation calls Configure on b with a fresh RunDir and StateDir,
 // and option log_level=debug under go test -v (else warn).
 func ConfigureIsolation(t *testing.T, b api.Isolation) {
 	t.Helper()
+	ConfigureIsolationDir(t, b, t.TempDir())
+}
+
+// ConfigureIsolationDir is ConfigureIsolation with the given RunDir.
+func ConfigureIsolationDir(t *testing.T, b api.Isolation, runDir string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cfg := api.Config{APIVersion: api.APIVersion, RunDir: t.TempDir(), StateDir: t.TempDir(),
+	cfg := api.Config{APIVersion: api.APIVersion, RunDir: runDir, StateDir: t.TempDir(),
 		Options: map[string]string{"log_level": testLogLevel().String()}}
 	if err := b.Configure(ctx, cfg); err != nil {
 		t.Fatalf("Configure: %v", err)
@@ -55,8 +94,15 @@ func ConfigureIsolation(t *testing.T, b api.Isolation) {
 }
 
 type isolationSuite struct {
-	newBackend func(t *testing.T) api.Isolation
-	rootfs     func(t *testing.T) []api.Mount
+	open   IsolationOpener
+	rootfs func(t *testing.T) []api.Mount
+}
+
+// newBackend opens an instance on a RunDir of its own.
+func (s *isolationSuite) newBackend(t *testing.T) api.Isolation {
+	t.Helper()
+	b, _ := s.open(t, t.TempDir())
+	return b
 }
 
 var isolationIDs atomic.Int64
@@ -93,8 +139,8 @@ func (s *isolationSuite) create(t *testing.T, b api.Isolation, spec *specs.Spec,
 	if err != nil {
 		return nil, err
 	}
-	t.Cleanup(func() {
-		if err := b.Delete(context.Background(), c.id); err != nil {
+	t.Cleanup(func() { // c.b: a test may hand the container to another instance
+		if err := c.b.Delete(context.Background(), c.id); err != nil {
 			t.Errorf("Delete(%s): %v", c.id, err)
 		}
 	})

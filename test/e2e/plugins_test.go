@@ -218,3 +218,17 @@ func ownerOf(pid int) int {
 	}
 	return int(st.Sys().(*syscall.Stat_t).Uid)
 }
+
+// findProc finds a process of this user whose command line contains want.
+func findProc(t *testing.T, want string) int {
+	t.Helper()
+	for _, pid := range pids() {
+		if strings.Contains(cmdline(pid), want) && ownerOf(pid) == os.Getuid() {
+			return pid
+		}
+	}
+	t.Fatalf("no process %q", want)
+	return 0
+}
+
+func uidSelf() int { return os.Getuid() }

@@ -4,7 +4,9 @@ package native
 
 import (
 	"context"
+	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 
@@ -21,9 +23,10 @@ type Backend struct {
 	log      hclog.Logger
 	initPath string // the binary that serves `__init`
 
-	mu         sync.Mutex
-	runDir     string
-	containers map[string]*container // nil value: id reserved by a Create in progress
+	mu          sync.Mutex
+	runDir      string
+	singleIDMap bool                  // the session maps one uid only
+	containers  map[string]*container // nil value: id reserved by a Create in progress
 }
 
 var _ api.Isolation = (*Backend)(nil)
@@ -42,15 +45,19 @@ func New() *Backend {
 
 // Info describes the backend.
 func (b *Backend) Info(context.Context) (api.PluginInfo, error) {
+	caps := []string{
+		api.CapIsolationPIDNS, api.CapIsolationUTSNS, api.CapIsolationIPCNS,
+		api.CapIsolationNetNS, api.CapIsolationDevices, api.CapIsolationTTY,
+	}
+	if nsenterBuilt {
+		caps = append(caps, api.CapIsolationExec)
+	}
 	return api.PluginInfo{
-		Kind:        api.KindIsolation,
-		Name:        "native",
-		Version:     Version,
-		APIVersions: []string{api.APIVersion},
-		Capabilities: []string{
-			api.CapIsolationPIDNS, api.CapIsolationUTSNS, api.CapIsolationIPCNS,
-			api.CapIsolationNetNS, api.CapIsolationDevices,
-		},
+		Kind:         api.KindIsolation,
+		Name:         "native",
+		Version:      Version,
+		APIVersions:  []string{api.APIVersion},
+		Capabilities: caps,
 	}, nil
 }
 
@@ -69,10 +76,22 @@ func (b *Backend) Configure(_ context.Context, cfg api.Config) error {
 	if lvl, ok := cfg.Options["log_level"]; ok {
 		b.log.SetLevel(hclog.LevelFromString(lvl))
 	}
+	single := singleIDMap("/proc/self/uid_map")
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.runDir = cfg.RunDir
+	b.runDir, b.singleIDMap = cfg.RunDir, single
 	return nil
+}
+
+// singleIDMap reports whether the map file has one line of size 1.
+func singleIDMap(mapFile string) bool {
+	data, err := os.ReadFile(mapFile)
+	if err != nil {
+		return false
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	f := strings.Fields(lines[0])
+	return len(lines) == 1 && len(f) == 3 && f[2] == "1"
 }
 
 // reserve claims id for a Create in progress and returns the run dir.
@@ -87,6 +106,9 @@ func (b *Backend) reserve(id string) (string, error) {
 	}
 	if _, taken := b.containers[id]; taken {
 		return "", api.Errorf(api.ErrAlreadyExists, "", "container %s already exists", id)
+	}
+	if _, err := os.Stat(filepath.Join(b.runDir, id, stateFileName)); err == nil {
+		return "", api.Errorf(api.ErrAlreadyExists, "", "container %s already exists (made by an earlier plugin process)", id)
 	}
 	b.containers[id] = nil
 	return b.runDir, nil
@@ -103,13 +125,30 @@ func (b *Backend) publish(id string, c *container) {
 	b.containers[id] = c
 }
 
+// get returns the container id, adopting it from its state file when an
+// earlier plugin process made it.
 func (b *Backend) get(id string) (*container, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if c := b.containers[id]; c != nil {
 		return c, nil
 	}
-	return nil, api.Errorf(api.ErrNotFound, "", "container %s not found", id)
+	_, reserved := b.containers[id]
+	if reserved || b.runDir == "" || id == "" || id == "." || id == ".." || strings.ContainsAny(id, "/\x00") {
+		return nil, api.Errorf(api.ErrNotFound, "", "container %s not found", id)
+	}
+	dir := filepath.Join(b.runDir, id)
+	st, err := readState(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, api.Errorf(api.ErrNotFound, "", "container %s not found", id)
+	}
+	if err != nil {
+		return nil, api.Errorf(api.ErrFailedPrecondition, "remove the directory "+dir, "container %s cannot be adopted: %v", id, err)
+	}
+	c := adoptContainer(dir, st)
+	b.containers[id] = c
+	b.log.Info("adopted container from an earlier plugin process", "container", id, "pid", c.init.pid)
+	return c, nil
 }
 
 // forget removes c if it is still the container known under its id.

@@ -4,101 +4,143 @@ package native
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
 	"net"
-	"os"
-	"os/exec"
 	"sync"
-	"syscall"
+	"time"
 
 	"github.com/rrun-project/rrun/plugins/api"
 )
 
-// container is one container's init process and what the plugin knows
-// about it.
+// container is what the plugin knows about one container: its init, its
+// exec processes and its state file.
 type container struct {
 	id  string
 	dir string // <RunDir>/<id>
-	cmd *exec.Cmd
 
-	conn *net.UnixConn // control socket to the init
+	// The control socket to the init, until Start. Nil for a container
+	// adopted from an earlier plugin process.
+	conn *net.UnixConn
 	enc  *json.Encoder
 	dec  *json.Decoder
 
-	done chan struct{} // closed once the init has been reaped
+	init *proc
 
-	mu     sync.Mutex
-	status string
-	exit   api.ExitStatus
-}
+	mu      sync.Mutex
+	status  string // created or running; stopped is init.stopped()
+	started time.Time
+	execs   map[string]*proc // nil value: id reserved by an Exec in progress
 
-// reap waits for the init and records how it ended. It runs in its own
-// goroutine for the container's whole life: it is the only caller of
-// cmd.Wait, and the closed done channel fans the result out to waiters.
-func (c *container) reap() {
-	_ = c.cmd.Wait() // the status is in ProcessState; err only repeats it
-	st := exitStatusOf(c.cmd.ProcessState)
-	c.mu.Lock()
-	c.status, c.exit = api.StatusStopped, st
-	c.mu.Unlock()
-	close(c.done)
-}
-
-// exitStatusOf follows docker: the exit code, or 128+N for signal N.
-func exitStatusOf(ps *os.ProcessState) api.ExitStatus {
-	ws, ok := ps.Sys().(syscall.WaitStatus)
-	if ok && ws.Signaled() {
-		return api.ExitStatus{Code: 128 + int(ws.Signal()), Signal: int(ws.Signal())}
-	}
-	return api.ExitStatus{Code: ps.ExitCode()}
+	saveMu sync.Mutex // orders writes of the state file
 }
 
 func (c *container) state() api.ContainerState {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	return api.ContainerState{ID: c.id, Status: c.status, Pid: c.cmd.Process.Pid, ExitCode: c.exit.Code}
+	st := api.ContainerState{ID: c.id, Status: c.status, Pid: c.init.pid, Started: c.started}
+	c.mu.Unlock()
+	if c.init.stopped() {
+		exit, known := c.init.status()
+		st.Status, st.ExitCode, st.Finished = api.StatusStopped, exit.Code, c.init.finishedAt()
+		if !known {
+			st.ExitCode = -1
+		}
+	}
+	return st
 }
 
 // setStatus moves the container from one status to another, or says why not.
 func (c *container) setStatus(from, to string) error {
+	if c.init.stopped() {
+		return api.Errorf(api.ErrFailedPrecondition, "", "container %s is stopped, not %s", c.id, from)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.status != from {
 		return api.Errorf(api.ErrFailedPrecondition, "", "container %s is %s, not %s", c.id, c.status, from)
 	}
 	c.status = to
+	if to == api.StatusRunning {
+		c.started = time.Now().UTC()
+	}
 	return nil
 }
 
-func (c *container) stopped() bool {
-	select {
-	case <-c.done:
-		return true
-	default:
-		return false
+// process returns the init (execID "") or an exec process.
+func (c *container) process(execID string) (*proc, error) {
+	if execID == "" {
+		return c.init, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p := c.execs[execID]; p != nil {
+		return p, nil
+	}
+	return nil, api.Errorf(api.ErrNotFound, "", "exec %s of container %s not found", execID, c.id)
+}
+
+// reserveExec claims execID for an Exec in a running container.
+func (c *container) reserveExec(execID string) error {
+	if execID == "" {
+		return api.Errorf(api.ErrInvalidArgument, "", "exec in container %s needs an exec id", c.id)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.status != api.StatusRunning || c.init.stopped() {
+		return api.Errorf(api.ErrFailedPrecondition, "", "container %s is not running", c.id)
+	}
+	if _, taken := c.execs[execID]; taken {
+		return api.Errorf(api.ErrAlreadyExists, "", "exec %s of container %s already exists", execID, c.id)
+	}
+	c.execs[execID] = nil
+	return nil
+}
+
+// publishExec makes an exec process visible, or frees its id when p is nil.
+func (c *container) publishExec(execID string, p *proc) {
+	c.mu.Lock()
+	if p == nil {
+		delete(c.execs, execID)
+	} else {
+		c.execs[execID] = p
+	}
+	c.mu.Unlock()
+	if p != nil {
+		c.save()
 	}
 }
 
-func (c *container) signal(sig syscall.Signal) error {
-	err := c.cmd.Process.Signal(sig)
-	if err == nil || errors.Is(err, os.ErrProcessDone) {
-		return nil
+// procs returns the init and every exec process.
+func (c *container) procs() []*proc {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ps := []*proc{c.init}
+	for _, p := range c.execs {
+		if p != nil {
+			ps = append(ps, p)
+		}
 	}
-	return fmt.Errorf("failed to send signal %d to container %s: %w", sig, c.id, err)
+	return ps
 }
 
 // next reads the next message from the init, passing log lines to log.
 // io.EOF means the init closed the socket: it exec'd or it died.
-func (c *container) next(log func(string)) (message, error) {
+func next(dec *json.Decoder, log func(string)) (message, error) {
 	for {
 		var m message
-		if err := c.dec.Decode(&m); err != nil {
+		if err := dec.Decode(&m); err != nil {
 			return message{}, err
 		}
 		if m.Type != msgLog {
 			return m, nil
 		}
 		log(m.Message)
+	}
+}
+
+// closeMasters closes the pty masters the plugin kept for ResizePty.
+func (c *container) closeMasters() {
+	for _, p := range c.procs() {
+		if p.master != nil {
+			p.master.Close()
+		}
 	}
 }

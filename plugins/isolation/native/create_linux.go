@@ -20,10 +20,14 @@ import (
 )
 
 // Create spawns the container's init, which sets up the namespaces and the
-// root filesystem and then waits for Start.
+// root filesystem and then waits for Start. With a terminal, the pty
+// master has been sent to the console socket when Create returns.
 func (b *Backend) Create(ctx context.Context, req api.CreateRequest) (int, error) {
 	spec, err := parseSpec(req.ID, req.SpecJSON)
 	if err != nil {
+		return 0, err
+	}
+	if err := checkTerminal(req.ID, spec.Process, req.Stdio); err != nil {
 		return 0, err
 	}
 	rootfs, err := rootfsMounts(req.ID, req.Rootfs, spec)
@@ -34,9 +38,18 @@ func (b *Backend) Create(ctx context.Context, req api.CreateRequest) (int, error
 	if err != nil {
 		return 0, err
 	}
-	c, err := b.spawn(req, spec, filepath.Join(runDir, req.ID))
+	c, console, err := b.spawn(req, spec, filepath.Join(runDir, req.ID))
 	if err == nil {
-		err = b.awaitReady(ctx, c, rootfs, spec)
+		err = b.awaitReady(ctx, c, rootfs, spec, req.Stdio.Terminal)
+	}
+	if err == nil && console != nil {
+		err = handOverTerminal(ctx, c.init, console, req.Stdio.ConsoleSocket)
+	}
+	if console != nil {
+		console.Close()
+	}
+	if err == nil {
+		err = c.save()
 	}
 	if err != nil {
 		if c != nil {
@@ -46,7 +59,7 @@ func (b *Backend) Create(ctx context.Context, req api.CreateRequest) (int, error
 		return 0, err
 	}
 	b.publish(req.ID, c)
-	return c.cmd.Process.Pid, nil
+	return c.init.pid, nil
 }
 
 // rootfsMounts returns the rootfs descriptors, or a bind of spec.Root.Path
@@ -62,52 +75,51 @@ func rootfsMounts(id string, ms []api.Mount, spec *specs.Spec) ([]api.Mount, err
 }
 
 // spawn starts `<initPath> __init` in new namespaces with the container's
-// stdio and the control socket as fd 3.
-func (b *Backend) spawn(req api.CreateRequest, spec *specs.Spec, dir string) (*container, error) {
+// stdio, the control socket as fd 3 and, with a terminal, the console
+// channel as fd 4. Nothing of the init depends on the plugin once it runs
+// the command: no parent-death signal, no fd of ours but the control
+// socket, which is close-on-exec in the init.
+func (b *Backend) spawn(req api.CreateRequest, spec *specs.Spec, dir string) (*container, *os.File, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "rootfs"), 0o700); err != nil {
-		return nil, fmt.Errorf("failed to create run dir of container %s: %w", req.ID, err)
+		return nil, nil, fmt.Errorf("failed to create run dir of container %s: %w", req.ID, err)
 	}
-	stdio, err := openStdio(req.Stdio)
+	files, err := childFilesFor(req.ID, req.Stdio)
 	if err != nil {
 		os.RemoveAll(dir)
-		return nil, api.Errorf(api.ErrInvalidArgument, "", "container %s: %v", req.ID, err)
+		return nil, nil, err
 	}
-	defer closeAll(stdio)
-	conn, child, err := socketPair()
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("failed to create control socket for container %s: %w", req.ID, err)
-	}
-	defer child.Close()
+	defer files.close()
 	flags, _ := cloneFlags(spec) // checked by parseSpec
 	cmd := &exec.Cmd{
 		Path:  b.initPath,
 		Args:  []string{"rrun", "__init"},
 		Env:   []string{}, // nothing of the plugin's environment leaks in
-		Stdin: stdio[0], Stdout: stdio[1], Stderr: stdio[2],
-		ExtraFiles:  []*os.File{child},
+		Stdin: files.stdio[0], Stdout: files.stdio[1], Stderr: files.stdio[2],
+		ExtraFiles:  files.extra(),
 		SysProcAttr: &syscall.SysProcAttr{Cloneflags: flags, Setsid: true},
 	}
 	if err := cmd.Start(); err != nil {
-		conn.Close()
+		files.conn.Close()
+		files.closeConsole()
 		os.RemoveAll(dir)
-		return nil, fmt.Errorf("failed to start init of container %s: %w", req.ID, err)
+		return nil, nil, fmt.Errorf("failed to start init of container %s: %w", req.ID, err)
 	}
-	c := &container{id: req.ID, dir: dir, cmd: cmd, conn: conn, status: api.StatusCreated,
-		enc: json.NewEncoder(conn), dec: json.NewDecoder(conn), done: make(chan struct{})}
-	go c.reap()
-	return c, nil
+	c := &container{id: req.ID, dir: dir, conn: files.conn, status: api.StatusCreated, execs: map[string]*proc{},
+		enc: json.NewEncoder(files.conn), dec: json.NewDecoder(files.conn)}
+	c.init = childProc(cmd.Process, req.Stdio.Terminal, waitCmd(cmd), func() { b.saveLogged(c) })
+	return c, files.console, nil
 }
 
 // awaitReady sends the init its configuration and waits until it is set up.
-func (b *Backend) awaitReady(ctx context.Context, c *container, rootfs []api.Mount, spec *specs.Spec) error {
+func (b *Backend) awaitReady(ctx context.Context, c *container, rootfs []api.Mount, spec *specs.Spec, terminal bool) error {
 	stop := context.AfterFunc(ctx, func() { c.conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
-	cfg := initConfig{Version: protocolVersion, Spec: spec, Rootfs: rootfs, RootfsDir: filepath.Join(c.dir, "rootfs")}
+	cfg := initConfig{Version: protocolVersion, Spec: spec, Rootfs: rootfs, RootfsDir: filepath.Join(c.dir, "rootfs"),
+		Terminal: terminal, SingleIDMap: b.isSingleIDMap()}
 	if err := c.enc.Encode(cfg); err != nil {
 		return c.initFailure(ctx, err)
 	}
-	m, err := c.next(b.initLog(c.id))
+	m, err := next(c.dec, b.initLog(c.id))
 	switch {
 	case err != nil:
 		return c.initFailure(ctx, err)
@@ -125,8 +137,9 @@ func (c *container) initFailure(ctx context.Context, err error) error {
 		return fmt.Errorf("failed to create container %s: %w", c.id, ctx.Err())
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) {
-		<-c.done
-		return fmt.Errorf("failed to create container %s: init exited (%s) before it was ready", c.id, c.cmd.ProcessState)
+		<-c.init.done
+		st, _ := c.init.status()
+		return fmt.Errorf("failed to create container %s: init exited (code %d) before it was ready", c.id, st.Code)
 	}
 	return fmt.Errorf("failed to create container %s: %w", c.id, err)
 }
@@ -135,13 +148,35 @@ func (b *Backend) initLog(id string) func(string) {
 	return func(line string) { b.log.Debug(line, "container", id) }
 }
 
-// destroy kills the init, reaps it and removes its run dir.
-func (c *container) destroy() error {
-	c.conn.Close()
-	if err := c.signal(unix.SIGKILL); err != nil {
-		return err
+// saveLogged saves c's state from a goroutine that has nobody to tell.
+func (b *Backend) saveLogged(c *container) {
+	if err := c.save(); err != nil {
+		b.log.Debug("state not saved", "container", c.id, "error", err)
 	}
-	<-c.done
+}
+
+func (b *Backend) isSingleIDMap() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.singleIDMap
+}
+
+// destroy kills the container's processes, waits until they are gone and
+// removes its run dir.
+func (c *container) destroy() error {
+	if c.conn != nil {
+		c.conn.Close()
+	}
+	procs := c.procs()
+	for _, p := range procs {
+		if err := p.signal(unix.SIGKILL); err != nil {
+			return fmt.Errorf("failed to kill container %s: %w", c.id, err)
+		}
+	}
+	for _, p := range procs {
+		<-p.done
+	}
+	c.closeMasters()
 	if err := os.RemoveAll(c.dir); err != nil {
 		return fmt.Errorf("failed to remove run dir of container %s: %w", c.id, err)
 	}
@@ -163,4 +198,12 @@ func socketPair() (*net.UnixConn, *os.File, error) {
 		return nil, nil, err
 	}
 	return fc.(*net.UnixConn), os.NewFile(uintptr(fds[1]), "init-control"), nil
+}
+
+// waitCmd reaps cmd's process and returns its state.
+func waitCmd(cmd *exec.Cmd) func() (*os.ProcessState, error) {
+	return func() (*os.ProcessState, error) {
+		err := cmd.Wait()
+		return cmd.ProcessState, err
+	}
 }

@@ -24,50 +24,17 @@ var rlimits = map[string]int{
 	"RLIMIT_SIGPENDING": unix.RLIMIT_SIGPENDING, "RLIMIT_STACK": unix.RLIMIT_STACK,
 }
 
-// setRlimits applies the spec's limits and no_new_privs. Raising a hard
-// limit needs privileges of the initial user namespace: that is logged,
-// not fatal.
+// setRlimits applies the spec's limits. Raising a hard limit needs
+// privileges of the initial user namespace: that is logged, not fatal.
 func setRlimits(ch *initChannel, p *specs.Process) error {
 	for _, rl := range p.Rlimits {
 		res, ok := rlimits[rl.Type]
 		if !ok {
 			return fmt.Errorf("unknown rlimit %s", rl.Type)
 		}
-		if err := unix.Setrlimit(res, &unix.Rlimit{Cur: rl.Soft, Max: rl.Hard}); err != nil {
+		if err := unix.Prlimit(0, res, &unix.Rlimit{Cur: rl.Soft, Max: rl.Hard}, nil); err != nil {
 			ch.debugf("failed to set %s to %d/%d: %v", rl.Type, rl.Soft, rl.Hard, err)
 		}
-	}
-	if p.NoNewPrivileges {
-		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-			return fmt.Errorf("failed to set no_new_privs: %w", err)
-		}
-	}
-	return nil
-}
-
-// setUser switches to the spec's user. Supplementary groups cannot be set
-// with a single-id map (setgroups is denied, or the gids are unmapped):
-// the process then keeps none of its own.
-func setUser(ch *initChannel, p *specs.Process) error {
-	u := p.User
-	gids := make([]int, 0, len(u.AdditionalGids))
-	for _, g := range u.AdditionalGids {
-		gids = append(gids, int(g))
-	}
-	if err := unix.Setgroups(gids); err != nil {
-		if !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.EPERM) {
-			return fmt.Errorf("failed to set supplementary groups %v: %w", gids, err)
-		}
-		ch.debugf("supplementary groups %v not set: %v", gids, err)
-	}
-	if err := unix.Setgid(int(u.GID)); err != nil {
-		return fmt.Errorf("failed to set gid %d: %w", u.GID, err)
-	}
-	if err := unix.Setuid(int(u.UID)); err != nil {
-		return fmt.Errorf("failed to set uid %d: %w", u.UID, err)
-	}
-	if u.Umask != nil {
-		unix.Umask(int(*u.Umask))
 	}
 	return nil
 }

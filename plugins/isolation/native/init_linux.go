@@ -2,6 +2,7 @@ package native
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -9,16 +10,29 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// InitMain is the container's init: `rrun __init` calls it first thing. It
-// reads its configuration from the control socket, sets the container up,
-// reports ready, waits for start and execs the command. It never returns.
+// InitMain is the container side of the backend: `rrun __init` (the
+// container's init) and `rrun __init exec` (a process Exec starts in a
+// running container) call it first thing. It reads its configuration from
+// the control socket, sets the process up and execs the command. It never
+// returns.
 func InitMain() {
+	// Capabilities and no_new_privs are per thread: set up and exec from
+	// one.
 	runtime.LockOSThread()
 	ch := &initChannel{f: os.NewFile(initSocketFd, "init-control")}
 	ch.dec, ch.enc = json.NewDecoder(ch.f), json.NewEncoder(ch.f)
 	// A successful exec must close the socket: that is how the plugin
 	// tells it from a failed one.
 	unix.CloseOnExec(initSocketFd)
+	if len(os.Args) > 2 && os.Args[2] == "exec" {
+		execMain(ch)
+	}
+	containerMain(ch)
+}
+
+// containerMain sets the container up, reports ready, waits for start and
+// execs the command.
+func containerMain(ch *initChannel) {
 	var cfg initConfig
 	if err := ch.dec.Decode(&cfg); err != nil {
 		os.Exit(1) // the plugin went away; nobody to tell
@@ -32,9 +46,36 @@ func InitMain() {
 	ch.send(message{Type: msgReady})
 	var m message
 	if err := ch.dec.Decode(&m); err != nil || m.Type != msgStart {
-		os.Exit(1) // deleted before start
+		os.Exit(1) // deleted before start, or the plugin died
 	}
 	execProcess(ch, cfg.Spec.Process)
+}
+
+// execMain runs in a process that nsenter_linux.c cloned into a running
+// container's namespaces.
+func execMain(ch *initChannel) {
+	var cfg execConfig
+	if err := ch.dec.Decode(&cfg); err != nil {
+		os.Exit(1)
+	}
+	if !nsentered() {
+		ch.fail(errors.New("exec: this process is not in the container's namespaces (was the binary built without cgo?)"))
+	}
+	if cfg.Version != protocolVersion {
+		ch.fail(fmt.Errorf("exec speaks protocol %d, plugin sent %d", protocolVersion, cfg.Version))
+	}
+	// Its own session, so that the host's job control does not reach it;
+	// with a terminal, the session the terminal belongs to.
+	_, _ = unix.Setsid()
+	if cfg.Terminal {
+		if err := setupTerminal(cfg.Process); err != nil {
+			ch.fail(err)
+		}
+	}
+	if err := becomeProcess(ch, cfg.Process, cfg.SingleIDMap); err != nil {
+		ch.fail(err)
+	}
+	execProcess(ch, cfg.Process)
 }
 
 // prepare does everything between clone and exec, in order.
@@ -51,9 +92,13 @@ func prepare(ch *initChannel, cfg *initConfig) error {
 		func() error { return loopbackUp(ch, spec) },
 		func() error { return maskPaths(ch, spec) },
 		func() error { return readonlyRoot(spec) },
-		func() error { return enterCwd(spec.Process.Cwd) },
-		func() error { return setRlimits(ch, spec.Process) },
-		func() error { return setUser(ch, spec.Process) },
+		func() error {
+			if cfg.Terminal {
+				return setupTerminal(spec.Process)
+			}
+			return nil
+		},
+		func() error { return becomeProcess(ch, spec.Process, cfg.SingleIDMap) },
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {

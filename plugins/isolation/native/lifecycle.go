@@ -19,48 +19,68 @@ func (b *Backend) Start(_ context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	if c.conn == nil {
+		return api.Errorf(api.ErrFailedPrecondition, "delete the container and create it again",
+			"container %s was created by an earlier plugin process and cannot be started", id)
+	}
 	if err := c.setStatus(api.StatusCreated, api.StatusRunning); err != nil {
 		return err
 	}
 	if err := c.enc.Encode(message{Type: msgStart}); err != nil {
 		return fmt.Errorf("failed to start container %s: %w", id, err)
 	}
-	m, err := c.next(b.initLog(id))
+	m, err := next(c.dec, b.initLog(id))
 	c.conn.Close() // nothing more to say to each other
 	if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
+		b.saveLogged(c)
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("failed to start container %s: %w", id, err)
 	}
-	<-c.done // the init exits with 126 or 127 right after telling us
-	switch m.Kind {
-	case execNotFound:
-		return api.Errorf(api.ErrCommandNotFound, "", "%s", m.Message)
-	case execNotExecutable:
-		return api.Errorf(api.ErrCommandNotExecutable, "", "%s", m.Message)
-	}
-	return fmt.Errorf("failed to start container %s: %s", id, m.Message)
+	<-c.init.done // the init exits with 126 or 127 right after telling us
+	return execFailure(id, m)
 }
 
-// Wait blocks until the container has stopped. Any number may wait.
+// execFailure turns the container side's report of a failed exec into the
+// contract's error.
+func execFailure(id string, m message) error {
+	switch {
+	case m.Type == msgExecError && m.Kind == execNotFound:
+		return api.Errorf(api.ErrCommandNotFound, "", "%s", m.Message)
+	case m.Type == msgExecError && m.Kind == execNotExecutable:
+		return api.Errorf(api.ErrCommandNotExecutable, "", "%s", m.Message)
+	}
+	return fmt.Errorf("failed to start a process in container %s: %s", id, m.Message)
+}
+
+// Wait blocks until the init or an exec process has stopped. Any number
+// may wait. For a process adopted from an earlier plugin process, whose
+// status only its reaper saw, it returns ErrUnavailable once it is gone.
 func (b *Backend) Wait(ctx context.Context, id, execID string) (api.ExitStatus, error) {
 	c, err := b.get(id)
 	if err != nil {
 		return api.ExitStatus{}, err
 	}
+	p, err := c.process(execID)
+	if err != nil {
+		return api.ExitStatus{}, err
+	}
 	select {
-	case <-c.done:
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		return c.exit, nil
+	case <-p.done:
 	case <-ctx.Done():
 		return api.ExitStatus{}, ctx.Err()
 	}
+	st, known := p.status()
+	if !known {
+		return api.ExitStatus{}, api.Errorf(api.ErrUnavailable, "ask the process that reaped it (rrun's monitor)",
+			"exit status of %s is known only to its reaper", p.describe(id, execID))
+	}
+	return st, nil
 }
 
-// Kill sends signal to the container's init. A stopped container is not
-// an error.
+// Kill sends signal to the init or an exec process. A stopped process is
+// not an error.
 func (b *Backend) Kill(_ context.Context, id, execID string, signal int) error {
 	c, err := b.get(id)
 	if err != nil {
@@ -69,10 +89,14 @@ func (b *Backend) Kill(_ context.Context, id, execID string, signal int) error {
 	if signal <= 0 || signal > 64 {
 		return api.Errorf(api.ErrInvalidArgument, "", "invalid signal %d for container %s", signal, id)
 	}
-	if c.stopped() {
-		return nil
+	p, err := c.process(execID)
+	if err != nil {
+		return err
 	}
-	return c.signal(syscall.Signal(signal))
+	if err := p.signal(syscall.Signal(signal)); err != nil {
+		return fmt.Errorf("failed to signal %s: %w", p.describe(id, execID), err)
+	}
+	return nil
 }
 
 // Delete kills the container if it runs and removes its run dir. Deleting
@@ -92,7 +116,9 @@ func (b *Backend) Delete(_ context.Context, id string) error {
 	return nil
 }
 
-// State reports the container's status, pid and exit code.
+// State reports the container's status, pid, exit code (-1 when the
+// container was adopted and its status is known only to its reaper) and
+// times.
 func (b *Backend) State(_ context.Context, id string) (api.ContainerState, error) {
 	c, err := b.get(id)
 	if err != nil {

@@ -56,7 +56,7 @@ func TestParseSpecRefuses(t *testing.T) {
 		"not json":          `{`,
 		"no process":        `{"ociVersion":"1.2.0"}`,
 		"empty args":        `{"process":{"args":[]}}`,
-		"terminal":          `{"process":{"args":["sh"],"terminal":true}}`,
+		"unknown cap":       `{"process":{"args":["sh"],"capabilities":{"bounding":["CAP_BOGUS"]}}}`,
 		"hostname, no uts":  `{"process":{"args":["sh"]},"hostname":"x"}`,
 		"join by path":      `{"process":{"args":["sh"]},"linux":{"namespaces":[{"type":"network","path":"/proc/1/ns/net"}]}}`,
 		"unknown namespace": `{"process":{"args":["sh"]},"linux":{"namespaces":[{"type":"bogus"}]}}`,

@@ -31,20 +31,16 @@ func TestMain(m *testing.M) {
 
 func TestIsolationInProcess(t *testing.T) {
 	testsuite.RequireUserNS(t)
-	testsuite.TestIsolation(t, func(t *testing.T) api.Isolation {
-		b := native.New()
-		testsuite.ConfigureIsolation(t, b)
-		return b
-	}, testsuite.IsolationRootfs)
+	testsuite.TestIsolation(t, testsuite.InProcessIsolation(func() api.Isolation {
+		return native.New()
+	}), testsuite.IsolationRootfs)
 }
 
 func TestIsolationOverPlugin(t *testing.T) {
 	testsuite.RequireUserNS(t)
-	testsuite.TestIsolation(t, func(t *testing.T) api.Isolation {
-		b := testsuite.DialIsolation(t, exec.Command("/proc/self/exe", "__plugin", "isolation", "native"))
-		testsuite.ConfigureIsolation(t, b)
-		return b
-	}, testsuite.IsolationRootfs)
+	testsuite.TestIsolation(t, testsuite.PluginIsolation(func() *exec.Cmd {
+		return exec.Command("/proc/self/exe", "__plugin", "isolation", "native")
+	}), testsuite.IsolationRootfs)
 }
 
 // TestIsolationRrunBinary runs the suite against a built rrun's own
@@ -55,9 +51,7 @@ func TestIsolationRrunBinary(t *testing.T) {
 		t.Skip("set RRUN_BINARY to a built rrun to run the suite against its built-in plugin")
 	}
 	testsuite.RequireUserNS(t)
-	testsuite.TestIsolation(t, func(t *testing.T) api.Isolation {
-		b := testsuite.DialIsolation(t, exec.Command(bin, "__plugin", "isolation", "native"))
-		testsuite.ConfigureIsolation(t, b)
-		return b
-	}, testsuite.IsolationRootfs)
+	testsuite.TestIsolation(t, testsuite.PluginIsolation(func() *exec.Cmd {
+		return exec.Command(bin, "__plugin", "isolation", "native")
+	}), testsuite.IsolationRootfs)
 }

@@ -9,18 +9,32 @@ import (
 // The plugin and the container init are the same binary, but a plugin may
 // be upgraded while a container created by the old one is waiting, so the
 // messages carry a version all the same.
-const protocolVersion = 1
+const protocolVersion = 2
 
-// initSocketFd is the fd of the control socket in the init process: the
-// first of exec.Cmd.ExtraFiles.
-const initSocketFd = 3
+// File descriptors of the init (`__init`) and of an exec process
+// (`__init exec`): the first exec.Cmd.ExtraFiles.
+const (
+	initSocketFd  = 3 // the control socket
+	initConsoleFd = 4 // the console channel, when there is a terminal
+	initPidfdFd   = 5 // exec only: a pidfd of the container's init, for nsenter
+)
 
 // initConfig is the first message, from the plugin to the init.
 type initConfig struct {
-	Version   int
-	Spec      *specs.Spec
-	Rootfs    []api.Mount
-	RootfsDir string
+	Version     int
+	Spec        *specs.Spec
+	Rootfs      []api.Mount
+	RootfsDir   string
+	Terminal    bool
+	SingleIDMap bool // the session maps one id only: setgroups may fail
+}
+
+// execConfig is the first message, from the plugin to an exec process.
+type execConfig struct {
+	Version     int
+	Process     *specs.Process
+	Terminal    bool
+	SingleIDMap bool
 }
 
 // Message types on the control socket, in the order they are exchanged.
@@ -29,6 +43,7 @@ const (
 	msgError     = "error"      // init -> plugin: setup failed, init exits
 	msgReady     = "ready"      // init -> plugin: set up, waiting for start
 	msgStart     = "start"      // plugin -> init: exec the command
+	msgPid       = "pid"        // nsenter (C) -> plugin: the exec process's pid
 	msgExecError = "exec-error" // init -> plugin: exec failed; EOF means it worked
 )
 
@@ -43,4 +58,5 @@ type message struct {
 	Type    string `json:"type"`
 	Kind    string `json:"kind,omitempty"`
 	Message string `json:"message,omitempty"`
+	Pid     int    `json:"pid,omitempty"`
 }

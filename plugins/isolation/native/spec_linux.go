@@ -3,6 +3,7 @@ package native
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -34,19 +35,40 @@ func parseSpec(id string, data []byte) (*specs.Spec, error) {
 	if spec.Process == nil || len(spec.Process.Args) == 0 || spec.Process.Args[0] == "" {
 		return nil, api.Errorf(api.ErrInvalidArgument, "", "runtime spec for container %s has no command", id)
 	}
-	if spec.Process.Terminal {
-		return nil, api.Errorf(api.ErrInvalidArgument, "use stdio paths without a terminal",
-			"container %s: the native backend does not support a terminal yet", id)
-	}
 	if _, err := cloneFlags(&spec); err != nil {
 		return nil, api.Errorf(api.ErrInvalidArgument, "", "runtime spec for container %s: %v", id, err)
 	}
-	if err := checkIDsMapped(spec.Process.User); err != nil {
-		return nil, api.Errorf(api.ErrInvalidArgument,
-			"give the user a subordinate id range in /etc/subuid and /etc/subgid, or run as root",
-			"container %s: %v", id, err)
+	if err := checkProcess(spec.Process); err != nil {
+		return nil, api.Errorf(api.ErrInvalidArgument, idHint(err), "container %s: %v", id, err)
 	}
 	return &spec, nil
+}
+
+// unmappedIDError is a process user the session cannot switch to.
+type unmappedIDError struct{ error }
+
+// checkProcess refuses what the container side could not apply: unknown
+// capabilities or rlimits, a user the session does not map.
+func checkProcess(p *specs.Process) error {
+	if err := checkCapabilities(p.Capabilities); err != nil {
+		return err
+	}
+	for _, rl := range p.Rlimits {
+		if _, ok := rlimits[rl.Type]; !ok {
+			return fmt.Errorf("unknown rlimit %q", rl.Type)
+		}
+	}
+	if err := checkIDsMapped(p.User); err != nil {
+		return unmappedIDError{err}
+	}
+	return nil
+}
+
+func idHint(err error) string {
+	if errors.As(err, new(unmappedIDError)) {
+		return "give the user a subordinate id range in /etc/subuid and /etc/subgid, or run as root"
+	}
+	return ""
 }
 
 // cloneFlags returns the namespaces to create. A mount namespace is always

@@ -25,6 +25,12 @@ var _ api.Storage = (*Backend)(nil)
 // "fuse-overlayfs".
 func New(driver string) *Backend { return &Backend{driver: driver} }
 
+// capabilities are every storage call: c/storage backs them all.
+var capabilities = []string{
+	api.CapStorageLoad, api.CapStorageRootfs, api.CapStoragePull, api.CapStoragePush, api.CapStorageSave,
+	api.CapStorageImport, api.CapStorageTag, api.CapStorageRemove, api.CapStorageUsage,
+}
+
 // Info describes the backend; it needs no configuration.
 func (b *Backend) Info(ctx context.Context) (api.PluginInfo, error) {
 	return api.PluginInfo{
@@ -32,7 +38,7 @@ func (b *Backend) Info(ctx context.Context) (api.PluginInfo, error) {
 		Name:         b.driver,
 		Version:      Version,
 		APIVersions:  []string{api.APIVersion},
-		Capabilities: []string{api.CapStorageLoad, api.CapStorageRootfs},
+		Capabilities: capabilities,
 	}, nil
 }
 

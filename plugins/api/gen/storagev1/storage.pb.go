@@ -636,6 +636,922 @@ func (*RemoveRootfsResponse) Descriptor() ([]byte, []int) {
 	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{12}
 }
 
+type TransferOptions struct {
+	state                 protoimpl.MessageState `protogen:"open.v1"`
+	Platform              string                 `protobuf:"bytes,1,opt,name=platform,proto3" json:"platform,omitempty"`                                                             // "os/arch[/variant]"; empty: the host's
+	InsecureSkipTlsVerify bool                   `protobuf:"varint,2,opt,name=insecure_skip_tls_verify,json=insecureSkipTlsVerify,proto3" json:"insecure_skip_tls_verify,omitempty"` // plain http or unverified https
+	AuthFile              string                 `protobuf:"bytes,3,opt,name=auth_file,json=authFile,proto3" json:"auth_file,omitempty"`                                             // empty: the containers and docker auth files
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
+}
+
+func (x *TransferOptions) Reset() {
+	*x = TransferOptions{}
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferOptions) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferOptions) ProtoMessage() {}
+
+func (x *TransferOptions) ProtoReflect() protoreflect.Message {
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferOptions.ProtoReflect.Descriptor instead.
+func (*TransferOptions) Descriptor() ([]byte, []int) {
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *TransferOptions) GetPlatform() string {
+	if x != nil {
+		return x.Platform
+	}
+	return ""
+}
+
+func (x *TransferOptions) GetInsecureSkipTlsVerify() bool {
+	if x != nil {
+		return x.InsecureSkipTlsVerify
+	}
+	return false
+}
+
+func (x *TransferOptions) GetAuthFile() string {
+	if x != nil {
+		return x.AuthFile
+	}
+	return ""
+}
+
+type LayerProgress struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`         // the blob digest
+	Done          int64                  `protobuf:"varint,2,opt,name=done,proto3" json:"done,omitempty"`    // bytes done
+	Total         int64                  `protobuf:"varint,3,opt,name=total,proto3" json:"total,omitempty"`  // bytes in all, -1 when unknown
+	Status        string                 `protobuf:"bytes,4,opt,name=status,proto3" json:"status,omitempty"` // "downloading", "uploading", "done", "exists"
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LayerProgress) Reset() {
+	*x = LayerProgress{}
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LayerProgress) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LayerProgress) ProtoMessage() {}
+
+func (x *LayerProgress) ProtoReflect() protoreflect.Message {
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LayerProgress.ProtoReflect.Descriptor instead.
+func (*LayerProgress) Descriptor() ([]byte, []int) {
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *LayerProgress) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *LayerProgress) GetDone() int64 {
+	if x != nil {
+		return x.Done
+	}
+	return 0
+}
+
+func (x *LayerProgress) GetTotal() int64 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
+}
+
+func (x *LayerProgress) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+type TransferEvent struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Progress      *LayerProgress         `protobuf:"bytes,1,opt,name=progress,proto3" json:"progress,omitempty"` // set on every message but the last
+	Image         *Image                 `protobuf:"bytes,2,opt,name=image,proto3" json:"image,omitempty"`       // Pull: set on the last message only
+	Digest        string                 `protobuf:"bytes,3,opt,name=digest,proto3" json:"digest,omitempty"`     // Push: set on the last message only
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferEvent) Reset() {
+	*x = TransferEvent{}
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferEvent) ProtoMessage() {}
+
+func (x *TransferEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferEvent.ProtoReflect.Descriptor instead.
+func (*TransferEvent) Descriptor() ([]byte, []int) {
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *TransferEvent) GetProgress() *LayerProgress {
+	if x != nil {
+		return x.Progress
+	}
+	return nil
+}
+
+func (x *TransferEvent) GetImage() *Image {
+	if x != nil {
+		return x.Image
+	}
+	return nil
+}
+
+func (x *TransferEvent) GetDigest() string {
+	if x != nil {
+		return x.Digest
+	}
+	return ""
+}
+
+type PullRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Ref           string                 `protobuf:"bytes,1,opt,name=ref,proto3" json:"ref,omitempty"` // a registry reference, normalized like docker's
+	Options       *TransferOptions       `protobuf:"bytes,2,opt,name=options,proto3" json:"options,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PullRequest) Reset() {
+	*x = PullRequest{}
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PullRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PullRequest) ProtoMessage() {}
+
+func (x *PullRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PullRequest.ProtoReflect.Descriptor instead.
+func (*PullRequest) Descriptor() ([]byte, []int) {
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *PullRequest) GetRef() string {
+	if x != nil {
+		return x.Ref
+	}
+	return ""
+}
+
+func (x *PullRequest) GetOptions() *TransferOptions {
+	if x != nil {
+		return x.Options
+	}
+	return nil
+}
+
+type PushRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Image         string                 `protobuf:"bytes,1,opt,name=image,proto3" json:"image,omitempty"`             // a name, an id or a unique id prefix in the store
+	Destination   string                 `protobuf:"bytes,2,opt,name=destination,proto3" json:"destination,omitempty"` // a registry reference; empty: the image's name
+	Options       *TransferOptions       `protobuf:"bytes,3,opt,name=options,proto3" json:"options,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PushRequest) Reset() {
+	*x = PushRequest{}
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PushRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PushRequest) ProtoMessage() {}
+
+func (x *PushRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PushRequest.ProtoReflect.Descriptor instead.
+func (*PushRequest) Descriptor() ([]byte, []int) {
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *PushRequest) GetImage() string {
+	if x != nil {
+		return x.Image
+	}
+	return ""
+}
+
+func (x *PushRequest) GetDestination() string {
+	if x != nil {
+		return x.Destination
+	}
+	return ""
+}
+
+func (x *PushRequest) GetOptions() *TransferOptions {
+	if x != nil {
+		return x.Options
+	}
+	return nil
+}
+
+type SaveRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Path          string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	Format        string                 `protobuf:"bytes,2,opt,name=format,proto3" json:"format,omitempty"` // "docker-archive" (default) or "oci-archive"
+	Refs          []string               `protobuf:"bytes,3,rep,name=refs,proto3" json:"refs,omitempty"`     // images: names, ids or id prefixes
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SaveRequest) Reset() {
+	*x = SaveRequest{}
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SaveRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SaveRequest) ProtoMessage() {}
+
+func (x *SaveRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SaveRequest.ProtoReflect.Descriptor instead.
+func (*SaveRequest) Descriptor() ([]byte, []int) {
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *SaveRequest) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *SaveRequest) GetFormat() string {
+	if x != nil {
+		return x.Format
+	}
+	return ""
+}
+
+func (x *SaveRequest) GetRefs() []string {
+	if x != nil {
+		return x.Refs
+	}
+	return nil
+}
+
+type SaveResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SaveResponse) Reset() {
+	*x = SaveResponse{}
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SaveResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SaveResponse) ProtoMessage() {}
+
+func (x *SaveResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SaveResponse.ProtoReflect.Descriptor instead.
+func (*SaveResponse) Descriptor() ([]byte, []int) {
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{19}
+}
+
+type ImportRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Path          string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"` // a tarball of a root filesystem, may be compressed
+	Ref           string                 `protobuf:"bytes,2,opt,name=ref,proto3" json:"ref,omitempty"`   // the name to give the image; may be empty
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportRequest) Reset() {
+	*x = ImportRequest{}
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportRequest) ProtoMessage() {}
+
+func (x *ImportRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportRequest.ProtoReflect.Descriptor instead.
+func (*ImportRequest) Descriptor() ([]byte, []int) {
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ImportRequest) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *ImportRequest) GetRef() string {
+	if x != nil {
+		return x.Ref
+	}
+	return ""
+}
+
+type ImportResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Image         *Image                 `protobuf:"bytes,1,opt,name=image,proto3" json:"image,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportResponse) Reset() {
+	*x = ImportResponse{}
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportResponse) ProtoMessage() {}
+
+func (x *ImportResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportResponse.ProtoReflect.Descriptor instead.
+func (*ImportResponse) Descriptor() ([]byte, []int) {
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ImportResponse) GetImage() *Image {
+	if x != nil {
+		return x.Image
+	}
+	return nil
+}
+
+type TagRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Image         string                 `protobuf:"bytes,1,opt,name=image,proto3" json:"image,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TagRequest) Reset() {
+	*x = TagRequest{}
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TagRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TagRequest) ProtoMessage() {}
+
+func (x *TagRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TagRequest.ProtoReflect.Descriptor instead.
+func (*TagRequest) Descriptor() ([]byte, []int) {
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *TagRequest) GetImage() string {
+	if x != nil {
+		return x.Image
+	}
+	return ""
+}
+
+func (x *TagRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type TagResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TagResponse) Reset() {
+	*x = TagResponse{}
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TagResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TagResponse) ProtoMessage() {}
+
+func (x *TagResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TagResponse.ProtoReflect.Descriptor instead.
+func (*TagResponse) Descriptor() ([]byte, []int) {
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{23}
+}
+
+type RemoveImageRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Ref           string                 `protobuf:"bytes,1,opt,name=ref,proto3" json:"ref,omitempty"`
+	Force         bool                   `protobuf:"varint,2,opt,name=force,proto3" json:"force,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveImageRequest) Reset() {
+	*x = RemoveImageRequest{}
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveImageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveImageRequest) ProtoMessage() {}
+
+func (x *RemoveImageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveImageRequest.ProtoReflect.Descriptor instead.
+func (*RemoveImageRequest) Descriptor() ([]byte, []int) {
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *RemoveImageRequest) GetRef() string {
+	if x != nil {
+		return x.Ref
+	}
+	return ""
+}
+
+func (x *RemoveImageRequest) GetForce() bool {
+	if x != nil {
+		return x.Force
+	}
+	return false
+}
+
+type RemoveImageResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Untagged      []string               `protobuf:"bytes,1,rep,name=untagged,proto3" json:"untagged,omitempty"`
+	Deleted       []string               `protobuf:"bytes,2,rep,name=deleted,proto3" json:"deleted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveImageResponse) Reset() {
+	*x = RemoveImageResponse{}
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveImageResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveImageResponse) ProtoMessage() {}
+
+func (x *RemoveImageResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveImageResponse.ProtoReflect.Descriptor instead.
+func (*RemoveImageResponse) Descriptor() ([]byte, []int) {
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *RemoveImageResponse) GetUntagged() []string {
+	if x != nil {
+		return x.Untagged
+	}
+	return nil
+}
+
+func (x *RemoveImageResponse) GetDeleted() []string {
+	if x != nil {
+		return x.Deleted
+	}
+	return nil
+}
+
+type PruneRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	All           bool                   `protobuf:"varint,1,opt,name=all,proto3" json:"all,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PruneRequest) Reset() {
+	*x = PruneRequest{}
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PruneRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PruneRequest) ProtoMessage() {}
+
+func (x *PruneRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PruneRequest.ProtoReflect.Descriptor instead.
+func (*PruneRequest) Descriptor() ([]byte, []int) {
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *PruneRequest) GetAll() bool {
+	if x != nil {
+		return x.All
+	}
+	return false
+}
+
+type PruneResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Deleted       []string               `protobuf:"bytes,1,rep,name=deleted,proto3" json:"deleted,omitempty"`
+	Reclaimed     int64                  `protobuf:"varint,2,opt,name=reclaimed,proto3" json:"reclaimed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PruneResponse) Reset() {
+	*x = PruneResponse{}
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PruneResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PruneResponse) ProtoMessage() {}
+
+func (x *PruneResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PruneResponse.ProtoReflect.Descriptor instead.
+func (*PruneResponse) Descriptor() ([]byte, []int) {
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *PruneResponse) GetDeleted() []string {
+	if x != nil {
+		return x.Deleted
+	}
+	return nil
+}
+
+func (x *PruneResponse) GetReclaimed() int64 {
+	if x != nil {
+		return x.Reclaimed
+	}
+	return 0
+}
+
+type UsageRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UsageRequest) Reset() {
+	*x = UsageRequest{}
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UsageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UsageRequest) ProtoMessage() {}
+
+func (x *UsageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UsageRequest.ProtoReflect.Descriptor instead.
+func (*UsageRequest) Descriptor() ([]byte, []int) {
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{28}
+}
+
+type UsageResponse struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	Images            int64                  `protobuf:"varint,1,opt,name=images,proto3" json:"images,omitempty"`
+	ActiveImages      int64                  `protobuf:"varint,2,opt,name=active_images,json=activeImages,proto3" json:"active_images,omitempty"`
+	ImagesSize        int64                  `protobuf:"varint,3,opt,name=images_size,json=imagesSize,proto3" json:"images_size,omitempty"`
+	ImagesReclaimable int64                  `protobuf:"varint,4,opt,name=images_reclaimable,json=imagesReclaimable,proto3" json:"images_reclaimable,omitempty"`
+	Containers        int64                  `protobuf:"varint,5,opt,name=containers,proto3" json:"containers,omitempty"`
+	ContainersSize    int64                  `protobuf:"varint,6,opt,name=containers_size,json=containersSize,proto3" json:"containers_size,omitempty"`
+	Layers            int64                  `protobuf:"varint,7,opt,name=layers,proto3" json:"layers,omitempty"`
+	LayersSize        int64                  `protobuf:"varint,8,opt,name=layers_size,json=layersSize,proto3" json:"layers_size,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *UsageResponse) Reset() {
+	*x = UsageResponse{}
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UsageResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UsageResponse) ProtoMessage() {}
+
+func (x *UsageResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UsageResponse.ProtoReflect.Descriptor instead.
+func (*UsageResponse) Descriptor() ([]byte, []int) {
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *UsageResponse) GetImages() int64 {
+	if x != nil {
+		return x.Images
+	}
+	return 0
+}
+
+func (x *UsageResponse) GetActiveImages() int64 {
+	if x != nil {
+		return x.ActiveImages
+	}
+	return 0
+}
+
+func (x *UsageResponse) GetImagesSize() int64 {
+	if x != nil {
+		return x.ImagesSize
+	}
+	return 0
+}
+
+func (x *UsageResponse) GetImagesReclaimable() int64 {
+	if x != nil {
+		return x.ImagesReclaimable
+	}
+	return 0
+}
+
+func (x *UsageResponse) GetContainers() int64 {
+	if x != nil {
+		return x.Containers
+	}
+	return 0
+}
+
+func (x *UsageResponse) GetContainersSize() int64 {
+	if x != nil {
+		return x.ContainersSize
+	}
+	return 0
+}
+
+func (x *UsageResponse) GetLayers() int64 {
+	if x != nil {
+		return x.Layers
+	}
+	return 0
+}
+
+func (x *UsageResponse) GetLayersSize() int64 {
+	if x != nil {
+		return x.LayersSize
+	}
+	return 0
+}
+
 var File_rrun_storage_v1_storage_proto protoreflect.FileDescriptor
 
 const file_rrun_storage_v1_storage_proto_rawDesc = "" +
@@ -672,7 +1588,67 @@ const file_rrun_storage_v1_storage_proto_rawDesc = "" +
 	"\x15ReleaseRootfsResponse\"8\n" +
 	"\x13RemoveRootfsRequest\x12!\n" +
 	"\fcontainer_id\x18\x01 \x01(\tR\vcontainerId\"\x16\n" +
-	"\x14RemoveRootfsResponse2\x9e\x04\n" +
+	"\x14RemoveRootfsResponse\"\x83\x01\n" +
+	"\x0fTransferOptions\x12\x1a\n" +
+	"\bplatform\x18\x01 \x01(\tR\bplatform\x127\n" +
+	"\x18insecure_skip_tls_verify\x18\x02 \x01(\bR\x15insecureSkipTlsVerify\x12\x1b\n" +
+	"\tauth_file\x18\x03 \x01(\tR\bauthFile\"a\n" +
+	"\rLayerProgress\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04done\x18\x02 \x01(\x03R\x04done\x12\x14\n" +
+	"\x05total\x18\x03 \x01(\x03R\x05total\x12\x16\n" +
+	"\x06status\x18\x04 \x01(\tR\x06status\"\x91\x01\n" +
+	"\rTransferEvent\x12:\n" +
+	"\bprogress\x18\x01 \x01(\v2\x1e.rrun.storage.v1.LayerProgressR\bprogress\x12,\n" +
+	"\x05image\x18\x02 \x01(\v2\x16.rrun.storage.v1.ImageR\x05image\x12\x16\n" +
+	"\x06digest\x18\x03 \x01(\tR\x06digest\"[\n" +
+	"\vPullRequest\x12\x10\n" +
+	"\x03ref\x18\x01 \x01(\tR\x03ref\x12:\n" +
+	"\aoptions\x18\x02 \x01(\v2 .rrun.storage.v1.TransferOptionsR\aoptions\"\x81\x01\n" +
+	"\vPushRequest\x12\x14\n" +
+	"\x05image\x18\x01 \x01(\tR\x05image\x12 \n" +
+	"\vdestination\x18\x02 \x01(\tR\vdestination\x12:\n" +
+	"\aoptions\x18\x03 \x01(\v2 .rrun.storage.v1.TransferOptionsR\aoptions\"M\n" +
+	"\vSaveRequest\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x16\n" +
+	"\x06format\x18\x02 \x01(\tR\x06format\x12\x12\n" +
+	"\x04refs\x18\x03 \x03(\tR\x04refs\"\x0e\n" +
+	"\fSaveResponse\"5\n" +
+	"\rImportRequest\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x10\n" +
+	"\x03ref\x18\x02 \x01(\tR\x03ref\">\n" +
+	"\x0eImportResponse\x12,\n" +
+	"\x05image\x18\x01 \x01(\v2\x16.rrun.storage.v1.ImageR\x05image\"6\n" +
+	"\n" +
+	"TagRequest\x12\x14\n" +
+	"\x05image\x18\x01 \x01(\tR\x05image\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\"\r\n" +
+	"\vTagResponse\"<\n" +
+	"\x12RemoveImageRequest\x12\x10\n" +
+	"\x03ref\x18\x01 \x01(\tR\x03ref\x12\x14\n" +
+	"\x05force\x18\x02 \x01(\bR\x05force\"K\n" +
+	"\x13RemoveImageResponse\x12\x1a\n" +
+	"\buntagged\x18\x01 \x03(\tR\buntagged\x12\x18\n" +
+	"\adeleted\x18\x02 \x03(\tR\adeleted\" \n" +
+	"\fPruneRequest\x12\x10\n" +
+	"\x03all\x18\x01 \x01(\bR\x03all\"G\n" +
+	"\rPruneResponse\x12\x18\n" +
+	"\adeleted\x18\x01 \x03(\tR\adeleted\x12\x1c\n" +
+	"\treclaimed\x18\x02 \x01(\x03R\treclaimed\"\x0e\n" +
+	"\fUsageRequest\"\x9e\x02\n" +
+	"\rUsageResponse\x12\x16\n" +
+	"\x06images\x18\x01 \x01(\x03R\x06images\x12#\n" +
+	"\ractive_images\x18\x02 \x01(\x03R\factiveImages\x12\x1f\n" +
+	"\vimages_size\x18\x03 \x01(\x03R\n" +
+	"imagesSize\x12-\n" +
+	"\x12images_reclaimable\x18\x04 \x01(\x03R\x11imagesReclaimable\x12\x1e\n" +
+	"\n" +
+	"containers\x18\x05 \x01(\x03R\n" +
+	"containers\x12'\n" +
+	"\x0fcontainers_size\x18\x06 \x01(\x03R\x0econtainersSize\x12\x16\n" +
+	"\x06layers\x18\a \x01(\x03R\x06layers\x12\x1f\n" +
+	"\vlayers_size\x18\b \x01(\x03R\n" +
+	"layersSize2\xea\b\n" +
 	"\aStorage\x12B\n" +
 	"\x04Load\x12\x1c.rrun.storage.v1.LoadRequest\x1a\x1a.rrun.storage.v1.LoadEvent0\x01\x12U\n" +
 	"\n" +
@@ -680,7 +1656,15 @@ const file_rrun_storage_v1_storage_proto_rawDesc = "" +
 	"\fInspectImage\x12$.rrun.storage.v1.InspectImageRequest\x1a%.rrun.storage.v1.InspectImageResponse\x12^\n" +
 	"\rPrepareRootfs\x12%.rrun.storage.v1.PrepareRootfsRequest\x1a&.rrun.storage.v1.PrepareRootfsResponse\x12^\n" +
 	"\rReleaseRootfs\x12%.rrun.storage.v1.ReleaseRootfsRequest\x1a&.rrun.storage.v1.ReleaseRootfsResponse\x12[\n" +
-	"\fRemoveRootfs\x12$.rrun.storage.v1.RemoveRootfsRequest\x1a%.rrun.storage.v1.RemoveRootfsResponseBBZ@github.com/rrun-project/rrun/plugins/api/gen/storagev1;storagev1b\x06proto3"
+	"\fRemoveRootfs\x12$.rrun.storage.v1.RemoveRootfsRequest\x1a%.rrun.storage.v1.RemoveRootfsResponse\x12F\n" +
+	"\x04Pull\x12\x1c.rrun.storage.v1.PullRequest\x1a\x1e.rrun.storage.v1.TransferEvent0\x01\x12F\n" +
+	"\x04Push\x12\x1c.rrun.storage.v1.PushRequest\x1a\x1e.rrun.storage.v1.TransferEvent0\x01\x12C\n" +
+	"\x04Save\x12\x1c.rrun.storage.v1.SaveRequest\x1a\x1d.rrun.storage.v1.SaveResponse\x12I\n" +
+	"\x06Import\x12\x1e.rrun.storage.v1.ImportRequest\x1a\x1f.rrun.storage.v1.ImportResponse\x12@\n" +
+	"\x03Tag\x12\x1b.rrun.storage.v1.TagRequest\x1a\x1c.rrun.storage.v1.TagResponse\x12X\n" +
+	"\vRemoveImage\x12#.rrun.storage.v1.RemoveImageRequest\x1a$.rrun.storage.v1.RemoveImageResponse\x12F\n" +
+	"\x05Prune\x12\x1d.rrun.storage.v1.PruneRequest\x1a\x1e.rrun.storage.v1.PruneResponse\x12F\n" +
+	"\x05Usage\x12\x1d.rrun.storage.v1.UsageRequest\x1a\x1e.rrun.storage.v1.UsageResponseBBZ@github.com/rrun-project/rrun/plugins/api/gen/storagev1;storagev1b\x06proto3"
 
 var (
 	file_rrun_storage_v1_storage_proto_rawDescOnce sync.Once
@@ -694,7 +1678,7 @@ func file_rrun_storage_v1_storage_proto_rawDescGZIP() []byte {
 	return file_rrun_storage_v1_storage_proto_rawDescData
 }
 
-var file_rrun_storage_v1_storage_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_rrun_storage_v1_storage_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_rrun_storage_v1_storage_proto_goTypes = []any{
 	(*Image)(nil),                 // 0: rrun.storage.v1.Image
 	(*LoadRequest)(nil),           // 1: rrun.storage.v1.LoadRequest
@@ -709,30 +1693,68 @@ var file_rrun_storage_v1_storage_proto_goTypes = []any{
 	(*ReleaseRootfsResponse)(nil), // 10: rrun.storage.v1.ReleaseRootfsResponse
 	(*RemoveRootfsRequest)(nil),   // 11: rrun.storage.v1.RemoveRootfsRequest
 	(*RemoveRootfsResponse)(nil),  // 12: rrun.storage.v1.RemoveRootfsResponse
-	(*pluginv1.Mount)(nil),        // 13: rrun.plugin.v1.Mount
+	(*TransferOptions)(nil),       // 13: rrun.storage.v1.TransferOptions
+	(*LayerProgress)(nil),         // 14: rrun.storage.v1.LayerProgress
+	(*TransferEvent)(nil),         // 15: rrun.storage.v1.TransferEvent
+	(*PullRequest)(nil),           // 16: rrun.storage.v1.PullRequest
+	(*PushRequest)(nil),           // 17: rrun.storage.v1.PushRequest
+	(*SaveRequest)(nil),           // 18: rrun.storage.v1.SaveRequest
+	(*SaveResponse)(nil),          // 19: rrun.storage.v1.SaveResponse
+	(*ImportRequest)(nil),         // 20: rrun.storage.v1.ImportRequest
+	(*ImportResponse)(nil),        // 21: rrun.storage.v1.ImportResponse
+	(*TagRequest)(nil),            // 22: rrun.storage.v1.TagRequest
+	(*TagResponse)(nil),           // 23: rrun.storage.v1.TagResponse
+	(*RemoveImageRequest)(nil),    // 24: rrun.storage.v1.RemoveImageRequest
+	(*RemoveImageResponse)(nil),   // 25: rrun.storage.v1.RemoveImageResponse
+	(*PruneRequest)(nil),          // 26: rrun.storage.v1.PruneRequest
+	(*PruneResponse)(nil),         // 27: rrun.storage.v1.PruneResponse
+	(*UsageRequest)(nil),          // 28: rrun.storage.v1.UsageRequest
+	(*UsageResponse)(nil),         // 29: rrun.storage.v1.UsageResponse
+	(*pluginv1.Mount)(nil),        // 30: rrun.plugin.v1.Mount
 }
 var file_rrun_storage_v1_storage_proto_depIdxs = []int32{
 	0,  // 0: rrun.storage.v1.LoadEvent.loaded:type_name -> rrun.storage.v1.Image
 	0,  // 1: rrun.storage.v1.ListImagesResponse.images:type_name -> rrun.storage.v1.Image
 	0,  // 2: rrun.storage.v1.InspectImageResponse.image:type_name -> rrun.storage.v1.Image
-	13, // 3: rrun.storage.v1.PrepareRootfsResponse.mounts:type_name -> rrun.plugin.v1.Mount
-	1,  // 4: rrun.storage.v1.Storage.Load:input_type -> rrun.storage.v1.LoadRequest
-	3,  // 5: rrun.storage.v1.Storage.ListImages:input_type -> rrun.storage.v1.ListImagesRequest
-	5,  // 6: rrun.storage.v1.Storage.InspectImage:input_type -> rrun.storage.v1.InspectImageRequest
-	7,  // 7: rrun.storage.v1.Storage.PrepareRootfs:input_type -> rrun.storage.v1.PrepareRootfsRequest
-	9,  // 8: rrun.storage.v1.Storage.ReleaseRootfs:input_type -> rrun.storage.v1.ReleaseRootfsRequest
-	11, // 9: rrun.storage.v1.Storage.RemoveRootfs:input_type -> rrun.storage.v1.RemoveRootfsRequest
-	2,  // 10: rrun.storage.v1.Storage.Load:output_type -> rrun.storage.v1.LoadEvent
-	4,  // 11: rrun.storage.v1.Storage.ListImages:output_type -> rrun.storage.v1.ListImagesResponse
-	6,  // 12: rrun.storage.v1.Storage.InspectImage:output_type -> rrun.storage.v1.InspectImageResponse
-	8,  // 13: rrun.storage.v1.Storage.PrepareRootfs:output_type -> rrun.storage.v1.PrepareRootfsResponse
-	10, // 14: rrun.storage.v1.Storage.ReleaseRootfs:output_type -> rrun.storage.v1.ReleaseRootfsResponse
-	12, // 15: rrun.storage.v1.Storage.RemoveRootfs:output_type -> rrun.storage.v1.RemoveRootfsResponse
-	10, // [10:16] is the sub-list for method output_type
-	4,  // [4:10] is the sub-list for method input_type
-	4,  // [4:4] is the sub-list for extension type_name
-	4,  // [4:4] is the sub-list for extension extendee
-	0,  // [0:4] is the sub-list for field type_name
+	30, // 3: rrun.storage.v1.PrepareRootfsResponse.mounts:type_name -> rrun.plugin.v1.Mount
+	14, // 4: rrun.storage.v1.TransferEvent.progress:type_name -> rrun.storage.v1.LayerProgress
+	0,  // 5: rrun.storage.v1.TransferEvent.image:type_name -> rrun.storage.v1.Image
+	13, // 6: rrun.storage.v1.PullRequest.options:type_name -> rrun.storage.v1.TransferOptions
+	13, // 7: rrun.storage.v1.PushRequest.options:type_name -> rrun.storage.v1.TransferOptions
+	0,  // 8: rrun.storage.v1.ImportResponse.image:type_name -> rrun.storage.v1.Image
+	1,  // 9: rrun.storage.v1.Storage.Load:input_type -> rrun.storage.v1.LoadRequest
+	3,  // 10: rrun.storage.v1.Storage.ListImages:input_type -> rrun.storage.v1.ListImagesRequest
+	5,  // 11: rrun.storage.v1.Storage.InspectImage:input_type -> rrun.storage.v1.InspectImageRequest
+	7,  // 12: rrun.storage.v1.Storage.PrepareRootfs:input_type -> rrun.storage.v1.PrepareRootfsRequest
+	9,  // 13: rrun.storage.v1.Storage.ReleaseRootfs:input_type -> rrun.storage.v1.ReleaseRootfsRequest
+	11, // 14: rrun.storage.v1.Storage.RemoveRootfs:input_type -> rrun.storage.v1.RemoveRootfsRequest
+	16, // 15: rrun.storage.v1.Storage.Pull:input_type -> rrun.storage.v1.PullRequest
+	17, // 16: rrun.storage.v1.Storage.Push:input_type -> rrun.storage.v1.PushRequest
+	18, // 17: rrun.storage.v1.Storage.Save:input_type -> rrun.storage.v1.SaveRequest
+	20, // 18: rrun.storage.v1.Storage.Import:input_type -> rrun.storage.v1.ImportRequest
+	22, // 19: rrun.storage.v1.Storage.Tag:input_type -> rrun.storage.v1.TagRequest
+	24, // 20: rrun.storage.v1.Storage.RemoveImage:input_type -> rrun.storage.v1.RemoveImageRequest
+	26, // 21: rrun.storage.v1.Storage.Prune:input_type -> rrun.storage.v1.PruneRequest
+	28, // 22: rrun.storage.v1.Storage.Usage:input_type -> rrun.storage.v1.UsageRequest
+	2,  // 23: rrun.storage.v1.Storage.Load:output_type -> rrun.storage.v1.LoadEvent
+	4,  // 24: rrun.storage.v1.Storage.ListImages:output_type -> rrun.storage.v1.ListImagesResponse
+	6,  // 25: rrun.storage.v1.Storage.InspectImage:output_type -> rrun.storage.v1.InspectImageResponse
+	8,  // 26: rrun.storage.v1.Storage.PrepareRootfs:output_type -> rrun.storage.v1.PrepareRootfsResponse
+	10, // 27: rrun.storage.v1.Storage.ReleaseRootfs:output_type -> rrun.storage.v1.ReleaseRootfsResponse
+	12, // 28: rrun.storage.v1.Storage.RemoveRootfs:output_type -> rrun.storage.v1.RemoveRootfsResponse
+	15, // 29: rrun.storage.v1.Storage.Pull:output_type -> rrun.storage.v1.TransferEvent
+	15, // 30: rrun.storage.v1.Storage.Push:output_type -> rrun.storage.v1.TransferEvent
+	19, // 31: rrun.storage.v1.Storage.Save:output_type -> rrun.storage.v1.SaveResponse
+	21, // 32: rrun.storage.v1.Storage.Import:output_type -> rrun.storage.v1.ImportResponse
+	23, // 33: rrun.storage.v1.Storage.Tag:output_type -> rrun.storage.v1.TagResponse
+	25, // 34: rrun.storage.v1.Storage.RemoveImage:output_type -> rrun.storage.v1.RemoveImageResponse
+	27, // 35: rrun.storage.v1.Storage.Prune:output_type -> rrun.storage.v1.PruneResponse
+	29, // 36: rrun.storage.v1.Storage.Usage:output_type -> rrun.storage.v1.UsageResponse
+	23, // [23:37] is the sub-list for method output_type
+	9,  // [9:23] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_rrun_storage_v1_storage_proto_init() }
@@ -746,7 +1768,7 @@ func file_rrun_storage_v1_storage_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_rrun_storage_v1_storage_proto_rawDesc), len(file_rrun_storage_v1_storage_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   13,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

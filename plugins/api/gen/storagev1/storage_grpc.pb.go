@@ -27,6 +27,14 @@ const (
 	Storage_PrepareRootfs_FullMethodName = "/rrun.storage.v1.Storage/PrepareRootfs"
 	Storage_ReleaseRootfs_FullMethodName = "/rrun.storage.v1.Storage/ReleaseRootfs"
 	Storage_RemoveRootfs_FullMethodName  = "/rrun.storage.v1.Storage/RemoveRootfs"
+	Storage_Pull_FullMethodName          = "/rrun.storage.v1.Storage/Pull"
+	Storage_Push_FullMethodName          = "/rrun.storage.v1.Storage/Push"
+	Storage_Save_FullMethodName          = "/rrun.storage.v1.Storage/Save"
+	Storage_Import_FullMethodName        = "/rrun.storage.v1.Storage/Import"
+	Storage_Tag_FullMethodName           = "/rrun.storage.v1.Storage/Tag"
+	Storage_RemoveImage_FullMethodName   = "/rrun.storage.v1.Storage/RemoveImage"
+	Storage_Prune_FullMethodName         = "/rrun.storage.v1.Storage/Prune"
+	Storage_Usage_FullMethodName         = "/rrun.storage.v1.Storage/Usage"
 )
 
 // StorageClient is the client API for Storage service.
@@ -41,6 +49,24 @@ type StorageClient interface {
 	PrepareRootfs(ctx context.Context, in *PrepareRootfsRequest, opts ...grpc.CallOption) (*PrepareRootfsResponse, error)
 	ReleaseRootfs(ctx context.Context, in *ReleaseRootfsRequest, opts ...grpc.CallOption) (*ReleaseRootfsResponse, error)
 	RemoveRootfs(ctx context.Context, in *RemoveRootfsRequest, opts ...grpc.CallOption) (*RemoveRootfsResponse, error)
+	// Pull copies an image from a registry. It streams layer progress and
+	// ends with one message carrying the image.
+	Pull(ctx context.Context, in *PullRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[TransferEvent], error)
+	// Push copies an image to a registry. It streams layer progress and ends
+	// with one message carrying the manifest digest.
+	Push(ctx context.Context, in *PushRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[TransferEvent], error)
+	// Save writes images to an archive file, atomically.
+	Save(ctx context.Context, in *SaveRequest, opts ...grpc.CallOption) (*SaveResponse, error)
+	// Import makes an image of one layer from a root filesystem tarball.
+	Import(ctx context.Context, in *ImportRequest, opts ...grpc.CallOption) (*ImportResponse, error)
+	// Tag gives an image one more name, taking it from any other image.
+	Tag(ctx context.Context, in *TagRequest, opts ...grpc.CallOption) (*TagResponse, error)
+	// RemoveImage untags and, with its last name, deletes an image.
+	RemoveImage(ctx context.Context, in *RemoveImageRequest, opts ...grpc.CallOption) (*RemoveImageResponse, error)
+	// Prune deletes images no container uses: unnamed ones, or all with all.
+	Prune(ctx context.Context, in *PruneRequest, opts ...grpc.CallOption) (*PruneResponse, error)
+	// Usage reports the disk use of images, containers and layers.
+	Usage(ctx context.Context, in *UsageRequest, opts ...grpc.CallOption) (*UsageResponse, error)
 }
 
 type storageClient struct {
@@ -120,6 +146,104 @@ func (c *storageClient) RemoveRootfs(ctx context.Context, in *RemoveRootfsReques
 	return out, nil
 }
 
+func (c *storageClient) Pull(ctx context.Context, in *PullRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[TransferEvent], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Storage_ServiceDesc.Streams[1], Storage_Pull_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[PullRequest, TransferEvent]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Storage_PullClient = grpc.ServerStreamingClient[TransferEvent]
+
+func (c *storageClient) Push(ctx context.Context, in *PushRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[TransferEvent], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Storage_ServiceDesc.Streams[2], Storage_Push_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[PushRequest, TransferEvent]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Storage_PushClient = grpc.ServerStreamingClient[TransferEvent]
+
+func (c *storageClient) Save(ctx context.Context, in *SaveRequest, opts ...grpc.CallOption) (*SaveResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SaveResponse)
+	err := c.cc.Invoke(ctx, Storage_Save_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *storageClient) Import(ctx context.Context, in *ImportRequest, opts ...grpc.CallOption) (*ImportResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ImportResponse)
+	err := c.cc.Invoke(ctx, Storage_Import_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *storageClient) Tag(ctx context.Context, in *TagRequest, opts ...grpc.CallOption) (*TagResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TagResponse)
+	err := c.cc.Invoke(ctx, Storage_Tag_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *storageClient) RemoveImage(ctx context.Context, in *RemoveImageRequest, opts ...grpc.CallOption) (*RemoveImageResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RemoveImageResponse)
+	err := c.cc.Invoke(ctx, Storage_RemoveImage_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *storageClient) Prune(ctx context.Context, in *PruneRequest, opts ...grpc.CallOption) (*PruneResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PruneResponse)
+	err := c.cc.Invoke(ctx, Storage_Prune_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *storageClient) Usage(ctx context.Context, in *UsageRequest, opts ...grpc.CallOption) (*UsageResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UsageResponse)
+	err := c.cc.Invoke(ctx, Storage_Usage_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // StorageServer is the server API for Storage service.
 // All implementations must embed UnimplementedStorageServer
 // for forward compatibility.
@@ -132,6 +256,24 @@ type StorageServer interface {
 	PrepareRootfs(context.Context, *PrepareRootfsRequest) (*PrepareRootfsResponse, error)
 	ReleaseRootfs(context.Context, *ReleaseRootfsRequest) (*ReleaseRootfsResponse, error)
 	RemoveRootfs(context.Context, *RemoveRootfsRequest) (*RemoveRootfsResponse, error)
+	// Pull copies an image from a registry. It streams layer progress and
+	// ends with one message carrying the image.
+	Pull(*PullRequest, grpc.ServerStreamingServer[TransferEvent]) error
+	// Push copies an image to a registry. It streams layer progress and ends
+	// with one message carrying the manifest digest.
+	Push(*PushRequest, grpc.ServerStreamingServer[TransferEvent]) error
+	// Save writes images to an archive file, atomically.
+	Save(context.Context, *SaveRequest) (*SaveResponse, error)
+	// Import makes an image of one layer from a root filesystem tarball.
+	Import(context.Context, *ImportRequest) (*ImportResponse, error)
+	// Tag gives an image one more name, taking it from any other image.
+	Tag(context.Context, *TagRequest) (*TagResponse, error)
+	// RemoveImage untags and, with its last name, deletes an image.
+	RemoveImage(context.Context, *RemoveImageRequest) (*RemoveImageResponse, error)
+	// Prune deletes images no container uses: unnamed ones, or all with all.
+	Prune(context.Context, *PruneRequest) (*PruneResponse, error)
+	// Usage reports the disk use of images, containers and layers.
+	Usage(context.Context, *UsageRequest) (*UsageResponse, error)
 	mustEmbedUnimplementedStorageServer()
 }
 
@@ -159,6 +301,30 @@ func (UnimplementedStorageServer) ReleaseRootfs(context.Context, *ReleaseRootfsR
 }
 func (UnimplementedStorageServer) RemoveRootfs(context.Context, *RemoveRootfsRequest) (*RemoveRootfsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RemoveRootfs not implemented")
+}
+func (UnimplementedStorageServer) Pull(*PullRequest, grpc.ServerStreamingServer[TransferEvent]) error {
+	return status.Error(codes.Unimplemented, "method Pull not implemented")
+}
+func (UnimplementedStorageServer) Push(*PushRequest, grpc.ServerStreamingServer[TransferEvent]) error {
+	return status.Error(codes.Unimplemented, "method Push not implemented")
+}
+func (UnimplementedStorageServer) Save(context.Context, *SaveRequest) (*SaveResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Save not implemented")
+}
+func (UnimplementedStorageServer) Import(context.Context, *ImportRequest) (*ImportResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Import not implemented")
+}
+func (UnimplementedStorageServer) Tag(context.Context, *TagRequest) (*TagResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Tag not implemented")
+}
+func (UnimplementedStorageServer) RemoveImage(context.Context, *RemoveImageRequest) (*RemoveImageResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RemoveImage not implemented")
+}
+func (UnimplementedStorageServer) Prune(context.Context, *PruneRequest) (*PruneResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Prune not implemented")
+}
+func (UnimplementedStorageServer) Usage(context.Context, *UsageRequest) (*UsageResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Usage not implemented")
 }
 func (UnimplementedStorageServer) mustEmbedUnimplementedStorageServer() {}
 func (UnimplementedStorageServer) testEmbeddedByValue()                 {}
@@ -282,6 +448,136 @@ func _Storage_RemoveRootfs_Handler(srv interface{}, ctx context.Context, dec fun
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Storage_Pull_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(PullRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(StorageServer).Pull(m, &grpc.GenericServerStream[PullRequest, TransferEvent]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Storage_PullServer = grpc.ServerStreamingServer[TransferEvent]
+
+func _Storage_Push_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(PushRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(StorageServer).Push(m, &grpc.GenericServerStream[PushRequest, TransferEvent]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Storage_PushServer = grpc.ServerStreamingServer[TransferEvent]
+
+func _Storage_Save_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SaveRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StorageServer).Save(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Storage_Save_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StorageServer).Save(ctx, req.(*SaveRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Storage_Import_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ImportRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StorageServer).Import(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Storage_Import_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StorageServer).Import(ctx, req.(*ImportRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Storage_Tag_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TagRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StorageServer).Tag(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Storage_Tag_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StorageServer).Tag(ctx, req.(*TagRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Storage_RemoveImage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RemoveImageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StorageServer).RemoveImage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Storage_RemoveImage_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StorageServer).RemoveImage(ctx, req.(*RemoveImageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Storage_Prune_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PruneRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StorageServer).Prune(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Storage_Prune_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StorageServer).Prune(ctx, req.(*PruneRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Storage_Usage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UsageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StorageServer).Usage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Storage_Usage_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StorageServer).Usage(ctx, req.(*UsageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Storage_ServiceDesc is the grpc.ServiceDesc for Storage service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -309,11 +605,45 @@ var Storage_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "RemoveRootfs",
 			Handler:    _Storage_RemoveRootfs_Handler,
 		},
+		{
+			MethodName: "Save",
+			Handler:    _Storage_Save_Handler,
+		},
+		{
+			MethodName: "Import",
+			Handler:    _Storage_Import_Handler,
+		},
+		{
+			MethodName: "Tag",
+			Handler:    _Storage_Tag_Handler,
+		},
+		{
+			MethodName: "RemoveImage",
+			Handler:    _Storage_RemoveImage_Handler,
+		},
+		{
+			MethodName: "Prune",
+			Handler:    _Storage_Prune_Handler,
+		},
+		{
+			MethodName: "Usage",
+			Handler:    _Storage_Usage_Handler,
+		},
 	},
 	Streams: []grpc.StreamDesc{
 		{
 			StreamName:    "Load",
 			Handler:       _Storage_Load_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "Pull",
+			Handler:       _Storage_Pull_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "Push",
+			Handler:       _Storage_Push_Handler,
 			ServerStreams: true,
 		},
 	},

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"path/filepath"
+	"time"
+
+	"github.com/rrun-project/rrun/host/config"
+	"github.com/rrun-project/rrun/host/container"
+	"github.com/rrun-project/rrun/host/monitor"
+	"github.com/rrun-project/rrun/host/state"
+	"github.com/rrun-project/rrun/plugins/api"
+)
+
+func containerStore(cfg config.Config) (*state.Store, error) {
+	return state.Open(filepath.Join(cfg.Dirs.Data, "containers"))
+}
+
+// createRecord stores a new container made of o, named o.Name or a random
+// docker-style name, with the backends cfg chose.
+func createRecord(cfg config.Config, store *state.Store, o container.RunOptions) (state.Record, error) {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	rec := state.Record{
+		ID: hex.EncodeToString(b), Name: o.Name, Image: o.Image, Created: time.Now().UTC(),
+		Options: o, Storage: cfg.Storage, Isolation: cfg.Isolation, Status: state.StatusCreated,
+	}
+	if o.Name != "" {
+		return rec, store.Create(rec)
+	}
+	for i := 0; ; i++ {
+		rec.Name = state.RandomName()
+		err := store.Create(rec)
+		if err == nil || !errors.Is(err, api.ErrAlreadyExists) || i == 20 {
+			return rec, err
+		}
+	}
+}
+
+// status is what a record says, corrected by whether its monitor answers:
+// a running container whose monitor was killed has exited (its pid
+// namespace went with the monitor, so it was killed: 137).
+func status(cfg config.Config, r state.Record) (string, int) {
+	if r.Status == state.StatusRunning && !monitor.Alive(cfg.Dirs.Run, r.ID) {
+		return state.StatusExited, 137
+	}
+	return r.Status, r.ExitCode
+}
+
+// withConfigOf makes cfg use the backends a container was created with.
+func withConfigOf(cfg config.Config, r state.Record) config.Config {
+	if r.Storage != "" {
+		cfg.Storage = r.Storage
+	}
+	if r.Isolation != "" {
+		cfg.Isolation = r.Isolation
+	}
+	return cfg
+}

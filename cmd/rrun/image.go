@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	units "github.com/docker/go-units"
+	"github.com/spf13/cobra"
+
+	"github.com/rrun-project/rrun/host/container"
+	"github.com/rrun-project/rrun/plugins/api"
+)
+
+func newImageCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "image", Short: "Manage images"}
+	var all, force bool
+	prune := &cobra.Command{
+		Use: "prune [-a] [-f]", Short: "Remove images no container uses (unnamed ones, or all with -a)", Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			return inSession(needs{storage: true}, func(ctx context.Context, b *container.Backends) error {
+				if err := requireCap(ctx, b.Storage, api.CapStorageUsage, "prune"); err != nil {
+					return err
+				}
+				rep, err := b.Storage.Prune(ctx, all)
+				if err != nil {
+					return err
+				}
+				if len(rep.Deleted) > 0 {
+					fmt.Println("Deleted Images:")
+				}
+				for _, id := range rep.Deleted {
+					fmt.Println("deleted: sha256:" + id)
+				}
+				fmt.Printf("\nTotal reclaimed space: %s\n", units.HumanSizeWithPrecision(float64(rep.Reclaimed), 3))
+				return nil
+			})
+		},
+	}
+	prune.Flags().BoolVarP(&all, "all", "a", false, "remove every image no container uses, not only unnamed ones")
+	prune.Flags().BoolVarP(&force, "force", "f", false, "do not ask (rrun never asks)")
+	cmd.AddCommand(newImageInspectCommand(), prune)
+	return cmd
+}
+
+func newImageInspectCommand() *cobra.Command {
+	return &cobra.Command{
+		Use: "inspect IMAGE...", Short: "Show images as docker-compatible JSON", Args: cobra.MinimumNArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			return inSession(needs{storage: true}, func(ctx context.Context, b *container.Backends) error {
+				out := make([]dockerImage, 0, len(args))
+				for _, ref := range args {
+					d, err := b.Storage.InspectImage(ctx, ref)
+					if err != nil {
+						return err
+					}
+					out = append(out, toDockerImage(d))
+				}
+				enc := json.NewEncoder(os.Stdout)
+				enc.SetIndent("", "    ")
+				return enc.Encode(out)
+			})
+		},
+	}
+}
+
+// dockerImage is the subset of `docker image inspect` rrun fills.
+type dockerImage struct {
+	ID           string `json:"Id"`
+	RepoTags     []string
+	RepoDigests  []string
+	Created      string
+	Architecture string
+	Os           string
+	Size         int64
+	Config       dockerImageConfig
+	RootFS       struct {
+		Type   string
+		Layers []string
+	}
+}
+
+type dockerImageConfig struct {
+	Env          []string
+	Cmd          []string
+	Entrypoint   []string
+	WorkingDir   string
+	User         string
+	ExposedPorts map[string]struct{}
+	Labels       map[string]string
+}
+
+// ociConfig is the part of an OCI image config that inspect shows.
+type ociConfig struct {
+	Created      string            `json:"created"`
+	Architecture string            `json:"architecture"`
+	OS           string            `json:"os"`
+	Config       dockerImageConfig `json:"config"`
+	RootFS       struct {
+		Type    string   `json:"type"`
+		DiffIDs []string `json:"diff_ids"`
+	} `json:"rootfs"`
+}
+
+func toDockerImage(d api.ImageDetail) dockerImage {
+	var c ociConfig
+	_ = json.Unmarshal(d.ConfigJSON, &c)
+	out := dockerImage{
+		ID: "sha256:" + d.ID, RepoTags: []string{}, RepoDigests: []string{}, Created: c.Created,
+		Architecture: c.Architecture, Os: c.OS, Size: d.Size, Config: c.Config,
+	}
+	out.RootFS.Type, out.RootFS.Layers = c.RootFS.Type, c.RootFS.DiffIDs
+	repos := map[string]bool{}
+	for _, n := range d.Names {
+		repo, tag := splitName(n)
+		if tag != "<none>" {
+			out.RepoTags = append(out.RepoTags, n)
+		}
+		if !repos[repo] && d.Digest != "" {
+			repos[repo] = true
+			out.RepoDigests = append(out.RepoDigests, repo+"@"+d.Digest)
+		}
+	}
+	return out
+}
+
+func absOrEmpty(p string) string {
+	if p == "" {
+		return ""
+	}
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
+	}
+	return p
+}
+
+// oneOf reports whether s is one of vals.
+func oneOf(s string, vals ...string) bool {
+	for _, v := range vals {
+		if strings.EqualFold(s, v) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rrun-project/rrun/host/container"
+	"github.com/rrun-project/rrun/plugins/api"
+)
+
+func newImportCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "import TARBALL [REPOSITORY[:TAG]]",
+		Short: "Make an image from a root filesystem tarball (plain or compressed)",
+		Args:  cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := absOrEmpty(args[0])
+			if _, err := os.Stat(path); err != nil {
+				return api.Errorf(api.ErrNotFound, "check the path", "cannot read tarball %s: %v", args[0], err)
+			}
+			ref := ""
+			if len(args) == 2 {
+				ref = args[1]
+			}
+			return inSession(needs{storage: true}, func(ctx context.Context, b *container.Backends) error {
+				if err := requireCap(ctx, b.Storage, api.CapStorageImport, "import"); err != nil {
+					return err
+				}
+				img, err := b.Storage.Import(ctx, path, ref)
+				if err != nil {
+					return err
+				}
+				fmt.Println("sha256:" + img.ID)
+				return nil
+			})
+		},
+	}
+}

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rrun-project/rrun/host/config"
+	"github.com/rrun-project/rrun/host/session"
+	"github.com/rrun-project/rrun/plugins/storage/cstorage"
+)
+
+// The default storage backend is probed by the built-in plugin's code
+// (host/ does not import storage/), unless --storage names one.
+func init() {
+	config.StorageProbe = func(dir string) (string, string) {
+		if globals.storage != "" {
+			return "", ""
+		}
+		return cstorage.ProbeDriver(dir)
+	}
+}
+
+func newInfoCommand() *cobra.Command {
+	return &cobra.Command{
+		Use: "info", Short: "Show rrun's version, directories, id mapping, backends (and why) and plugins", Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error { return printInfo() },
+	}
+}
+
+func printInfo() error {
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	plan := session.PlanMapping()
+	mapping := plan.Mapping
+	if plan.Warning != "" {
+		mapping += " (" + plan.Warning + ")"
+	}
+	w := tabwriter.NewWriter(os.Stdout, 0, 8, 2, ' ', 0)
+	fmt.Fprintf(w, "Version:\t%s\n", version)
+	fmt.Fprintf(w, "Data dir:\t%s\n", cfg.Dirs.Data)
+	fmt.Fprintf(w, "Run dir:\t%s\n", cfg.Dirs.Run)
+	fmt.Fprintf(w, "Config file:\t%s\n", filepath.Join(cfg.Dirs.Config, "config.toml"))
+	fmt.Fprintf(w, "ID mapping:\t%s\n", mapping)
+	fmt.Fprintf(w, "Storage:\t%s (%s)\n", cfg.Storage, storageReason(cfg))
+	fmt.Fprintf(w, "Storage dir:\t%s\n", filepath.Join(cfg.Dirs.Data, "storage", cfg.Storage))
+	fmt.Fprintf(w, "Isolation:\t%s\n", cfg.Isolation)
+	w.Flush()
+	all, err := probeAll()
+	if err != nil {
+		return err
+	}
+	fmt.Println("Plugins:")
+	for _, p := range all {
+		state := p.Version
+		if p.Error != "" {
+			state = "error: " + p.Error
+		}
+		where := "built-in"
+		if !p.Builtin {
+			where = p.Path
+		}
+		fmt.Printf("  %s/%s %s (%s) %s\n", p.Kind, p.Name, state, where, strings.Join(p.Caps, ","))
+	}
+	return nil
+}
+
+// storageReason says why cfg.Storage is the storage backend.
+func storageReason(cfg config.Config) string {
+	switch {
+	case globals.storage != "":
+		return "chosen with --storage"
+	case cfg.StorageSource == config.SourceEnv:
+		return "chosen with RRUN_STORAGE"
+	case cfg.StorageSource == config.SourceFile:
+		return "chosen in config.toml"
+	case cfg.StorageSource == config.SourceProbe:
+		return "probed: " + cfg.StorageWhy
+	}
+	return "the default"
+}

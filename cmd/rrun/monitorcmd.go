@@ -1,0 +1,211 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rrun-project/rrun/host/config"
+	"github.com/rrun-project/rrun/host/container"
+	"github.com/rrun-project/rrun/host/monitor"
+	"github.com/rrun-project/rrun/host/pluginmgr"
+	"github.com/rrun-project/rrun/host/state"
+	"github.com/rrun-project/rrun/plugins/api"
+)
+
+// monitorArg is the re-exec mode of a container's monitor.
+const monitorArg = "__monitor"
+
+// newMonitorCommand is `rrun __monitor ID [--attach]`: outside a session it
+// enters one (becoming the session's rootlesskit parent), inside it owns
+// the container until it exits.
+func newMonitorCommand() *cobra.Command {
+	var attach bool
+	cmd := &cobra.Command{
+		Use: monitorArg + " ID", Hidden: true, Args: cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error { return runMonitor(args[0], attach) },
+	}
+	cmd.Flags().BoolVar(&attach, "attach", false, "run in the foreground on this process's stdio")
+	return cmd
+}
+
+func runMonitor(id string, attach bool) error {
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	store, err := containerStore(cfg)
+	if err != nil {
+		return err
+	}
+	rec, err := store.Get(id)
+	if err != nil {
+		return err
+	}
+	cfg = withConfigOf(cfg, rec)
+	ready := func(error) {}
+	if !attach {
+		ready = func(err error) { notifyReady(cfg.Dirs.Run, id, err) }
+	}
+	return inSessionWith(cfg, needs{storage: true, isolation: true}, func(ctx context.Context, mgr *pluginmgr.Manager, b *container.Backends) error {
+		deps := monitor.Deps{Backends: b, Store: store, RunDir: cfg.Dirs.Run, Relaunch: relaunchIsolation(mgr, cfg),
+			Spec: specEnv(cfg), RemoveVolumes: removeVolumes(cfg)}
+		code, err := monitor.Run(ctx, deps, rec.ID, attach, ready)
+		if err != nil {
+			return err
+		}
+		if code != 0 {
+			return exitCode(code)
+		}
+		return nil
+	})
+}
+
+// specEnv is where volumes live and where --init's binary is: rrun-init
+// next to the rrun binary, or in the system plugin dirs.
+func specEnv(cfg config.Config) container.SpecEnv {
+	env := container.SpecEnv{VolumesDir: filepath.Join(cfg.Dirs.Data, "volumes")}
+	candidates := []string{"/usr/local/libexec/rrun/rrun-init", "/usr/libexec/rrun/rrun-init"}
+	if exe, err := os.Executable(); err == nil {
+		candidates = append([]string{filepath.Join(filepath.Dir(exe), "rrun-init")}, candidates...)
+	}
+	for _, c := range candidates {
+		if _, err := os.Stat(c); err == nil {
+			env.InitPath = c
+			break
+		}
+	}
+	return env
+}
+
+func relaunchIsolation(mgr *pluginmgr.Manager, cfg config.Config) func(context.Context) (api.Isolation, error) {
+	return func(ctx context.Context) (api.Isolation, error) {
+		c, err := mgr.Find(api.KindIsolation, cfg.Isolation)
+		if err != nil {
+			return nil, err
+		}
+		b, err := container.Open(ctx, mgr, cfg, nil, &c)
+		if err != nil {
+			return nil, err
+		}
+		return b.Isolation, nil
+	}
+}
+
+func readySocket(runDir, id string) string {
+	return filepath.Join(filepath.Dir(monitor.SocketPath(runDir, id)), id[:12]+".ready")
+}
+
+// readyMsg is what a detached monitor tells the `rrun run -d` waiting for it.
+type readyMsg struct {
+	Error string `json:"error,omitempty"`
+	Hint  string `json:"hint,omitempty"`
+	Code  int    `json:"code,omitempty"`
+}
+
+func notifyReady(runDir, id string, err error) {
+	msg := readyMsg{}
+	if err != nil {
+		msg = readyMsg{Error: err.Error(), Hint: api.HintOf(err), Code: codeOf(err)}
+	}
+	conn, derr := net.Dial("unix", readySocket(runDir, id))
+	if derr != nil {
+		return // nobody waits (e.g. `rrun start` gave up)
+	}
+	defer conn.Close()
+	_ = json.NewEncoder(conn).Encode(msg)
+}
+
+// startDetached starts the monitor of rec in the background and waits until
+// the container runs or failed to start.
+func startDetached(cfg config.Config, rec state.Record) error {
+	l, err := listenReady(cfg.Dirs.Run, rec.ID)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	cmd, err := spawnMonitor(cfg, rec)
+	if err != nil {
+		return err
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	got := make(chan readyMsg, 1)
+	go func() { got <- acceptReady(l) }()
+	select {
+	case msg := <-got:
+		if msg.Error != "" {
+			return &startFailure{msg}
+		}
+		return nil
+	case err := <-exited:
+		return fmt.Errorf("the monitor of %s exited before the container started (%v); see %s",
+			rec.ShortID(), err, filepath.Join(cfg.Dirs.Data, "containers", rec.ID, "monitor.log"))
+	}
+}
+
+func listenReady(runDir, id string) (*net.UnixListener, error) {
+	path := readySocket(runDir, id)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	_ = os.Remove(path)
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		return nil, fmt.Errorf("failed to listen on %s: %w", path, err)
+	}
+	l.SetUnlinkOnClose(true)
+	return l, nil
+}
+
+func acceptReady(l *net.UnixListener) readyMsg {
+	var msg readyMsg
+	conn, err := l.Accept()
+	if err != nil {
+		return readyMsg{Error: err.Error(), Code: 125}
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(time.Minute))
+	if err := json.NewDecoder(conn).Decode(&msg); err != nil {
+		return readyMsg{Error: "the monitor sent no answer", Code: 125}
+	}
+	return msg
+}
+
+// spawnMonitor starts `rrun __monitor ID` in its own session (setsid), with
+// its stderr in the container's monitor.log.
+func spawnMonitor(cfg config.Config, rec state.Record) (*exec.Cmd, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	logPath := filepath.Join(cfg.Dirs.Data, "containers", rec.ID, "monitor.log")
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("failed to open %s: %w", logPath, err)
+	}
+	defer logf.Close()
+	cmd := exec.Command(self, append(globalArgs(), monitorArg, rec.ID)...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("failed to start the monitor of %s: %w", rec.ShortID(), err)
+	}
+	return cmd, nil
+}
+
+// startFailure is a container that could not start, with docker's code.
+type startFailure struct{ msg readyMsg }
+
+func (e *startFailure) Error() string { return e.msg.Error }
+func (e *startFailure) Unwrap() error {
+	return &api.Error{Kind: api.ErrInternal, Msg: e.msg.Error, Hint: e.msg.Hint}
+}

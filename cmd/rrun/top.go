@@ -1,0 +1,76 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rrun-project/rrun/host/config"
+	"github.com/rrun-project/rrun/host/state"
+)
+
+func newTopCommand() *cobra.Command {
+	return &cobra.Command{
+		Use: "top CONTAINER [ps OPTIONS]", Short: "Show the processes of a running container (host pids, as docker)", Args: cobra.MinimumNArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			return forEach(args[:1], func(cfg config.Config, _ *state.Store, r state.Record) error {
+				if st, _ := status(cfg, r); st != state.StatusRunning {
+					return notRunning(r, fmt.Errorf("%w", errNotRunning))
+				}
+				pids := containerPids(r)
+				if len(pids) == 0 {
+					return notRunning(r, errNotRunning)
+				}
+				psArgs := []string{"-f"}
+				if len(args) > 1 {
+					psArgs = args[1:]
+				}
+				cmd := exec.Command("ps", append(psArgs, "-p", strings.Join(pids, ","))...)
+				cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+				return cmd.Run()
+			})
+		},
+	}
+}
+
+// containerPids are the host pids of the processes in the container's pid
+// namespace, whose inode the monitor recorded.
+func containerPids(r state.Record) []string {
+	if r.PidNS == 0 {
+		return nil
+	}
+	want := fmt.Sprintf("pid:[%d]", r.PidNS)
+	var out []string
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		if link, err := os.Readlink("/proc/" + e.Name() + "/ns/pid"); err == nil && link == want {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
+
+// hostPid is the host pid of the container's init: the one of its pid
+// namespace whose pid there is 1.
+func hostPid(r state.Record) int {
+	for _, p := range containerPids(r) {
+		data, err := os.ReadFile("/proc/" + p + "/status")
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			if f := strings.Fields(line); len(f) > 1 && f[0] == "NSpid:" && f[len(f)-1] == "1" {
+				n, _ := strconv.Atoi(p)
+				return n
+			}
+		}
+	}
+	return 0
+}

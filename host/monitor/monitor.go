@@ -1,0 +1,174 @@
+package monitor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/rrun-project/rrun/host/container"
+	"github.com/rrun-project/rrun/host/state"
+	"github.com/rrun-project/rrun/plugins/api"
+)
+
+// Deps are what a monitor works with.
+type Deps struct {
+	Backends *container.Backends
+	Store    *state.Store
+	RunDir   string
+	// Relaunch starts a new isolation plugin after the old one died.
+	Relaunch func(ctx context.Context) (api.Isolation, error)
+	// Spec is what building the runtime spec needs from the session.
+	Spec container.SpecEnv
+	// RemoveVolumes removes anonymous volumes of a removed container.
+	RemoveVolumes func(names []string)
+}
+
+// monitor is one container's owner.
+type monitor struct {
+	Deps
+	rec    state.Record
+	prep   *container.Prepared
+	attach bool
+	pid    int
+
+	isoMu sync.Mutex
+	iso   api.Isolation
+
+	listener *net.UnixListener
+	exited   chan struct{} // closed when the init has exited
+	exitCode int
+	master   *os.File // the init's pty master, with -t
+}
+
+// Run owns container id until it exits and returns its exit code. attach
+// runs it in the foreground on this process's stdio; otherwise its output
+// goes to its log. ready is called once: with nil when the container is
+// running, or with the error that stopped it from starting.
+func Run(ctx context.Context, d Deps, id string, attach bool, ready func(error)) (int, error) {
+	rec, err := d.Store.Get(id)
+	if err != nil {
+		ready(err)
+		return 0, err
+	}
+	m := &monitor{Deps: d, rec: rec, attach: attach, iso: d.Backends.Isolation, exited: make(chan struct{})}
+	io, err := m.start(ctx)
+	if err != nil {
+		m.finish(ctx, exitCodeOf(err), err)
+		ready(err)
+		return 0, err
+	}
+	ready(nil)
+	code := m.wait(ctx, io)
+	m.finish(ctx, code, nil)
+	return code, nil
+}
+
+func exitCodeOf(err error) int {
+	var ee *container.ExitError
+	if errors.As(err, &ee) {
+		return ee.Code
+	}
+	return 125
+}
+
+// start prepares, creates and starts the container and begins serving.
+func (m *monitor) start(ctx context.Context) (*stdio, error) {
+	prep, err := container.Prepare(ctx, m.Backends, m.rec.Options, m.rec.ID, m.Spec)
+	if err != nil {
+		return nil, err
+	}
+	m.prep = prep
+	io, err := m.openStdio()
+	if err != nil {
+		return nil, err
+	}
+	if m.pid, err = container.Create(ctx, m.Backends, prep, io.spec); err != nil {
+		io.abort()
+		return nil, err
+	}
+	if err := io.created(); err != nil {
+		return nil, err
+	}
+	if err := m.listen(); err != nil {
+		return nil, err
+	}
+	if err := container.Start(ctx, m.Backends, m.rec.ID); err != nil {
+		io.abort()
+		return nil, err
+	}
+	m.master = io.master
+	m.setRunning(prep.Spec.Process)
+	go m.serve(ctx)
+	return io, nil
+}
+
+func (m *monitor) setRunning(p *specs.Process) {
+	_ = m.Store.Update(m.rec.ID, func(r *state.Record) error {
+		r.Status, r.Pid, r.StartedAt, r.Args, r.Error = state.StatusRunning, m.pid, time.Now().UTC(), p.Args, ""
+		r.ImageID, r.PidNS = m.prep.Image.ID, pidNS(m.pid)
+		return nil
+	})
+}
+
+// wait blocks until the init exits, relaying stdio and signals meanwhile.
+func (m *monitor) wait(ctx context.Context, io *stdio) int {
+	stop := m.relay(ctx, io)
+	code := m.waitInit(ctx)
+	m.exitCode = code
+	close(m.exited)
+	stop()
+	io.close()
+	return code
+}
+
+// finish records how the container ended and releases or removes it.
+func (m *monitor) finish(ctx context.Context, code int, startErr error) {
+	if m.listener != nil {
+		m.listener.Close()
+	}
+	if m.prep != nil {
+		_ = m.isolation().Delete(context.WithoutCancel(ctx), m.rec.ID)
+		if err := container.ReleaseRootfs(m.Backends, m.rec.ID, m.rec.Options.Remove); err != nil {
+			fmt.Fprintf(os.Stderr, "rrun: warning: failed to release the root filesystem of %s: %v\n", m.rec.ShortID(), err)
+		}
+	}
+	if m.rec.Options.Remove {
+		_ = m.Store.Remove(m.rec.ID)
+		if m.RemoveVolumes != nil {
+			m.RemoveVolumes(m.rec.AnonVolumes)
+		}
+		return
+	}
+	_ = m.Store.Update(m.rec.ID, func(r *state.Record) error {
+		r.Status, r.ExitCode, r.FinishedAt = state.StatusExited, code, time.Now().UTC()
+		if startErr != nil {
+			r.Error = startErr.Error()
+		}
+		return nil
+	})
+}
+
+// pidNS is the inode of pid's pid namespace (the same seen from any
+// namespace), so that rrun outside the session can find the container's
+// processes.
+func pidNS(pid int) uint64 {
+	link, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", pid))
+	if err != nil {
+		return 0
+	}
+	var ino uint64
+	_, _ = fmt.Sscanf(link, "pid:[%d]", &ino)
+	return ino
+}
+
+func (m *monitor) isolation() api.Isolation {
+	m.isoMu.Lock()
+	defer m.isoMu.Unlock()
+	return m.iso
+}

@@ -1,0 +1,65 @@
+package monitor
+
+import (
+	"path/filepath"
+)
+
+// ProtocolVersion is sent with every request; a monitor refuses another.
+const ProtocolVersion = 1
+
+// Operations a monitor answers.
+const (
+	OpPing   = "ping"
+	OpKill   = "kill"
+	OpStop   = "stop"
+	OpWait   = "wait"
+	OpExec   = "exec"
+	OpResize = "resize"
+)
+
+// Request is one JSON message (SOCK_SEQPACKET) from a client. An exec request carries the
+// client's stdin, stdout and stderr (or its terminal) as SCM_RIGHTS fds.
+type Request struct {
+	Version int    `json:"version"`
+	Op      string `json:"op"`
+	Signal  int    `json:"signal,omitempty"`
+	Timeout int    `json:"timeout,omitempty"` // seconds, stop only; -1: the container's
+	Exec    *Exec  `json:"exec,omitempty"`
+	Width   uint   `json:"width,omitempty"`
+	Height  uint   `json:"height,omitempty"`
+}
+
+// Exec describes `rrun exec`.
+type Exec struct {
+	Args        []string `json:"args"`
+	Env         []string `json:"env,omitempty"`
+	Workdir     string   `json:"workdir,omitempty"`
+	User        string   `json:"user,omitempty"`
+	Interactive bool     `json:"interactive,omitempty"`
+	TTY         bool     `json:"tty,omitempty"`
+	Detach      bool     `json:"detach,omitempty"`
+	Width       uint     `json:"width,omitempty"`
+	Height      uint     `json:"height,omitempty"`
+}
+
+// Response is one JSON message from the monitor. A request gets one, except
+// exec, which gets a first one when the process started and a last one with
+// its exit code.
+type Response struct {
+	OK       bool   `json:"ok"`
+	Error    string `json:"error,omitempty"`
+	Hint     string `json:"hint,omitempty"`
+	Kind     string `json:"kind,omitempty"` // api error reason, e.g. "command-not-found"
+	Started  bool   `json:"started,omitempty"`
+	Exited   bool   `json:"exited,omitempty"`
+	ExitCode int    `json:"exit_code"`
+}
+
+// SocketPath is where the monitor of container id listens. It uses the
+// short id: unix socket paths are limited to 108 bytes.
+func SocketPath(runDir, id string) string {
+	if len(id) > 12 {
+		id = id[:12]
+	}
+	return filepath.Join(runDir, "c", id+".sock")
+}

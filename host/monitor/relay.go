@@ -1,0 +1,78 @@
+package monitor
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// relay connects a -t container's terminal and, in the foreground, sends
+// on the signals docker forwards. The returned function stops it.
+func (m *monitor) relay(ctx context.Context, s *stdio) func() {
+	var stops []func()
+	if master := s.terminal(); master != nil {
+		m.master = master
+		stops = append(stops, m.relayTerminal(ctx, s, master))
+	}
+	if m.attach {
+		stops = append(stops, m.forwardSignals(ctx))
+	}
+	return func() {
+		for _, f := range stops {
+			f()
+		}
+	}
+}
+
+func (m *monitor) relayTerminal(ctx context.Context, s *stdio, master *os.File) func() {
+	if !m.attach {
+		s.log.pump(dupFile(master), "stdout")
+		return func() {}
+	}
+	restore := func() {}
+	if IsTerminal(0) {
+		restore = MakeRaw(0)
+		m.resizeFromTerminal(ctx, 0)
+	}
+	var in *os.File
+	if m.rec.Options.Interactive {
+		in = os.Stdin
+	}
+	s.ttyDone = relayTTY(master, in, os.Stdout)
+	return restore
+}
+
+func (m *monitor) resizeFromTerminal(ctx context.Context, fd int) {
+	if w, h := WindowSize(fd); w > 0 {
+		_ = m.isolation().ResizePty(ctx, m.rec.ID, "", w, h)
+	}
+}
+
+// forwardSignals sends the signals a foreground docker run forwards to the
+// container's init (rootlesskit relays them from the CLI to the session).
+func (m *monitor) forwardSignals(ctx context.Context) func() {
+	ch := make(chan os.Signal, 16)
+	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT,
+		syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH)
+	go func() {
+		for s := range ch {
+			if s == syscall.SIGWINCH {
+				if m.master != nil {
+					m.resizeFromTerminal(ctx, 0)
+				}
+				continue
+			}
+			_ = m.kill(ctx, "", int(s.(syscall.Signal)))
+		}
+	}()
+	return func() { signal.Stop(ch); close(ch) }
+}
+
+func dupFile(f *os.File) *os.File {
+	fd, err := syscall.Dup(int(f.Fd()))
+	if err != nil {
+		return f
+	}
+	return os.NewFile(uintptr(fd), f.Name())
+}

@@ -1,0 +1,66 @@
+package monitor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/rrun-project/rrun/plugins/api"
+)
+
+// waitInit waits for the init through the plugin. If the plugin dies, the
+// init (reparented to this process, the session's child subreaper) is
+// waited for directly and the plugin is started again for later calls.
+func (m *monitor) waitInit(ctx context.Context) int {
+	st, err := m.isolation().Wait(ctx, m.rec.ID, "")
+	if err == nil {
+		return st.Code
+	}
+	fmt.Fprintf(os.Stderr, "rrun: warning: %v; container %s keeps running\n", err, m.rec.ShortID())
+	if errors.Is(err, api.ErrUnavailable) && m.Relaunch != nil {
+		go m.relaunch(ctx)
+	}
+	return waitPid(m.pid)
+}
+
+func (m *monitor) relaunch(ctx context.Context) {
+	iso, err := m.Relaunch(ctx)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "rrun: warning: failed to restart the isolation plugin: %v\n", err)
+		return
+	}
+	m.isoMu.Lock()
+	m.iso = iso
+	m.isoMu.Unlock()
+}
+
+// waitPid reaps pid and returns docker's exit code for it.
+func waitPid(pid int) int {
+	var ws unix.WaitStatus
+	for {
+		_, err := unix.Wait4(pid, &ws, 0, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return 137 // not ours to reap: it is gone, and how is unknown
+		}
+		break
+	}
+	if ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ws.ExitStatus()
+}
+
+// kill signals the init or an exec; without a plugin, the init directly.
+func (m *monitor) kill(ctx context.Context, execID string, sig int) error {
+	err := m.isolation().Kill(ctx, m.rec.ID, execID, sig)
+	if err != nil && errors.Is(err, api.ErrUnavailable) && execID == "" {
+		return unix.Kill(m.pid, unix.Signal(sig))
+	}
+	return err
+}

@@ -1,0 +1,152 @@
+package native
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"syscall"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/rrun-project/rrun/plugins/api"
+)
+
+// Exec starts a process in a running container: `<initPath> __init exec`,
+// which nsenter_linux.c moves into the init's namespaces before the Go
+// runtime starts and clones as a child of the plugin. The pid returned is
+// that child's, as the plugin sees it. With a terminal, the pty master has
+// been sent to the console socket when Exec returns.
+func (b *Backend) Exec(ctx context.Context, req api.ExecRequest) (int, error) {
+	if !nsenterBuilt {
+		return 0, api.Errorf(api.ErrNotImplemented, "build rrun with CGO_ENABLED=1", "isolation native: exec needs a binary built with cgo")
+	}
+	c, err := b.get(req.ID)
+	if err != nil {
+		return 0, err
+	}
+	p, err := parseProcess(req.ID, req.ProcessJSON)
+	if err != nil {
+		return 0, err
+	}
+	if err := checkTerminal(req.ID, p, req.Stdio); err != nil {
+		return 0, err
+	}
+	if err := c.reserveExec(req.ExecID); err != nil {
+		return 0, err
+	}
+	pr, err := b.startExec(ctx, c, req, p)
+	c.publishExec(req.ExecID, pr) // a failed exec stays, with 126 or 127, for Wait
+	if err != nil {
+		return 0, err
+	}
+	return pr.pid, nil
+}
+
+// parseProcess decodes and checks an exec's process.
+func parseProcess(id string, data []byte) (*specs.Process, error) {
+	var p specs.Process
+	if err := json.Unmarshal(data, &p); err != nil {
+		return nil, api.Errorf(api.ErrInvalidArgument, "", "invalid process for exec in container %s: %v", id, err)
+	}
+	if len(p.Args) == 0 || p.Args[0] == "" {
+		return nil, api.Errorf(api.ErrInvalidArgument, "", "exec in container %s has no command", id)
+	}
+	if err := checkProcess(&p); err != nil {
+		return nil, api.Errorf(api.ErrInvalidArgument, "", "exec in container %s: %v", id, err)
+	}
+	return &p, nil
+}
+
+// startExec runs the exec process and waits until it has exec'd its
+// command. It returns the process whenever one was started.
+func (b *Backend) startExec(ctx context.Context, c *container, req api.ExecRequest, p *specs.Process) (*proc, error) {
+	files, err := childFilesFor(c.id, req.Stdio)
+	if err != nil {
+		return nil, err
+	}
+	defer files.closeConsole()
+	defer files.conn.Close()
+	cmd, err := b.startNsenter(c, files)
+	files.close()
+	if err != nil {
+		return nil, err
+	}
+	stop := context.AfterFunc(ctx, func() { files.conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	dec, log := json.NewDecoder(files.conn), b.initLog(c.id)
+	cfg := execConfig{Version: protocolVersion, Process: p, Terminal: req.Stdio.Terminal, SingleIDMap: b.isSingleIDMap()}
+	if err := json.NewEncoder(files.conn).Encode(cfg); err != nil {
+		cmd.Wait()
+		return nil, fmt.Errorf("failed to exec in container %s: %w", c.id, err)
+	}
+	m, err := next(dec, log)
+	cmd.Wait() // nsenter exits once it has reported
+	if err != nil || m.Type != msgPid {
+		return nil, nsenterFailure(c.id, m, err)
+	}
+	pr, err := execProc(m.Pid, req.Stdio.Terminal, func() { b.saveLogged(c) })
+	if err != nil {
+		return nil, fmt.Errorf("failed to exec in container %s: %w", c.id, err)
+	}
+	if m, err = next(dec, log); !errors.Is(err, io.EOF) && !errors.Is(err, syscall.ECONNRESET) {
+		<-pr.done // it exits right after telling us
+		if err != nil {
+			return pr, fmt.Errorf("failed to exec in container %s: %w", c.id, err)
+		}
+		return pr, execFailure(c.id, m)
+	}
+	if files.console != nil {
+		if err := handOverTerminal(ctx, pr, files.console, req.Stdio.ConsoleSocket); err != nil {
+			pr.signal(unix.SIGKILL)
+			return pr, err
+		}
+	}
+	return pr, nil
+}
+
+// startNsenter starts the binary with _RRUN_NSENTER naming a pidfd of the
+// container's init (fd 5) and the namespaces to join.
+func (b *Backend) startNsenter(c *container, files *childFiles) (*exec.Cmd, error) {
+	pidfd, flags, err := c.nsTarget()
+	if err != nil {
+		return nil, err
+	}
+	defer pidfd.Close()
+	cmd := &exec.Cmd{
+		Path:  b.initPath,
+		Args:  []string{"rrun", "__init", "exec"},
+		Env:   []string{fmt.Sprintf("_RRUN_NSENTER=%d:%d", initPidfdFd, flags)},
+		Stdin: files.stdio[0], Stdout: files.stdio[1], Stderr: files.stdio[2],
+		ExtraFiles: append(files.extra(), pidfd),
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("failed to start exec in container %s: %w", c.id, err)
+	}
+	return cmd, nil
+}
+
+func nsenterFailure(id string, m message, err error) error {
+	if err != nil {
+		return fmt.Errorf("failed to exec in container %s: nsenter ended without a word: %w", id, err)
+	}
+	if m.Type == msgError {
+		return api.Errorf(api.ErrFailedPrecondition, "", "failed to exec in container %s: %s", id, m.Message)
+	}
+	return fmt.Errorf("failed to exec in container %s: unexpected message %q", id, m.Type)
+}
+
+// execProc tracks the exec process, a child of the plugin thanks to
+// CLONE_PARENT.
+func execProc(pid int, terminal bool, onEnd func()) (*proc, error) {
+	p, err := os.FindProcess(pid) // a pidfd: safe until we reap it
+	if err != nil {
+		return nil, err
+	}
+	return childProc(p, terminal, p.Wait, onEnd), nil
+}

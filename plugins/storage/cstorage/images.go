@@ -1,0 +1,80 @@
+package cstorage
+
+import (
+	"context"
+
+	"github.com/rrun-project/rrun/plugins/api"
+	"github.com/rrun-project/rrun/storage"
+)
+
+// The api.ImageManager methods hand over to storage.Store; see the
+// contract in plugins/api/storage.go.
+
+func (b *Backend) Pull(ctx context.Context, ref string, o api.TransferOptions, progress func(api.LayerProgress)) (api.Image, error) {
+	st, err := b.get()
+	if err != nil {
+		return api.Image{}, err
+	}
+	return st.Pull(ctx, ref, o, progress)
+}
+
+func (b *Backend) Push(ctx context.Context, image, dest string, o api.TransferOptions, progress func(api.LayerProgress)) (string, error) {
+	st, err := b.get()
+	if err != nil {
+		return "", err
+	}
+	return st.Push(ctx, image, dest, o, progress)
+}
+
+func (b *Backend) Save(ctx context.Context, path, format string, refs []string) error {
+	st, err := b.get()
+	if err != nil {
+		return err
+	}
+	return st.Save(ctx, path, format, refs)
+}
+
+func (b *Backend) Import(ctx context.Context, path, ref string) (api.Image, error) {
+	st, err := b.get()
+	if err != nil {
+		return api.Image{}, err
+	}
+	return st.Import(ctx, path, ref)
+}
+
+func (b *Backend) Tag(ctx context.Context, image, name string) error {
+	st, err := b.get()
+	if err != nil {
+		return err
+	}
+	return st.Tag(ctx, image, name)
+}
+
+func (b *Backend) RemoveImage(ctx context.Context, ref string, force bool) (api.RemovedImage, error) {
+	st, err := b.get()
+	if err != nil {
+		return api.RemovedImage{}, err
+	}
+	return st.RemoveImage(ctx, ref, force)
+}
+
+func (b *Backend) Prune(ctx context.Context, all bool) (api.PruneReport, error) {
+	st, err := b.get()
+	if err != nil {
+		return api.PruneReport{}, err
+	}
+	return st.Prune(ctx, all)
+}
+
+func (b *Backend) Usage(ctx context.Context) (api.StorageUsage, error) {
+	st, err := b.get()
+	if err != nil {
+		return api.StorageUsage{}, err
+	}
+	return st.Usage(ctx)
+}
+
+// ProbeDriver picks the default built-in backend for a store under dir
+// and says why (see storage.ProbeDriver). rrun calls it once per
+// filesystem and caches the answer.
+func ProbeDriver(dir string) (name, why string) { return storage.ProbeDriver(dir) }

@@ -1,0 +1,98 @@
+package e2e
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// openPty makes a pty pair for a test, the way a terminal emulator does.
+func openPty(t *testing.T) (master, slave *os.File) {
+	t.Helper()
+	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatal(err)
+	}
+	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := os.OpenFile("/dev/pts/"+itoa(n), os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = unix.IoctlSetWinsize(int(m.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 30, Col: 100})
+	return m, s
+}
+
+// With -t the container gets a real terminal of its own; its size follows
+// the user's terminal, and what the user types reaches it.
+func TestTTYIsARealTerminalThatFollowsTheWindowSize(t *testing.T) {
+	e := withBusybox(t)
+	master, slave := openPty(t)
+	defer master.Close()
+	cmd := exec.Command(rrunBin, "run", "--rm", "-i", "-t", "busybox", "sh", "-c",
+		`tty; [ -t 0 ] && echo stdin-is-tty; stty size; echo ready; read line; stty size; echo got:$line`)
+	cmd.Env = e.vars
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	slave.Close()
+	out := make(chan string, 64)
+	go func() {
+		sc := bufio.NewScanner(master)
+		for sc.Scan() {
+			out <- strings.TrimRight(sc.Text(), "\r")
+		}
+		close(out)
+	}()
+	var seen []string
+	expect := func(want string) {
+		t.Helper()
+		deadline := time.After(20 * time.Second)
+		for {
+			select {
+			case l, ok := <-out:
+				if !ok {
+					t.Fatalf("output ended before %q: %q", want, seen)
+				}
+				seen = append(seen, l)
+				if strings.Contains(l, want) {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("no %q in %q", want, seen)
+			}
+		}
+	}
+	expect("/dev/pts/")
+	expect("stdin-is-tty")
+	expect("30 100")
+	expect("ready")
+	_ = unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 40, Col: 120})
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGWINCH)
+	time.Sleep(300 * time.Millisecond)
+	if _, err := master.Write([]byte("typed\r")); err != nil {
+		t.Fatal(err)
+	}
+	expect("40 120")
+	expect("got:typed")
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("rrun run -t: %v (%q)", err, seen)
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
