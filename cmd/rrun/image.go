@@ -22,10 +22,11 @@ func newImageCommand() *cobra.Command {
 		Use: "prune [-a] [-f]", Short: "Remove images no container uses (unnamed ones, or all with -a)", Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			return inSession(needs{storage: true}, func(ctx context.Context, b *container.Backends) error {
-				if err := requireCap(ctx, b.Storage, api.CapStorageUsage, "prune"); err != nil {
+				im, err := imagesOf(ctx, b.Storage, api.CapStorageUsage, "prune")
+				if err != nil {
 					return err
 				}
-				rep, err := b.Storage.Prune(ctx, all)
+				rep, err := im.Prune(ctx, all)
 				if err != nil {
 					return err
 				}

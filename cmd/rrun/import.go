@@ -26,10 +26,11 @@ func newImportCommand() *cobra.Command {
 				ref = args[1]
 			}
 			return inSession(needs{storage: true}, func(ctx context.Context, b *container.Backends) error {
-				if err := requireCap(ctx, b.Storage, api.CapStorageImport, "import"); err != nil {
+				im, err := imagesOf(ctx, b.Storage, api.CapStorageImport, "import")
+				if err != nil {
 					return err
 				}
-				img, err := b.Storage.Import(ctx, path, ref)
+				img, err := im.Import(ctx, path, ref)
 				if err != nil {
 					return err
 				}

@@ -37,11 +37,12 @@ func newPullCommand() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return inSession(needs{storage: true}, func(ctx context.Context, b *container.Backends) error {
-				if err := requireCap(ctx, b.Storage, api.CapStoragePull, "pull"); err != nil {
+				im, err := imagesOf(ctx, b.Storage, api.CapStoragePull, "pull")
+				if err != nil {
 					return err
 				}
 				bars := newProgress(tf.quiet, "Pull complete")
-				img, err := b.Storage.Pull(ctx, args[0], tf.options(platform), bars.update)
+				img, err := im.Pull(ctx, args[0], tf.options(platform), bars.update)
 				bars.finish()
 				if err != nil {
 					return err
@@ -59,19 +60,20 @@ func newPullCommand() *cobra.Command {
 	return cmd
 }
 
-// requireCap refuses a verb the storage plugin does not serve, before any
-// work.
-func requireCap(ctx context.Context, s api.Storage, capability, verb string) error {
+// imagesOf returns the storage plugin's image calls, refusing a verb whose
+// capability the plugin does not announce, before any work.
+func imagesOf(ctx context.Context, s api.Storage, capability, verb string) (api.ImageManager, error) {
 	info, err := s.Info(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	im, ok := s.(api.ImageManager)
 	for _, c := range info.Capabilities {
-		if c == capability {
-			return nil
+		if c == capability && ok {
+			return im, nil
 		}
 	}
-	return api.Errorf(api.ErrNotImplemented, "use --storage overlay, fuse-overlayfs or vfs",
+	return nil, api.Errorf(api.ErrNotImplemented, "use --storage overlay, fuse-overlayfs or vfs",
 		"storage backend %s cannot %s", info.Name, verb)
 }
 

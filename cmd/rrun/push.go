@@ -23,11 +23,12 @@ func newPushCommand() *cobra.Command {
 				dest = args[1]
 			}
 			return inSession(needs{storage: true}, func(ctx context.Context, b *container.Backends) error {
-				if err := requireCap(ctx, b.Storage, api.CapStoragePush, "push"); err != nil {
+				im, err := imagesOf(ctx, b.Storage, api.CapStoragePush, "push")
+				if err != nil {
 					return err
 				}
 				bars := newProgress(tf.quiet, "Pushed")
-				digest, err := b.Storage.Push(ctx, args[0], dest, tf.options(""), bars.update)
+				digest, err := im.Push(ctx, args[0], dest, tf.options(""), bars.update)
 				bars.finish()
 				if err != nil {
 					return err

@@ -18,12 +18,13 @@ func newRmiCommand() *cobra.Command {
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return inSession(needs{storage: true}, func(ctx context.Context, b *container.Backends) error {
-				if err := requireCap(ctx, b.Storage, api.CapStorageRemove, "remove images"); err != nil {
+				im, err := imagesOf(ctx, b.Storage, api.CapStorageRemove, "remove images")
+				if err != nil {
 					return err
 				}
 				var errs []error
 				for _, ref := range args {
-					res, err := b.Storage.RemoveImage(ctx, ref, force)
+					res, err := im.RemoveImage(ctx, ref, force)
 					if err != nil {
 						errs = append(errs, err)
 						continue

@@ -24,10 +24,11 @@ func newSaveCommand() *cobra.Command {
 			}
 			path := absOrEmpty(output)
 			return inSession(needs{storage: true}, func(ctx context.Context, b *container.Backends) error {
-				if err := requireCap(ctx, b.Storage, api.CapStorageSave, "save"); err != nil {
+				im, err := imagesOf(ctx, b.Storage, api.CapStorageSave, "save")
+				if err != nil {
 					return err
 				}
-				return b.Storage.Save(ctx, path, format, args)
+				return im.Save(ctx, path, format, args)
 			})
 		},
 	}

@@ -19,10 +19,11 @@ func newSystemCommand() *cobra.Command {
 		Use: "df", Short: "Show the disk use of images, containers and layers", Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			return inSession(needs{storage: true}, func(ctx context.Context, b *container.Backends) error {
-				if err := requireCap(ctx, b.Storage, api.CapStorageUsage, "report disk usage"); err != nil {
+				im, err := imagesOf(ctx, b.Storage, api.CapStorageUsage, "report disk usage")
+				if err != nil {
 					return err
 				}
-				u, err := b.Storage.Usage(ctx)
+				u, err := im.Usage(ctx)
 				if err != nil {
 					return err
 				}

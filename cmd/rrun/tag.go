@@ -16,10 +16,11 @@ func newTagCommand() *cobra.Command {
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return inSession(needs{storage: true}, func(ctx context.Context, b *container.Backends) error {
-				if err := requireCap(ctx, b.Storage, api.CapStorageTag, "tag"); err != nil {
+				im, err := imagesOf(ctx, b.Storage, api.CapStorageTag, "tag")
+				if err != nil {
 					return err
 				}
-				return b.Storage.Tag(ctx, args[0], args[1])
+				return im.Tag(ctx, args[0], args[1])
 			})
 		},
 	}

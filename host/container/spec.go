@@ -41,11 +41,6 @@ func processArgs(img ocispec.ImageConfig, entrypoint *string, userCmd []string) 
 	return args, nil
 }
 
-// buildSpec is the former signature; run.go moves to buildSpecEnv.
-func buildSpec(img ocispec.Image, o RunOptions, id string, user specs.User) (*specs.Spec, error) {
-	return buildSpecEnv(img, o, id, user, SpecEnv{})
-}
-
 // buildSpecEnv makes the OCI runtime spec the isolation backend executes,
 // from the image config and resolved options (see RunOptions.Resolve). It
 // creates the volumes and missing -v host directories the spec mounts.

@@ -49,7 +49,7 @@ func parseVolume(v string) (userMount, error) {
 	if isHostPath(m.Source) {
 		m.Kind, m.MkSource = "bind", true
 	} else if m.Source != "" && volume.ValidateName(m.Source) != nil {
-		return m, mountError("-v", v, "%q is neither a host path (start it with / or ./) nor a volume name", m.Source)
+		return m, mountError("-v", v, "%q is neither a host path nor a volume name; host paths start with / or ./", m.Source)
 	}
 	if err := checkDest("-v", v, m.Dest); err != nil {
 		return m, err

@@ -64,9 +64,9 @@ func Run(ctx context.Context, d Deps, id string, attach bool, ready func(error))
 		return 0, err
 	}
 	ready(nil)
-	code := m.wait(ctx, io)
-	m.finish(ctx, code, nil)
-	return code, nil
+	code, err := m.wait(ctx, io)
+	m.finish(ctx, code, err)
+	return code, err
 }
 
 func exitCodeOf(err error) int {
@@ -98,6 +98,11 @@ func (m *monitor) start(ctx context.Context) (*stdio, error) {
 	if err := m.listen(); err != nil {
 		return nil, err
 	}
+	if m.attach {
+		// Before Start: a signal the user sends once the command runs must
+		// reach it, not end this process.
+		io.closers = append(io.closers, m.forwardSignals(ctx))
+	}
 	if err := container.Start(ctx, m.Backends, m.rec.ID); err != nil {
 		io.abort()
 		return nil, err
@@ -116,15 +121,15 @@ func (m *monitor) setRunning(p *specs.Process) {
 	})
 }
 
-// wait blocks until the init exits, relaying stdio and signals meanwhile.
-func (m *monitor) wait(ctx context.Context, io *stdio) int {
+// wait blocks until the init exits, relaying its terminal meanwhile.
+func (m *monitor) wait(ctx context.Context, io *stdio) (int, error) {
 	stop := m.relay(ctx, io)
-	code := m.waitInit(ctx)
+	code, err := m.waitInit(ctx)
 	m.exitCode = code
 	close(m.exited)
 	stop()
 	io.close()
-	return code
+	return code, err
 }
 
 // finish records how the container ended and releases or removes it.

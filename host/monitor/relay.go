@@ -7,22 +7,13 @@ import (
 	"syscall"
 )
 
-// relay connects a -t container's terminal and, in the foreground, sends
-// on the signals docker forwards. The returned function stops it.
+// relay connects a -t container's terminal; the returned function stops it.
 func (m *monitor) relay(ctx context.Context, s *stdio) func() {
-	var stops []func()
 	if master := s.terminal(); master != nil {
 		m.master = master
-		stops = append(stops, m.relayTerminal(ctx, s, master))
+		return m.relayTerminal(ctx, s, master)
 	}
-	if m.attach {
-		stops = append(stops, m.forwardSignals(ctx))
-	}
-	return func() {
-		for _, f := range stops {
-			f()
-		}
-	}
+	return func() {}
 }
 
 func (m *monitor) relayTerminal(ctx context.Context, s *stdio, master *os.File) func() {

@@ -50,6 +50,9 @@ func (m *monitor) openStdio() (*stdio, error) {
 
 func (m *monitor) openConsole(s *stdio) error {
 	path := filepath.Join(filepath.Dir(SocketPath(m.RunDir, m.rec.ID)), m.rec.ShortID()+".tty")
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("failed to create %s: %w", filepath.Dir(path), err)
+	}
 	cs, err := listenConsole(path)
 	if err != nil {
 		return err

@@ -11,19 +11,26 @@ import (
 	"github.com/rrun-project/rrun/plugins/api"
 )
 
-// waitInit waits for the init through the plugin. If the plugin dies, the
-// init (reparented to this process, the session's child subreaper) is
-// waited for directly and the plugin is started again for later calls.
-func (m *monitor) waitInit(ctx context.Context) int {
+// waitInit waits for the init through the plugin. If the plugin dies, a
+// detached container keeps running: its init (reparented to this process,
+// the session's child subreaper) is waited for directly and the plugin is
+// started again for later calls. In the foreground the user is told at
+// once: the container is killed and rrun fails (125).
+func (m *monitor) waitInit(ctx context.Context) (int, error) {
 	st, err := m.isolation().Wait(ctx, m.rec.ID, "")
 	if err == nil {
-		return st.Code
+		return st.Code, nil
+	}
+	if m.attach {
+		_ = unix.Kill(m.pid, unix.SIGKILL)
+		waitPid(m.pid)
+		return 125, fmt.Errorf("container %s was stopped: %w", m.rec.ShortID(), err)
 	}
 	fmt.Fprintf(os.Stderr, "rrun: warning: %v; container %s keeps running\n", err, m.rec.ShortID())
 	if errors.Is(err, api.ErrUnavailable) && m.Relaunch != nil {
 		go m.relaunch(ctx)
 	}
-	return waitPid(m.pid)
+	return waitPid(m.pid), nil
 }
 
 func (m *monitor) relaunch(ctx context.Context) {
@@ -56,10 +63,17 @@ func waitPid(pid int) int {
 	return ws.ExitStatus()
 }
 
-// kill signals the init or an exec; without a plugin, the init directly.
+// kill signals the init or an exec. When the plugin cannot (it died, or a
+// restarted one does not know the container), the monitor signals the init
+// itself: it is in this process's pid namespace.
 func (m *monitor) kill(ctx context.Context, execID string, sig int) error {
 	err := m.isolation().Kill(ctx, m.rec.ID, execID, sig)
-	if err != nil && errors.Is(err, api.ErrUnavailable) && execID == "" {
+	if err != nil && execID == "" && m.pid > 0 {
+		select {
+		case <-m.exited:
+			return nil
+		default:
+		}
 		return unix.Kill(m.pid, unix.Signal(sig))
 	}
 	return err

@@ -19,6 +19,10 @@ func IsRootlesskitChild() bool { return os.Getenv(envPipeFD) != "" }
 // mounts /proc for the new pid namespace and runs `rrun __session ARGS`.
 // It exits with the session's exit code and never returns.
 func RunRootlesskitChild() {
+	// The parent (the CLI or a monitor) armed SIGKILL on its death, but
+	// gaining capabilities in the user namespace cleared it: arm it again,
+	// so that killing rrun ends the session and every container in it.
+	_ = unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0)
 	err := child.Child(child.Opt{
 		PipeFDEnvKey:              envPipeFD,
 		RunActivationHelperEnvKey: envActHelper,

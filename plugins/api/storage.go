@@ -37,13 +37,13 @@ type Storage interface {
 	// RemoveRootfs releases and deletes the container's files. It is
 	// idempotent: removing an unknown container is not an error.
 	RemoveRootfs(ctx context.Context, containerID string) error
-
-	ImageManager
 }
 
-// ImageManager holds the image calls a full storage backend serves. Each is
-// announced by a capability (storage_caps.go); a backend without it returns
-// ErrNotImplemented. Failures leave the image list as it was, unless a
+// ImageManager holds the image calls a full storage backend serves. A
+// Storage implements it optionally (so that plugins written before it was
+// added still build); the Storage a host gets from NewStorageClient always
+// does. Each call is announced by a capability (storage_caps.go); a backend
+// that does not serve one returns ErrNotImplemented. Failures leave the image list as it was, unless a
 // method says otherwise.
 type ImageManager interface {
 	// Pull copies ref (a registry reference, normalized like docker's:

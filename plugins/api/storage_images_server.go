@@ -13,8 +13,22 @@ func sendProgress(send func(*storagev1.TransferEvent) error) func(LayerProgress)
 	return func(p LayerProgress) { _ = send(&storagev1.TransferEvent{Progress: layerProgressToProto(p)}) }
 }
 
+// images returns the implementation's ImageManager, or an
+// ErrNotImplemented status for a backend that has none.
+func (s *storageServer) images() (ImageManager, error) {
+	if im, ok := s.impl.(ImageManager); ok {
+		return im, nil
+	}
+	return nil, toStatus(Errorf(ErrNotImplemented, "use a storage plugin that manages images, e.g. overlay",
+		"this storage plugin does not manage images"))
+}
+
 func (s *storageServer) Pull(r *storagev1.PullRequest, stream storagev1.Storage_PullServer) error {
-	img, err := s.impl.Pull(stream.Context(), r.GetRef(), transferOptionsFromProto(r.GetOptions()), sendProgress(stream.Send))
+	im, err := s.images()
+	if err != nil {
+		return err
+	}
+	img, err := im.Pull(stream.Context(), r.GetRef(), transferOptionsFromProto(r.GetOptions()), sendProgress(stream.Send))
 	if err != nil {
 		return toStatus(err)
 	}
@@ -22,7 +36,11 @@ func (s *storageServer) Pull(r *storagev1.PullRequest, stream storagev1.Storage_
 }
 
 func (s *storageServer) Push(r *storagev1.PushRequest, stream storagev1.Storage_PushServer) error {
-	digest, err := s.impl.Push(stream.Context(), r.GetImage(), r.GetDestination(), transferOptionsFromProto(r.GetOptions()), sendProgress(stream.Send))
+	im, err := s.images()
+	if err != nil {
+		return err
+	}
+	digest, err := im.Push(stream.Context(), r.GetImage(), r.GetDestination(), transferOptionsFromProto(r.GetOptions()), sendProgress(stream.Send))
 	if err != nil {
 		return toStatus(err)
 	}
@@ -30,14 +48,22 @@ func (s *storageServer) Push(r *storagev1.PushRequest, stream storagev1.Storage_
 }
 
 func (s *storageServer) Save(ctx context.Context, r *storagev1.SaveRequest) (*storagev1.SaveResponse, error) {
-	if err := s.impl.Save(ctx, r.GetPath(), r.GetFormat(), r.GetRefs()); err != nil {
+	im, err := s.images()
+	if err != nil {
+		return nil, err
+	}
+	if err = im.Save(ctx, r.GetPath(), r.GetFormat(), r.GetRefs()); err != nil {
 		return nil, toStatus(err)
 	}
 	return &storagev1.SaveResponse{}, nil
 }
 
 func (s *storageServer) Import(ctx context.Context, r *storagev1.ImportRequest) (*storagev1.ImportResponse, error) {
-	img, err := s.impl.Import(ctx, r.GetPath(), r.GetRef())
+	im, err := s.images()
+	if err != nil {
+		return nil, err
+	}
+	img, err := im.Import(ctx, r.GetPath(), r.GetRef())
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -45,14 +71,22 @@ func (s *storageServer) Import(ctx context.Context, r *storagev1.ImportRequest) 
 }
 
 func (s *storageServer) Tag(ctx context.Context, r *storagev1.TagRequest) (*storagev1.TagResponse, error) {
-	if err := s.impl.Tag(ctx, r.GetImage(), r.GetName()); err != nil {
+	im, err := s.images()
+	if err != nil {
+		return nil, err
+	}
+	if err = im.Tag(ctx, r.GetImage(), r.GetName()); err != nil {
 		return nil, toStatus(err)
 	}
 	return &storagev1.TagResponse{}, nil
 }
 
 func (s *storageServer) RemoveImage(ctx context.Context, r *storagev1.RemoveImageRequest) (*storagev1.RemoveImageResponse, error) {
-	res, err := s.impl.RemoveImage(ctx, r.GetRef(), r.GetForce())
+	im, err := s.images()
+	if err != nil {
+		return nil, err
+	}
+	res, err := im.RemoveImage(ctx, r.GetRef(), r.GetForce())
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -60,7 +94,11 @@ func (s *storageServer) RemoveImage(ctx context.Context, r *storagev1.RemoveImag
 }
 
 func (s *storageServer) Prune(ctx context.Context, r *storagev1.PruneRequest) (*storagev1.PruneResponse, error) {
-	res, err := s.impl.Prune(ctx, r.GetAll())
+	im, err := s.images()
+	if err != nil {
+		return nil, err
+	}
+	res, err := im.Prune(ctx, r.GetAll())
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -68,7 +106,11 @@ func (s *storageServer) Prune(ctx context.Context, r *storagev1.PruneRequest) (*
 }
 
 func (s *storageServer) Usage(ctx context.Context, _ *storagev1.UsageRequest) (*storagev1.UsageResponse, error) {
-	u, err := s.impl.Usage(ctx)
+	im, err := s.images()
+	if err != nil {
+		return nil, err
+	}
+	u, err := im.Usage(ctx)
 	if err != nil {
 		return nil, toStatus(err)
 	}

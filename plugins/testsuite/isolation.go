@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -40,59 +39,6 @@ func TestIsolation(t *testing.T, open IsolationOpener, rootfs func(t *testing.T)
 	}
 }
 
-// IsolationOpener opens an instance of the backend under test, configured
-// (see ConfigureIsolationDir) with runDir as its RunDir. It returns the
-// instance and a function that ends it as a crash would: it kills the
-// plugin process, or abandons an in-process instance. An instance opened
-// later on the same runDir must be able to State, Kill, Exec and Delete
-// the containers an ended one made, which keep running: that is how rrun
-// survives a plugin crash.
-type IsolationOpener func(t *testing.T, runDir string) (b api.Isolation, crash func())
-
-// InProcessIsolation opens instances that newBackend makes in the test
-// process. Crashing one abandons it.
-func InProcessIsolation(newBackend func() api.Isolation) IsolationOpener {
-	return func(t *testing.T, runDir string) (api.Isolation, func()) {
-		b := newBackend()
-		ConfigureIsolationDir(t, b, runDir)
-		return b, func() {}
-	}
-}
-
-// PluginIsolation opens instances served by the go-plugin command that
-// newCmd returns. Crashing one kills its process with SIGKILL.
-func PluginIsolation(newCmd func() *exec.Cmd) IsolationOpener {
-	return func(t *testing.T, runDir string) (api.Isolation, func()) {
-		cmd := newCmd()
-		b := DialIsolation(t, cmd)
-		ConfigureIsolationDir(t, b, runDir)
-		return b, func() {
-			if cmd.Process != nil {
-				cmd.Process.Kill()
-			}
-		}
-	}
-}
-
-// ConfigureIsolation calls Configure on b with a fresh RunDir and StateDir,
-// and option log_level=debug under go test -v (else warn).
-func ConfigureIsolation(t *testing.T, b api.Isolation) {
-	t.Helper()
-	ConfigureIsolationDir(t, b, t.TempDir())
-}
-
-// ConfigureIsolationDir is ConfigureIsolation with the given RunDir.
-func ConfigureIsolationDir(t *testing.T, b api.Isolation, runDir string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cfg := api.Config{APIVersion: api.APIVersion, RunDir: runDir, StateDir: t.TempDir(),
-		Options: map[string]string{"log_level": testLogLevel().String()}}
-	if err := b.Configure(ctx, cfg); err != nil {
-		t.Fatalf("Configure: %v", err)
-	}
-}
-
 type isolationSuite struct {
 	open   IsolationOpener
 	rootfs func(t *testing.T) []api.Mount
@@ -114,6 +60,7 @@ type isoContainer struct {
 	b              api.Isolation
 	id             string
 	stdout, stderr string
+	deleted        bool // by the test itself
 }
 
 // isoCtx bounds every call, so that a broken backend fails instead of hangs.
@@ -140,6 +87,9 @@ func (s *isolationSuite) create(t *testing.T, b api.Isolation, spec *specs.Spec,
 		return nil, err
 	}
 	t.Cleanup(func() { // c.b: a test may hand the container to another instance
+		if c.deleted {
+			return
+		}
 		if err := c.b.Delete(context.Background(), c.id); err != nil {
 			t.Errorf("Delete(%s): %v", c.id, err)
 		}
@@ -217,11 +167,24 @@ func lines(s string) []string {
 	return strings.Split(strings.TrimRight(s, "\n"), "\n")
 }
 
-func jsonOf(t *testing.T, spec *specs.Spec) []byte {
+func jsonOf(t *testing.T, spec any) []byte {
 	t.Helper()
 	data, err := json.Marshal(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return data
+}
+
+func readPair(t *testing.T, a, b string) (string, string) {
+	t.Helper()
+	x, err := os.ReadFile(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := os.ReadFile(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(x), string(y)
 }

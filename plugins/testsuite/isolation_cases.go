@@ -42,6 +42,21 @@ func (s *isolationSuite) cases() []isolationCase {
 		{"DuplicateID", s.testDuplicateID},
 		{"InvalidSpec", s.testInvalidSpec},
 		{"ConcurrentWaiters", s.testConcurrentWaiters},
+		{"ExecOutput", s.testExecOutput},
+		{"ExecNamespaces", s.testExecNamespaces},
+		{"ExecProcess", s.testExecProcess},
+		{"ExecErrors", s.testExecErrors},
+		{"ExecNotRunning", s.testExecNotRunning},
+		{"Terminal", s.testTerminal},
+		{"ExecTerminal", s.testExecTerminal},
+		{"ResizeWithoutTerminal", s.testResizeWithoutTerminal},
+		{"Capabilities", s.testCapabilities},
+		{"NoNewPrivileges", s.testNoNewPrivileges},
+		{"Rlimits", s.testRlimits},
+		{"ReadonlyRootfs", s.testReadonlyRootfs},
+		{"Mounts", s.testMounts},
+		{"HostNetwork", s.testHostNetwork},
+		{"Survival", s.testSurvival},
 	}
 }
 

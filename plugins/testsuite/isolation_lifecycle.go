@@ -7,6 +7,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -40,30 +41,32 @@ func (s *isolationSuite) testNetNS(t *testing.T) {
 	if !slices.Contains(info.Capabilities, api.CapIsolationNetNS) {
 		t.Skipf("backend %s does not announce %s", info.Name, api.CapIsolationNetNS)
 	}
-	spec := IsolationSpec("ls", "/sys/class/net")
+	// operstate of a loopback that is up is "unknown".
+	spec := IsolationSpec("sh", "-c", "ls /sys/class/net; cat /sys/class/net/lo/operstate")
 	spec.Linux.Namespaces = append(spec.Linux.Namespaces, specs.LinuxNamespace{Type: specs.NetworkNamespace})
-	if out := s.runOK(t, spec); out != "lo\n" {
-		t.Errorf("interfaces in a new network namespace: %q, want lo only", out)
+	if out := s.runOK(t, spec); out != "lo\nunknown\n" {
+		t.Errorf("interfaces in a new network namespace: %q, want lo only, up", out)
 	}
 }
 
 func (s *isolationSuite) testStates(t *testing.T) {
 	c := s.mustCreate(t, s.newBackend(t), IsolationSpec("sleep", "1000"))
-	if st := c.state(); st.ID != c.id || st.Status != api.StatusCreated || st.Pid <= 0 {
-		t.Errorf("State after Create = %+v, want created with a pid", st)
+	if st := c.state(); st.ID != c.id || st.Status != api.StatusCreated || st.Pid <= 0 || !st.Started.IsZero() {
+		t.Errorf("State after Create = %+v, want created with a pid, not started", st)
 	}
+	before := time.Now()
 	if err := c.b.Start(c.ctx, c.id); err != nil {
 		t.Fatal(err)
 	}
-	if st := c.state(); st.Status != api.StatusRunning || st.Pid <= 0 {
-		t.Errorf("State after Start = %+v, want running", st)
+	if st := c.state(); st.Status != api.StatusRunning || st.Pid <= 0 || st.Started.Before(before.Add(-time.Second)) || !st.Finished.IsZero() {
+		t.Errorf("State after Start = %+v, want running, started, not finished", st)
 	}
 	if err := c.b.Kill(c.ctx, c.id, "", int(syscall.SIGKILL)); err != nil {
 		t.Fatal(err)
 	}
 	c.wait()
-	if st := c.state(); st.Status != api.StatusStopped || st.ExitCode != 137 {
-		t.Errorf("State after Kill = %+v, want stopped with 137", st)
+	if st := c.state(); st.Status != api.StatusStopped || st.ExitCode != 137 || st.Finished.Before(st.Started) {
+		t.Errorf("State after Kill = %+v, want stopped with 137, finished after started", st)
 	}
 }
 

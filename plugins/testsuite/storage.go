@@ -53,6 +53,8 @@ func TestStorage(t *testing.T, newBackend func(t *testing.T) api.Storage, fixtur
 		{"Rootfs", s.testRootfs},
 		{"RootfsIdempotent", s.testRootfsIdempotent},
 		{"RootfsErrors", s.testRootfsErrors},
+		{"TagRemove", s.testTagRemove},
+		{"SaveLoad", s.testSaveLoad},
 	} {
 		t.Run(tc.name, tc.fn)
 	}

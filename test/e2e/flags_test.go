@@ -32,7 +32,16 @@ func TestFlagWorkdir(t *testing.T) {
 	expect(t, "-w", e.out(bb("-w", "/tmp"), "pwd"), "/tmp")
 }
 
+// requireSubuids skips tests of uids other than 0, which a single-uid
+// mapping cannot have.
+func requireSubuids(t *testing.T) {
+	if !hasSubuidRange() {
+		t.Skip("needs a subordinate uid range: uids other than 0 are not mapped")
+	}
+}
+
 func TestFlagUser(t *testing.T) {
+	requireSubuids(t)
 	e := withBusybox(t)
 	expect(t, "-u uid", e.out(bb("-u", "1000"), "id -u; id -g"), "1000\n0")
 	expect(t, "-u name", e.out(bb("-u", "nobody"), "id -u; id -g"), "65534\n65534")
@@ -64,6 +73,7 @@ func usersImage(t *testing.T, e *env) {
 }
 
 func TestFlagUserSupplementaryGroups(t *testing.T) {
+	requireSubuids(t)
 	e := newEnv(t)
 	usersImage(t, e)
 	run := func(flags ...string) string {

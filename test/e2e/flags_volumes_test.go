@@ -49,7 +49,7 @@ func TestFlagNamedVolumePersists(t *testing.T) {
 	if _, err := os.Stat(data); err != nil {
 		t.Fatalf("volume not under the data dir: %v", err)
 	}
-	oneLine(t, e.run("", "run", "--rm", "-v", "bad name:/x", "busybox", "true"), "neither a host path nor a volume name")
+	oneLine(t, e.run("", "run", "--rm", "-v", "bad name:/x", "busybox", "true"), "is neither a host path")
 }
 
 func TestFlagTmpfs(t *testing.T) {

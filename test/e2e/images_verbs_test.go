@@ -119,9 +119,14 @@ func TestImageTagRmiPrune(t *testing.T) {
 	if !strings.Contains(df, "Images ") || !strings.Contains(df, "Containers ") {
 		t.Fatalf("system df:\n%s", df)
 	}
-	e.ok("load", "-q", "-i", busyboxOCI)
-	e.ok("rmi", "example.com/busybox-oci:1")
 	oneLine(t, e.run("", "rmi", "nosuchimage"), "nosuchimage")
+	unused := withBusybox(t)
+	if r := unused.ok("rmi", "busybox"); !strings.Contains(r.stdout, "Deleted: sha256:") {
+		t.Fatalf("rmi of an unused image's last name must delete it: %s", r)
+	}
+	if ids := unused.ok("images", "-q").stdout; ids != "" {
+		t.Fatalf("images after rmi: %q", ids)
+	}
 }
 
 func TestImageInfoShowsProbedStorage(t *testing.T) {

@@ -60,14 +60,17 @@ func (e *env) inspect(id string) inspected {
 
 func TestDetachedLogsStopAndInspect(t *testing.T) {
 	e := withBusybox(t)
-	id := e.detached("--name", "web", "busybox", "sh", "-c", "echo out-line; echo err-line >&2; trap 'echo bye; exit 3' TERM; while true; do sleep 0.1; done")
+	id := e.detached("--name", "web", "busybox", "sh", "-c", "trap 'echo bye; exit 3' TERM; echo out-line; echo err-line >&2; while true; do sleep 0.1; done")
 	e.waitLog(id, "out-line")
 	r := e.ok("logs", "web")
 	if r.stdout != "out-line\n" || r.stderr != "err-line\n" {
 		t.Fatalf("logs keep stdout and stderr apart: %s", r)
 	}
-	if ts := e.ok("logs", "-t", "--tail", "1", "web").stdout; !strings.HasPrefix(ts, "20") || !strings.HasSuffix(ts, " out-line\n") {
-		t.Fatalf("logs -t --tail 1: %q", ts)
+	if ts := e.ok("logs", "-t", "web").stdout; !strings.HasPrefix(ts, "20") || !strings.HasSuffix(ts, " out-line\n") {
+		t.Fatalf("logs -t: %q", ts)
+	}
+	if r := e.ok("logs", "--tail", "1", "web"); strings.Count(r.stdout+r.stderr, "\n") != 1 {
+		t.Fatalf("logs --tail 1 shows one line: %s", r)
 	}
 	ps := e.ok("ps").stdout
 	if !strings.Contains(ps, id[:12]) || !strings.Contains(ps, "Up ") || !strings.Contains(ps, "web") {
@@ -189,7 +192,7 @@ func TestKilledMonitorShowsExitedAndRmCleans(t *testing.T) {
 	e := withBusybox(t)
 	id := e.detached("busybox", "sh", "-c", "echo ready; while true; do sleep 0.1; done")
 	e.waitLog(id, "ready")
-	mon := findProc(t, "__monitor "+id)
+	mon := findProc(t, rrunBin+" --log-level warn __monitor "+id) // the outermost: what a user sees in ps
 	if err := exec.Command("kill", "-9", fmt.Sprint(mon)).Run(); err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +216,7 @@ func TestContainerSurvivesIsolationPluginCrash(t *testing.T) {
 	e := withBusybox(t)
 	id := e.detached("busybox", "sh", "-c", "trap 'exit 6' TERM; echo ready; while true; do sleep 0.1; done")
 	e.waitLog(id, "ready")
-	mon := findProc(t, "__monitor "+id)
+	mon := findProc(t, rrunBin+" --log-level warn __monitor "+id)
 	plugin := findDescendant(t, mon, "__plugin isolation native")
 	if err := exec.Command("kill", "-9", fmt.Sprint(plugin)).Run(); err != nil {
 		t.Fatal(err)

@@ -219,11 +219,11 @@ func ownerOf(pid int) int {
 	return int(st.Sys().(*syscall.Stat_t).Uid)
 }
 
-// findProc finds a process of this user whose command line contains want.
+// findProc finds a process of this user whose command line starts with want.
 func findProc(t *testing.T, want string) int {
 	t.Helper()
 	for _, pid := range pids() {
-		if strings.Contains(cmdline(pid), want) && ownerOf(pid) == os.Getuid() {
+		if strings.HasPrefix(cmdline(pid), want) && ownerOf(pid) == os.Getuid() {
 			return pid
 		}
 	}

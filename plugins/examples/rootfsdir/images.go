@@ -44,3 +44,5 @@ func (b *backend) Prune(context.Context, bool) (api.PruneReport, error) {
 func (b *backend) Usage(context.Context) (api.StorageUsage, error) {
 	return api.StorageUsage{}, notImplemented("report disk usage")
 }
+
+var _ api.ImageManager = (*backend)(nil)

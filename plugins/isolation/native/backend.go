@@ -76,11 +76,22 @@ func (b *Backend) Configure(_ context.Context, cfg api.Config) error {
 	if lvl, ok := cfg.Options["log_level"]; ok {
 		b.log.SetLevel(hclog.LevelFromString(lvl))
 	}
+	removeLeftovers(cfg.RunDir)
 	single := singleIDMap("/proc/self/uid_map")
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.runDir, b.singleIDMap = cfg.RunDir, single
 	return nil
+}
+
+// removeLeftovers removes run dirs a crash left half deleted.
+func removeLeftovers(runDir string) {
+	entries, _ := os.ReadDir(runDir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), deletingPrefix) {
+			os.RemoveAll(filepath.Join(runDir, e.Name()))
+		}
+	}
 }
 
 // singleIDMap reports whether the map file has one line of size 1.

@@ -161,28 +161,6 @@ func (b *Backend) isSingleIDMap() bool {
 	return b.singleIDMap
 }
 
-// destroy kills the container's processes, waits until they are gone and
-// removes its run dir.
-func (c *container) destroy() error {
-	if c.conn != nil {
-		c.conn.Close()
-	}
-	procs := c.procs()
-	for _, p := range procs {
-		if err := p.signal(unix.SIGKILL); err != nil {
-			return fmt.Errorf("failed to kill container %s: %w", c.id, err)
-		}
-	}
-	for _, p := range procs {
-		<-p.done
-	}
-	c.closeMasters()
-	if err := os.RemoveAll(c.dir); err != nil {
-		return fmt.Errorf("failed to remove run dir of container %s: %w", c.id, err)
-	}
-	return nil
-}
-
 // socketPair returns the plugin's end as a conn (for deadlines) and the
 // init's end as a file to inherit.
 func socketPair() (*net.UnixConn, *os.File, error) {

@@ -78,3 +78,42 @@ func TestCloneFlags(t *testing.T) {
 		t.Errorf("cloneFlags = %#x, %v; want %#x (never a user namespace)", flags, err, want)
 	}
 }
+
+func TestSingleIDMap(t *testing.T) {
+	dir := t.TempDir()
+	for content, want := range map[string]bool{
+		"         0       1000          1\n": true,
+		"         0       1000          1\n         1     100000      65536\n": false,
+		"         0          0 4294967295\n": false,
+	} {
+		path := filepath.Join(dir, "map")
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got := singleIDMap(path); got != want {
+			t.Errorf("singleIDMap(%q) = %v, want %v", content, got, want)
+		}
+	}
+}
+
+func TestStartTimeOfSelf(t *testing.T) {
+	st, err := startTime(os.Getpid())
+	if err != nil || st == 0 {
+		t.Fatalf("startTime(self) = %d, %v", st, err)
+	}
+	if !running(os.Getpid(), st) || running(os.Getpid(), st+1) {
+		t.Errorf("running(self) does not follow the start time %d", st)
+	}
+}
+
+func TestCapSet(t *testing.T) {
+	docker := []string{"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
+		"CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
+		"CAP_KILL", "cap_audit_write"}
+	if got := capSetOf(docker, 40); got != 0xa80425fb {
+		t.Errorf("docker's set = %#x, want 0xa80425fb", got)
+	}
+	if got := capSetOf([]string{"CAP_CHECKPOINT_RESTORE"}, 39); got != 0 {
+		t.Errorf("a capability past the kernel's last = %#x, want left out", got)
+	}
+}

@@ -19,7 +19,10 @@ type Backend struct {
 	store  *storage.Store
 }
 
-var _ api.Storage = (*Backend)(nil)
+var (
+	_ api.Storage      = (*Backend)(nil)
+	_ api.ImageManager = (*Backend)(nil)
+)
 
 // New returns an unconfigured backend for driver: "vfs", "overlay" or
 // "fuse-overlayfs".
