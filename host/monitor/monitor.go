@@ -132,8 +132,17 @@ func (m *monitor) wait(ctx context.Context, io *stdio) (int, error) {
 	return code, err
 }
 
-// finish records how the container ended and releases or removes it.
+// finish records how the container ended and releases or removes it. The
+// record is written before the socket closes: whoever finds the monitor
+// gone must find the exit code recorded.
 func (m *monitor) finish(ctx context.Context, code int, startErr error) {
+	_ = m.Store.Update(m.rec.ID, func(r *state.Record) error {
+		r.Status, r.ExitCode, r.FinishedAt = state.StatusExited, code, time.Now().UTC()
+		if startErr != nil {
+			r.Error = startErr.Error()
+		}
+		return nil
+	})
 	if m.listener != nil {
 		m.listener.Close()
 	}
@@ -148,15 +157,7 @@ func (m *monitor) finish(ctx context.Context, code int, startErr error) {
 		if m.RemoveVolumes != nil {
 			m.RemoveVolumes(m.rec.AnonVolumes)
 		}
-		return
 	}
-	_ = m.Store.Update(m.rec.ID, func(r *state.Record) error {
-		r.Status, r.ExitCode, r.FinishedAt = state.StatusExited, code, time.Now().UTC()
-		if startErr != nil {
-			r.Error = startErr.Error()
-		}
-		return nil
-	})
 }
 
 // pidNS is the inode of pid's pid namespace (the same seen from any

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -44,16 +45,22 @@ func (m *monitor) relaunch(ctx context.Context) {
 	m.isoMu.Unlock()
 }
 
-// waitPid reaps pid and returns docker's exit code for it.
+// waitPid reaps pid and returns docker's exit code for it. The plugin's
+// connection breaks before the kernel reparents its children, so ECHILD
+// while pid still exists means "not ours yet": try again shortly.
 func waitPid(pid int) int {
 	var ws unix.WaitStatus
-	for {
+	for tries := 0; ; tries++ {
 		_, err := unix.Wait4(pid, &ws, 0, nil)
 		if err == unix.EINTR {
 			continue
 		}
+		if err == unix.ECHILD && tries < 500 && unix.Kill(pid, 0) == nil {
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
 		if err != nil {
-			return 137 // not ours to reap: it is gone, and how is unknown
+			return 137 // reaped by another: it is gone, and how is unknown
 		}
 		break
 	}

@@ -82,9 +82,9 @@ func TestCloneFlags(t *testing.T) {
 func TestSingleIDMap(t *testing.T) {
 	dir := t.TempDir()
 	for content, want := range map[string]bool{
-		"         0       1000          1\n": true,
+		"         0       1000          1\n":                                   true,
 		"         0       1000          1\n         1     100000      65536\n": false,
-		"         0          0 4294967295\n": false,
+		"         0          0 4294967295\n":                                   false,
 	} {
 		path := filepath.Join(dir, "map")
 		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
