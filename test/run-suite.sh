@@ -34,10 +34,11 @@ as_user() { # user command...
     GOMODCACHE='$GOMODCACHE' GOFLAGS='-mod=readonly -buildvcs=false' GOTOOLCHAIN=local CGO_ENABLED=1 GOPROXY=off $*"
 }
 
-extra=$(printf '%q ' "$@")
+extra=""
+[ $# -gt 0 ] && extra=$(printf '%q ' "$@")
 status=0
 echo "== test suite as rrun-test (subuid range)"
-as_user rrun-test go test -tags "'$TAGS'" -count=1 -timeout 40m "${RRUN_TEST_PKGS:-./...}" "$extra" || status=1
+as_user rrun-test go test -tags "'$TAGS'" -count=1 -timeout 40m "${RRUN_TEST_PKGS:-./...}" $extra || status=1
 echo "== single-uid mapping end-to-end tests as rrun-nosub (no subuid range)"
-as_user rrun-nosub go test -tags "'$TAGS'" -count=1 -timeout 20m ./test/e2e -run "'NoSubuid'" -v "$extra" || status=1
+as_user rrun-nosub go test -tags "'$TAGS'" -count=1 -timeout 20m ./test/e2e -run "'NoSubuid'" -v $extra || status=1
 exit $status

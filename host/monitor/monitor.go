@@ -79,7 +79,12 @@ func exitCodeOf(err error) int {
 
 // start prepares, creates and starts the container and begins serving.
 func (m *monitor) start(ctx context.Context) (*stdio, error) {
-	prep, err := container.Prepare(ctx, m.Backends, m.rec.Options, m.rec.ID, m.Spec)
+	o := m.rec.Options
+	say := func(line string) { fmt.Fprintln(os.Stderr, line) }
+	if err := container.EnsureImage(ctx, m.Backends.Storage, o.Image, o.Pull, say); err != nil {
+		return nil, err
+	}
+	prep, err := container.Prepare(ctx, m.Backends, o, m.rec.ID, m.Spec)
 	if err != nil {
 		return nil, err
 	}

@@ -11,10 +11,7 @@ import (
 	"github.com/rrun-project/rrun/plugins/api"
 )
 
-type bad struct {
-	api.UnimplementedStorage
-	mode string
-}
+type bad struct{ mode string }
 
 func (b bad) Info(context.Context) (api.PluginInfo, error) {
 	info := api.PluginInfo{Kind: api.KindStorage, Name: "bad", Version: "0.0.1", APIVersions: []string{api.APIVersion}}
@@ -28,6 +25,10 @@ func (b bad) Info(context.Context) (api.PluginInfo, error) {
 }
 
 func (bad) Configure(context.Context, api.Config) error { return nil }
+
+func (bad) Load(context.Context, string, string, func(string)) ([]api.Image, error) {
+	return nil, api.Errorf(api.ErrNotImplemented, "", "bad plugin loads nothing")
+}
 
 func (b bad) ListImages(context.Context) ([]api.Image, error) {
 	if b.mode == "crash" {
