@@ -4,6 +4,8 @@
 # subuid range) and the single-uid mapping end-to-end tests as rrun-nosub
 # (without one): container tests never run as real root.
 set -euo pipefail
+# Everything is in main, so that bash parses the whole script before running it.
+main() {
 here=$(cd "$(dirname "$0")/.." && pwd)
 TAGS=$(make -s -C "$here" print-tags)
 export CGO_ENABLED=1 GOTOOLCHAIN=local GOFLAGS=-mod=readonly
@@ -42,3 +44,5 @@ as_user rrun-test go test -tags "'$TAGS'" -count=1 -timeout 40m "${RRUN_TEST_PKG
 echo "== single-uid mapping end-to-end tests as rrun-nosub (no subuid range)"
 as_user rrun-nosub go test -tags "'$TAGS'" -count=1 -timeout 20m ./test/e2e -run "'NoSubuid'" -v $extra || status=1
 exit $status
+}
+main "$@"

@@ -59,6 +59,10 @@ func Begin() error {
 	os.Setenv("_CONTAINERS_ROOTLESS_UID", fmt.Sprint(uid))
 	os.Setenv("_CONTAINERS_ROOTLESS_GID", fmt.Sprint(gid))
 	if os.Getpid() == 1 {
+		// The single-uid path: the CLI armed SIGKILL on its death, but
+		// gaining capabilities at exec cleared it. Without it, killing rrun
+		// would leave this session and its containers running.
+		_ = unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0)
 		if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 			return fmt.Errorf("failed to make / private in the session: %w", err)
 		}

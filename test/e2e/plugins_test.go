@@ -106,6 +106,7 @@ func TestIsolationPluginKilledDuringRun(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
 	if line, _ := bufio.NewReader(stdout).ReadString('\n'); line != "started\n" {
 		t.Fatalf("container did not start: %q %s", line, stderr.String())
 	}

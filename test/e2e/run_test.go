@@ -134,6 +134,7 @@ func startRun(t *testing.T, e *env, args ...string) (int, func() (int, string)) 
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
 	rd := bufio.NewReader(pipe)
 	if line, _ := rd.ReadString('\n'); line != "ready\n" {
 		t.Fatalf("container did not start: %q %s", line, stderr.String())

@@ -49,6 +49,7 @@ func TestTTYIsARealTerminalThatFollowsTheWindowSize(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
 	slave.Close()
 	out := make(chan string, 64)
 	go func() {
