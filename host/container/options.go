@@ -24,7 +24,22 @@ type RunOptions struct {
 	Mounts   []string `json:"mounts,omitempty"`  // --mount type=bind|tmpfs|volume,...
 	Tmpfs    []string `json:"tmpfs,omitempty"`   // --tmpfs ctr[:opts]
 	ReadOnly bool     `json:"read_only,omitempty"`
-	Network  string   `json:"network,omitempty"` // none | host (default host for now)
+	Network  string   `json:"network,omitempty"` // none | host | pasta | slirp4netns | container:NAME
+
+	// Networking (the networking issue).
+	Publish    []string `json:"publish,omitempty"` // -p [ip:][hostPort:]containerPort[/proto]
+	PublishAll bool     `json:"publish_all,omitempty"`
+	DNS        []string `json:"dns,omitempty"`
+	AddHost    []string `json:"add_host,omitempty"` // host:ip
+
+	// ID mapping and resource limits (the CI issue).
+	UserNS     string `json:"userns,omitempty"` // "" | keep-id
+	Memory     string `json:"memory,omitempty"`
+	MemorySwap string `json:"memory_swap,omitempty"`
+	CPUs       string `json:"cpus,omitempty"`
+	CPUShares  int64  `json:"cpu_shares,omitempty"`
+	PidsLimit  int64  `json:"pids_limit,omitempty"`
+	Cgroups    string `json:"cgroups,omitempty"` // "" (enabled) | disabled
 
 	StopSignal  string `json:"stop_signal,omitempty"`  // default SIGTERM
 	StopTimeout *int   `json:"stop_timeout,omitempty"` // seconds, default 10
