@@ -27,7 +27,6 @@ func EnsureImage(ctx context.Context, s api.Storage, ref, policy string, progres
 	if !ok || !canPull(ctx, s) {
 		return nil
 	}
-	progress(fmt.Sprintf("Pulling %s", ref))
 	_, err := im.Pull(ctx, ref, api.TransferOptions{}, func(p api.LayerProgress) {
 		if p.Status != "" {
 			progress(fmt.Sprintf("%s: %s", shortDigest(p.ID), p.Status))

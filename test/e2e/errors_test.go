@@ -20,7 +20,12 @@ func oneLine(t *testing.T, r result, want string) {
 
 func TestUnknownImageIsOneClearLine(t *testing.T) {
 	e := newEnv(t)
-	oneLine(t, e.run("", "run", "--rm", "nosuchimage", "true"), "rrun load")
+	oneLine(t, e.run("", "run", "--rm", "--pull", "never", "nosuchimage", "true"), "rrun load")
+	// The default --pull missing tries the registry (unreachable here): one line too.
+	oneLine(t, e.run("", "run", "--rm", "nosuchimage", "true"), "nosuchimage")
+	if ps := e.ok("ps", "-a", "-q").stdout; ps != "" {
+		t.Fatalf("a run that could not start leaves no container with --rm: %q", ps)
+	}
 }
 
 func TestUnknownFlagIs125(t *testing.T) {
