@@ -9,7 +9,7 @@
 set -euo pipefail
 [ "$(id -u)" = 0 ] || { echo "setup-host.sh must run as root" >&2; exit 1; }
 
-PACKAGES=(busybox-static uidmap protobuf-compiler fuse-overlayfs slirp4netns make gcc libc6-dev procps git)
+PACKAGES=(busybox-static uidmap protobuf-compiler fuse-overlayfs slirp4netns make gcc libc6-dev procps git debootstrap)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -33,6 +33,9 @@ make_user() { # name with_range
 }
 make_user rrun-test yes
 make_user rrun-nosub no
+
+# The realistic image of the tests (Debian minbase), built once and cached.
+"$(dirname "$0")/fixtures/debian-minbase.sh"
 
 [ -e /dev/fuse ] && chmod 0666 /dev/fuse
 [ -e /dev/net/tun ] && chmod 0666 /dev/net/tun
