@@ -178,3 +178,25 @@ func TestSignalsAreForwardedToTheContainer(t *testing.T) {
 		}
 	}
 }
+
+// --init puts a small init at pid 1: the command is its child, a signal
+// rrun forwards reaches the command even without a handler, and zombies
+// are reaped.
+func TestInitForwardsSignalsAndReaps(t *testing.T) {
+	e := withBusybox(t)
+	r := e.ok("run", "--rm", "--init", "busybox", "sh", "-c", "(sleep 0.1 &) ; sleep 0.3; ps -o pid,stat,comm; true")
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) < 3 || !strings.HasSuffix(lines[1], "init") || !strings.Contains(lines[2], "sh") {
+		t.Fatalf("pid 1 must be the init, the command its child: %s", r)
+	}
+	if strings.Contains(r.stdout, " Z ") {
+		t.Fatalf("the orphaned sleep must have been reaped: %s", r)
+	}
+	pid, wait := startRun(t, e, "--init", "busybox", "sh", "-c", "echo ready; sleep 60")
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := wait(); code != 143 {
+		t.Fatalf("SIGTERM through --init kills a command without a handler: want 143, got %d", code)
+	}
+}
