@@ -53,21 +53,29 @@ func (s *Store) Create(r Record) error {
 		return err
 	}
 	defer unlock()
-	all, err := s.list()
-	if err != nil {
+	if err := s.checkName(r.Name, r.ID); err != nil {
 		return err
-	}
-	for _, o := range all {
-		if o.Name == r.Name {
-			return api.Errorf(api.ErrAlreadyExists, "remove it (rrun rm "+r.Name+") or choose another --name",
-				"the container name %q is already in use by container %s", r.Name, o.ShortID())
-		}
 	}
 	if err := os.MkdirAll(s.Dir(r.ID), 0o700); err != nil {
 		return fmt.Errorf("failed to create container dir: %w", err)
 	}
 	r.Version = RecordVersion
 	return s.write(r)
+}
+
+// checkName refuses a name another container has; call it under the lock.
+func (s *Store) checkName(name, id string) error {
+	all, err := s.list()
+	if err != nil {
+		return err
+	}
+	for _, o := range all {
+		if o.Name == name && o.ID != id {
+			return api.Errorf(api.ErrAlreadyExists, "remove it (rrun rm "+name+") or choose another name",
+				"the container name %q is already in use by container %s", name, o.ShortID())
+		}
+	}
+	return nil
 }
 
 // write replaces the record atomically.
@@ -172,26 +180,13 @@ func (s *Store) Update(id string, change func(*Record) error) error {
 
 // Rename gives a container a new unused name.
 func (s *Store) Rename(id, name string) error {
-	unlock, err := s.lock()
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	all, err := s.list()
-	if err != nil {
-		return err
-	}
-	for _, o := range all {
-		if o.Name == name && o.ID != id {
-			return api.Errorf(api.ErrAlreadyExists, "choose another name", "the container name %q is already in use by container %s", name, o.ShortID())
+	return s.Update(id, func(r *Record) error {
+		if err := s.checkName(name, id); err != nil {
+			return err
 		}
-	}
-	r, err := s.read(id)
-	if err != nil {
-		return err
-	}
-	r.Name = name
-	return s.write(r)
+		r.Name = name
+		return nil
+	})
 }
 
 // Remove deletes the record and the container's dir (logs).
