@@ -51,6 +51,7 @@ func printInfo() error {
 	fmt.Fprintf(w, "Storage:\t%s (%s)\n", cfg.Storage, storageReason(cfg))
 	fmt.Fprintf(w, "Storage dir:\t%s\n", filepath.Join(cfg.Dirs.Data, "storage", cfg.Storage))
 	fmt.Fprintf(w, "Isolation:\t%s\n", cfg.Isolation)
+	fmt.Fprintf(w, "Network:\t%s\n", networkInfo())
 	w.Flush()
 	all, err := probeAll()
 	if err != nil {

@@ -32,12 +32,13 @@ type inspectJSON struct {
 		StartedAt  string
 		FinishedAt string
 	}
-	Image      string
-	Name       string
-	Driver     string
-	LogPath    string
-	Config     map[string]any
-	HostConfig map[string]any
+	Image           string
+	Name            string
+	Driver          string
+	LogPath         string
+	Config          map[string]any
+	HostConfig      map[string]any
+	NetworkSettings map[string]any
 }
 
 func newInspectCommand() *cobra.Command {
@@ -77,9 +78,11 @@ func inspectOf(cfg config.Config, store *state.Store, r state.Record) inspectJSO
 	j.Config = map[string]any{"Hostname": firstOr(o.Hostname, r.ShortID()), "User": o.User, "Env": o.Env,
 		"Cmd": o.Cmd, "Image": r.Image, "WorkingDir": o.Workdir, "Entrypoint": o.Entrypoint, "Labels": o.Labels,
 		"Tty": o.TTY, "OpenStdin": o.Interactive, "StopSignal": firstOr(o.StopSignal, "SIGTERM")}
-	j.HostConfig = map[string]any{"AutoRemove": o.Remove, "ReadonlyRootfs": o.ReadOnly, "NetworkMode": firstOr(o.Network, "host"),
+	j.HostConfig = map[string]any{"AutoRemove": o.Remove, "ReadonlyRootfs": o.ReadOnly, "NetworkMode": networkMode(o.Network),
 		"CapAdd": o.CapAdd, "CapDrop": o.CapDrop, "SecurityOpt": o.SecurityOpt, "Binds": o.Volumes, "Tmpfs": o.Tmpfs,
-		"Init": o.Init, "Ulimits": o.Ulimits, "Isolation": r.Isolation}
+		"Init": o.Init, "Ulimits": o.Ulimits, "Isolation": r.Isolation, "PortBindings": o.Publish, "PublishAllPorts": o.PublishAll,
+		"Dns": o.DNS, "ExtraHosts": o.AddHost}
+	j.NetworkSettings = networkSettings(cfg, store, r)
 	return j
 }
 

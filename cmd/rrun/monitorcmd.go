@@ -16,7 +16,9 @@ import (
 	"github.com/rrun-project/rrun/host/config"
 	"github.com/rrun-project/rrun/host/container"
 	"github.com/rrun-project/rrun/host/monitor"
+	"github.com/rrun-project/rrun/host/network"
 	"github.com/rrun-project/rrun/host/pluginmgr"
+	"github.com/rrun-project/rrun/host/session"
 	"github.com/rrun-project/rrun/host/state"
 	"github.com/rrun-project/rrun/plugins/api"
 )
@@ -51,13 +53,26 @@ func runMonitor(id string, attach bool) error {
 		return err
 	}
 	cfg = withConfigOf(cfg, rec)
+	net, err := network.Load(store.Dir(id))
+	if err != nil {
+		return err
+	}
+	if !session.Inside() {
+		// A detached monitor: the CLI planned the network; the session gets it.
+		if _, _, err := choosePlugins(newManager(cfg), cfg, needs{storage: true, isolation: true}); err != nil {
+			return err
+		}
+		return enterContainerSession(cfg, nil, net)
+	}
 	ready := func(error) {}
 	if !attach {
 		ready = func(err error) { notifyReady(cfg.Dirs.Run, id, err) }
 	}
 	return inSessionWith(cfg, needs{storage: true, isolation: true}, func(ctx context.Context, mgr *pluginmgr.Manager, b *container.Backends) error {
+		spec := specEnv(cfg)
+		spec.Network = net
 		deps := monitor.Deps{Backends: b, Store: store, RunDir: cfg.Dirs.Run, Relaunch: relaunchIsolation(mgr, cfg),
-			Spec: specEnv(cfg), RemoveVolumes: removeVolumes(cfg)}
+			Spec: spec, RemoveVolumes: removeVolumes(cfg)}
 		code, err := monitor.Run(ctx, deps, rec.ID, attach, ready)
 		if err != nil {
 			return err
@@ -72,7 +87,7 @@ func runMonitor(id string, attach bool) error {
 // specEnv is where volumes live and where --init's binary is: rrun-init
 // next to the rrun binary, or in the system plugin dirs.
 func specEnv(cfg config.Config) container.SpecEnv {
-	env := container.SpecEnv{VolumesDir: filepath.Join(cfg.Dirs.Data, "volumes")}
+	env := container.SpecEnv{VolumesDir: filepath.Join(cfg.Dirs.Data, "volumes"), Cgroups: cfg.Cgroups}
 	candidates := []string{"/usr/local/libexec/rrun/rrun-init", "/usr/libexec/rrun/rrun-init"}
 	if exe, err := os.Executable(); err == nil {
 		candidates = append([]string{filepath.Join(filepath.Dir(exe), "rrun-init")}, candidates...)
@@ -127,6 +142,9 @@ func notifyReady(runDir, id string, err error) {
 // startDetached starts the monitor of rec in the background and waits until
 // the container runs or failed to start.
 func startDetached(cfg config.Config, rec state.Record) error {
+	if _, err := startNetwork(cfg, rec); err != nil {
+		return err
+	}
 	l, err := listenReady(cfg.Dirs.Run, rec.ID)
 	if err != nil {
 		return err

@@ -47,6 +47,8 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(newCreateCommand(), newStartCommand(), newStopCommand(), newKillCommand(), newWaitCommand(), newRenameCommand(),
 		newPsCommand(), newLogsCommand(), newInspectCommand(), newTopCommand(), newRmCommand(), newContainerCommand(), newExecCommand(),
 		newMonitorCommand(), newRmInSessionCommand())
+	root.AddCommand(newStatsCommand())
+	root.AddCommand(newPortCommand())
 	return root
 }
 

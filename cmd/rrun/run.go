@@ -6,7 +6,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rrun-project/rrun/host/config"
 	"github.com/rrun-project/rrun/host/container"
+	"github.com/rrun-project/rrun/host/network"
 	"github.com/rrun-project/rrun/host/state"
 )
 
@@ -87,13 +89,30 @@ func startContainer(rec state.Record, attach bool) error {
 		return err
 	}
 	if attach {
-		return enterSession(cfg, append(globalArgs(), monitorArg, rec.ID, "--attach"))
+		net, err := startNetwork(cfg, rec)
+		if err != nil {
+			return err
+		}
+		return enterContainerSession(cfg, append(globalArgs(), monitorArg, rec.ID, "--attach"), net)
 	}
 	if err := startDetached(cfg, rec); err != nil {
 		return err
 	}
 	fmt.Println(rec.ID)
 	return nil
+}
+
+// startNetwork plans rec's network for this start (see planNetwork).
+func startNetwork(cfg config.Config, rec state.Record) (*network.Plan, error) {
+	store, err := containerStore(cfg)
+	if err != nil {
+		return nil, err
+	}
+	net, err := planNetwork(cfg, store, rec)
+	if err != nil && rec.Options.Remove {
+		_ = store.Remove(rec.ID) // --rm: a container that never started leaves nothing
+	}
+	return net, err
 }
 
 // addRunFlags registers docker's run flags. -h is docker's --hostname, so

@@ -7,6 +7,7 @@ import (
 
 	"github.com/rrun-project/rrun/host/config"
 	"github.com/rrun-project/rrun/host/container"
+	"github.com/rrun-project/rrun/host/network"
 	"github.com/rrun-project/rrun/host/pluginmgr"
 	"github.com/rrun-project/rrun/host/session"
 	"github.com/rrun-project/rrun/plugins/api"
@@ -105,11 +106,18 @@ func choosePlugins(mgr *pluginmgr.Manager, cfg config.Config, n needs) (storage,
 // enterSession runs this command again inside a session (or, with args,
 // `rrun ARGS`) and turns the session's exit status into this process's.
 func enterSession(cfg config.Config, args []string) error {
+	return enterContainerSession(cfg, args, nil)
+}
+
+// enterContainerSession is enterSession for a container whose network the
+// session's network namespace becomes (net nil: the user's own).
+func enterContainerSession(cfg config.Config, args []string, net *network.Plan) error {
 	if err := cfg.Dirs.Ensure(); err != nil {
 		return err
 	}
 	os.Setenv(config.RunDirEnv, cfg.Dirs.Run)
 	plan := session.PlanMapping()
+	plan.Network = net
 	if plan.Warning != "" {
 		fmt.Fprintln(os.Stderr, "rrun: warning: "+plan.Warning)
 	}

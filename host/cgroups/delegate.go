@@ -13,7 +13,7 @@ import (
 
 // Fixes named in errors (the same as `rrun doctor` gives).
 const (
-	FixUnified = "boot with cgroup v2 only (kernel command line: systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all)"
+	FixUnified  = "boot with cgroup v2 only (kernel command line: systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all)"
 	FixDelegate = "delegate controllers to users: printf '[Service]\\nDelegate=cpu cpuset io memory pids\\n' | " +
 		"sudo tee /etc/systemd/system/user@.service.d/delegate.conf, sudo systemctl daemon-reload, log in again"
 	orDisable = " or run with --cgroups=disabled"
@@ -89,18 +89,18 @@ func (h Host) unavailable(l Layout, need []string, owned string) error {
 	msg := fmt.Sprintf("%s need cgroup v2 with %s delegated to you; ", what, ctrl)
 	switch l.Version {
 	case VersionV1, VersionNone:
-		return api.Errorf(api.ErrFailedPrecondition, FixUnified+orDisable, "%sthis host has cgroup %s", msg, l.Version)
+		return api.Errorf(api.ErrFailedPrecondition, "fix: "+FixUnified+orDisable, "%sthis host has cgroup %s", msg, l.Version)
 	case VersionHybrid:
 		offered := orNone(h.read(filepath.Join(l.V2Mount, "cgroup.controllers")))
-		return api.Errorf(api.ErrFailedPrecondition, FixUnified+orDisable,
+		return api.Errorf(api.ErrFailedPrecondition, "fix: "+FixUnified+orDisable,
 			"%sthis host has cgroup v1 (its cgroup2 at %s offers: %s)", msg, l.V2Mount, offered)
 	}
 	if owned != "" {
 		offered := orNone(h.read(filepath.Join(l.V2Mount, owned, "cgroup.controllers")))
-		return api.Errorf(api.ErrFailedPrecondition, FixDelegate+orDisable,
+		return api.Errorf(api.ErrFailedPrecondition, "fix: "+FixDelegate+orDisable,
 			"%syour cgroup %s offers only: %s", msg, owned, offered)
 	}
-	return api.Errorf(api.ErrFailedPrecondition, FixDelegate+orDisable,
+	return api.Errorf(api.ErrFailedPrecondition, "fix: "+FixDelegate+orDisable,
 		"%sno cgroup above %s belongs to you", msg, orNone(l.Own))
 }
 

@@ -29,6 +29,9 @@ type Config struct {
 	StorageOptions   map[string]string
 	IsolationOptions map[string]string
 	LogLevel         string
+	// Cgroups is [containers] cgroups: "disabled" runs containers without
+	// cgroups (and without the limits asked for), as --cgroups=disabled.
+	Cgroups string
 }
 
 type fileConfig struct {
@@ -40,6 +43,9 @@ type fileConfig struct {
 		Backend string            `toml:"backend"`
 		Options map[string]string `toml:"options"`
 	} `toml:"isolation"`
+	Containers struct {
+		Cgroups string `toml:"cgroups"`
+	} `toml:"containers"`
 }
 
 // Load reads config.toml (if any) and the RRUN_STORAGE / RRUN_ISOLATION
@@ -69,6 +75,7 @@ func Load() (Config, error) {
 	cfg.Isolation = first(os.Getenv("RRUN_ISOLATION"), fc.Isolation.Backend, cfg.Isolation)
 	cfg.StorageOptions = orEmpty(fc.Storage.Options)
 	cfg.IsolationOptions = orEmpty(fc.Isolation.Options)
+	cfg.Cgroups = fc.Containers.Cgroups
 	return cfg, nil
 }
 

@@ -24,7 +24,6 @@ func AddRunFlags(fs *pflag.FlagSet, o *RunOptions) {
 	fs.StringArrayVar(&o.Tmpfs, "tmpfs", nil, "Mount a tmpfs directory")
 	fs.BoolVar(&o.ReadOnly, "read-only", false, "Mount the container's root filesystem as read only")
 	fs.StringVarP(&o.Hostname, "hostname", "h", "", "Container host name")
-	fs.StringVar(&o.Network, "network", "", `Connect a container to a network ("none" or "host")`)
 	fs.BoolVar(&o.Remove, "rm", false, "Automatically remove the container and its associated anonymous volumes when it exits")
 	fs.BoolVar(&o.Init, "init", false, "Run an init inside the container that forwards signals and reaps processes")
 	fs.StringVar(&o.StopSignal, "stop-signal", "", "Signal to stop the container (default SIGTERM)")
@@ -35,4 +34,6 @@ func AddRunFlags(fs *pflag.FlagSet, o *RunOptions) {
 	fs.StringArrayVar(&o.Ulimits, "ulimit", nil, "Ulimit options")
 	fs.VarP(labelValue{&o.Labels}, "label", "l", "Set meta data on a container")
 	fs.StringVar(&o.Pull, "pull", "missing", `Pull image before running ("always", "missing", "never")`)
+	addNetworkFlags(fs, o)
+	addLimitFlags(fs, o)
 }

@@ -25,6 +25,7 @@ func (o *RunOptions) Resolve(cwd string) error {
 		o.checkSecurity,
 		o.checkLifecycle,
 		o.resolveNetwork,
+		o.checkLimits,
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
@@ -105,16 +106,4 @@ func (o *RunOptions) checkLifecycle() error {
 		return nil
 	}
 	return invalid(`use --pull always, missing or never`, "invalid --pull %q", o.Pull)
-}
-
-func (o *RunOptions) resolveNetwork() error {
-	if err := checkNetwork(o.Network); err != nil {
-		return err
-	}
-	if o.Network == "host" && o.Hostname == "" {
-		if h, err := os.Hostname(); err == nil {
-			o.Hostname = h
-		}
-	}
-	return nil
 }

@@ -57,7 +57,15 @@ func specFor(img ImageInfo, o RunOptions, id string, mounts []api.Mount, env Spe
 	if err != nil {
 		return nil, err
 	}
-	return buildSpecEnv(img.Config, o, id, user, env)
+	env.rootfs = mounts
+	spec, err := buildSpecEnv(img.Config, o, id, user, env)
+	if err != nil {
+		return nil, err
+	}
+	if err := applyHostLimits(spec, o, id, env); err != nil {
+		return nil, err
+	}
+	return spec, nil
 }
 
 // Create creates the container with the given stdio and returns the pid of

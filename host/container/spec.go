@@ -7,13 +7,17 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/rrun-project/rrun/host/network"
 	"github.com/rrun-project/rrun/plugins/api"
 )
 
 // SpecEnv is what the spec needs from the session besides the options.
 type SpecEnv struct {
-	VolumesDir string // <data dir>/volumes: named and anonymous volumes live here
-	InitPath   string // host path of the init that --init bind-mounts at initDest
+	VolumesDir string        // <data dir>/volumes: named and anonymous volumes live here
+	InitPath   string        // host path of the init that --init bind-mounts at initDest
+	Network    *network.Plan // this start's network (nil: o.Network as given, no /etc files)
+	rootfs     []api.Mount   // the container's root filesystem, set by specFor
+	Cgroups    string        // config.toml's [containers] cgroups: "disabled" skips cgroups
 }
 
 // initDest is where --init's binary appears in the container.
@@ -71,7 +75,7 @@ func buildSpecEnv(img ocispec.Image, o RunOptions, id string, user specs.User, e
 		Process:  proc,
 		Mounts:   mounts,
 		Linux: &specs.Linux{
-			Namespaces:    namespaces(o.Network),
+			Namespaces:    namespaces(networkMode(o, env)),
 			Devices:       defaultDevices(),
 			MaskedPaths:   maskedPaths,
 			ReadonlyPaths: readonlyPaths,
@@ -128,7 +132,7 @@ func buildMounts(o RunOptions, id string, env SpecEnv) ([]specs.Mount, error) {
 		}
 		user = append(user, specs.Mount{Destination: initDest, Type: "bind", Source: env.InitPath, Options: []string{"rbind", "ro"}})
 	}
-	return mergeMounts(defaultMounts(), user), nil
+	return mergeMounts(defaultMounts(), append(networkMounts(env), user...)), nil
 }
 
 // annotations carry the labels, and the image under a key of rrun's.

@@ -4,8 +4,6 @@ import (
 	"strconv"
 	"strings"
 
-	specs "github.com/opencontainers/runtime-spec/specs-go"
-
 	"github.com/rrun-project/rrun/plugins/api"
 )
 
@@ -44,27 +42,4 @@ func noNewPrivileges(vals []string) (bool, error) {
 		nnp = on
 	}
 	return nnp, nil
-}
-
-// checkNetwork accepts the networks rrun has today.
-func checkNetwork(network string) error {
-	switch network {
-	case "", "host", "none":
-		return nil
-	}
-	return api.Errorf(api.ErrInvalidArgument, "use --network none or --network host; private networks come later",
-		"network %q is not supported yet", network)
-}
-
-// namespaces are the container's namespaces: docker's set, plus a network
-// namespace (only lo) for --network none; host shares the session's.
-func namespaces(network string) []specs.LinuxNamespace {
-	ns := []specs.LinuxNamespace{
-		{Type: specs.PIDNamespace}, {Type: specs.MountNamespace},
-		{Type: specs.UTSNamespace}, {Type: specs.IPCNamespace},
-	}
-	if network == "none" {
-		ns = append(ns, specs.LinuxNamespace{Type: specs.NetworkNamespace})
-	}
-	return ns
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/rrun-project/rrun/host/session"
 )
 
 // IDRange is one line of /etc/subuid or /etc/subgid.
@@ -57,7 +59,7 @@ func describe(rs []IDRange) string {
 func checkSubIDs(h *Host) Result {
 	uids, uend, _ := h.subIDs("/etc/subuid")
 	gids, gend, _ := h.subIDs("/etc/subgid")
-	start := max(100000, uend, gend)
+	start := session.FreeSubIDStart(uend, gend)
 	fix := fmt.Sprintf("sudo usermod --add-subuids %d-%d --add-subgids %d-%d %s",
 		start, start+minRangeSize-1, start, start+minRangeSize-1, h.User)
 	evidence := fmt.Sprintf("/etc/subuid: %s; /etc/subgid: %s", orNone(describe(uids)), orNone(describe(gids)))

@@ -39,6 +39,7 @@ const planFile = "network.json"
 // HostsPath and ResolvConfPath are the files bind-mounted into the container.
 func (p *Plan) HostsPath() string      { return filepath.Join(p.Dir, "hosts") }
 func (p *Plan) ResolvConfPath() string { return filepath.Join(p.Dir, "resolv.conf") }
+func (p *Plan) HostnamePath() string   { return filepath.Join(p.Dir, "hostname") }
 
 // Save writes the plan atomically into p.Dir.
 func (p *Plan) Save() error {

@@ -3,12 +3,16 @@ package session
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"syscall"
 
 	"github.com/rootless-containers/rootlesskit/v3/pkg/child"
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
+
+	"github.com/rrun-project/rrun/host/network"
 )
 
 // IsRootlesskitChild reports whether this process is rootlesskit's child
@@ -23,12 +27,18 @@ func RunRootlesskitChild() {
 	// gaining capabilities in the user namespace cleared it: arm it again,
 	// so that killing rrun ends the session and every container in it.
 	_ = unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0)
+	// rootlesskit warns that it bind-mounts /etc/resolv.conf without
+	// copying /etc up: true, and harmless here (only the session sees it).
+	logrus.SetLevel(logrus.ErrorLevel)
+	netDriver, portDriver := network.ChildSide(os.Getenv(envNetMode), os.Getenv(envNetPorts) == "1", io.Discard)
 	err := child.Child(child.Opt{
 		PipeFDEnvKey:              envPipeFD,
 		RunActivationHelperEnvKey: envActHelper,
 		ChildUseActivationEnvKey:  envActChild,
 		StateDirEnvKey:            envStateDir,
 		TargetCmd:                 append([]string{"/proc/self/exe", SessionArg}, os.Args[1:]...),
+		NetworkDriver:             netDriver,
+		PortDriver:                portDriver,
 		MountProcfs:               true,
 		Propagation:               "rprivate",
 	})
@@ -51,6 +61,7 @@ func RunRootlesskitChild() {
 // is the init of a new pid namespace (the single-uid path) and becomes the
 // subreaper of the container processes.
 func Begin() error {
+	waitNetwork()
 	uid, gid := HostIDs()
 	os.Setenv(envInside, "1")
 	// As podman does inside its user namespace: c/storage then treats the

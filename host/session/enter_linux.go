@@ -12,6 +12,8 @@ import (
 	"syscall"
 
 	"github.com/rootless-containers/rootlesskit/v3/pkg/parent"
+
+	"github.com/rrun-project/rrun/host/network"
 )
 
 // SessionArg is the re-exec mode of the session process.
@@ -25,10 +27,13 @@ func Enter(runDir string, plan Plan) (int, error) {
 	os.Setenv(envHostUID, strconv.Itoa(uid))
 	os.Setenv(envHostGID, strconv.Itoa(gid))
 	os.Setenv(envMapping, plan.Mapping)
-	if plan.Mapping == MappingSingle {
-		return enterSingle(uid, gid)
+	if net := plan.Network; net != nil && net.Mode == network.ModeContainer {
+		return enterJoined(net.JoinPID)
 	}
-	return enterSubuid(runDir)
+	if plan.Mapping == MappingSingle {
+		return enterSingle(uid, gid, runDir, plan.Network)
+	}
+	return enterSubuid(runDir, plan.Network)
 }
 
 // EnterWith is Enter for another command line: the session runs
@@ -38,17 +43,27 @@ func EnterWith(runDir string, plan Plan, args []string) (int, error) {
 	return Enter(runDir, plan)
 }
 
-func enterSubuid(runDir string) (int, error) {
+// newStateDir makes a session's state dir under runDir/sessions, after
+// removing those of sessions whose rrun was killed.
+func newStateDir(runDir string) (string, error) {
 	sessions := filepath.Join(runDir, "sessions")
 	if err := os.MkdirAll(sessions, 0o700); err != nil {
-		return 0, fmt.Errorf("failed to create %s: %w", sessions, err)
+		return "", fmt.Errorf("failed to create %s: %w", sessions, err)
 	}
 	removeStaleSessions(sessions)
 	stateDir := filepath.Join(sessions, randomID())
 	if err := os.Mkdir(stateDir, 0o700); err != nil {
-		return 0, fmt.Errorf("failed to create session dir %s: %w", stateDir, err)
+		return "", fmt.Errorf("failed to create session dir %s: %w", stateDir, err)
 	}
-	err := parent.Parent(parent.Opt{
+	return stateDir, nil
+}
+
+func enterSubuid(runDir string, net *network.Plan) (int, error) {
+	stateDir, err := newStateDir(runDir)
+	if err != nil {
+		return 0, err
+	}
+	opt := parent.Opt{
 		PipeFDEnvKey:             envPipeFD,
 		ChildUseActivationEnvKey: envActChild,
 		StateDir:                 stateDir,
@@ -56,21 +71,41 @@ func enterSubuid(runDir string) (int, error) {
 		CreatePIDNS:              true,
 		Propagation:              "rprivate",
 		SubidSource:              parent.SubidSourceStatic,
-	})
-	return exitCodeOf(err)
+	}
+	if err := withNetwork(&opt, net); err != nil {
+		_ = os.RemoveAll(stateDir)
+		return 0, err
+	}
+	return exitCodeOf(parent.Parent(opt))
 }
 
 // enterSingle starts the session with a one-line uid/gid map the kernel
 // lets any user write; no newuidmap and no subordinate range are needed.
-func enterSingle(uid, gid int) (int, error) {
+func enterSingle(uid, gid int, runDir string, net *network.Plan) (int, error) {
 	cmd := exec.Command("/proc/self/exe", append([]string{SessionArg}, os.Args[1:]...)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	private := net != nil && network.Private(net.Mode)
+	var flags uintptr
+	if private {
+		flags = syscall.CLONE_NEWNET
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Cloneflags:                 syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS | syscall.CLONE_NEWPID,
+		Cloneflags:                 syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | flags,
 		UidMappings:                []syscall.SysProcIDMap{{ContainerID: 0, HostID: uid, Size: 1}},
 		GidMappings:                []syscall.SysProcIDMap{{ContainerID: 0, HostID: gid, Size: 1}},
 		GidMappingsEnableSetgroups: false,
 		Pdeathsig:                  syscall.SIGKILL,
+	}
+	var ready *os.File
+	if private {
+		r, w, err := os.Pipe()
+		if err != nil {
+			return 0, err
+		}
+		defer r.Close()
+		ready = w
+		cmd.ExtraFiles = []*os.File{r}
+		cmd.Env = append(os.Environ(), envNetWaitFD+"=3")
 	}
 	if err := cmd.Start(); err != nil {
 		if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EINVAL) {
@@ -80,6 +115,18 @@ func enterSingle(uid, gid int) (int, error) {
 	}
 	stop := forwardSignals(cmd.Process)
 	defer stop()
+	if private {
+		cleanup, err := singleNetwork(runDir, net, cmd.Process.Pid)
+		ready.Close()
+		if cleanup != nil {
+			defer cleanup()
+		}
+		if err != nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			return 0, err
+		}
+	}
 	return exitCodeOf(cmd.Wait())
 }
 

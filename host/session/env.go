@@ -15,6 +15,9 @@ const (
 	envActChild  = "_RRUN_ROOTLESSKIT_ACTIVATION_CHILD"
 	envActHelper = "_RRUN_ROOTLESSKIT_ACTIVATION_HELPER"
 	envStateDir  = "_RRUN_ROOTLESSKIT_STATE_DIR"
+	envNetMode   = "_RRUN_SESSION_NETWORK"       // the rootlesskit child's network mode
+	envNetPorts  = "_RRUN_SESSION_PORT_DRIVER"   // "1": the child runs the builtin port driver
+	envNetWaitFD = "_RRUN_SESSION_NETWORK_READY" // single-uid path: fd closed once the network is up
 )
 
 // Mapping kinds.

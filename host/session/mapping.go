@@ -8,12 +8,17 @@ import (
 	"strconv"
 
 	"github.com/rootless-containers/rootlesskit/v3/pkg/parent/idtools"
+
+	"github.com/rrun-project/rrun/host/network"
 )
 
 // Plan is how a session will map ids, decided before it starts.
 type Plan struct {
 	Mapping string // MappingSubuid or MappingSingle
 	Warning string // said once to the user when not empty
+	// Network is the container's network, which the session's network
+	// namespace becomes; nil keeps the user's own (the host network).
+	Network *network.Plan
 }
 
 // PlanMapping picks the subuid mapping when the user has ranges in
@@ -28,8 +33,8 @@ func PlanMapping() Plan {
 	if _, _, err := idtools.GetSubIDRanges(uid, u.Username); err != nil {
 		return Plan{Mapping: MappingSingle, Warning: fmt.Sprintf(
 			"no subordinate uid/gid range for user %s (see /etc/subuid and /etc/subgid); running with a single-uid mapping: "+
-				"files of other owners in images belong to root in the container (fix: sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 %s)",
-			u.Username, u.Username)}
+				"files of other owners in images belong to root in the container (fix: %s)",
+			u.Username, addSubIDsFix(u.Username))}
 	}
 	for _, tool := range []string{"newuidmap", "newgidmap"} {
 		if _, err := exec.LookPath(tool); err != nil {

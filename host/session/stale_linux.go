@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/rootless-containers/rootlesskit/v3/pkg/parent"
+
+	"github.com/rrun-project/rrun/host/network"
 )
 
 // removeStaleSessions deletes the state of sessions whose rrun was killed
@@ -27,6 +29,7 @@ func removeStaleSessions(dir string) {
 		if err != nil {
 			continue // alive
 		}
+		network.KillPasta(filepath.Join(p, network.PastaPIDFile))
 		_ = os.RemoveAll(p)
 		_ = lk.Unlock()
 	}

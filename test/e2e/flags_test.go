@@ -113,7 +113,7 @@ func TestFlagNetworkNone(t *testing.T) {
 	e := withBusybox(t)
 	got := e.out(bb("--network", "none"), "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '")
 	expect(t, "interfaces with --network none", got, "lo")
-	oneLine(t, e.run("", "run", "--rm", "--network", "bridge", "busybox", "true"), "private networks come later")
+	oneLine(t, e.run("", "run", "--rm", "--network", "bridge", "busybox", "true"), "is not supported")
 }
 
 func capEff(e *env, flags ...string) string {

@@ -14,8 +14,9 @@ import (
 // container is what the plugin knows about one container: its init, its
 // exec processes and its state file.
 type container struct {
-	id  string
-	dir string // <RunDir>/<id>
+	id     string
+	dir    string // <RunDir>/<id>
+	cgroup string // the cgroup the container joined, "" for none
 
 	// The control socket to the init, until Start. Nil for a container
 	// adopted from an earlier plugin process.

@@ -90,13 +90,21 @@ func (b *Backend) spawn(req api.CreateRequest, spec *specs.Spec, dir string) (*c
 	}
 	defer files.close()
 	flags, _ := cloneFlags(spec) // checked by parseSpec
+	cgroup, err := cgroupDir(spec)
+	if err != nil {
+		files.close()
+		os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	attr := &syscall.SysProcAttr{Cloneflags: flags, Setsid: true}
+	userNSAttr(spec, attr)
 	cmd := &exec.Cmd{
 		Path:  b.initPath,
 		Args:  []string{"rrun", "__init"},
 		Env:   []string{}, // nothing of the plugin's environment leaks in
 		Stdin: files.stdio[0], Stdout: files.stdio[1], Stderr: files.stdio[2],
 		ExtraFiles:  files.extra(),
-		SysProcAttr: &syscall.SysProcAttr{Cloneflags: flags, Setsid: true},
+		SysProcAttr: attr,
 	}
 	if err := cmd.Start(); err != nil {
 		files.conn.Close()
@@ -104,9 +112,15 @@ func (b *Backend) spawn(req api.CreateRequest, spec *specs.Spec, dir string) (*c
 		os.RemoveAll(dir)
 		return nil, nil, fmt.Errorf("failed to start init of container %s: %w", req.ID, err)
 	}
-	c := &container{id: req.ID, dir: dir, conn: files.conn, status: api.StatusCreated, execs: map[string]*proc{},
+	c := &container{id: req.ID, dir: dir, cgroup: cgroup, conn: files.conn, status: api.StatusCreated, execs: map[string]*proc{},
 		enc: json.NewEncoder(files.conn), dec: json.NewDecoder(files.conn)}
 	c.init = childProc(cmd.Process, req.Stdio.Terminal, waitCmd(cmd), func() { b.saveLogged(c) })
+	// The init runs nothing of the container's before its spec arrives, so
+	// joining here puts every process of the container in the cgroup.
+	if err := joinCgroup(cgroup, cmd.Process.Pid); err != nil {
+		c.destroy()
+		return nil, nil, err
+	}
 	return c, files.console, nil
 }
 

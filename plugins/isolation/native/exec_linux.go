@@ -30,7 +30,7 @@ func (b *Backend) Exec(ctx context.Context, req api.ExecRequest) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	p, err := parseProcess(req.ID, req.ProcessJSON)
+	p, err := parseProcess(req.ID, req.ProcessJSON, initUserMaps(c.init.pid))
 	if err != nil {
 		return 0, err
 	}
@@ -49,7 +49,7 @@ func (b *Backend) Exec(ctx context.Context, req api.ExecRequest) (int, error) {
 }
 
 // parseProcess decodes and checks an exec's process.
-func parseProcess(id string, data []byte) (*specs.Process, error) {
+func parseProcess(id string, data []byte, maps *specs.Linux) (*specs.Process, error) {
 	var p specs.Process
 	if err := json.Unmarshal(data, &p); err != nil {
 		return nil, api.Errorf(api.ErrInvalidArgument, "", "invalid process for exec in container %s: %v", id, err)
@@ -57,7 +57,7 @@ func parseProcess(id string, data []byte) (*specs.Process, error) {
 	if len(p.Args) == 0 || p.Args[0] == "" {
 		return nil, api.Errorf(api.ErrInvalidArgument, "", "exec in container %s has no command", id)
 	}
-	if err := checkProcess(&p); err != nil {
+	if err := checkProcess(&p, maps); err != nil {
 		return nil, api.Errorf(api.ErrInvalidArgument, "", "exec in container %s: %v", id, err)
 	}
 	return &p, nil

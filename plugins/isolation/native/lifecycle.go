@@ -112,6 +112,7 @@ func (b *Backend) Delete(_ context.Context, id string) error {
 	if err := c.destroy(); err != nil {
 		return err
 	}
+	removeCgroup(c.cgroup)
 	b.forget(c)
 	return nil
 }

@@ -11,12 +11,12 @@ import (
 )
 
 // nsKinds are the namespaces an exec joins when the init's differs from
-// the plugin's (the user namespace is always shared).
+// the plugin's (the user namespace only with --userns=keep-id).
 var nsKinds = []struct {
 	name string
 	flag int
 }{
-	{"mnt", unix.CLONE_NEWNS}, {"pid", unix.CLONE_NEWPID}, {"uts", unix.CLONE_NEWUTS},
+	{"user", unix.CLONE_NEWUSER}, {"mnt", unix.CLONE_NEWNS}, {"pid", unix.CLONE_NEWPID}, {"uts", unix.CLONE_NEWUTS},
 	{"ipc", unix.CLONE_NEWIPC}, {"net", unix.CLONE_NEWNET}, {"cgroup", unix.CLONE_NEWCGROUP},
 }
 

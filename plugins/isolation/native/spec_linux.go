@@ -23,7 +23,7 @@ var namespaceFlags = map[specs.LinuxNamespaceType]uintptr{
 	specs.IPCNamespace:     unix.CLONE_NEWIPC,
 	specs.NetworkNamespace: unix.CLONE_NEWNET,
 	specs.CgroupNamespace:  unix.CLONE_NEWCGROUP,
-	specs.UserNamespace:    0,
+	specs.UserNamespace:    0, // see newUserNS: made by userNSAttr
 }
 
 // parseSpec decodes and checks the spec of container id.
@@ -38,7 +38,10 @@ func parseSpec(id string, data []byte) (*specs.Spec, error) {
 	if _, err := cloneFlags(&spec); err != nil {
 		return nil, api.Errorf(api.ErrInvalidArgument, "", "runtime spec for container %s: %v", id, err)
 	}
-	if err := checkProcess(spec.Process); err != nil {
+	if err := checkUserNS(&spec); err != nil {
+		return nil, api.Errorf(api.ErrInvalidArgument, "", "runtime spec for container %s: %v", id, err)
+	}
+	if err := checkProcess(spec.Process, userMaps(&spec)); err != nil {
 		return nil, api.Errorf(api.ErrInvalidArgument, idHint(err), "container %s: %v", id, err)
 	}
 	return &spec, nil
@@ -49,7 +52,7 @@ type unmappedIDError struct{ error }
 
 // checkProcess refuses what the container side could not apply: unknown
 // capabilities or rlimits, a user the session does not map.
-func checkProcess(p *specs.Process) error {
+func checkProcess(p *specs.Process, maps *specs.Linux) error {
 	if err := checkCapabilities(p.Capabilities); err != nil {
 		return err
 	}
@@ -58,7 +61,7 @@ func checkProcess(p *specs.Process) error {
 			return fmt.Errorf("unknown rlimit %q", rl.Type)
 		}
 	}
-	if err := checkIDsMapped(p.User); err != nil {
+	if err := checkIDsMapped(p.User, maps); err != nil {
 		return unmappedIDError{err}
 	}
 	return nil
@@ -95,9 +98,25 @@ func cloneFlags(spec *specs.Spec) (uintptr, error) {
 	return flags, nil
 }
 
+// userMaps returns the spec's Linux section when the container gets a user
+// namespace of its own (its ids are then checked against those maps).
+func userMaps(spec *specs.Spec) *specs.Linux {
+	if newUserNS(spec) {
+		return spec.Linux
+	}
+	return nil
+}
+
 // checkIDsMapped fails early, with a message a user can act on, when the
-// process's uid or gid does not exist in the session's user namespace.
-func checkIDsMapped(u specs.User) error {
+// process's uid or gid does not exist in the session's user namespace (or
+// in the container's own, when maps is set).
+func checkIDsMapped(u specs.User, maps *specs.Linux) error {
+	if maps != nil {
+		if !inMappings(maps.UIDMappings, u.UID) || !inMappings(maps.GIDMappings, u.GID) {
+			return fmt.Errorf("user %d:%d is not mapped in the container's user namespace", u.UID, u.GID)
+		}
+		return nil
+	}
 	if !idMapped("/proc/self/uid_map", u.UID) {
 		return fmt.Errorf("uid %d is not mapped in the session's user namespace", u.UID)
 	}

@@ -1,0 +1,66 @@
+package container
+
+import (
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/rrun-project/rrun/host/session"
+	"github.com/rrun-project/rrun/plugins/api"
+)
+
+// applyUserNS gives a --userns=keep-id container a user namespace of its
+// own, nested in the session's: container uid U (the invoking user's) is
+// session uid 0, which is U on the host, so files it writes into a bind
+// mount belong to U afterwards; the other ids are the session's shifted
+// around it (container 0..U-1 = session 1..U, U+1.. = U+1..). Nothing of
+// the image is chowned. The isolation backend creates the namespace and
+// writes the maps (the session's uid 0 may). See docs/ci.md for what the
+// image's own files look like inside.
+func applyUserNS(spec *specs.Spec, o RunOptions) error {
+	if o.UserNS != UserNSKeepID {
+		return nil
+	}
+	uid, gid := session.HostIDs()
+	uids, gids := mappedCount(readIDMap("/proc/self/uid_map")), mappedCount(readIDMap("/proc/self/gid_map"))
+	if uids == 0 || gids == 0 {
+		return api.Errorf(api.ErrFailedPrecondition, "", "--userns=keep-id: cannot read the session's id maps")
+	}
+	spec.Linux.Namespaces = append(spec.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+	spec.Linux.UIDMappings = keepIDMap(uint32(uid), uids)
+	spec.Linux.GIDMappings = keepIDMap(uint32(gid), gids)
+	return nil
+}
+
+// keepIDMap maps container id to session id 0 and the session's other
+// n-1 ids around it.
+func keepIDMap(id uint32, n uint32) []specs.LinuxIDMapping {
+	m := []specs.LinuxIDMapping{{ContainerID: id, HostID: 0, Size: 1}}
+	if n <= 1 {
+		return m
+	}
+	below := min(id, n-1)
+	if below > 0 {
+		m = append([]specs.LinuxIDMapping{{ContainerID: 0, HostID: 1, Size: below}}, m...)
+	}
+	if id+1 < n {
+		m = append(m, specs.LinuxIDMapping{ContainerID: id + 1, HostID: id + 1, Size: n - 1 - id})
+	}
+	return m
+}
+
+// mappedCount is how many ids a map gives, from 0 on.
+func mappedCount(m []api.IDMap) uint32 {
+	var n uint32
+	for _, l := range m {
+		n += l.Size
+	}
+	return n
+}
+
+// applyHostLimits adds, to a built spec, what needs the session: the
+// keep-id user namespace and the cgroup with the resource limits.
+func applyHostLimits(spec *specs.Spec, o RunOptions, id string, env SpecEnv) error {
+	if err := applyUserNS(spec, o); err != nil {
+		return err
+	}
+	return applyResources(spec, o, id, env)
+}

@@ -1,0 +1,117 @@
+package network
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/rootless-containers/rootlesskit/v3/pkg/api"
+	"github.com/rootless-containers/rootlesskit/v3/pkg/messages"
+)
+
+// pastaDriver is a rootlesskit network.ParentDriver for pasta that forwards
+// the published ports itself (-t/-u HOST:CONTAINER), so that -p 8080:80
+// works and a port answers as soon as pasta returns. rootlesskit's own pasta
+// driver only offers "implicit" forwarding (the same port number, found by
+// scanning every second).
+type pastaDriver struct {
+	ports []Mapping
+}
+
+// PastaPIDFile is pasta's pid file in a session's state dir: the Debian
+// pasta outlives the namespace it serves, so whoever ends the session (or
+// later finds its state dir stale) kills it.
+const PastaPIDFile = "pasta.pid"
+
+const pastaMTU = 65520
+
+func (d *pastaDriver) Info(context.Context) (*api.NetworkDriverInfo, error) {
+	return &api.NetworkDriverInfo{Driver: ModePasta, DNS: []net.IP{net.ParseIP(DNSIP)}, ChildIP: net.ParseIP(ContainerIP)}, nil
+}
+
+func (d *pastaDriver) MTU() int { return pastaMTU }
+
+// pastaArgs are pasta's options: rootlesskit's addresses, the published
+// ports, and no forwarding from the namespace's loopback to the host's (the
+// container's 127.0.0.1 is its own; the host is host.containers.internal).
+func pastaArgs(ports []Mapping, pidFile string, childPID int) []string {
+	args := []string{"-q", "--config-net", "--ns-ifname=tap0", "--mtu=" + strconv.Itoa(pastaMTU),
+		"--address=" + ContainerIP, "--netmask=24", "--gateway=" + GatewayIP, "--dns-forward=" + DNSIP,
+		"--ipv4-only", "-T", "none", "-U", "none", "--pid", pidFile}
+	var tcp, udp int
+	for _, m := range ports {
+		spec := fmt.Sprintf("%d:%d", m.HostPort, m.ContainerPort)
+		if m.HostIP != "" {
+			spec = m.HostIP + "/" + spec
+		}
+		flag := "-t"
+		if m.Proto == "udp" {
+			flag, udp = "-u", udp+1
+		} else {
+			tcp++
+		}
+		args = append(args, flag, spec)
+	}
+	if tcp == 0 {
+		args = append(args, "-t", "none")
+	}
+	if udp == 0 {
+		args = append(args, "-u", "none")
+	}
+	return append(args, strconv.Itoa(childPID))
+}
+
+func (d *pastaDriver) ConfigureNetwork(childPID int, stateDir, detachedNetNSPath string) (*messages.ParentInitNetworkDriverCompleted, func() error, error) {
+	if detachedNetNSPath != "" {
+		return nil, nil, errors.New("rrun's pasta driver does not support a detached network namespace")
+	}
+	pidFile := filepath.Join(stateDir, PastaPIDFile)
+	cleanup := func() error { KillPasta(pidFile); return nil }
+	out, err := exec.Command("pasta", pastaArgs(d.ports, pidFile, childPID)...).CombinedOutput()
+	if err != nil {
+		return nil, cleanup, fmt.Errorf("pasta failed: %s: %w", pastaMessage(out), err)
+	}
+	return &messages.ParentInitNetworkDriverCompleted{
+		Dev: "tap0", IP: ContainerIP, Netmask: 24, Gateway: GatewayIP, DNS: []string{DNSIP}, MTU: pastaMTU,
+	}, cleanup, nil
+}
+
+// pastaMessage drops the syslog complaints the Debian pasta prints when
+// there is no syslog.
+func pastaMessage(out []byte) string {
+	var keep []string
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if !strings.HasPrefix(l, "Failed to send") && l != "" {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "; ")
+}
+
+// KillPasta ends the pasta whose pid is in pidFile, if that process still
+// is a pasta.
+func KillPasta(pidFile string) {
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		return
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 1 {
+		return
+	}
+	// pasta makes itself non-dumpable: its exe link is unreadable, its
+	// comm is not.
+	comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	if !strings.HasPrefix(string(comm), "pas") { // pasta, passt, passt.avx2
+		return
+	}
+	_ = syscall.Kill(pid, syscall.SIGTERM)
+	_ = os.Remove(pidFile)
+}

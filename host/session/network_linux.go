@@ -1,0 +1,148 @@
+package session
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/rootless-containers/rootlesskit/v3/pkg/parent"
+	"github.com/rootless-containers/rootlesskit/v3/pkg/port"
+	slirpport "github.com/rootless-containers/rootlesskit/v3/pkg/port/slirp4netns"
+
+	"github.com/rrun-project/rrun/host/network"
+)
+
+// withNetwork gives rootlesskit's parent the drivers of a private network
+// and tells the child (through its environment) which mode to run.
+func withNetwork(opt *parent.Opt, net *network.Plan) error {
+	os.Unsetenv(envNetMode)
+	os.Unsetenv(envNetPorts)
+	if net == nil || !network.Private(net.Mode) {
+		return nil
+	}
+	side, err := net.ParentSide(opt.StateDir, io.Discard)
+	if err != nil {
+		return err
+	}
+	opt.NetworkDriver, opt.PortDriver, opt.PublishPorts = side.Net, side.Port, side.Publish
+	os.Setenv(envNetMode, net.Mode)
+	if side.Port != nil {
+		os.Setenv(envNetPorts, "1")
+	}
+	return nil
+}
+
+// singleNetwork connects the network namespace of a single-uid session
+// (pid) with pasta or slirp4netns, run by this process as rootlesskit's
+// parent would; there is no rootlesskit child to configure the interface,
+// so slirp4netns configures it (--configure) and publishes ports through
+// its API socket.
+//
+// Its state dir is locked like rootlesskit's, so that when this process is
+// killed a later rrun finds the dir stale and kills the pasta left in it.
+func singleNetwork(runDir string, net *network.Plan, pid int) (func(), error) {
+	dir, err := newStateDir(runDir)
+	if err != nil {
+		return nil, err
+	}
+	lk, err := parent.LockStateDir(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	unlock := func() { _ = lk.Unlock() }
+	if net.Mode == network.ModePasta {
+		_, cleanup, err := net.PastaWithAllPorts().ConfigureNetwork(pid, dir, "")
+		return func() { _ = cleanup(); os.RemoveAll(dir); unlock() }, err
+	}
+	cleanup, err := singleSlirp(dir, net.Ports, pid)
+	return func() { cleanup(); unlock() }, err
+}
+
+func singleSlirp(dir string, ports []network.Mapping, pid int) (func(), error) {
+	sock := filepath.Join(dir, "slirp.sock")
+	readyR, readyW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	defer readyR.Close()
+	cmd := exec.Command("slirp4netns", "--configure", "--mtu=65520", "-r", "3", "--api-socket", sock, strconv.Itoa(pid), "tap0")
+	cmd.ExtraFiles = []*os.File{readyW}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	err = cmd.Start()
+	readyW.Close()
+	cleanup := func() {
+		if cmd.Process != nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+		os.RemoveAll(dir)
+	}
+	if err != nil {
+		return cleanup, fmt.Errorf("failed to start slirp4netns: %w", err)
+	}
+	_ = readyR.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := readyR.Read(make([]byte, 1)); err != nil {
+		return cleanup, fmt.Errorf("slirp4netns did not get ready: %w", err)
+	}
+	if len(ports) == 0 {
+		return cleanup, nil
+	}
+	d, err := slirpport.NewParentDriver(io.Discard, sock)
+	if err != nil {
+		return cleanup, err
+	}
+	for _, m := range ports {
+		spec := port.Spec{Proto: m.Proto, ParentIP: m.HostIP, ParentPort: m.HostPort, ChildPort: m.ContainerPort, ChildIP: network.ContainerIP}
+		if _, err := d.AddPort(context.Background(), spec); err != nil {
+			return cleanup, fmt.Errorf("failed to publish %s: %w", m, err)
+		}
+	}
+	return cleanup, nil
+}
+
+// waitNetwork is the single-uid session's side of singleNetwork: it waits
+// until the CLI closed the ready pipe (the network is up) and brings up lo.
+func waitNetwork() {
+	fd, err := strconv.Atoi(os.Getenv(envNetWaitFD))
+	if err != nil {
+		return
+	}
+	os.Unsetenv(envNetWaitFD)
+	f := os.NewFile(uintptr(fd), "network-ready")
+	_, _ = io.Copy(io.Discard, f)
+	f.Close()
+	loopbackUp()
+}
+
+// enterJoined starts the session in the user and network namespaces of
+// another container's process (--network container:NAME): a network
+// namespace can only be joined from the user namespace that owns it. The
+// session gets its own mount and pid namespaces. nsenter (util-linux, as
+// rootlesskit uses it) does the setns, which a Go process cannot do for a
+// user namespace; unshare makes the session pid 1 of a new pid namespace.
+func enterJoined(pid int) (int, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return 0, fmt.Errorf("failed to find the rrun binary: %w", err)
+	}
+	ns := "/proc/" + strconv.Itoa(pid) + "/ns/"
+	args := []string{"--user=" + ns + "user", "--net=" + ns + "net", "--preserve-credentials", "--",
+		"unshare", "--mount", "--pid", "--fork", "--kill-child", "--propagation", "private", "--",
+		self, SessionArg}
+	cmd := exec.Command("nsenter", append(args, os.Args[1:]...)...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return 0, fmt.Errorf("failed to join the network of pid %d (is util-linux installed?): %w", pid, err)
+	}
+	stop := forwardSignals(cmd.Process)
+	defer stop()
+	return exitCodeOf(cmd.Wait())
+}
