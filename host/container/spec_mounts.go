@@ -97,6 +97,9 @@ func mountSource(m userMount, id string, env SpecEnv) (string, error) {
 	case m.Kind == "tmpfs":
 		return "tmpfs", nil
 	case m.Kind == "bind" && m.MkSource:
+		if _, err := os.Stat(m.Source); err == nil {
+			return m.Source, nil // a file or a directory: bind it as it is
+		}
 		if err := os.MkdirAll(m.Source, 0o755); err != nil {
 			return "", fmt.Errorf("failed to create the host directory of %s: %w", m.Flag, err)
 		}

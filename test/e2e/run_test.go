@@ -200,3 +200,16 @@ func TestInitForwardsSignalsAndReaps(t *testing.T) {
 		t.Fatalf("SIGTERM through --init kills a command without a handler: want 143, got %d", code)
 	}
 }
+
+// -v with a host file binds that file (docker's rule), it does not try to
+// make a directory of it.
+func TestVolumeOfAHostFile(t *testing.T) {
+	e := withBusybox(t)
+	f := e.home + "/config.txt"
+	if err := os.WriteFile(f, []byte("from the host\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.ok("run", "--rm", "-v", f+":/etc/app.conf:ro", "busybox", "cat", "/etc/app.conf"); r.stdout != "from the host\n" {
+		t.Fatalf("-v FILE:PATH: %s", r)
+	}
+}
