@@ -47,7 +47,7 @@ func (h Host) enable(d Delegation) error {
 		if !slices.Contains(d.Controllers, c) {
 			continue
 		}
-		if err := os.WriteFile(file, []byte("+"+c), 0); err != nil {
+		if err := os.WriteFile(file, []byte("+"+c), 0o644); err != nil {
 			return fmt.Errorf("failed to enable the %s controller in %s: %w", c, file, err)
 		}
 	}
@@ -62,7 +62,7 @@ func writeFiles(dir string, files map[string]string) error {
 	sort.Strings(names)
 	for _, n := range names {
 		p := filepath.Join(dir, n)
-		if err := os.WriteFile(p, []byte(files[n]), 0); err != nil {
+		if err := os.WriteFile(p, []byte(files[n]), 0o644); err != nil { // cgroupfs files exist; 0o644 only matters in tests
 			return fmt.Errorf("failed to write %q to %s: %w", files[n], p, err)
 		}
 	}
