@@ -233,3 +233,8 @@ func findProc(t *testing.T, want string) int {
 }
 
 func uidSelf() int { return os.Getuid() }
+
+func environ(pid int) string {
+	b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
+	return strings.ReplaceAll(string(b), "\x00", "\n")
+}
