@@ -8,7 +8,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // The binaries and fixtures every test shares, built once by TestMain.
@@ -36,6 +39,10 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "e2e setup:", err)
 	} else {
 		code = m.Run()
+		if leaked := leakedProcesses(dir); leaked != "" {
+			fmt.Fprintln(os.Stderr, "e2e: processes outlived their tests:\n"+leaked)
+			code = 1
+		}
 	}
 	cleanupTree(dir)
 	os.Exit(code)
@@ -113,6 +120,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cleanupTree(home) })
+	homes.Store(home, t.Name())
 	run := filepath.Join(home, "run")
 	if err := os.Mkdir(run, 0o700); err != nil {
 		t.Fatal(err)
@@ -160,4 +168,34 @@ func withBusybox(t *testing.T) *env {
 	e := newEnv(t)
 	e.ok("load", "-q", "-i", busyboxDocker)
 	return e
+}
+
+// leakedProcesses lists (and kills) the processes that still have the test
+// dir in their environment once every test is done: a container, monitor
+// or plugin that outlived the rrun command that made it.
+func leakedProcesses(dir string) string {
+	time.Sleep(500 * time.Millisecond)
+	var out strings.Builder
+	for _, pid := range pids() {
+		if ownerOf(pid) == os.Getuid() && !isZombie(pid) && pid != os.Getpid() && strings.Contains(environ(pid), dir) {
+			fmt.Fprintf(&out, "  %d %s (%s)\n", pid, cmdline(pid), homeOf(pid))
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+	return out.String()
+}
+
+// homes maps each test's home to the test, to name the test that leaked.
+var homes sync.Map
+
+func homeOf(pid int) string {
+	for _, kv := range strings.Split(environ(pid), "\n") {
+		if home, ok := strings.CutPrefix(kv, "HOME="); ok {
+			if name, ok := homes.Load(home); ok {
+				return name.(string)
+			}
+			return kv
+		}
+	}
+	return ""
 }
