@@ -105,8 +105,12 @@ func (m *monitor) start(ctx context.Context) (*stdio, error) {
 	}
 	if m.attach {
 		// Before Start: a signal the user sends once the command runs must
-		// reach it, not end this process.
+		// reach it, not end this process; and the command must find its
+		// terminal at the user's size from its first instruction.
 		io.closers = append(io.closers, m.forwardSignals(ctx))
+		if m.rec.Options.TTY && IsTerminal(0) {
+			m.resizeFromTerminal(ctx, 0)
+		}
 	}
 	if err := container.Start(ctx, m.Backends, m.rec.ID); err != nil {
 		io.abort()

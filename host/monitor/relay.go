@@ -24,7 +24,6 @@ func (m *monitor) relayTerminal(ctx context.Context, s *stdio, master *os.File) 
 	restore := func() {}
 	if IsTerminal(0) {
 		restore = MakeRaw(0)
-		m.resizeFromTerminal(ctx, 0)
 	}
 	var in *os.File
 	if m.rec.Options.Interactive {
