@@ -41,16 +41,21 @@ CONF
 podman load -q -i "$d/busybox.tar" >/dev/null
 "$d/rrun" run --rm busybox true && podman run --rm --network none busybox true
 hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$home/result.json" \
-  -n rrun "$d/rrun run --rm busybox true" \
+  -n rrun "$d/rrun run --rm --network none busybox true" \
   -n podman "podman run --rm --network none busybox true" \
+  -n rrun-default-net "$d/rrun run --rm busybox true" \
+  -n podman-default-net "podman run --rm busybox true" \
   -n bwrap "bwrap --unshare-all --die-with-parent --bind $d/rootfs / --proc /proc --dev /dev --tmpfs /tmp true" >/dev/null
 python3 - "$home/result.json" <<'PY'
 import json, sys
 r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
 med = {k: v["median"] * 1000 for k, v in r.items()}
-print("run --rm busybox true, median of %d runs (ms):" % len(r["rrun"]["times"]))
+print("run --rm busybox true, median of %d runs (ms); rrun and podman with --network none:" % len(r["rrun"]["times"]))
 for k in ("rrun", "podman", "bwrap"):
     print("  %-7s %8.1f ms   rrun/%s = %.2f" % (k, med[k], k, med["rrun"] / med[k]))
+print("with each tool's default private network (rrun: pasta; podman 4.3: slirp4netns):")
+print("  rrun %.1f ms, podman %.1f ms, rrun/podman = %.2f" % (med["rrun-default-net"], med["podman-default-net"],
+      med["rrun-default-net"] / med["podman-default-net"]))
 PY
 "$d/rrun" unshare rm -rf "$home/data"
 podman system reset -f >/dev/null 2>&1 || true
