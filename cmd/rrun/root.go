@@ -40,7 +40,7 @@ func newRootCommand() *cobra.Command {
 	root.CompletionOptions.DisableDefaultCmd = true
 	pf := root.PersistentFlags()
 	pf.StringVar(&globals.logLevel, "log-level", "warn", "log level: error, warn, info or debug (debug shows plugin logs)")
-	pf.StringVar(&globals.storage, "storage", "", "storage backend (default: $RRUN_STORAGE, config.toml, or overlay)")
+	pf.StringVar(&globals.storage, "storage", "", "storage backend: overlay, fuse-overlayfs, vfs or a plugin (default: $RRUN_STORAGE, config.toml, else the first that works here; see rrun info)")
 	pf.StringVar(&globals.isolation, "isolation", "", "isolation backend (default: $RRUN_ISOLATION, config.toml, or native)")
 	root.AddCommand(newRunCommand(), newLoadCommand(), newImagesCommand(), newPluginsCommand(), newUnshareCommand(), newDoctorCommand())
 	root.AddCommand(newPullCommand(), newPushCommand(), newSaveCommand(), newImportCommand(), newTagCommand(), newRmiCommand(), newImageCommand(), newSystemCommand(), newInfoCommand())
