@@ -65,6 +65,8 @@ func (m *monitor) finishExec(ctx context.Context, cs *connState, e *Exec, execID
 		io.ttyDone = relayTTY(master, in, io.files[1])
 	}
 	if e.Detach {
+		io.close()
+		go func() { _, _ = m.isolation().Wait(context.WithoutCancel(ctx), m.rec.ID, execID) }() // reap it
 		return
 	}
 	st, err := m.isolation().Wait(ctx, m.rec.ID, execID)
@@ -83,6 +85,12 @@ func (m *monitor) execProcess(e *Exec) (*specs.Process, error) {
 	p := *base
 	p.Args = e.Args
 	p.Terminal = e.TTY
+	p.ConsoleSize = nil
+	if e.TTY && e.Width > 0 && e.Height > 0 {
+		// The terminal has the user's size before the command's first
+		// instruction (a resize after Exec would race with it).
+		p.ConsoleSize = &specs.Box{Width: e.Width, Height: e.Height}
+	}
 	p.Env = append(append([]string{}, base.Env...), e.Env...)
 	if e.Workdir != "" {
 		p.Cwd = e.Workdir
@@ -125,6 +133,11 @@ func (m *monitor) execStdio(e *Exec, execID string, fds []int) (*execIO, error) 
 		io.masterCh = make(chan *os.File, 1)
 		go func() { master, _ := cs.receive(); io.masterCh <- master }()
 		io.closers = append(io.closers, cs.close)
+		return io, nil
+	}
+	if e.Detach {
+		// docker's exec -d attaches nothing: the client's stdio must not be
+		// held open by a process that outlives the client.
 		return io, nil
 	}
 	stdin := -1

@@ -17,6 +17,7 @@ func (e *env) detached(args ...string) string {
 	if len(id) != 64 {
 		e.t.Fatalf("run -d must print a 64-char id: %s", r)
 	}
+	e.t.Cleanup(func() { e.run("", "rm", "-f", id) })
 	return id
 }
 

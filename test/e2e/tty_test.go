@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"io"
 	"os"
 	"os/exec"
 	"strconv"
@@ -96,3 +97,37 @@ func TestTTYIsARealTerminalThatFollowsTheWindowSize(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// `exec -it` gives the command a terminal of its own inside the container,
+// at the size of the user's terminal.
+func TestExecTTYGetsATerminalOfTheUsersSize(t *testing.T) {
+	e := withBusybox(t)
+	id := e.detached("busybox", "sh", "-c", "echo ready; while true; do sleep 0.1; done")
+	e.waitLog(id, "ready")
+	master, slave := openPty(t)
+	defer master.Close()
+	cmd := exec.Command(rrunBin, "exec", "-it", id, "sh", "-c", "tty; stty size; exit 4")
+	cmd.Env = e.vars
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	slave.Close()
+	var out strings.Builder
+	done := make(chan struct{})
+	go func() { _, _ = io.Copy(&out, master); close(done) }()
+	err := cmd.Wait()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+	}
+	if cmd.ProcessState.ExitCode() != 4 {
+		t.Fatalf("exec -it exit code: want 4, got %v (%q)", err, out.String())
+	}
+	if got := out.String(); !strings.Contains(got, "/dev/pts/") || !strings.Contains(got, "30 100") {
+		t.Fatalf("exec -it must get a terminal of the user's size: %q", got)
+	}
+	e.ok("rm", "-f", id)
+}
