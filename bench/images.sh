@@ -18,7 +18,7 @@ if [ "$(id -u)" = 0 ]; then
   (cd "$here" && go build -tags "$(make -s print-tags)" -o "$out/rrun" ./cmd/rrun && go build -o "$out/registry" ./bench/registry \
     && go build -o "$out/mkimage" ./test/fixtures/mkimage)
   chmod -R a+rX "$out"; chmod 777 "$out"
-  su rrun-test -s /bin/bash -c "RUNS=$RUNS BENCH_DIR=$out bash '$here/bench/images.sh'"
+  su rrun-test -s /bin/bash -c "RUNS=$RUNS BENCH_DIR=$out BENCH_TMPFS=${BENCH_TMPFS:-} BENCH_ONLY=${BENCH_ONLY:-} bash '$here/bench/images.sh'"
   rm -rf "$out"
   exit 0
 fi
@@ -26,7 +26,8 @@ fi
 d=${BENCH_DIR:?run as root, or set BENCH_DIR to a dir with rrun, registry and mkimage}
 archive=$("$d/mkimage" -debian)
 image=docker.io/library/debian-minbase:bookworm
-work=$(mktemp -d "$d/work.XXXXXX")
+# BENCH_TMPFS=1 puts every store on tmpfs, away from the disk's drift.
+work=$(mktemp -d "$([ "${BENCH_TMPFS:-}" = 1 ] && echo /dev/shm || echo "$d")/work.XXXXXX")
 export XDG_RUNTIME_DIR=$work/run XDG_CONFIG_HOME=$work/config
 mkdir -p "$XDG_RUNTIME_DIR" "$XDG_CONFIG_HOME/containers" && chmod 700 "$XDG_RUNTIME_DIR"
 cat > "$XDG_CONFIG_HOME/containers/storage.conf" <<CONF
@@ -52,15 +53,14 @@ XDG_DATA_HOME=$work/seed "$d/rrun" tag "$image" "$ref"
 XDG_DATA_HOME=$work/seed "$d/rrun" push -q --tls-verify=false "$ref" >/dev/null
 
 : > "$work/load.rrun"; : > "$work/load.podman"; : > "$work/pull.rrun"; : > "$work/pull.podman"
+rrun_load() { rrun_fresh; R info >/dev/null; t0=$(now); R load -q -i "$archive" >/dev/null; t1=$(now); ms "$t0" "$t1" >> "$work/load.rrun"; }
+podman_load() { podman_fresh; t0=$(now); podman load -q -i "$archive" >/dev/null; t1=$(now); ms "$t0" "$t1" >> "$work/load.podman"; }
+rrun_pull() { rrun_fresh; R info >/dev/null; t0=$(now); R pull -q --tls-verify=false "$ref" >/dev/null; t1=$(now); ms "$t0" "$t1" >> "$work/pull.rrun"; }
+podman_pull() { podman_fresh; t0=$(now); podman pull -q --tls-verify=false "$ref" >/dev/null; t1=$(now); ms "$t0" "$t1" >> "$work/pull.podman"; }
 for i in $(seq "$RUNS"); do
-  rrun_fresh; R info >/dev/null   # the storage probe is cached before timing
-  t0=$(now); R load -q -i "$archive" >/dev/null; t1=$(now); ms "$t0" "$t1" >> "$work/load.rrun"
-  podman_fresh
-  t0=$(now); podman load -q -i "$archive" >/dev/null; t1=$(now); ms "$t0" "$t1" >> "$work/load.podman"
-  rrun_fresh; R info >/dev/null
-  t0=$(now); R pull -q --tls-verify=false "$ref" >/dev/null; t1=$(now); ms "$t0" "$t1" >> "$work/pull.rrun"
-  podman_fresh
-  t0=$(now); podman pull -q --tls-verify=false "$ref" >/dev/null; t1=$(now); ms "$t0" "$t1" >> "$work/pull.podman"
+  # A B in odd rounds, B A in even ones: a drifting disk favours neither.
+  if [ $((i % 2)) = 1 ]; then rrun_load; podman_load; rrun_pull; podman_pull
+  else podman_load; rrun_load; podman_pull; rrun_pull; fi
 done
 report() { # name a b
   local a b; a=$(median < "$work/$1.rrun"); b=$(median < "$work/$1.podman")
@@ -68,6 +68,7 @@ report() { # name a b
     "$(echo "$a $b" | awk '{print $1/$2}')" "$RUNS" "$(tr '\n' ' ' < "$work/$1.rrun")" "$(tr '\n' ' ' < "$work/$1.podman")"
 }
 report load; report pull
+[ "${BENCH_ONLY:-}" = transfer ] && exit 0
 
 # I/O inside a container: each backend's store holds the image once.
 io_script='s=$(date +%s%N); mkdir /copy && tar -C /usr -cf - . | tar -C /copy -xf -; m=$(date +%s%N);
