@@ -96,13 +96,8 @@ func removeLeftovers(runDir string) {
 
 // singleIDMap reports whether the map file has one line of size 1.
 func singleIDMap(mapFile string) bool {
-	data, err := os.ReadFile(mapFile)
-	if err != nil {
-		return false
-	}
-	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
-	f := strings.Fields(lines[0])
-	return len(lines) == 1 && len(f) == 3 && f[2] == "1"
+	m := readMaps(mapFile)
+	return len(m) == 1 && m[0].Size == 1
 }
 
 // reserve claims id for a Create in progress and returns the run dir.

@@ -1,12 +1,9 @@
 package native
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -129,18 +126,12 @@ func checkIDsMapped(u specs.User, maps *specs.Linux) error {
 // idMapped reports whether id is inside one of the map's ranges. An
 // unreadable map says yes: setuid will tell.
 func idMapped(mapFile string, id uint32) bool {
-	f, err := os.Open(mapFile)
-	if err != nil {
-		return true
+	maps := readMaps(mapFile)
+	if maps == nil {
+		return true // unreadable: let the kernel decide
 	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		var inside, outside, size uint64
-		if _, err := fmt.Sscan(strings.TrimSpace(s.Text()), &inside, &outside, &size); err != nil {
-			continue
-		}
-		if uint64(id) >= inside && uint64(id) < inside+size {
+	for _, m := range maps {
+		if uint64(id) >= uint64(m.ContainerID) && uint64(id) < uint64(m.ContainerID)+uint64(m.Size) {
 			return true
 		}
 	}
