@@ -18,6 +18,16 @@ func containerStore(cfg config.Config) (*state.Store, error) {
 	return state.Open(filepath.Join(cfg.Dirs.Data, "containers"))
 }
 
+// loadStore is the configuration and the container records of a verb.
+func loadStore() (config.Config, *state.Store, error) {
+	cfg, err := loadConfig()
+	if err != nil {
+		return cfg, nil, err
+	}
+	store, err := containerStore(cfg)
+	return cfg, store, err
+}
+
 // createRecord stores a new container made of o, named o.Name or a random
 // docker-style name, with the backends cfg chose.
 func createRecord(cfg config.Config, store *state.Store, o container.RunOptions) (state.Record, error) {

@@ -75,9 +75,9 @@ func inspectOf(cfg config.Config, store *state.Store, r state.Record) inspectJSO
 		j.State.Pid = hostPid(r)
 	}
 	j.State.StartedAt, j.State.FinishedAt = stamp(r.StartedAt), stamp(r.FinishedAt)
-	j.Config = map[string]any{"Hostname": firstOr(o.Hostname, r.ShortID()), "User": o.User, "Env": o.Env,
+	j.Config = map[string]any{"Hostname": firstNonEmpty(o.Hostname, r.ShortID()), "User": o.User, "Env": o.Env,
 		"Cmd": o.Cmd, "Image": r.Image, "WorkingDir": o.Workdir, "Entrypoint": o.Entrypoint, "Labels": o.Labels,
-		"Tty": o.TTY, "OpenStdin": o.Interactive, "StopSignal": firstOr(o.StopSignal, "SIGTERM")}
+		"Tty": o.TTY, "OpenStdin": o.Interactive, "StopSignal": firstNonEmpty(o.StopSignal, "SIGTERM")}
 	j.HostConfig = map[string]any{"AutoRemove": o.Remove, "ReadonlyRootfs": o.ReadOnly, "NetworkMode": networkMode(o.Network),
 		"CapAdd": o.CapAdd, "CapDrop": o.CapDrop, "SecurityOpt": o.SecurityOpt, "Binds": o.Volumes, "Tmpfs": o.Tmpfs,
 		"Init": o.Init, "Ulimits": o.Ulimits, "Isolation": r.Isolation, "PortBindings": o.Publish, "PublishAllPorts": o.PublishAll,
@@ -91,13 +91,6 @@ func stamp(t time.Time) string {
 		return "0001-01-01T00:00:00Z"
 	}
 	return t.Format(time.RFC3339Nano)
-}
-
-func firstOr(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }
 
 func parseCount(s string) (int, error) {

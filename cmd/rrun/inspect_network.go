@@ -35,4 +35,4 @@ func networkSettings(cfg config.Config, store *state.Store, r state.Record) map[
 }
 
 // networkMode is what the user asked for, "default" when nothing.
-func networkMode(o string) string { return firstOr(o, "default") }
+func networkMode(o string) string { return firstNonEmpty(o, "default") }

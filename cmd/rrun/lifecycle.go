@@ -16,11 +16,7 @@ import (
 // failures like docker: every container is tried, the first error is
 // returned after the others.
 func forEach(refs []string, fn func(cfg config.Config, store *state.Store, r state.Record) error) error {
-	cfg, err := loadConfig()
-	if err != nil {
-		return err
-	}
-	store, err := containerStore(cfg)
+	cfg, store, err := loadStore()
 	if err != nil {
 		return err
 	}

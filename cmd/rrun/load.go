@@ -11,6 +11,7 @@ import (
 
 	"github.com/rrun-project/rrun/host/config"
 	"github.com/rrun-project/rrun/host/container"
+	"github.com/rrun-project/rrun/host/monitor"
 	"github.com/rrun-project/rrun/plugins/api"
 )
 
@@ -31,7 +32,7 @@ func newLoadCommand() *cobra.Command {
 				if _, err := os.Stat(path); err != nil {
 					return api.Errorf(api.ErrNotFound, "check the path", "cannot read archive %s: %v", input, err)
 				}
-			} else if isTerminal(os.Stdin) {
+			} else if monitor.IsTerminal(int(os.Stdin.Fd())) {
 				return api.Errorf(api.ErrInvalidArgument, "rrun load -i FILE, or pipe an archive: rrun load < FILE", "no archive given")
 			}
 			return inSession(needs{storage: true}, func(ctx context.Context, b *container.Backends) error {

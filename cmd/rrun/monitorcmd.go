@@ -40,11 +40,7 @@ func newMonitorCommand() *cobra.Command {
 }
 
 func runMonitor(id string, attach bool) error {
-	cfg, err := loadConfig()
-	if err != nil {
-		return err
-	}
-	store, err := containerStore(cfg)
+	cfg, store, err := loadStore()
 	if err != nil {
 		return err
 	}

@@ -40,7 +40,7 @@ func planNetwork(cfg config.Config, store *state.Store, rec state.Record) (*netw
 	if err := planPorts(p, o.Publish, o.PublishAll, rec.Image); err != nil {
 		return nil, err
 	}
-	hostname := firstOr(o.Hostname, rec.ShortID())
+	hostname := firstNonEmpty(o.Hostname, rec.ShortID())
 	if err := p.WriteEtc(hostname, o.AddHost, o.DNS); err != nil {
 		return nil, api.Errorf(api.ErrInvalidArgument, "use --add-host NAME:IP", "%v", err)
 	}

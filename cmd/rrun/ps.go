@@ -47,11 +47,7 @@ func newPsCommand() *cobra.Command {
 }
 
 func psRows(all bool, filters []string) ([]psRow, error) {
-	cfg, err := loadConfig()
-	if err != nil {
-		return nil, err
-	}
-	store, err := containerStore(cfg)
+	cfg, store, err := loadStore()
 	if err != nil {
 		return nil, err
 	}

@@ -8,8 +8,8 @@ import (
 
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
-	"golang.org/x/sys/unix"
 
+	"github.com/rrun-project/rrun/host/monitor"
 	"github.com/rrun-project/rrun/plugins/api"
 )
 
@@ -27,15 +27,10 @@ type progress struct {
 
 func newProgress(quiet bool, doneWord string) *progress {
 	p := &progress{quiet: quiet, doneWord: doneWord, byID: map[string]*mpb.Bar{}, finished: map[string]bool{}}
-	if !quiet && isTerminal(os.Stderr) {
+	if !quiet && monitor.IsTerminal(int(os.Stderr.Fd())) {
 		p.bars = mpb.New(mpb.WithOutput(os.Stderr), mpb.WithWidth(40))
 	}
 	return p
-}
-
-func isTerminal(f *os.File) bool {
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
 }
 
 func (p *progress) update(l api.LayerProgress) {

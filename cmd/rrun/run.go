@@ -66,11 +66,7 @@ func newContainer(o *container.RunOptions) (state.Record, error) {
 	if err := o.Resolve(cwd); err != nil {
 		return state.Record{}, err
 	}
-	cfg, err := loadConfig()
-	if err != nil {
-		return state.Record{}, err
-	}
-	store, err := containerStore(cfg)
+	cfg, store, err := loadStore()
 	if err != nil {
 		return state.Record{}, err
 	}

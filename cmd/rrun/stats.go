@@ -33,11 +33,7 @@ func runStats(refs []string, noStream bool) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfig()
-	if err != nil {
-		return err
-	}
-	store, err := containerStore(cfg)
+	_, store, err := loadStore()
 	if err != nil {
 		return err
 	}
