@@ -9,24 +9,27 @@ import (
 	"github.com/rrun-project/rrun/plugins/api"
 )
 
-// EnsureImage applies --pull: "always" pulls, "missing" (the default) pulls
-// only when ref is not in the store, "never" never does. progress gets one
-// line per layer event. A backend that cannot pull leaves a missing image
-// missing (the caller's InspectImage says so).
-func EnsureImage(ctx context.Context, s api.Storage, ref, policy string, progress func(string)) error {
-	if policy == "never" {
-		return nil
-	}
+// inspectOrPull resolves ref after applying --pull: "always" pulls first,
+// "missing" (the default) pulls only when ref is not in the store, "never"
+// never does. progress gets one line per layer event. A backend that cannot
+// pull leaves a missing image missing (InspectImage's error says so). The
+// common case, an image in the store, costs one InspectImage.
+func inspectOrPull(ctx context.Context, s api.Storage, ref, policy string, progress func(string)) (ImageInfo, error) {
 	if policy != "always" {
-		_, err := s.InspectImage(ctx, ref)
-		if err == nil || !errors.Is(err, api.ErrNotFound) {
-			return nil
+		img, err := Inspect(ctx, s, ref)
+		if err == nil || policy == "never" || !errors.Is(err, api.ErrNotFound) {
+			return img, err
 		}
 	}
-	im, ok := s.(api.ImageManager)
-	if !ok || !canPull(ctx, s) {
-		return nil
+	if im, ok := s.(api.ImageManager); ok && canPull(ctx, s) {
+		if err := pull(ctx, im, ref, progress); err != nil {
+			return ImageInfo{}, err
+		}
 	}
+	return Inspect(ctx, s, ref)
+}
+
+func pull(ctx context.Context, im api.ImageManager, ref string, progress func(string)) error {
 	_, err := im.Pull(ctx, ref, api.TransferOptions{}, func(p api.LayerProgress) {
 		if p.Status != "" {
 			progress(fmt.Sprintf("%s: %s", shortDigest(p.ID), p.Status))

@@ -32,10 +32,11 @@ type Prepared struct {
 }
 
 // Prepare resolves the image, prepares the container's root filesystem and
-// builds its runtime spec from the image config and the user's options.
-// On error nothing is left prepared.
-func Prepare(ctx context.Context, b *Backends, o RunOptions, id string, env SpecEnv) (*Prepared, error) {
-	img, err := Inspect(ctx, b.Storage, o.Image)
+// builds its runtime spec from the image config and the user's options,
+// pulling the image first as --pull says (progress gets its lines). On
+// error nothing is left prepared.
+func Prepare(ctx context.Context, b *Backends, o RunOptions, id string, env SpecEnv, progress func(string)) (*Prepared, error) {
+	img, err := inspectOrPull(ctx, b.Storage, o.Image, o.Pull, progress)
 	if err != nil {
 		return nil, err
 	}

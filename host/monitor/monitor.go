@@ -81,10 +81,7 @@ func exitCodeOf(err error) int {
 func (m *monitor) start(ctx context.Context) (*stdio, error) {
 	o := m.rec.Options
 	say := func(line string) { fmt.Fprintln(os.Stderr, line) }
-	if err := container.EnsureImage(ctx, m.Backends.Storage, o.Image, o.Pull, say); err != nil {
-		return nil, err
-	}
-	prep, err := container.Prepare(ctx, m.Backends, o, m.rec.ID, m.Spec)
+	prep, err := container.Prepare(ctx, m.Backends, o, m.rec.ID, m.Spec, say)
 	if err != nil {
 		return nil, err
 	}
