@@ -142,7 +142,7 @@ func TestCIDebianNoSubuid(t *testing.T) {
 func checkWarning(t *testing.T, r result) {
 	t.Helper()
 	n := strings.Count(r.stderr, "no subordinate uid/gid range")
-	if hasSubuidRange() && n != 0 || !hasSubuidRange() && (n != 1 || !strings.Contains(r.stderr, "usermod --add-subuids")) {
+	if fixtures.HasSubUIDs() && n != 0 || !fixtures.HasSubUIDs() && (n != 1 || !strings.Contains(r.stderr, "usermod --add-subuids")) {
 		t.Fatalf("want one single-uid warning naming the fix only without a range: %s", r)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rrun-project/rrun/test/fixtures"
 )
 
 // doctorReport is `rrun doctor --json`, schema 1.
@@ -65,7 +67,7 @@ func TestDoctorOnThisHostAndNoSubuid(t *testing.T) {
 	}
 	expectCheck(t, rep, "userns", "ok", "")
 	expectCheck(t, rep, "overlay", "ok", "")
-	if hasSubuidRange() {
+	if fixtures.HasSubUIDs() {
 		expectCheck(t, rep, "subids", "ok", "")
 		expectCheck(t, rep, "idmap-helpers", "ok", "")
 	} else {
@@ -81,7 +83,7 @@ func TestDoctorNewuidmapWithoutPrivilegeAndNoSubuid(t *testing.T) {
 	dir := t.TempDir()
 	copyFile(t, must(exec.LookPath("newuidmap")), filepath.Join(dir, "newuidmap"))
 	rep, r := doctor(t, dir+":"+os.Getenv("PATH"))
-	if hasSubuidRange() {
+	if fixtures.HasSubUIDs() {
 		expectCheck(t, rep, "idmap-helpers", "fail", "sudo apt-get install --reinstall uidmap")
 		if r.code != 1 {
 			t.Fatalf("rrun would run a newuidmap that cannot map the range: want exit 1: %s", r)

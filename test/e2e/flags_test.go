@@ -35,7 +35,7 @@ func TestFlagWorkdir(t *testing.T) {
 // requireSubuids skips tests of uids other than 0, which a single-uid
 // mapping cannot have.
 func requireSubuids(t *testing.T) {
-	if !hasSubuidRange() {
+	if !fixtures.HasSubUIDs() {
 		t.Skip("needs a subordinate uid range: uids other than 0 are not mapped")
 	}
 }

@@ -61,7 +61,7 @@ func debianChecks(t *testing.T) map[string]statWant {
 // The Debian minbase image's owners, modes (setuid, setgid, sticky) and
 // hard links survive load -> run -> stat, as a user with a subuid range.
 func TestImageDebianOwnersModesHardlinks(t *testing.T) {
-	if !hasSubuidRange() {
+	if !fixtures.HasSubUIDs() {
 		t.Skip("needs a subordinate uid range to keep owners")
 	}
 	archive, err := fixtures.DebianArchive()

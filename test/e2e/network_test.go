@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/rrun-project/rrun/test/fixtures"
 )
 
 // busybox httpd in a detached container answers on 127.0.0.1:HOSTPORT
@@ -34,7 +36,7 @@ func TestNetworkPublishUDP(t *testing.T) {
 	e := withBusybox(t)
 	dir := udpEchoDir(t)
 	for _, mode := range privateModes(t) {
-		if mode == "pasta" && !hasSubuidRange() {
+		if mode == "pasta" && !fixtures.HasSubUIDs() {
 			t.Log("pasta: skipped without a subuid range: the Debian pasta (2023-03) drops replies to UDP from the host's loopback, and a single-uid session has no builtin port driver (docs/networking.md)")
 			continue
 		}
@@ -157,7 +159,7 @@ func serveOnce(l net.Listener, body string) {
 // Without a subordinate range (single-uid session, no rootlesskit), rrun
 // starts pasta or slirp4netns itself: published ports work the same.
 func TestNetworkNoSubuidPublish(t *testing.T) {
-	if hasSubuidRange() {
+	if fixtures.HasSubUIDs() {
 		t.Skip("this user has a subuid range; make test runs this test as rrun-nosub, which has none")
 	}
 	e := newEnv(t)

@@ -1,39 +1,19 @@
 package e2e
 
 import (
-	"bufio"
 	"fmt"
 	"os"
-	"os/user"
 	"strings"
 	"testing"
-)
 
-func hasSubuidRange() bool {
-	u, err := user.Current()
-	if err != nil {
-		return false
-	}
-	f, err := os.Open("/etc/subuid")
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		owner, _, _ := strings.Cut(sc.Text(), ":")
-		if owner == u.Username || owner == u.Uid {
-			return true
-		}
-	}
-	return false
-}
+	"github.com/rrun-project/rrun/test/fixtures"
+)
 
 // A CI runner without an /etc/subuid entry still runs busybox: one warning
 // naming the fix, and a single-uid mapping. `make test` runs this as the
 // user rrun-nosub, which has no range.
 func TestNoSubuidRunsWithSingleMapping(t *testing.T) {
-	if hasSubuidRange() {
+	if fixtures.HasSubUIDs() {
 		t.Skip("this user has a subuid range; make test runs this test as rrun-nosub, which has none")
 	}
 	e := newEnv(t)

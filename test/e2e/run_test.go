@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/rrun-project/rrun/test/fixtures"
 )
 
 // The walking skeleton's promise: a busybox image loaded from a docker save
@@ -22,7 +24,7 @@ func TestRunBusyboxAsMappedRoot(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
 	wantLines := 3 // id, a one-line uid_map, FOO
-	if hasSubuidRange() {
+	if fixtures.HasSubUIDs() {
 		wantLines = 4 // the subordinate range is mapped too
 	}
 	if len(lines) != wantLines || lines[0] != "0" {

@@ -36,14 +36,14 @@ func openPty(t *testing.T) (master, slave *os.File) {
 	return m, s
 }
 
-// With -t the container gets a real terminal of its own; its size follows
-// the user's terminal, and what the user types reaches it.
-func TestTTYIsARealTerminalThatFollowsTheWindowSize(t *testing.T) {
-	e := withBusybox(t)
+// startOnPty starts `rrun ARGS` with a new pty (30x100) as its controlling
+// terminal, as a shell in a terminal emulator would, and returns the
+// process and the pty's master (closed when the test ends).
+func startOnPty(t *testing.T, e *env, args ...string) (*exec.Cmd, *os.File) {
+	t.Helper()
 	master, slave := openPty(t)
-	defer master.Close()
-	cmd := exec.Command(rrunBin, "run", "--rm", "-i", "-t", "busybox", "sh", "-c",
-		`tty; [ -t 0 ] && echo stdin-is-tty; stty size; echo ready; read line; stty size; echo got:$line`)
+	t.Cleanup(func() { master.Close() })
+	cmd := exec.Command(rrunBin, args...)
 	cmd.Env = e.vars
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
@@ -52,6 +52,15 @@ func TestTTYIsARealTerminalThatFollowsTheWindowSize(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
 	slave.Close()
+	return cmd, master
+}
+
+// With -t the container gets a real terminal of its own; its size follows
+// the user's terminal, and what the user types reaches it.
+func TestTTYIsARealTerminalThatFollowsTheWindowSize(t *testing.T) {
+	e := withBusybox(t)
+	cmd, master := startOnPty(t, e, "run", "--rm", "-i", "-t", "busybox", "sh", "-c",
+		`tty; [ -t 0 ] && echo stdin-is-tty; stty size; echo ready; read line; stty size; echo got:$line`)
 	out := make(chan string, 64)
 	go func() {
 		sc := bufio.NewScanner(master)
@@ -104,17 +113,7 @@ func TestExecTTYGetsATerminalOfTheUsersSize(t *testing.T) {
 	e := withBusybox(t)
 	id := e.detached("busybox", "sh", "-c", "echo ready; while true; do sleep 0.1; done")
 	e.waitLog(id, "ready")
-	master, slave := openPty(t)
-	defer master.Close()
-	cmd := exec.Command(rrunBin, "exec", "-it", id, "sh", "-c", "tty; stty size; exit 4")
-	cmd.Env = e.vars
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	slave.Close()
+	cmd, master := startOnPty(t, e, "exec", "-it", id, "sh", "-c", "tty; stty size; exit 4")
 	var out strings.Builder
 	done := make(chan struct{})
 	go func() { _, _ = io.Copy(&out, master); close(done) }()
