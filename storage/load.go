@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"go.podman.io/image/v5/copy"
 	"go.podman.io/image/v5/docker/reference"
@@ -134,10 +133,13 @@ func copyOne(ctx context.Context, st cstore.Store, policy *signature.PolicyConte
 
 // systemContext keeps c/image's big temporary files next to the store
 // rather than in /var/tmp, which may be small or shared.
+// Each store process gets its own dir there (see tmp.go).
 func (s *Store) systemContext() (*types.SystemContext, error) {
-	tmp := filepath.Join(s.opts.GraphRoot, "tmp")
-	if err := os.MkdirAll(tmp, 0o700); err != nil {
-		return nil, fmt.Errorf("failed to create %s: %w", tmp, err)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tmp, err := s.privateTmp()
+	if err != nil {
+		return nil, err
 	}
 	return &types.SystemContext{BigFilesTemporaryDir: tmp}, nil
 }

@@ -3,6 +3,7 @@ package storage
 import (
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 
 	cstore "go.podman.io/storage"
@@ -37,6 +38,7 @@ type Store struct {
 	opts  Options
 	mu    sync.Mutex
 	store cstore.Store
+	tmp   *os.File // this process's locked temporary dir (see tmp.go)
 }
 
 // New checks opts and returns a Store; it does no I/O.
@@ -92,6 +94,7 @@ func (s *Store) open() (cstore.Store, error) {
 			"failed to open %s storage in %s: %s", s.opts.Driver, s.opts.GraphRoot, oneLine(err))
 	}
 	s.store = st
+	s.removeStaleTmp()
 	return st, nil
 }
 
@@ -103,6 +106,7 @@ func (s *Store) Close() error {
 	if s.store == nil {
 		return nil
 	}
+	s.releaseTmp()
 	_, err := s.store.Shutdown(true)
 	if errors.Is(err, cstore.ErrLayerUsedByContainer) {
 		// Shutdown unmounted the layers but reports that it had to; the

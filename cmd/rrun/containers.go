@@ -10,6 +10,7 @@ import (
 	"github.com/rrun-project/rrun/host/config"
 	"github.com/rrun-project/rrun/host/container"
 	"github.com/rrun-project/rrun/host/monitor"
+	"github.com/rrun-project/rrun/host/session"
 	"github.com/rrun-project/rrun/host/state"
 	"github.com/rrun-project/rrun/plugins/api"
 )
@@ -18,8 +19,26 @@ func containerStore(cfg config.Config) (*state.Store, error) {
 	return state.Open(filepath.Join(cfg.Dirs.Data, "containers"))
 }
 
-// loadStore is the configuration and the container records of a verb.
+// loadStore is the configuration and the container records of a verb,
+// after the run dir is checked (before anything is written to it) and what
+// killed rrun processes left is cleaned up (see reconcile).
 func loadStore() (config.Config, *state.Store, error) {
+	cfg, store, err := openStore()
+	if err != nil {
+		return cfg, nil, err
+	}
+	if !session.Inside() {
+		if err := cfg.Dirs.Ensure(); err != nil {
+			return cfg, nil, err
+		}
+		reconcile(cfg, store)
+	}
+	return cfg, store, nil
+}
+
+// openStore is loadStore without the checks, for the monitor and the
+// verbs that run inside a session (their CLI did them).
+func openStore() (config.Config, *state.Store, error) {
 	cfg, err := loadConfig()
 	if err != nil {
 		return cfg, nil, err
@@ -29,22 +48,30 @@ func loadStore() (config.Config, *state.Store, error) {
 }
 
 // createRecord stores a new container made of o, named o.Name or a random
-// docker-style name, with the backends cfg chose.
-func createRecord(cfg config.Config, store *state.Store, o container.RunOptions) (state.Record, error) {
+// docker-style name, with the backends cfg chose. A run's record (owned)
+// is marked unstarted and comes with its owner lock.
+func createRecord(cfg config.Config, store *state.Store, o container.RunOptions, owned bool) (state.Record, *state.Owner, error) {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
 	rec := state.Record{
 		ID: hex.EncodeToString(b), Name: o.Name, Image: o.Image, Created: time.Now().UTC(),
-		Options: o, Storage: cfg.Storage, Isolation: cfg.Isolation, Status: state.StatusCreated,
+		Options: o, Storage: cfg.Storage, Isolation: cfg.Isolation, Status: state.StatusCreated, Unstarted: owned,
+	}
+	create := func() (*state.Owner, error) {
+		if owned {
+			return store.CreateOwned(rec)
+		}
+		return nil, store.Create(rec)
 	}
 	if o.Name != "" {
-		return rec, store.Create(rec)
+		owner, err := create()
+		return rec, owner, err
 	}
 	for i := 0; ; i++ {
 		rec.Name = state.RandomName()
-		err := store.Create(rec)
+		owner, err := create()
 		if err == nil || !errors.Is(err, api.ErrAlreadyExists) || i == 20 {
-			return rec, err
+			return rec, owner, err
 		}
 	}
 }

@@ -44,15 +44,15 @@ func newStartCommand() *cobra.Command {
 			if attach && len(args) > 1 {
 				return api.Errorf(api.ErrInvalidArgument, "start one container with -a", "you cannot attach to more than one container")
 			}
-			return forEach(args, func(cfg config.Config, _ *state.Store, r state.Record) error {
+			return forEach(args, func(cfg config.Config, store *state.Store, r state.Record) error {
 				if st, _ := status(cfg, r); st == state.StatusRunning {
 					fmt.Println(r.Name)
 					return nil
 				}
 				if attach {
-					return startContainer(r, true)
+					return startContainer(cfg, store, r, true)
 				}
-				if err := startDetached(withConfigOf(cfg, r), r); err != nil {
+				if err := startContainer(cfg, store, r, false); err != nil {
 					return err
 				}
 				fmt.Println(r.Name)

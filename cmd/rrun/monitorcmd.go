@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -39,8 +40,19 @@ func newMonitorCommand() *cobra.Command {
 	return cmd
 }
 
+// ownerFDEnv names the fd of the container's owner lock that `run -d` and
+// `start` pass to the detached monitor (see state.Owner).
+const ownerFDEnv = "_RRUN_OWNER_FD"
+
+// monitorOwner keeps the inherited owner lock for this process's life.
+var monitorOwner *state.Owner
+
 func runMonitor(id string, attach bool) error {
-	cfg, store, err := loadStore()
+	if fd, err := strconv.Atoi(os.Getenv(ownerFDEnv)); err == nil && !session.Inside() {
+		os.Unsetenv(ownerFDEnv)
+		monitorOwner = state.AdoptOwner(fd)
+	}
+	cfg, store, err := openStore()
 	if err != nil {
 		return err
 	}
@@ -64,20 +76,35 @@ func runMonitor(id string, attach bool) error {
 	if !attach {
 		ready = func(err error) { notifyReady(cfg.Dirs.Run, id, err) }
 	}
-	return inSessionWith(cfg, needs{storage: true, isolation: true}, func(ctx context.Context, mgr *pluginmgr.Manager, b *container.Backends) error {
-		spec := specEnv(cfg)
-		spec.Network = net
-		deps := monitor.Deps{Backends: b, Store: store, RunDir: cfg.Dirs.Run, Relaunch: relaunchIsolation(mgr, cfg),
-			Spec: spec, RemoveVolumes: removeVolumes(cfg)}
-		code, err := monitor.Run(ctx, deps, rec.ID, attach, ready)
-		if err != nil {
-			return err
-		}
-		if code != 0 {
-			return exitCode(code)
-		}
-		return nil
+	running := false
+	err = inSessionWith(cfg, needs{storage: true, isolation: true}, func(ctx context.Context, mgr *pluginmgr.Manager, b *container.Backends) error {
+		running = true
+		return monitorContainer(ctx, cfg, store, mgr, b, rec, net, attach, ready)
 	})
+	if err != nil && !running {
+		// The plugins did not come up: nothing was prepared for the
+		// container. A run leaves no record; a started container stays.
+		_ = abandonStart(store, rec, err)
+		ready(err)
+	}
+	return err
+}
+
+// monitorContainer owns the container inside the session until it exits.
+func monitorContainer(ctx context.Context, cfg config.Config, store *state.Store, mgr *pluginmgr.Manager, b *container.Backends,
+	rec state.Record, net *network.Plan, attach bool, ready func(error)) error {
+	spec := specEnv(cfg)
+	spec.Network = net
+	deps := monitor.Deps{Backends: b, Store: store, RunDir: cfg.Dirs.Run, Relaunch: relaunchIsolation(mgr, cfg),
+		Spec: spec, RemoveVolumes: removeVolumes(cfg)}
+	code, err := monitor.Run(ctx, deps, rec.ID, attach, ready)
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return exitCode(code)
+	}
+	return nil
 }
 
 // specEnv is where volumes live and where --init's binary is: rrun-init
@@ -137,18 +164,18 @@ func notifyReady(runDir, id string, err error) {
 
 // startDetached starts the monitor of rec in the background and waits until
 // the container runs or failed to start.
-func startDetached(cfg config.Config, rec state.Record) error {
-	if _, err := startNetwork(cfg, rec); err != nil {
-		return err
+func startDetached(cfg config.Config, store *state.Store, rec state.Record, owner *state.Owner) error {
+	if _, err := planNetwork(cfg, store, rec); err != nil {
+		return abandonStart(store, rec, err)
 	}
 	l, err := listenReady(cfg.Dirs.Run, rec.ID)
 	if err != nil {
-		return err
+		return abandonStart(store, rec, err)
 	}
 	defer l.Close()
-	cmd, err := spawnMonitor(cfg, rec)
+	cmd, err := spawnMonitor(cfg, rec, owner)
 	if err != nil {
-		return err
+		return abandonStart(store, rec, err)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
@@ -196,7 +223,7 @@ func acceptReady(l *net.UnixListener) readyMsg {
 
 // spawnMonitor starts `rrun __monitor ID` in its own session (setsid), with
 // its stderr in the container's monitor.log.
-func spawnMonitor(cfg config.Config, rec state.Record) (*exec.Cmd, error) {
+func spawnMonitor(cfg config.Config, rec state.Record, owner *state.Owner) (*exec.Cmd, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -209,6 +236,8 @@ func spawnMonitor(cfg config.Config, rec state.Record) (*exec.Cmd, error) {
 	defer logf.Close()
 	cmd := exec.Command(self, append(globalArgs(), monitorArg, rec.ID)...)
 	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.ExtraFiles = []*os.File{owner.File()} // fd 3: the monitor keeps the lock once this process exits
+	cmd.Env = append(os.Environ(), ownerFDEnv+"=3")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("failed to start the monitor of %s: %w", rec.ShortID(), err)

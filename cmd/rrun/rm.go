@@ -38,16 +38,13 @@ func newContainerCommand() *cobra.Command {
 	prune := &cobra.Command{
 		Use: "prune [-f]", Short: "Remove all stopped containers", Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			rows, err := psRows(true, []string{"status=exited"})
+			rows, err := psRows(true, nil)
 			if err != nil {
 				return err
 			}
-			var ids []string
+			var ids []string // stopped: exited or created, as docker
 			for _, r := range rows {
-				ids = append(ids, r.rec.ID)
-			}
-			for _, r := range rows {
-				if r.State == state.StatusCreated {
+				if r.State == state.StatusExited || r.State == state.StatusCreated {
 					ids = append(ids, r.rec.ID)
 				}
 			}

@@ -46,7 +46,7 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(newPullCommand(), newPushCommand(), newSaveCommand(), newImportCommand(), newTagCommand(), newRmiCommand(), newImageCommand(), newSystemCommand(), newInfoCommand())
 	root.AddCommand(newCreateCommand(), newStartCommand(), newStopCommand(), newKillCommand(), newWaitCommand(), newRenameCommand(),
 		newPsCommand(), newLogsCommand(), newInspectCommand(), newTopCommand(), newRmCommand(), newContainerCommand(), newExecCommand(),
-		newMonitorCommand(), newRmInSessionCommand())
+		newMonitorCommand(), newRmInSessionCommand(), newReconcileCommand())
 	root.AddCommand(newStatsCommand())
 	root.AddCommand(newPortCommand())
 	return root

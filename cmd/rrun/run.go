@@ -8,7 +8,6 @@ import (
 
 	"github.com/rrun-project/rrun/host/config"
 	"github.com/rrun-project/rrun/host/container"
-	"github.com/rrun-project/rrun/host/network"
 	"github.com/rrun-project/rrun/host/state"
 )
 
@@ -27,11 +26,7 @@ func newRunCommand() *cobra.Command {
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Image, o.Cmd = args[0], args[1:]
-			rec, err := newContainer(&o)
-			if err != nil {
-				return err
-			}
-			return startContainer(rec, !o.Detach)
+			return runContainer(&o)
 		},
 	}
 	cmd.Flags().SetInterspersed(false) // flags after IMAGE belong to the command
@@ -47,7 +42,11 @@ func newCreateCommand() *cobra.Command {
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Image, o.Cmd = args[0], args[1:]
-			rec, err := newContainer(&o)
+			cfg, store, err := resolveNew(&o)
+			if err != nil {
+				return err
+			}
+			rec, _, err := createRecord(cfg, store, o, false)
 			if err != nil {
 				return err
 			}
@@ -60,55 +59,82 @@ func newCreateCommand() *cobra.Command {
 	return cmd
 }
 
-// newContainer validates the options and records a new container.
-func newContainer(o *container.RunOptions) (state.Record, error) {
+// resolveNew validates the options of a new container and opens the
+// records (reconciling what killed rrun processes left).
+func resolveNew(o *container.RunOptions) (config.Config, *state.Store, error) {
 	cwd, _ := os.Getwd()
 	if err := o.Resolve(cwd); err != nil {
-		return state.Record{}, err
+		return config.Config{}, nil, err
 	}
-	cfg, store, err := loadStore()
-	if err != nil {
-		return state.Record{}, err
-	}
-	return createRecord(cfg, store, *o)
+	return loadStore()
 }
 
-// startContainer runs a recorded container: in the foreground (attached to
-// this terminal, exiting with its status) or detached (printing its id).
-func startContainer(rec state.Record, attach bool) error {
-	cfg, err := loadConfig()
+// runContainer is `rrun run`: every check that can refuse the run comes
+// before the record is written, and a run that fails or is killed before
+// its command runs leaves no record and no root filesystem behind.
+func runContainer(o *container.RunOptions) error {
+	cfg, store, err := resolveNew(o)
 	if err != nil {
 		return err
 	}
-	cfg = withConfigOf(cfg, rec)
 	if _, _, err := choosePlugins(newManager(cfg), cfg, needs{storage: true, isolation: true}); err != nil {
 		return err
 	}
-	if attach {
-		net, err := startNetwork(cfg, rec)
-		if err != nil {
-			return err
-		}
-		return enterContainerSession(cfg, append(globalArgs(), monitorArg, rec.ID, "--attach"), net)
-	}
-	if err := startDetached(cfg, rec); err != nil {
+	rec, owner, err := createRecord(cfg, store, *o, true)
+	if err != nil {
 		return err
 	}
-	fmt.Println(rec.ID)
+	err = startOwned(cfg, store, rec, owner, !o.Detach)
+	owner.Release()
+	if err != nil {
+		reconcile(cfg, store) // a session that died before its monitor could clean up
+		return err
+	}
+	if o.Detach {
+		fmt.Println(rec.ID)
+	}
 	return nil
 }
 
-// startNetwork plans rec's network for this start (see planNetwork).
-func startNetwork(cfg config.Config, rec state.Record) (*network.Plan, error) {
-	store, err := containerStore(cfg)
+// startContainer starts a recorded container (rrun start): it takes the
+// container's owner lock first, so two starts of one container cannot race.
+func startContainer(cfg config.Config, store *state.Store, rec state.Record, attach bool) error {
+	owner, err := store.Own(rec.ID)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	net, err := planNetwork(cfg, store, rec)
-	if err != nil && rec.Options.Remove {
-		_ = store.Remove(rec.ID) // --rm: a container that never started leaves nothing
+	defer owner.Release()
+	return startOwned(cfg, store, rec, owner, attach)
+}
+
+// startOwned runs a recorded container whose owner lock this process
+// holds: in the foreground (attached to this terminal, exiting with its
+// status) or detached (printing its id; the monitor inherits the lock).
+func startOwned(cfg config.Config, store *state.Store, rec state.Record, owner *state.Owner, attach bool) error {
+	cfg = withConfigOf(cfg, rec)
+	if _, _, err := choosePlugins(newManager(cfg), cfg, needs{storage: true, isolation: true}); err != nil {
+		return abandonStart(store, rec, err)
 	}
-	return net, err
+	if attach {
+		net, err := planNetwork(cfg, store, rec)
+		if err != nil {
+			return abandonStart(store, rec, err)
+		}
+		return enterContainerSession(cfg, append(globalArgs(), monitorArg, rec.ID, "--attach"), net)
+	}
+	return startDetached(cfg, store, rec, owner)
+}
+
+// abandonStart undoes a start refused before any session began: a run's
+// record goes (nothing else exists yet), a started container stays as it
+// was.
+func abandonStart(store *state.Store, rec state.Record, err error) error {
+	if rec.Unstarted {
+		_ = store.Remove(rec.ID) // the run is refused: its error is what matters
+	} else {
+		_ = store.Update(rec.ID, func(r *state.Record) error { r.Starting = false; return nil })
+	}
+	return err
 }
 
 // addRunFlags registers docker's run flags. -h is docker's --hostname, so

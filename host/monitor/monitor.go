@@ -122,6 +122,7 @@ func (m *monitor) start(ctx context.Context) (*stdio, error) {
 func (m *monitor) setRunning(p *specs.Process) {
 	_ = m.Store.Update(m.rec.ID, func(r *state.Record) error {
 		r.Status, r.Pid, r.StartedAt, r.Args, r.Error = state.StatusRunning, m.pid, time.Now().UTC(), p.Args, ""
+		r.Starting, r.Unstarted = false, false
 		r.ImageID, r.PidNS = m.prep.Image.ID, pidNS(m.pid)
 		return nil
 	})
@@ -141,9 +142,14 @@ func (m *monitor) wait(ctx context.Context, io *stdio) (int, error) {
 // finish records how the container ended and releases or removes it. The
 // record is written before the socket closes: whoever finds the monitor
 // gone must find the exit code recorded.
+//
+// A run refused before its command ran (rrun's own failure, 125; not 126
+// or 127, which docker keeps as a container) leaves nothing, as --rm.
 func (m *monitor) finish(ctx context.Context, code int, startErr error) {
+	remove := m.rec.Options.Remove || (startErr != nil && m.rec.Unstarted && code == 125)
 	_ = m.Store.Update(m.rec.ID, func(r *state.Record) error {
 		r.Status, r.ExitCode, r.FinishedAt = state.StatusExited, code, time.Now().UTC()
+		r.Starting, r.Unstarted = false, r.Unstarted && remove // a killed removal is finished by Reconcile
 		if startErr != nil {
 			r.Error = startErr.Error()
 		}
@@ -154,11 +160,11 @@ func (m *monitor) finish(ctx context.Context, code int, startErr error) {
 	}
 	if m.prep != nil {
 		_ = m.isolation().Delete(context.WithoutCancel(ctx), m.rec.ID)
-		if err := container.ReleaseRootfs(m.Backends, m.rec.ID, m.rec.Options.Remove); err != nil {
+		if err := container.ReleaseRootfs(m.Backends, m.rec.ID, remove); err != nil {
 			fmt.Fprintf(os.Stderr, "rrun: warning: failed to release the root filesystem of %s: %v\n", m.rec.ShortID(), err)
 		}
 	}
-	if m.rec.Options.Remove {
+	if remove {
 		_ = m.Store.Remove(m.rec.ID)
 		if m.RemoveVolumes != nil {
 			m.RemoveVolumes(m.rec.AnonVolumes)

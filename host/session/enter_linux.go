@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/rootless-containers/rootlesskit/v3/pkg/parent"
+	"golang.org/x/sys/unix"
 
 	"github.com/rrun-project/rrun/host/network"
 )
@@ -51,11 +52,43 @@ func newStateDir(runDir string) (string, error) {
 		return "", fmt.Errorf("failed to create %s: %w", sessions, err)
 	}
 	removeStaleSessions(sessions)
-	stateDir := filepath.Join(sessions, randomID())
-	if err := os.Mkdir(stateDir, 0o700); err != nil {
+	id := randomID()
+	tmp, stateDir := filepath.Join(sessions, ".new-"+id), filepath.Join(sessions, id)
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		return "", fmt.Errorf("failed to create session dir %s: %w", tmp, err)
+	}
+	if err := holdOwnerLock(tmp); err != nil {
+		_ = os.RemoveAll(tmp)
+		return "", err
+	}
+	if err := os.Rename(tmp, stateDir); err != nil {
+		_ = os.RemoveAll(tmp)
 		return "", fmt.Errorf("failed to create session dir %s: %w", stateDir, err)
 	}
 	return stateDir, nil
+}
+
+// ownerLock is the file in a session's state dir whose flock the rrun that
+// made the session holds until it exits: a later rrun that can take it
+// knows the session's rrun was killed (see removeStaleSessions).
+const ownerLock = "rrun.lock"
+
+// heldLocks keeps the session locks of this process open until it exits.
+var heldLocks []*os.File
+
+// holdOwnerLock takes dir's ownerLock before the dir gets its final name,
+// so that no other rrun ever sees the dir unlocked while this one lives.
+func holdOwnerLock(dir string) error {
+	f, err := os.OpenFile(filepath.Join(dir, ownerLock), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return fmt.Errorf("failed to create the session lock: %w", err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		return fmt.Errorf("failed to lock the session dir %s: %w", dir, err)
+	}
+	heldLocks = append(heldLocks, f)
+	return nil
 }
 
 func enterSubuid(runDir string, net *network.Plan) (int, error) {

@@ -38,7 +38,27 @@ type Record struct {
 	FinishedAt  time.Time            `json:"finished_at,omitzero"`
 	Error       string               `json:"error,omitempty"`
 	AnonVolumes []string             `json:"anon_volumes,omitempty"`
+	// Starting says a process holds the owner lock while it starts the
+	// container (a run or start); with Status running, the monitor holds it.
+	Starting bool `json:"starting,omitempty"`
+	// Unstarted marks a container made by `rrun run` whose command has not
+	// run yet: a run that fails or is killed before that leaves nothing.
+	Unstarted bool `json:"unstarted,omitempty"`
+	// Cleanup says the process that owned the container was killed: its
+	// root filesystem and isolation state may still be there (see
+	// Store.Reconcile).
+	Cleanup bool `json:"cleanup,omitempty"`
 }
+
+// Owned reports whether a live process must hold the record's owner lock:
+// while it starts or runs, and while an exited --rm container is removed.
+func (r Record) Owned() bool {
+	return r.Starting || r.Unstarted || r.Status == StatusRunning || (r.Options.Remove && r.Status == StatusExited)
+}
+
+// Discard reports whether a record whose owner is gone is removed rather
+// than kept as exited: --rm, or a run that never started its command.
+func (r Record) Discard() bool { return r.Options.Remove || r.Unstarted }
 
 // ShortID is the 12-character form docker shows.
 func (r Record) ShortID() string {

@@ -48,20 +48,71 @@ func (s *Store) lock() (func(), error) {
 
 // Create adds a record. The name must be unused.
 func (s *Store) Create(r Record) error {
+	_, err := s.create(r, false)
+	return err
+}
+
+// CreateOwned adds a record marked Starting and returns its owner lock,
+// taken before the record appears: whoever lists it while this process
+// lives sees it owned.
+func (s *Store) CreateOwned(r Record) (*Owner, error) {
+	r.Starting = true
+	return s.create(r, true)
+}
+
+func (s *Store) create(r Record, own bool) (*Owner, error) {
 	unlock, err := s.lock()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer unlock()
 	if err := s.checkName(r.Name, r.ID); err != nil {
-		return err
+		return nil, err
 	}
 	if err := os.MkdirAll(s.Dir(r.ID), 0o700); err != nil {
-		return fmt.Errorf("failed to create container dir: %w", err)
+		return nil, fmt.Errorf("failed to create container dir: %w", err)
+	}
+	var owner *Owner
+	if own {
+		if owner, err = lockOwner(s.Dir(r.ID)); err != nil {
+			return nil, err
+		}
 	}
 	r.Version = RecordVersion
-	return s.write(r)
+	if err := s.write(r); err != nil {
+		owner.Release()
+		return nil, err
+	}
+	return owner, nil
 }
+
+// Own takes the owner lock of an existing container and marks it
+// Starting; ErrFailedPrecondition when another live process owns it.
+func (s *Store) Own(id string) (*Owner, error) {
+	unlock, err := s.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	r, err := s.read(id)
+	if err != nil {
+		return nil, err
+	}
+	owner, err := lockOwner(s.Dir(id))
+	if err != nil {
+		return nil, err
+	}
+	r.Starting = true
+	if err := s.write(r); err != nil {
+		owner.Release()
+		return nil, err
+	}
+	return owner, nil
+}
+
+// Alive reports whether the record's owner (its starter or monitor) is a
+// live process; false for a record that needs none.
+func (s *Store) Alive(r Record) bool { return r.Owned() && ownerAlive(s.Dir(r.ID)) }
 
 // checkName refuses a name another container has; call it under the lock.
 func (s *Store) checkName(name, id string) error {

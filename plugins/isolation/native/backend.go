@@ -157,6 +157,18 @@ func (b *Backend) get(id string) (*container, error) {
 	return c, nil
 }
 
+// removeUnknown removes the run dir of a container no plugin process
+// knows: one whose plugin was killed before it wrote the state file. A
+// Create of id in progress in this process keeps its dir.
+func (b *Backend) removeUnknown(id string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, reserved := b.containers[id]; reserved || b.runDir == "" || id == "" || id == "." || id == ".." || strings.ContainsAny(id, "/\x00") {
+		return nil
+	}
+	return removeRunDir(id, filepath.Join(b.runDir, id))
+}
+
 // forget removes c if it is still the container known under its id.
 func (b *Backend) forget(c *container) {
 	b.mu.Lock()

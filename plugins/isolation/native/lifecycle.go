@@ -104,7 +104,7 @@ func (b *Backend) Kill(_ context.Context, id, execID string, signal int) error {
 func (b *Backend) Delete(_ context.Context, id string) error {
 	c, err := b.get(id)
 	if errors.Is(err, api.ErrNotFound) {
-		return nil
+		return b.removeUnknown(id)
 	}
 	if err != nil {
 		return err
