@@ -163,6 +163,12 @@ func (m *monitor) finish(ctx context.Context, code int, startErr error) {
 		if err := container.ReleaseRootfs(m.Backends, m.rec.ID, remove); err != nil {
 			fmt.Fprintf(os.Stderr, "rrun: warning: failed to release the root filesystem of %s: %v\n", m.rec.ShortID(), err)
 		}
+	} else if remove {
+		// Prepare failed after it made the rootfs (e.g. limits refused by
+		// the host): it released it, removing is up to us.
+		if err := container.ReleaseRootfs(m.Backends, m.rec.ID, true); err != nil {
+			fmt.Fprintf(os.Stderr, "rrun: warning: failed to remove the root filesystem of %s: %v\n", m.rec.ShortID(), err)
+		}
 	}
 	if remove {
 		_ = m.Store.Remove(m.rec.ID)
