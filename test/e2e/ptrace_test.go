@@ -106,6 +106,15 @@ func awaitGone(t *testing.T, prefix, what string) {
 	}
 }
 
+// stopInTracer sends the container a signal it has no handler for: its
+// init stops in its tracer's hands (a ptrace stop), and stays alive.
+func stopInTracer(t *testing.T, e *env, ref string) {
+	t.Helper()
+	if r := e.runWithin(hang, "kill", "-s", "USR1", ref); r.code != 0 {
+		t.Fatalf("kill -s USR1: %s", r)
+	}
+}
+
 const hang = 60 * time.Second // far beyond any stop timeout used here
 
 func TestSelfTracingContainerStopKillAndRm(t *testing.T) {
@@ -130,6 +139,7 @@ func TestSelfTracingContainerStopKillAndRm(t *testing.T) {
 	})
 	t.Run("kill", func(t *testing.T) {
 		id := traced("traced-kill")
+		stopInTracer(t, e, id)
 		if r := e.runWithin(hang, "kill", id); r.code != 0 {
 			t.Fatalf("kill: %s", r)
 		}
@@ -142,6 +152,7 @@ func TestSelfTracingContainerStopKillAndRm(t *testing.T) {
 	})
 	t.Run("rm -f", func(t *testing.T) {
 		id := traced("traced-rm")
+		stopInTracer(t, e, id)
 		if r := e.runWithin(hang, "rm", "-f", id); r.code != 0 {
 			t.Fatalf("rm -f: %s", r)
 		}
@@ -168,7 +179,7 @@ func TestSelfTracingContainerStopKillAndRm(t *testing.T) {
 				t.Fatalf("the container never started: %s", errb.String())
 			}
 		}
-		e.runWithin(hang, "kill", "-s", "TERM", "traced-fg") // stops it in its tracer's hands
+		stopInTracer(t, e, "traced-fg")
 		if r := e.runWithin(hang, "kill", "traced-fg"); r.code != 0 {
 			t.Fatalf("kill: %s", r)
 		}
