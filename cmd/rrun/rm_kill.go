@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -25,6 +26,9 @@ const pidNSExitTimeout = 20 * time.Second
 // init exits, so an exited init means an empty namespace. A record is never
 // dropped while its processes live: this fails instead.
 func killPidNamespace(r state.Record) error {
+	if r.Status != state.StatusRunning { // the monitor saw the init exit: the namespace died with it
+		return nil
+	}
 	pid := hostPid(r)
 	if pid == 0 {
 		return nil
@@ -37,7 +41,7 @@ func killPidNamespace(r state.Record) error {
 		return fmt.Errorf("failed to kill container %s: %w", r.Name, err)
 	}
 	defer unix.Close(fd)
-	if !inPidNS(pid, r.PidNS) { // the pid was reused before the pidfd held it
+	if !inPidNS(pid, r.PidNS) || !startedBy(pid, r.StartedAt) { // another process, or another namespace with a reused inode
 		return nil
 	}
 	if err := unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0); err != nil && !errors.Is(err, unix.ESRCH) {
@@ -71,4 +75,28 @@ func awaitExit(pidfd int, timeout time.Duration) bool {
 			return true
 		}
 	}
+}
+
+// startedBy reports whether pid started no later than t (with a second's
+// slack): the init of a container is created before it is started. A pid
+// namespace whose inode number was freed and reused belongs to a process
+// started later, which rm must not kill.
+func startedBy(pid int, t time.Time) bool {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	s := string(data)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(fields) < 20 {
+		return false
+	}
+	ticks, err := strconv.ParseInt(fields[19], 10, 64) // field 22: start, in clock ticks since boot
+	var now unix.Timespec
+	if err != nil || unix.ClockGettime(unix.CLOCK_BOOTTIME, &now) != nil {
+		return false
+	}
+	const clockTicks = 100 // USER_HZ, the same on every Linux ABI
+	age := time.Duration(now.Nano()) - time.Duration(ticks)*time.Second/clockTicks
+	return time.Now().Add(-age).Before(t.Add(time.Second))
 }
