@@ -87,22 +87,27 @@ func unmount(st cstore.Store, containerID string) error {
 }
 
 // RemoveRootfs unmounts and deletes the container's rootfs. An unknown
-// container is not an error.
+// container is not an error. It frees the space also on a full disk: the
+// files the container wrote go first, then the metadata is updated.
 func (s *Store) RemoveRootfs(ctx context.Context, containerID string) error {
 	st, err := s.open()
 	if err != nil {
-		return err
-	}
-	if err := unmount(st, containerID); err != nil {
 		return err
 	}
 	c, err := st.Container(containerID)
 	if isUnknown(err) {
 		return nil
 	}
-	if err == nil {
-		err = st.DeleteContainer(c.ID)
+	if err != nil {
+		return fmt.Errorf("failed to find container %s: %w", containerID, err)
 	}
+	if err := emptyWritableLayer(st, c.LayerID); err != nil {
+		return fmt.Errorf("failed to remove the rootfs of container %s: %w", containerID, err)
+	}
+	if err := unmount(st, containerID); err != nil {
+		return err
+	}
+	err = st.DeleteContainer(c.ID)
 	if err != nil && !isUnknown(err) {
 		return fmt.Errorf("failed to remove the rootfs of container %s: %w", containerID, err)
 	}

@@ -33,7 +33,7 @@ chmod -R a+rX "$GOMODCACHE" "$work"
 as_user() { # user command...
   local user=$1; shift
   su - "$user" -s /bin/bash -c "cd '$work/src' && env PATH='$GOROOT_BIN:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-    GOMODCACHE='$GOMODCACHE' GOFLAGS='-mod=readonly -buildvcs=false' GOTOOLCHAIN=local CGO_ENABLED=1 GOPROXY=off $*"
+    GOMODCACHE='$GOMODCACHE' GOFLAGS='-mod=readonly -buildvcs=false' GOTOOLCHAIN=local CGO_ENABLED=1 GOPROXY=off CI='${CI:-}' $*"
 }
 
 extra=""

@@ -4,6 +4,7 @@
 #   - Debian packages rrun's tests and peers need
 #   - the unprivileged test users: rrun-test (with a subuid/subgid range) and
 #     rrun-nosub (without one, for the single-uid mapping tests)
+#   - a 20 MB tmpfs for rrun-test at /var/tmp/rrun-small-20m (the full-disk test)
 #   - host quirks of this kind of VM (see shared FACTS.md): /dev/fuse and
 #     /dev/net/tun modes
 set -euo pipefail
@@ -36,6 +37,14 @@ make_user rrun-nosub no
 
 # The realistic image of the tests (Debian minbase), built once and cached.
 "$(dirname "$0")/fixtures/debian-minbase.sh"
+
+# A small filesystem the full-disk test fills up (TestFullDisk*): a 20 MB
+# tmpfs that only rrun-test may use. A user cannot mount one on the host.
+small=/var/tmp/rrun-small-20m
+mkdir -p "$small"
+if ! mountpoint -q "$small"; then
+  mount -t tmpfs -o "size=20m,mode=0700,uid=$(id -u rrun-test),gid=$(id -g rrun-test)" rrun-small "$small"
+fi
 
 [ -e /dev/fuse ] && chmod 0666 /dev/fuse
 [ -e /dev/net/tun ] && chmod 0666 /dev/net/tun

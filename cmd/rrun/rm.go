@@ -75,6 +75,11 @@ func removeContainers(refs []string, force, vols, print bool) error {
 				return err
 			}
 		}
+		if force {
+			if err := killPidNamespace(r); err != nil {
+				return err
+			}
+		}
 		ids, cfgOf = append(ids, r.ID), withConfigOf(cfg, r)
 		return nil
 	})

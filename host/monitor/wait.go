@@ -47,12 +47,13 @@ func (m *monitor) relaunch(ctx context.Context) {
 
 // waitPid reaps pid and returns docker's exit code for it. The plugin's
 // connection breaks before the kernel reparents its children, so ECHILD
-// while pid still exists means "not ours yet": try again shortly.
+// while pid still exists means "not ours yet": try again shortly. A stop
+// (reported to a tracer even without WUNTRACED) is not an exit.
 func waitPid(pid int) int {
 	var ws unix.WaitStatus
 	for tries := 0; ; tries++ {
 		_, err := unix.Wait4(pid, &ws, 0, nil)
-		if err == unix.EINTR {
+		if err == unix.EINTR || (err == nil && ws.Stopped()) {
 			continue
 		}
 		if err == unix.ECHILD && tries < 500 && unix.Kill(pid, 0) == nil {

@@ -114,10 +114,15 @@ func (b *Backend) spawn(req api.CreateRequest, spec *specs.Spec, dir string) (*c
 	}
 	c := &container{id: req.ID, dir: dir, cgroup: cgroup, conn: files.conn, status: api.StatusCreated, execs: map[string]*proc{},
 		enc: json.NewEncoder(files.conn), dec: json.NewDecoder(files.conn)}
-	c.init = childProc(cmd.Process, req.Stdio.Terminal, waitCmd(cmd), func() { b.saveLogged(c) })
+	if c.init, err = trackInit(cmd, req.Stdio.Terminal, func() { b.saveLogged(c) }); err != nil {
+		files.conn.Close()
+		files.closeConsole()
+		os.RemoveAll(dir)
+		return nil, nil, fmt.Errorf("failed to start init of container %s: %w", req.ID, err)
+	}
 	// The init runs nothing of the container's before its spec arrives, so
 	// joining here puts every process of the container in the cgroup.
-	if err := joinCgroup(cgroup, cmd.Process.Pid); err != nil {
+	if err := joinCgroup(cgroup, c.init.pid); err != nil {
 		c.destroy()
 		return nil, nil, err
 	}
@@ -192,10 +197,15 @@ func socketPair() (*net.UnixConn, *os.File, error) {
 	return fc.(*net.UnixConn), os.NewFile(uintptr(fds[1]), "init-control"), nil
 }
 
-// waitCmd reaps cmd's process and returns its state.
-func waitCmd(cmd *exec.Cmd) func() (*os.ProcessState, error) {
-	return func() (*os.ProcessState, error) {
-		err := cmd.Wait()
-		return cmd.ProcessState, err
+// trackInit hands the init, started by cmd, over to a proc that reaps it
+// through a pidfd; cmd is done with. If that fails, the init is killed.
+func trackInit(cmd *exec.Cmd, terminal bool, onEnd func()) (*proc, error) {
+	p, err := childProc(cmd.Process.Pid, terminal, onEnd)
+	if err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait() // reaps it; its status does not matter
+		return nil, err
 	}
+	_ = cmd.Process.Release() // frees os/exec's own handle; cannot fail
+	return p, nil
 }

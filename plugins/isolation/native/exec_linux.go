@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
 	"syscall"
 	"time"
@@ -144,9 +143,5 @@ func nsenterFailure(id string, m message, err error) error {
 // execProc tracks the exec process, a child of the plugin thanks to
 // CLONE_PARENT.
 func execProc(pid int, terminal bool, onEnd func()) (*proc, error) {
-	p, err := os.FindProcess(pid) // a pidfd: safe until we reap it
-	if err != nil {
-		return nil, err
-	}
-	return childProc(p, terminal, p.Wait, onEnd), nil
+	return childProc(pid, terminal, onEnd)
 }

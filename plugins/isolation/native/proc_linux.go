@@ -35,28 +35,18 @@ type proc struct {
 	finished time.Time
 }
 
-// childProc tracks a child of this process: wait reaps it, and onEnd (may
-// be nil) runs once its status is recorded.
-func childProc(p *os.Process, terminal bool, wait func() (*os.ProcessState, error), onEnd func()) *proc {
-	st, _ := startTime(p.Pid) // a child cannot be reused before it is reaped
-	pr := &proc{pid: p.Pid, startTime: st, terminal: terminal, signalFn: func(sig syscall.Signal) error { return p.Signal(sig) }, onEnd: onEnd, done: make(chan struct{})}
-	go func() {
-		ps, _ := wait() // the status is in ps; the error only repeats it
-		pr.end(exitStatusOf(ps), true)
-	}()
-	return pr
-}
-
-// exitStatusOf follows docker: the exit code, or 128+N for signal N.
-func exitStatusOf(ps *os.ProcessState) api.ExitStatus {
-	if ps == nil {
-		return api.ExitStatus{Code: -1}
+// childProc tracks pid, a child of this process not reaped yet: it is
+// signalled and reaped through a pidfd, and onEnd (may be nil) runs once
+// its exit is recorded. Only an exit ends it, never a stop.
+func childProc(pid int, terminal bool, onEnd func()) (*proc, error) {
+	fd, err := openChildPidfd(pid)
+	if err != nil {
+		return nil, err
 	}
-	ws, ok := ps.Sys().(syscall.WaitStatus)
-	if ok && ws.Signaled() {
-		return api.ExitStatus{Code: 128 + int(ws.Signal()), Signal: int(ws.Signal())}
-	}
-	return api.ExitStatus{Code: ps.ExitCode()}
+	st, _ := startTime(pid) // a child cannot be reused before it is reaped
+	pr := &proc{pid: pid, startTime: st, terminal: terminal, signalFn: fd.signal, onEnd: onEnd, done: make(chan struct{})}
+	go func() { pr.end(fd.reap(), true) }()
+	return pr, nil
 }
 
 // end records how the process ended, once.
