@@ -31,15 +31,15 @@ type archiveInfo struct {
 
 // scanArchive walks every tar header of the file at p (seeking over the
 // contents when the file is not compressed, so it is cheap). It finds the
-// archive's format and rejects truncated or non-tar files before
-// anything is written to the store.
+// archive's format and rejects truncated or non-tar files, and layers
+// checkLayer refuses, before anything is written to the store.
 func scanArchive(p string) (archiveInfo, error) {
 	f, err := os.Open(p)
 	if err != nil {
 		return archiveInfo{}, err
 	}
 	defer f.Close()
-	r, err := tarStream(f)
+	r, seekable, err := tarStream(f)
 	if err != nil {
 		return archiveInfo{}, err
 	}
@@ -68,6 +68,10 @@ func scanArchive(p string) (archiveInfo, error) {
 			if info.index, err = readIndex(tr); err != nil {
 				return archiveInfo{}, err
 			}
+		default:
+			if err := checkMember(hdr, tr, seekable); err != nil {
+				return archiveInfo{}, err
+			}
 		}
 	}
 	switch {
@@ -81,25 +85,49 @@ func scanArchive(p string) (archiveInfo, error) {
 	return info, nil
 }
 
+// checkMember checks a regular file of the archive that is a layer. f is
+// the archive file when it is not compressed (nil otherwise): then the
+// layer is read where it lies, seeking over its contents.
+func checkMember(hdr *tar.Header, tr io.Reader, f *os.File) error {
+	if hdr.Typeflag != tar.TypeReg {
+		return nil
+	}
+	r := tr
+	if f != nil {
+		off, err := f.Seek(0, io.SeekCurrent) // tar.Reader reads no further than the header
+		if err != nil {
+			return err
+		}
+		r = io.NewSectionReader(f, off, hdr.Size)
+	}
+	return checkLayer(hdr.Name, r)
+}
+
 // tarStream returns the file itself when it is a plain tar (keeping Seek
-// for tar.Reader), or a decompressing reader.
-func tarStream(f *os.File) (io.ReadCloser, error) {
+// for tar.Reader, and returning it as seekable), or a decompressing reader.
+func tarStream(f *os.File) (io.ReadCloser, *os.File, error) {
 	decompress, in, err := compression.DetectCompression(f)
 	if err != nil {
-		return nil, fmt.Errorf("failed to read: %w", err)
+		return nil, nil, fmt.Errorf("failed to read: %w", err)
 	}
 	if decompress == nil {
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return io.NopCloser(f), nil
+		return nopCloseFile{f}, f, nil
 	}
 	rc, err := decompress(in)
 	if err != nil {
-		return nil, fmt.Errorf("broken compressed stream: %w", err)
+		return nil, nil, fmt.Errorf("broken compressed stream: %w", err)
 	}
-	return rc, nil
+	return rc, nil, nil
 }
+
+// nopCloseFile is the archive file as tar.Reader's input: a ReadSeeker,
+// closed by its opener.
+type nopCloseFile struct{ *os.File }
+
+func (nopCloseFile) Close() error { return nil }
 
 func readIndex(r io.Reader) (*imgspecv1.Index, error) {
 	b, err := io.ReadAll(io.LimitReader(r, maxIndexSize))

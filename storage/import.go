@@ -96,21 +96,22 @@ func importSource(p string) (types.ImageReference, error) {
 }
 
 // checkTarball reads every header of the (possibly compressed) tar at p,
-// so that a truncated or non-tar file is refused before the store changes.
+// so that a truncated or non-tar file, or one with an entry too deep to
+// unpack cheaply (checkEntryName), is refused before the store changes.
 func checkTarball(p string) error {
 	f, err := os.Open(p)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	r, err := tarStream(f)
+	r, _, err := tarStream(f)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
 	tr := tar.NewReader(r)
 	for n := 0; ; n++ {
-		_, err := tr.Next()
+		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) && n > 0 {
 			return nil
 		}
@@ -119,6 +120,9 @@ func checkTarball(p string) error {
 		}
 		if err != nil {
 			return fmt.Errorf("broken tar archive: %w", err)
+		}
+		if err := checkEntryName(hdr.Name); err != nil {
+			return err
 		}
 	}
 }

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/rrun-project/rrun/plugins/api"
 	"github.com/rrun-project/rrun/test/fixtures"
@@ -97,4 +99,40 @@ func must(b []byte, err error) []byte {
 		return nil
 	}
 	return b
+}
+
+// TestDeepLayerIsRefused loads an image whose layer nests directories 1,000
+// deep: c/storage took minutes of CPU to unpack it (10,000 deep: ~80 s to
+// fail). The scan refuses it first, in one line, and the store is unchanged;
+// a layer 100 deep still loads.
+func TestDeepLayerIsRefused(t *testing.T) {
+	fixtures.RequireUserNS(t)
+	dir := t.TempDir()
+	deep, shallow := filepath.Join(dir, "deep.tar"), filepath.Join(dir, "shallow.tar")
+	if err := fixtures.DeepArchive(deep, 1000); err != nil {
+		t.Fatal(err)
+	}
+	if err := fixtures.DeepArchive(shallow, 100); err != nil {
+		t.Fatal(err)
+	}
+	st := openStore(t, "vfs")
+	ctx := context.Background()
+	done := make(chan error, 1)
+	go func() { _, err := st.Load(ctx, deep, "", nil); done <- err }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(2 * time.Minute): // the guard of a test that used to take minutes
+		t.Fatal("loading a 1,000-deep layer is still slow")
+	}
+	if !errors.Is(err, api.ErrInvalidArgument) || !strings.Contains(err.Error(), "257 directories deep (more than 256)") ||
+		strings.Contains(err.Error(), "\n") {
+		t.Fatalf("want one line refusing the deep layer, got %v", err)
+	}
+	if imgs, err := st.ListImages(ctx); err != nil || len(imgs) != 0 {
+		t.Fatalf("the store must be unchanged: %v %v", imgs, err)
+	}
+	if _, err := st.Load(ctx, shallow, "", nil); err != nil {
+		t.Fatalf("a layer 100 deep loads: %v", err)
+	}
 }

@@ -61,7 +61,7 @@ func printInfo() error {
 	for _, p := range all {
 		state := p.Version
 		if p.Error != "" {
-			state = "error: " + p.Error
+			state = "error: " + oneLine(p.Error)
 		}
 		where := "built-in"
 		if !p.Builtin {

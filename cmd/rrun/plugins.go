@@ -80,6 +80,12 @@ func probe(mgr *pluginmgr.Manager, c pluginmgr.Candidate) probed {
 	return p
 }
 
+// oneLine keeps a plugin's error on its row: no newline or tab of a
+// plugin's output may break the table.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
 func pluginsList() error {
 	all, err := probeAll()
 	if err != nil {
@@ -94,7 +100,7 @@ func pluginsList() error {
 		}
 		version, caps := p.Version, strings.Join(p.Caps, ",")
 		if p.Error != "" {
-			version, caps = "-", "error: "+p.Error
+			version, caps = "-", "error: "+oneLine(p.Error)
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", p.Name, p.Kind, version, strings.Join(p.API, ","), caps, path)
 	}

@@ -37,10 +37,12 @@ func newManager(cfg config.Config) *pluginmgr.Manager {
 		self = exe
 	}
 	return &pluginmgr.Manager{
-		Self:       self,
-		Builtins:   map[string][]string{api.KindStorage: builtinStorage, api.KindIsolation: builtinIsolation},
-		SearchPath: pluginmgr.SearchPath(cfg.Dirs.Plugins),
-		Debug:      cfg.LogLevel == "debug",
+		Self:         self,
+		Builtins:     map[string][]string{api.KindStorage: builtinStorage, api.KindIsolation: builtinIsolation},
+		SearchPath:   pluginmgr.SearchPath(cfg.Dirs.Plugins),
+		Debug:        cfg.LogLevel == "debug",
+		RunDir:       cfg.Dirs.Run,
+		StartTimeout: cfg.PluginStartTimeout,
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/BurntSushi/toml"
 )
@@ -32,6 +33,10 @@ type Config struct {
 	// Cgroups is [containers] cgroups: "disabled" runs containers without
 	// cgroups (and without the limits asked for), as --cgroups=disabled.
 	Cgroups string
+	// PluginStartTimeout is [plugins] start_timeout, or
+	// RRUN_PLUGIN_START_TIMEOUT: how long a plugin may take to start and
+	// describe itself (0: the plugin manager's default).
+	PluginStartTimeout time.Duration
 }
 
 type fileConfig struct {
@@ -46,6 +51,9 @@ type fileConfig struct {
 	Containers struct {
 		Cgroups string `toml:"cgroups"`
 	} `toml:"containers"`
+	Plugins struct {
+		StartTimeout string `toml:"start_timeout"`
+	} `toml:"plugins"`
 }
 
 // Load reads config.toml (if any) and the RRUN_STORAGE / RRUN_ISOLATION
@@ -76,7 +84,24 @@ func Load() (Config, error) {
 	cfg.StorageOptions = orEmpty(fc.Storage.Options)
 	cfg.IsolationOptions = orEmpty(fc.Isolation.Options)
 	cfg.Cgroups = fc.Containers.Cgroups
+	if cfg.PluginStartTimeout, err = pluginStartTimeout(fc.Plugins.StartTimeout); err != nil {
+		return Config{}, fmt.Errorf("%w (in RRUN_PLUGIN_START_TIMEOUT or %s)", err, path)
+	}
 	return cfg, nil
+}
+
+// pluginStartTimeout is RRUN_PLUGIN_START_TIMEOUT, else the file's value,
+// as a Go duration ("10s", "1m").
+func pluginStartTimeout(fromFile string) (time.Duration, error) {
+	v := first(os.Getenv("RRUN_PLUGIN_START_TIMEOUT"), fromFile)
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("invalid plugin start timeout %q: want a positive duration such as \"10s\"", v)
+	}
+	return d, nil
 }
 
 func first(vals ...string) string {

@@ -43,41 +43,19 @@ func (inst *Instance) explainCrash(method string, err error) error {
 	if err == nil || (status.Code(err) != codes.Unavailable && status.Code(err) != codes.Canceled) {
 		return err
 	}
-	if !inst.waitExited(time.Second) {
+	// Never inst.client.Exited(): go-plugin's Client() holds the lock it
+	// takes while its first stream fails through this interceptor.
+	if !inst.proc.waitExited(time.Second) {
 		return err
 	}
-	how := "exited"
-	if ps := inst.cmd.ProcessState; ps != nil {
-		how = ps.String()
-	}
 	msg := fmt.Sprintf("%s plugin %s (pid %d) died during %s: %s%s",
-		inst.Kind, inst.Name, inst.pid(), shortMethod(method), how, inst.stderr.suffix())
+		inst.Kind, inst.Name, inst.proc.pid(), shortMethod(method), inst.proc.how(), inst.stderr.suffix())
 	st := status.New(codes.Unavailable, msg)
 	if d, derr := st.WithDetails(&pluginv1.ErrorDetail{Reason: "unavailable",
 		Hint: "run the command again; add --log-level=debug to see the plugin's log"}); derr == nil {
 		st = d
 	}
 	return st.Err()
-}
-
-// waitExited waits for go-plugin to notice the process ended. Only the
-// error path waits, so the poll costs nothing on a healthy run.
-func (inst *Instance) waitExited(limit time.Duration) bool {
-	deadline := time.Now().Add(limit)
-	for !inst.client.Exited() {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return true
-}
-
-func (inst *Instance) pid() int {
-	if inst.cmd.Process == nil {
-		return 0
-	}
-	return inst.cmd.Process.Pid
 }
 
 func shortMethod(m string) string {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/rrun-project/rrun/plugins/api"
 )
@@ -27,6 +28,13 @@ type Manager struct {
 	Builtins   map[string][]string // kind -> names served by `rrun __plugin`
 	SearchPath []string            // directories searched for rrun-KIND-NAME
 	Debug      bool                // show plugin logs and stderr
+	// RunDir is rrun's private volatile dir: the plugins' sockets live
+	// under RunDir/plugins, one directory per plugin process, removed when
+	// it stops ("" for the system temp dir).
+	RunDir string
+	// StartTimeout bounds each plugin's handshake and Info answer (0 for
+	// DefaultStartTimeout).
+	StartTimeout time.Duration
 }
 
 // SearchPath is DESIGN.md's order: $RRUN_PLUGIN_PATH (colon separated),
@@ -107,4 +115,23 @@ func (m *Manager) userDir() string {
 		return m.SearchPath[n-3]
 	}
 	return "~/.local/share/rrun/plugins"
+}
+
+// maxSocketParent keeps a plugin's socket path, socketParent +
+// "/plugin-dirNNNNNNNNNN/pluginNNNNNNNNNN", under the 108 bytes of a unix
+// socket address.
+const maxSocketParent = 64
+
+// socketParent is the directory go-plugin makes each plugin's socket
+// directory in: RunDir/plugins, or the system temp dir when the run dir is
+// unset, cannot be made, or is too long for a socket path.
+func (m *Manager) socketParent() string {
+	if m.RunDir == "" {
+		return ""
+	}
+	dir := filepath.Join(m.RunDir, "plugins")
+	if len(dir) > maxSocketParent || os.MkdirAll(dir, 0o700) != nil {
+		return ""
+	}
+	return dir
 }

@@ -3,13 +3,15 @@ package pluginmgr
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"slices"
-	"strings"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
+	"github.com/hashicorp/go-plugin/runner"
 	"google.golang.org/grpc"
 
 	"github.com/rrun-project/rrun/plugins/api"
@@ -22,19 +24,23 @@ type Instance struct {
 	Storage   api.Storage   // set for storage plugins
 	Isolation api.Isolation // set for isolation plugins
 
-	client *plugin.Client
-	cmd    *exec.Cmd
-	stderr *tailBuffer
+	client  *plugin.Client
+	proc    *procRunner
+	stderr  *tailBuffer
+	timeout time.Duration // for the handshake
 }
 
 // Launch starts the plugin, does the go-plugin handshake, and checks that it
 // is the kind and name it claims and speaks a contract version we speak.
+// A plugin that does not complete the handshake within m.StartTimeout, or
+// prints something else, is killed and reported in one line.
 func (m *Manager) Launch(ctx context.Context, c Candidate) (*Instance, error) {
-	inst := &Instance{Candidate: c, stderr: newTailBuffer(20)}
-	inst.cmd = exec.Command(c.Path)
+	inst := &Instance{Candidate: c, stderr: newTailBuffer(20), timeout: m.startTimeout()}
+	cmd := exec.Command(c.Path)
 	if c.Builtin {
-		inst.cmd.Args = []string{c.Path, PluginArg, c.Kind, c.Name}
+		cmd.Args = []string{c.Path, PluginArg, c.Kind, c.Name}
 	}
+	inst.proc = &procRunner{cmd: cmd, stderr: inst.stderr.writer(m.debugOut()), exited: make(chan struct{})}
 	inst.client = plugin.NewClient(m.clientConfig(inst))
 	if err := inst.connect(ctx); err != nil {
 		inst.Close()
@@ -43,28 +49,52 @@ func (m *Manager) Launch(ctx context.Context, c Candidate) (*Instance, error) {
 	return inst, nil
 }
 
+func (m *Manager) startTimeout() time.Duration {
+	if m.StartTimeout > 0 {
+		return m.StartTimeout
+	}
+	return DefaultStartTimeout
+}
+
+// debugOut is where the plugins' stderr is copied besides the tail buffer:
+// only --log-level=debug shows it.
+func (m *Manager) debugOut() io.Writer {
+	if m.Debug {
+		return os.Stderr
+	}
+	return nil
+}
+
 func (m *Manager) clientConfig(inst *Instance) *plugin.ClientConfig {
 	// go-plugin's own log lines would repeat what our errors say: only
-	// --log-level=debug shows them, with the plugins' stderr.
-	level, out := hclog.Off, os.Stderr
-	stderr := inst.stderr.writer(nil)
+	// --log-level=debug shows them.
+	level := hclog.Off
 	if m.Debug {
 		level = hclog.Debug
-		stderr = inst.stderr.writer(os.Stderr)
 	}
 	return &plugin.ClientConfig{
 		HandshakeConfig:  api.Handshake,
 		VersionedPlugins: api.PluginSets(),
-		Cmd:              inst.cmd,
+		RunnerFunc:       inst.runner,
+		StartTimeout:     inst.timeout,
+		UnixSocketConfig: &plugin.UnixSocketConfig{TempDir: m.socketParent()},
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		Logger:           hclog.New(&hclog.LoggerOptions{Name: "plugin", Level: level, Output: out}),
-		Stderr:           stderr,
-		SyncStderr:       stderr, // what the plugin writes to os.Stderr after Serve
+		Logger:           hclog.New(&hclog.LoggerOptions{Name: "plugin", Level: level, Output: os.Stderr}),
+		SyncStderr:       inst.stderr.writer(m.debugOut()), // what the plugin writes to os.Stderr after Serve
 		GRPCDialOptions: []grpc.DialOption{
 			grpc.WithChainUnaryInterceptor(inst.unaryCrashInterceptor),
 			grpc.WithChainStreamInterceptor(inst.streamCrashInterceptor),
 		},
 	}
+}
+
+// runner is go-plugin's RunnerFunc: cmd carries the environment go-plugin
+// made for the plugin (cookie, PLUGIN_UNIX_SOCKET_DIR=socketDir).
+func (inst *Instance) runner(_ hclog.Logger, cmd *exec.Cmd, socketDir string) (runner.Runner, error) {
+	inst.proc.cmd.Env = cmd.Env
+	inst.proc.cmd.Stdin = cmd.Stdin
+	inst.proc.socketDir = socketDir
+	return inst.proc, nil
 }
 
 func (inst *Instance) connect(ctx context.Context) error {
@@ -76,28 +106,22 @@ func (inst *Instance) connect(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("plugin %s does not serve the %s interface: %w", inst.Path, inst.Kind, err)
 	}
+	// A plugin that accepts the connection but never answers must not
+	// hang rrun either.
+	infoCtx, cancel := context.WithTimeout(ctx, inst.timeout)
+	defer cancel()
 	switch p := raw.(type) {
 	case api.Storage:
 		inst.Storage = p
-		inst.Info, err = p.Info(ctx)
+		inst.Info, err = p.Info(infoCtx)
 	case api.Isolation:
 		inst.Isolation = p
-		inst.Info, err = p.Info(ctx)
+		inst.Info, err = p.Info(infoCtx)
 	}
 	if err != nil {
 		return fmt.Errorf("plugin %s failed to describe itself: %w", inst.Path, err)
 	}
 	return inst.checkInfo()
-}
-
-func (inst *Instance) startError(err error) error {
-	msg := err.Error()
-	if strings.Contains(msg, "Incompatible API version") {
-		return api.Errorf(api.ErrFailedPrecondition, "install a plugin built against rrun's plugin SDK wire version 1",
-			"plugin %s speaks another go-plugin wire version than rrun (%d): %s", inst.Path, api.WireVersion, msg)
-	}
-	return api.Errorf(api.ErrUnavailable, "run with --log-level=debug to see the plugin's output",
-		"failed to start plugin %s: %s%s", inst.Path, msg, inst.stderr.suffix())
 }
 
 // checkInfo refuses a plugin whose Info does not match what was asked for or
@@ -131,16 +155,25 @@ func (inst *Instance) Configure(ctx context.Context, cfg api.Config) error {
 }
 
 // Abandon kills the plugin process without waiting for it: for the end of
-// a session, whose pid namespace takes every process with it anyway.
+// a session, whose pid namespace takes every process with it anyway. Its
+// socket goes too.
 func (inst *Instance) Abandon() {
-	if inst.cmd.Process != nil {
-		_ = inst.cmd.Process.Kill()
-	}
+	_ = inst.proc.Kill(context.Background()) // only fails for a process already gone
+	inst.removeSocketDir()
 }
 
-// Close stops the plugin process gracefully and waits for it.
+// Close stops the plugin process gracefully, waits for it, and removes
+// its socket.
 func (inst *Instance) Close() {
-	if inst.client != nil {
-		inst.client.Kill()
+	inst.client.Kill()
+	inst.removeSocketDir()
+}
+
+// removeSocketDir removes the directory that holds the plugin's socket
+// (go-plugin's Kill removes it too, but not for a plugin that never
+// started, and Abandon does not call Kill).
+func (inst *Instance) removeSocketDir() {
+	if inst.proc.socketDir != "" {
+		_ = os.RemoveAll(inst.proc.socketDir) // in our private run dir; a leftover costs nothing
 	}
 }

@@ -3,15 +3,18 @@ package pluginmgr
 import (
 	"bytes"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 )
 
-// tailBuffer keeps the last n lines a plugin wrote to stderr.
+// tailBuffer keeps the last n lines a plugin wrote to stderr. Writes need
+// not end at line ends: a plugin's pipe delivers what it wrote in pieces.
 type tailBuffer struct {
-	mu    sync.Mutex
-	n     int
-	lines []string
+	mu      sync.Mutex
+	n       int
+	lines   []string
+	partial []byte // the current line, not yet ended
 }
 
 func newTailBuffer(n int) *tailBuffer { return &tailBuffer{n: n} }
@@ -31,14 +34,24 @@ func (t *tailBuffer) writer(also io.Writer) io.Writer {
 func (t *tailBuffer) add(p []byte) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for _, l := range bytes.Split(bytes.TrimRight(p, "\n"), []byte{'\n'}) {
-		if len(bytes.TrimSpace(l)) == 0 {
-			continue
+	for {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			t.partial = append(t.partial, p[:min(len(p), 4096-len(t.partial))]...)
+			return
 		}
-		t.lines = append(t.lines, string(l))
-		if len(t.lines) > t.n {
-			t.lines = t.lines[len(t.lines)-t.n:]
-		}
+		t.push(string(append(t.partial, p[:i]...)))
+		t.partial, p = t.partial[:0], p[i+1:]
+	}
+}
+
+func (t *tailBuffer) push(l string) {
+	if strings.TrimSpace(l) == "" {
+		return
+	}
+	t.lines = append(t.lines, l)
+	if len(t.lines) > t.n {
+		t.lines = t.lines[len(t.lines)-t.n:]
 	}
 }
 
@@ -46,17 +59,21 @@ func (t *tailBuffer) add(p []byte) {
 func (t *tailBuffer) suffix() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if len(t.lines) == 0 {
+	lines := t.lines
+	if strings.TrimSpace(string(t.partial)) != "" {
+		lines = append(slices.Clip(lines), string(t.partial))
+	}
+	if len(lines) == 0 {
 		return ""
 	}
-	last := t.lines
+	last := lines
 	if len(last) > 5 {
 		last = last[len(last)-5:]
 	}
 	// A Go panic's message matters more than the stack under it.
-	for i := len(t.lines) - 1; i >= 0; i-- {
-		if l := t.lines[i]; strings.HasPrefix(l, "panic: ") || strings.HasPrefix(l, "fatal error: ") {
-			last = t.lines[i:min(i+2, len(t.lines))]
+	for i := len(lines) - 1; i >= 0; i-- {
+		if l := lines[i]; strings.HasPrefix(l, "panic: ") || strings.HasPrefix(l, "fatal error: ") {
+			last = lines[i:min(i+2, len(lines))]
 			break
 		}
 	}
