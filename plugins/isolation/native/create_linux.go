@@ -34,7 +34,7 @@ func (b *Backend) Create(ctx context.Context, req api.CreateRequest) (int, error
 	if err != nil {
 		return 0, err
 	}
-	sec, err := containerSeccomp(req.ID, spec)
+	sec, err := b.containerSeccomp(req.ID, spec)
 	if err != nil {
 		return 0, err
 	}
