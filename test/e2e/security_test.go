@@ -207,3 +207,20 @@ func TestSecurityPodmanMasksAndMounts(t *testing.T) {
 		t.Errorf("--privileged must not mask paths: %v", m["/proc/keys"])
 	}
 }
+
+// TestSecurityNoSubuid: with a single-uid mapping (the session is the
+// only id) the same guarantees hold. `make test` runs it as rrun-nosub.
+func TestSecurityNoSubuid(t *testing.T) {
+	if fixtures.HasSubUIDs() {
+		t.Skip("this user has a subuid range; make test runs this test as rrun-nosub, which has none")
+	}
+	e := withBusybox(t)
+	dir, file, fds := heldFiles(t, e)
+	r := e.runHolding(fds, "run", "--rm", "busybox", "sh", "-c", fdProbe)
+	if r.code != 0 {
+		t.Fatalf("run: %s", r)
+	}
+	checkNoLeak(t, "run --rm with a single-uid mapping", r.stdout, dir, file)
+	expect(t, "seccomp mode with a single-uid mapping", seccompMode(e), "2")
+	expect(t, "capabilities with a single-uid mapping", capEff(e), "00000000800405fb")
+}
