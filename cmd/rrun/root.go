@@ -61,6 +61,8 @@ func execute() int {
 		if err := session.Begin(); err != nil {
 			return report(err)
 		}
+	} else {
+		closeInheritedFds() // the session keeps what rootlesskit passes on purpose
 	}
 	root := newRootCommand()
 	root.SetArgs(args)

@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rrun-project/rrun/host/config"
 	"github.com/rrun-project/rrun/host/pluginmgr"
@@ -115,4 +118,20 @@ func readIDMap(path string) []api.IDMap {
 		}
 	}
 	return out
+}
+
+// checkSeccomp refuses a spec with a seccomp filter for an isolation
+// backend that does not announce isolation.seccomp: it would run the
+// container unfiltered.
+func (b *Backends) checkSeccomp(spec *specs.Spec) error {
+	if spec.Linux == nil || spec.Linux.Seccomp == nil {
+		return nil
+	}
+	for _, inst := range b.insts {
+		if inst.Isolation != nil && !slices.Contains(inst.Info.Capabilities, api.CapIsolationSeccomp) {
+			return api.Errorf(api.ErrFailedPrecondition, "run with --security-opt seccomp=unconfined, or use a backend that has it",
+				"isolation backend %s does not enforce seccomp filters", inst.Info.Name)
+		}
+	}
+	return nil
 }

@@ -31,6 +31,7 @@ func AddRunFlags(fs *pflag.FlagSet, o *RunOptions) {
 	fs.StringArrayVar(&o.CapAdd, "cap-add", nil, "Add Linux capabilities")
 	fs.StringArrayVar(&o.CapDrop, "cap-drop", nil, "Drop Linux capabilities")
 	fs.StringArrayVar(&o.SecurityOpt, "security-opt", nil, "Security Options")
+	fs.BoolVar(&o.Privileged, "privileged", false, "Give extended privileges to this container (inside its user namespace)")
 	fs.StringArrayVar(&o.Ulimits, "ulimit", nil, "Ulimit options")
 	fs.VarP(labelValue{&o.Labels}, "label", "l", "Set meta data on a container")
 	fs.StringVar(&o.Pull, "pull", "missing", `Pull image before running ("always", "missing", "never")`)

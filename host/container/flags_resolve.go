@@ -22,6 +22,7 @@ func (o *RunOptions) Resolve(cwd string) error {
 		o.resolveEnv,
 		o.checkProcess,
 		func() error { return o.resolveMounts(cwd) },
+		func() error { return o.resolveSeccomp(cwd) },
 		o.checkSecurity,
 		o.checkLifecycle,
 		o.resolveNetwork,
@@ -81,14 +82,25 @@ func (o *RunOptions) checkProcess() error {
 	return nil
 }
 
+// resolveSeccomp reads a seccomp=FILE profile into the options.
+func (o *RunOptions) resolveSeccomp(cwd string) error {
+	opts, err := resolveSeccompFile(o.SecurityOpt, cwd)
+	if err != nil {
+		return err
+	}
+	o.SecurityOpt = opts
+	return nil
+}
+
 func (o *RunOptions) checkSecurity() error {
-	if _, err := tweakCaps(o.CapAdd, o.CapDrop); err != nil {
+	caps, err := o.capabilities()
+	if err != nil {
 		return err
 	}
-	if _, err := noNewPrivileges(o.SecurityOpt); err != nil {
+	if _, err := seccompFor(*o, caps); err != nil {
 		return err
 	}
-	_, err := processRlimits(o.Ulimits)
+	_, err = processRlimits(o.Ulimits)
 	return err
 }
 

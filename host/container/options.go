@@ -46,7 +46,8 @@ type RunOptions struct {
 
 	CapAdd      []string          `json:"cap_add,omitempty"`
 	CapDrop     []string          `json:"cap_drop,omitempty"`
-	SecurityOpt []string          `json:"security_opt,omitempty"` // no-new-privileges[:true|false]
+	SecurityOpt []string          `json:"security_opt,omitempty"` // no-new-privileges[:true|false], seccomp=unconfined|<profile JSON>
+	Privileged  bool              `json:"privileged,omitempty"`   // all capabilities, no seccomp filter, no masked paths
 	Ulimits     []string          `json:"ulimits,omitempty"`      // nofile=1024:2048
 	Labels      map[string]string `json:"labels,omitempty"`
 	Pull        string            `json:"pull,omitempty"` // always | missing | never

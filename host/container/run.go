@@ -72,6 +72,9 @@ func specFor(img ImageInfo, o RunOptions, id string, mounts []api.Mount, env Spe
 // Create creates the container with the given stdio and returns the pid of
 // its init in the session.
 func Create(ctx context.Context, b *Backends, p *Prepared, stdio api.Stdio) (int, error) {
+	if err := b.checkSeccomp(p.Spec); err != nil {
+		return 0, err
+	}
 	specJSON, err := json.Marshal(p.Spec)
 	if err != nil {
 		return 0, specJSONError(err)

@@ -65,21 +65,30 @@ func buildSpecEnv(img ocispec.Image, o RunOptions, id string, user specs.User, e
 	if err != nil {
 		return nil, err
 	}
+	seccomp, err := seccompFor(o, proc.Capabilities.Bounding)
+	if err != nil {
+		return nil, err
+	}
 	if o.Init {
 		proc.Args = append([]string{initDest, "--"}, proc.Args...)
 	}
+	linux := &specs.Linux{
+		Namespaces:    namespaces(networkMode(o, env)),
+		Devices:       defaultDevices(),
+		MaskedPaths:   maskedPaths,
+		ReadonlyPaths: readonlyPaths,
+		Seccomp:       seccomp,
+	}
+	if o.Privileged {
+		linux.MaskedPaths, linux.ReadonlyPaths = nil, nil // docker's rule
+	}
 	return &specs.Spec{
-		Version:  specs.Version,
-		Hostname: hostname,
-		Root:     &specs.Root{Path: "rootfs", Readonly: o.ReadOnly},
-		Process:  proc,
-		Mounts:   mounts,
-		Linux: &specs.Linux{
-			Namespaces:    namespaces(networkMode(o, env)),
-			Devices:       defaultDevices(),
-			MaskedPaths:   maskedPaths,
-			ReadonlyPaths: readonlyPaths,
-		},
+		Version:     specs.Version,
+		Hostname:    hostname,
+		Root:        &specs.Root{Path: "rootfs", Readonly: o.ReadOnly},
+		Process:     proc,
+		Mounts:      mounts,
+		Linux:       linux,
 		Annotations: annotations(o),
 	}, nil
 }
@@ -92,7 +101,7 @@ func buildProcess(img ocispec.ImageConfig, o RunOptions, args []string, hostname
 	if cwd == "" {
 		cwd = "/"
 	}
-	caps, err := tweakCaps(o.CapAdd, o.CapDrop)
+	caps, err := o.capabilities()
 	if err != nil {
 		return nil, err
 	}

@@ -11,11 +11,13 @@ import (
 	"github.com/rrun-project/rrun/plugins/api"
 )
 
-// defaultCaps is docker's default capability set (moby oci/caps), in its order.
+// defaultCaps is rootless podman's default capability set
+// (containers/common 0.50, podman 4.3): docker's minus MKNOD, NET_RAW and
+// AUDIT_WRITE, which --cap-add restores.
 var defaultCaps = []string{
-	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD",
-	"CAP_NET_RAW", "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP",
-	"CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
+	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
+	"CAP_NET_BIND_SERVICE", "CAP_SETFCAP", "CAP_SETGID", "CAP_SETPCAP", "CAP_SETUID",
+	"CAP_SYS_CHROOT",
 }
 
 // knownCaps are the Linux capabilities by number (linux/capability.h).
@@ -101,6 +103,16 @@ func tweakCaps(adds, drops []string) ([]string, error) {
 		}
 	}
 	return caps, nil
+}
+
+// capabilities is the container's capability set: every one with
+// --privileged (docker's rule), else the defaults with --cap-add/--cap-drop.
+func (o *RunOptions) capabilities() ([]string, error) {
+	caps, err := tweakCaps(o.CapAdd, o.CapDrop)
+	if err != nil || !o.Privileged {
+		return caps, err
+	}
+	return allCaps(), nil
 }
 
 // processCaps follows moby's SetCapabilities: root gets the set in

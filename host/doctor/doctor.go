@@ -48,6 +48,7 @@ var checks = []check{
 	{"network", "network helpers", checkNetwork},
 	{"runtime-dir", "XDG_RUNTIME_DIR", checkRuntimeDir},
 	{"cgroups", "cgroups and resource limits", checkCgroups},
+	{"seccomp", "seccomp filters", checkSeccomp},
 	{"disk-space", "free disk space", checkDiskSpace},
 }
 

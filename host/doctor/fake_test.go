@@ -39,7 +39,9 @@ func newFake(t *testing.T) *fake {
 		TryUserNS:    func() error { return nil },
 		TryIDMap:     func(string, string, []IDRange, []IDRange) error { return nil },
 		ProbeOverlay: func(string) error { return nil },
+		Libseccomp:   func() (string, error) { return "2.5.4", nil },
 	}
+	f.write(t, "/proc/sys/kernel/seccomp/actions_avail", "kill_process kill_thread trap errno user_notif trace log allow\n")
 	f.write(t, "/etc/subuid", "bob:100000:65536\nalice:165536:65536\n")
 	f.write(t, "/etc/subgid", "bob:100000:65536\nalice:165536:65536\n")
 	f.write(t, "/proc/sys/user/max_user_namespaces", "15000\n")

@@ -22,6 +22,10 @@ const (
 	CapIsolationDevices = "isolation.devices"
 	CapIsolationTTY     = "isolation.tty"
 	CapIsolationExec    = "isolation.exec"
+	// CapIsolationSeccomp: the backend enforces spec.Linux.Seccomp (the
+	// process and every exec get the filter); one without it must refuse a
+	// spec that has a seccomp section.
+	CapIsolationSeccomp = "isolation.seccomp"
 )
 
 // PluginInfo describes a plugin. It is what `rrun plugins ls` shows.

@@ -52,6 +52,7 @@ func (s *isolationSuite) cases() []isolationCase {
 		{"ResizeWithoutTerminal", s.testResizeWithoutTerminal},
 		{"Capabilities", s.testCapabilities},
 		{"NoNewPrivileges", s.testNoNewPrivileges},
+		{"Seccomp", s.testSeccomp},
 		{"Rlimits", s.testRlimits},
 		{"ReadonlyRootfs", s.testReadonlyRootfs},
 		{"Mounts", s.testMounts},

@@ -122,10 +122,10 @@ func capEff(e *env, flags ...string) string {
 
 func TestFlagCapabilities(t *testing.T) {
 	e := withBusybox(t)
-	expect(t, "docker's default set", capEff(e), "00000000a80425fb")
+	expect(t, "podman's default set", capEff(e), "00000000800405fb")
 	expect(t, "--cap-drop ALL", capEff(e, "--cap-drop", "ALL"), "0000000000000000")
 	expect(t, "--cap-drop ALL --cap-add NET_ADMIN", capEff(e, "--cap-drop", "ALL", "--cap-add", "NET_ADMIN"), "0000000000001000")
-	expect(t, "--cap-add SYS_ADMIN", capEff(e, "--cap-add", "sys_admin"), "00000000a82425fb")
+	expect(t, "--cap-add SYS_ADMIN", capEff(e, "--cap-add", "sys_admin"), "00000000802405fb")
 	oneLine(t, e.run("", "run", "--rm", "--cap-add", "FLY", "busybox", "true"), "unknown capability")
 }
 

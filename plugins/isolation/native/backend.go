@@ -52,6 +52,9 @@ func (b *Backend) Info(context.Context) (api.PluginInfo, error) {
 	if nsenterBuilt {
 		caps = append(caps, api.CapIsolationExec)
 	}
+	if seccompBuilt {
+		caps = append(caps, api.CapIsolationSeccomp)
+	}
 	return api.PluginInfo{
 		Kind:         api.KindIsolation,
 		Name:         "native",

@@ -34,13 +34,20 @@ func (b *Backend) Create(ctx context.Context, req api.CreateRequest) (int, error
 	if err != nil {
 		return 0, err
 	}
+	sec, err := b.containerSeccomp(req.ID, spec)
+	if err != nil {
+		return 0, err
+	}
 	runDir, err := b.reserve(req.ID)
 	if err != nil {
 		return 0, err
 	}
 	c, console, err := b.spawn(req, spec, filepath.Join(runDir, req.ID))
 	if err == nil {
-		err = b.awaitReady(ctx, c, rootfs, spec, req.Stdio.Terminal)
+		err = saveSeccomp(c.dir, sec)
+	}
+	if err == nil {
+		err = b.awaitReady(ctx, c, initConfig{Spec: spec, Rootfs: rootfs, Terminal: req.Stdio.Terminal, Seccomp: sec})
 	}
 	if err == nil && console != nil {
 		err = handOverTerminal(ctx, c.init, console, req.Stdio.ConsoleSocket)
@@ -130,11 +137,11 @@ func (b *Backend) spawn(req api.CreateRequest, spec *specs.Spec, dir string) (*c
 }
 
 // awaitReady sends the init its configuration and waits until it is set up.
-func (b *Backend) awaitReady(ctx context.Context, c *container, rootfs []api.Mount, spec *specs.Spec, terminal bool) error {
+// cfg carries the spec, rootfs, terminal and seccomp; the rest is filled in.
+func (b *Backend) awaitReady(ctx context.Context, c *container, cfg initConfig) error {
 	stop := context.AfterFunc(ctx, func() { c.conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
-	cfg := initConfig{Version: protocolVersion, Spec: spec, Rootfs: rootfs, RootfsDir: filepath.Join(c.dir, "rootfs"),
-		Terminal: terminal, SingleIDMap: b.isSingleIDMap()}
+	cfg.Version, cfg.RootfsDir, cfg.SingleIDMap = protocolVersion, filepath.Join(c.dir, "rootfs"), b.isSingleIDMap()
 	if err := c.enc.Encode(cfg); err != nil {
 		return c.initFailure(ctx, err)
 	}

@@ -65,6 +65,10 @@ func parseProcess(id string, data []byte, maps *specs.Linux) (*specs.Process, er
 // startExec runs the exec process and waits until it has exec'd its
 // command. It returns the process whenever one was started.
 func (b *Backend) startExec(ctx context.Context, c *container, req api.ExecRequest, p *specs.Process) (*proc, error) {
+	sec, err := readSeccomp(c.dir) // an exec gets the container's filter
+	if err != nil {
+		return nil, fmt.Errorf("failed to exec in container %s: %w", c.id, err)
+	}
 	files, err := childFilesFor(c.id, req.Stdio)
 	if err != nil {
 		return nil, err
@@ -79,7 +83,7 @@ func (b *Backend) startExec(ctx context.Context, c *container, req api.ExecReque
 	stop := context.AfterFunc(ctx, func() { files.conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	dec, log := json.NewDecoder(files.conn), b.initLog(c.id)
-	cfg := execConfig{Version: protocolVersion, Process: p, Terminal: req.Stdio.Terminal, SingleIDMap: b.isSingleIDMap()}
+	cfg := execConfig{Version: protocolVersion, Process: p, Terminal: req.Stdio.Terminal, SingleIDMap: b.isSingleIDMap(), Seccomp: sec}
 	if err := json.NewEncoder(files.conn).Encode(cfg); err != nil {
 		cmd.Wait()
 		return nil, fmt.Errorf("failed to exec in container %s: %w", c.id, err)

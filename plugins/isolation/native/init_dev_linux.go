@@ -7,31 +7,38 @@ import (
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
 )
 
 // defaultDevices are the nodes every container gets, as with runc.
 var defaultDevices = []string{"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"}
 
-// bindDevices gives the container its device nodes. mknod is not allowed in
-// a user namespace, so the host's node is bound onto an empty file, as
-// rootless podman does. A default device the host lacks is skipped; a
-// device the spec asks for is required.
+// bindDevices gives the container its device nodes: the defaults and the
+// spec's, each once. mknod is not allowed in a user namespace, so the
+// host's node is bound onto an empty file, nosuid and noexec, as rootless
+// podman does. A default device the host lacks is skipped; a device the
+// spec asks for is required.
 func bindDevices(ch *initChannel, root string, spec *specs.Spec) error {
+	done := map[string]bool{}
+	if spec.Linux != nil {
+		for _, d := range spec.Linux.Devices {
+			if done[d.Path] {
+				continue
+			}
+			if err := bindDevice(root, d.Path); err != nil {
+				return err
+			}
+			done[d.Path] = true
+		}
+	}
 	for _, dev := range defaultDevices {
+		if done[dev] {
+			continue
+		}
 		if _, err := os.Stat(dev); err != nil {
 			ch.debugf("skipping device %s: %v", dev, err)
 			continue
 		}
 		if err := bindDevice(root, dev); err != nil {
-			return err
-		}
-	}
-	if spec.Linux == nil {
-		return nil
-	}
-	for _, d := range spec.Linux.Devices {
-		if err := bindDevice(root, d.Path); err != nil {
 			return err
 		}
 	}
@@ -50,8 +57,8 @@ func bindDevice(root, dev string) error {
 	if err := makeFile(target); err != nil {
 		return err
 	}
-	if err := unix.Mount(dev, target, "", unix.MS_BIND, ""); err != nil {
-		return fmt.Errorf("failed to mount %s on %s: %w", dev, target, err)
+	if err := mountOne(dev, target, "bind", []string{"bind", "nosuid", "noexec"}); err != nil {
+		return fmt.Errorf("failed to add device %s: %w", dev, err)
 	}
 	return nil
 }

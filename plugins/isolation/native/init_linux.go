@@ -72,7 +72,7 @@ func execMain(ch *initChannel) {
 			ch.fail(err)
 		}
 	}
-	if err := becomeProcess(ch, cfg.Process, cfg.SingleIDMap); err != nil {
+	if err := becomeProcess(ch, cfg.Process, cfg.SingleIDMap, cfg.Seccomp); err != nil {
 		ch.fail(err)
 	}
 	execProcess(ch, cfg.Process)
@@ -98,7 +98,7 @@ func prepare(ch *initChannel, cfg *initConfig) error {
 			}
 			return nil
 		},
-		func() error { return becomeProcess(ch, spec.Process, cfg.SingleIDMap) },
+		func() error { return becomeProcess(ch, spec.Process, cfg.SingleIDMap, cfg.Seccomp) },
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {

@@ -88,15 +88,17 @@ func maskPaths(ch *initChannel, spec *specs.Spec) error {
 	return nil
 }
 
+// maskPath hides p as podman and crun do: a directory under an empty
+// read-only tmpfs, a file under a read-only bind of /dev/null.
 func maskPath(p string) error {
 	st, err := os.Stat(p)
 	if err != nil {
 		return err
 	}
 	if st.IsDir() {
-		return unix.Mount("tmpfs", p, "tmpfs", unix.MS_RDONLY, "size=0")
+		return unix.Mount("tmpfs", p, "tmpfs", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "size=0")
 	}
-	return unix.Mount("/dev/null", p, "", unix.MS_BIND, "")
+	return mountOne("/dev/null", p, "bind", []string{"bind", "ro"})
 }
 
 func readonlyRoot(spec *specs.Spec) error {

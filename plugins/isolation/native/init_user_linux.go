@@ -9,15 +9,30 @@ import (
 )
 
 // becomeProcess turns the calling thread into the spec's process, short of
-// exec: working directory, limits, user and capabilities, no_new_privs.
-// Capabilities and no_new_privs are per thread: the caller must have locked
-// its OS thread and exec from it.
-func becomeProcess(ch *initChannel, p *specs.Process, singleIDMap bool) error {
+// exec: working directory, limits, no fd but 0-2 left for the command,
+// user and capabilities, no_new_privs, seccomp. Capabilities, no_new_privs
+// and seccomp are per thread: the caller must have locked its OS thread and
+// exec from it.
+//
+// Loading a filter needs no_new_privs or CAP_SYS_ADMIN. With no_new_privs
+// the filter comes last; without, it must come before the capabilities are
+// dropped (as runc does), so the few syscalls left (setuid, capset, execve)
+// must be ones the profile allows, as docker's does.
+func becomeProcess(ch *initChannel, p *specs.Process, singleIDMap bool, sec *seccompProgram) error {
+	seccompEarly, seccompLast := sec.load, sec.load
+	if p.NoNewPrivileges {
+		seccompEarly = func() error { return nil }
+	} else {
+		seccompLast = func() error { return nil }
+	}
 	steps := []func() error{
 		func() error { return enterCwd(p.Cwd) },
 		func() error { return setRlimits(ch, p) },
+		func() error { return closeExtraFds(3) },
+		seccompEarly,
 		func() error { return setUser(ch, p, singleIDMap) },
 		func() error { return setNoNewPrivs(p) },
+		seccompLast,
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {

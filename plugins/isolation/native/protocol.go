@@ -9,7 +9,7 @@ import (
 // The plugin and the container init are the same binary, but a plugin may
 // be upgraded while a container created by the old one is waiting, so the
 // messages carry a version all the same.
-const protocolVersion = 2
+const protocolVersion = 3
 
 // File descriptors of the init (`__init`) and of an exec process
 // (`__init exec`): the first exec.Cmd.ExtraFiles.
@@ -26,7 +26,8 @@ type initConfig struct {
 	Rootfs      []api.Mount
 	RootfsDir   string
 	Terminal    bool
-	SingleIDMap bool // the session maps one id only: setgroups may fail
+	SingleIDMap bool            // the session maps one id only: setgroups may fail
+	Seccomp     *seccompProgram // nil: unconfined
 }
 
 // execConfig is the first message, from the plugin to an exec process.
@@ -35,6 +36,7 @@ type execConfig struct {
 	Process     *specs.Process
 	Terminal    bool
 	SingleIDMap bool
+	Seccomp     *seccompProgram // the container's filter; nil: unconfined
 }
 
 // Message types on the control socket, in the order they are exchanged.
