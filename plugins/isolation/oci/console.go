@@ -15,6 +15,13 @@ import (
 type consoleRelay struct {
 	dir string
 	ln  *net.UnixListener
+	got chan received // the master, accepted while the runtime runs
+}
+
+type received struct {
+	master *os.File
+	name   []byte
+	err    error
 }
 
 // listenConsole listens on a fresh socket in a short temporary directory
@@ -29,7 +36,12 @@ func listenConsole() (*consoleRelay, error) {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("failed to listen for the console: %w", err)
 	}
-	return &consoleRelay{dir: dir, ln: ln}, nil
+	c := &consoleRelay{dir: dir, ln: ln, got: make(chan received, 1)}
+	go func() {
+		m, name, err := c.accept()
+		c.got <- received{m, name, err}
+	}()
+	return c, nil
 }
 
 func (c *consoleRelay) path() string { return filepath.Join(c.dir, "c.sock") }
@@ -39,12 +51,20 @@ func (c *consoleRelay) close() {
 	os.RemoveAll(c.dir)
 }
 
-// receive takes the master the runtime sent; the runtime command has
-// returned, so it is queued on the socket already.
+// receive returns the master the runtime sent; the runtime command has
+// returned, so it has sent it or never will.
 func (c *consoleRelay) receive() (*os.File, []byte, error) {
-	if err := c.ln.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
-		return nil, nil, err
+	select {
+	case r := <-c.got:
+		return r.master, r.name, r.err
+	case <-time.After(10 * time.Second):
+		return nil, nil, fmt.Errorf("the runtime sent no pty master")
 	}
+}
+
+// accept takes one connection and the fd sent on it. Some runtimes wait
+// for the receiver before they exit.
+func (c *consoleRelay) accept() (*os.File, []byte, error) {
 	conn, err := c.ln.AcceptUnix()
 	if err != nil {
 		return nil, nil, fmt.Errorf("the runtime sent no pty master: %w", err)

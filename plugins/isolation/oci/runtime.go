@@ -49,9 +49,17 @@ func (r *runtime) run(ctx context.Context, fds stdio, args ...string) error {
 	}
 	cmd := exec.CommandContext(ctx, r.path, append(global, args...)...)
 	var stderr bytes.Buffer
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = fds[0], fds[1], fds[2]
-	if fds[2] == nil {
-		cmd.Stderr = &stderr
+	cmd.Stderr = &stderr
+	// Only non-nil files: a nil *os.File in the interface would leave
+	// the fd closed instead of /dev/null.
+	if fds[0] != nil {
+		cmd.Stdin = fds[0]
+	}
+	if fds[1] != nil {
+		cmd.Stdout = fds[1]
+	}
+	if fds[2] != nil {
+		cmd.Stderr = fds[2]
 	}
 	r.log.Debug("runtime", "args", cmd.Args)
 	if err := r.reaper.Run(cmd); err != nil {
