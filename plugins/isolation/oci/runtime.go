@@ -131,6 +131,9 @@ func (r *runtime) state(ctx context.Context, id string) (runtimeState, error) {
 func commandError(err error, command string) error {
 	msg := err.Error()
 	low := strings.ToLower(msg)
+	if !strings.Contains(low, "executable") && !strings.Contains(low, `exec: "`) {
+		return err // crun: "executable file `x` not found", "open executable: ..."; runc: `exec: "x": ...`
+	}
 	switch {
 	case strings.Contains(low, "not found") || strings.Contains(low, "no such file"):
 		return api.Errorf(api.ErrCommandNotFound, "", "command %q not found in the container: %s", command, msg)

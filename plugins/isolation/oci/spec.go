@@ -37,9 +37,29 @@ func runtimeSpec(spec *specs.Spec, root string, terminal bool) string {
 	}
 	spec.Root.Path = root
 	spec.Process.Terminal = terminal
+	bindSysfs(spec)
 	cgroup := spec.Linux.CgroupsPath
 	spec.Linux.CgroupsPath, spec.Linux.Resources = "", nil
 	return cgroup
+}
+
+// bindSysfs replaces a sysfs mount with a read-only bind of the session's
+// /sys when the container has no network namespace of its own: the
+// kernel refuses sysfs to a user namespace that does not own the network
+// namespace (crun falls back by itself, runc does not; runc spec
+// --rootless makes the same bind).
+func bindSysfs(spec *specs.Spec) {
+	for _, ns := range spec.Linux.Namespaces {
+		if ns.Type == specs.NetworkNamespace {
+			return
+		}
+	}
+	for i, m := range spec.Mounts {
+		if m.Type == "sysfs" {
+			spec.Mounts[i] = specs.Mount{Destination: m.Destination, Type: "bind", Source: "/sys",
+				Options: []string{"rbind", "nosuid", "noexec", "nodev", "ro"}}
+		}
+	}
 }
 
 // writeBundle writes config.json into dir.
