@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/rrun-project/rrun/plugins/api"
-	"github.com/rrun-project/rrun/test/fixtures"
+	"github.com/rrun-project/rrun/plugins/testsuite/fixtures"
 )
 
 // TestMalicious loads each malicious image on each driver. Loading may

@@ -13,7 +13,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
 	"github.com/rrun-project/rrun/storage"
-	"github.com/rrun-project/rrun/test/fixtures"
+	"github.com/rrun-project/rrun/plugins/testsuite/fixtures"
 )
 
 func openStore(t *testing.T, driver string) *storage.Store {
