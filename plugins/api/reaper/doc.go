@@ -13,9 +13,11 @@
 //
 // Get marks the process as child subreaper and starts one SIGCHLD loop per
 // process. Watch delivers the exit status of a pid the backend knows (the
-// init, an exec); ReapOrphans, called once by a plugin's main, also reaps
-// every other child that was not started through Run, so that no zombie
-// is left behind. Commands the backend waits for itself (the runtime CLI)
+// init, an exec). Children in a pid namespace below the process's own
+// (container processes a runtime left behind, known or not) are always
+// reaped. ReapOrphans, called once by a plugin's main, also reaps every
+// other child that was not started through Run, so that no zombie is left
+// behind. Commands the backend waits for itself (the runtime CLI)
 // must go through Run, which keeps the reaper off their pids.
 //
 // It imports only the standard library and golang.org/x/sys.

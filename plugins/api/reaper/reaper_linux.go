@@ -146,7 +146,7 @@ func (r *Reaper) sweep() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, pid := range children() {
-		if r.busy[pid] || (!r.reapAll && r.watched[pid] == nil) {
+		if r.busy[pid] || (!r.reapAll && r.watched[pid] == nil && !inNestedPIDNS(pid)) {
 			continue
 		}
 		var ws unix.WaitStatus
@@ -180,6 +180,30 @@ func statusOf(ws unix.WaitStatus) Status {
 		return Status{Code: 128 + int(ws.Signal()), Signal: int(ws.Signal())}
 	}
 	return Status{Code: ws.ExitStatus()}
+}
+
+// inNestedPIDNS reports whether pid lives in a pid namespace below ours:
+// a container's process (its init, an exec) that an OCI runtime forked and
+// left to us. Code of this process that waits for its own children does
+// not start them in a new pid namespace (a backend that does, as the
+// native one, must not share its process with the reaper). It works on
+// zombies, whose NSpid line stays until they are reaped.
+func inNestedPIDNS(pid int) bool {
+	return nsDepth("/proc/"+strconv.Itoa(pid)+"/status") > nsDepth("/proc/self/status")
+}
+
+// nsDepth counts the pids of the NSpid line of a status file.
+func nsDepth(status string) int {
+	data, err := os.ReadFile(status)
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "NSpid:"); ok {
+			return len(strings.Fields(rest))
+		}
+	}
+	return 0
 }
 
 // children lists the process's children, from every thread's children

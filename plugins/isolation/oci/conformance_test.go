@@ -1,11 +1,13 @@
 package oci_test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"testing"
 
 	"github.com/rrun-project/rrun/plugins/api"
+	"github.com/rrun-project/rrun/plugins/api/reaper"
 	"github.com/rrun-project/rrun/plugins/isolation/oci"
 	"github.com/rrun-project/rrun/plugins/testsuite"
 )
@@ -20,6 +22,12 @@ func TestMain(m *testing.M) {
 	}
 	if code, done := testsuite.ReexecInSession(); done {
 		os.Exit(code)
+	}
+	// The test process plays rrun's monitor too: the subreaper that reaps
+	// the containers of a plugin process the Survival case kills.
+	if _, err := reaper.Get(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
 	}
 	os.Exit(m.Run())
 }
