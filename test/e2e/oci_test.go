@@ -34,7 +34,17 @@ func TestOCIIsolation(t *testing.T) {
 		"TTY":              TestTTYIsARealTerminalThatFollowsTheWindowSize,
 		"ExecTTY":          TestExecTTYGetsATerminalOfTheUsersSize,
 	}
+	t.Run("UsesOCI", testUsesOCI)
 	for name, fn := range tests {
 		t.Run(name, fn)
+	}
+}
+
+// testUsesOCI proves that the tests above do run the oci backend.
+func testUsesOCI(t *testing.T) {
+	e := withBusybox(t)
+	r := e.ok("--log-level", "debug", "run", "--rm", "busybox", "true")
+	if !strings.Contains(r.stderr, `"__plugin", "isolation", "oci"`) {
+		t.Fatalf("RRUN_ISOLATION=oci did not start the oci plugin: %s", r)
 	}
 }
