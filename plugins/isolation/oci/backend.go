@@ -105,8 +105,11 @@ func (b *Backend) Configure(_ context.Context, cfg api.Config) error {
 	return nil
 }
 
-// findRuntime resolves the runtime option: a name on PATH or a path. The
-// default is crun, else runc.
+// sbinDirs are searched for a runtime name after PATH.
+var sbinDirs = []string{"/usr/local/sbin", "/usr/sbin", "/sbin"}
+
+// findRuntime resolves the runtime option: a name on PATH (or in an sbin
+// directory) or a path. The default is crun, else runc.
 func findRuntime(opt string) (string, error) {
 	names := []string{opt}
 	if opt == "" {
@@ -115,6 +118,14 @@ func findRuntime(opt string) (string, error) {
 	for _, n := range names {
 		if p, err := exec.LookPath(n); err == nil {
 			return p, nil
+		}
+		if filepath.Base(n) != n {
+			continue
+		}
+		for _, dir := range sbinDirs { // Debian's runc is /usr/sbin/runc, off a user's PATH
+			if p, err := exec.LookPath(filepath.Join(dir, n)); err == nil {
+				return p, nil
+			}
 		}
 	}
 	if opt == "" {

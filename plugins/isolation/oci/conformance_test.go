@@ -66,3 +66,17 @@ func TestIsolationOverPlugin(t *testing.T) {
 		})
 	}
 }
+
+// TestIsolationRrunBinary runs the suite against a built rrun's own
+// `rrun __plugin isolation oci` (default runtime), when RRUN_BINARY names
+// one (make test does).
+func TestIsolationRrunBinary(t *testing.T) {
+	bin := os.Getenv("RRUN_BINARY")
+	if bin == "" {
+		t.Skip("set RRUN_BINARY to a built rrun to run the suite against its built-in plugin")
+	}
+	testsuite.RequireUserNS(t)
+	testsuite.TestIsolation(t, testsuite.PluginIsolation(func() *exec.Cmd {
+		return exec.Command(bin, "__plugin", "isolation", "oci")
+	}), testsuite.IsolationRootfs)
+}
