@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `rrun run --rm busybox true` against `podman run --rm --network none` (crun,
+# `rrun run --rm busybox true` (native and --isolation oci) against `podman run --rm --network none` (crun,
 # native overlay) and bwrap on the same busybox rootfs, in one hyperfine run.
 # Prints medians and ratios. As root it installs the peers, applies the host
 # fixes crun needs (FACTS.md) and runs everything as the user rrun-test.
@@ -39,9 +39,10 @@ rootless_storage_path = "$home/podman"
 CONF
 "$d/rrun" load -q -i "$d/busybox.tar" >/dev/null
 podman load -q -i "$d/busybox.tar" >/dev/null
-"$d/rrun" run --rm busybox true && podman run --rm --network none busybox true
+"$d/rrun" run --rm busybox true && "$d/rrun" --isolation oci run --rm busybox true && podman run --rm --network none busybox true
 hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$home/result.json" \
   -n rrun "$d/rrun run --rm --network none busybox true" \
+  -n rrun-oci "$d/rrun --isolation oci run --rm --network none busybox true" \
   -n podman "podman run --rm --network none busybox true" \
   -n rrun-default-net "$d/rrun run --rm busybox true" \
   -n podman-default-net "podman run --rm busybox true" \
@@ -51,7 +52,7 @@ import json, sys
 r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
 med = {k: v["median"] * 1000 for k, v in r.items()}
 print("run --rm busybox true, median of %d runs (ms); rrun and podman with --network none:" % len(r["rrun"]["times"]))
-for k in ("rrun", "podman", "bwrap"):
+for k in ("rrun", "rrun-oci", "podman", "bwrap"):
     print("  %-7s %8.1f ms   rrun/%s = %.2f" % (k, med[k], k, med["rrun"] / med[k]))
 print("with each tool's default private network (rrun: pasta; podman 4.3: slirp4netns):")
 print("  rrun %.1f ms, podman %.1f ms, rrun/podman = %.2f" % (med["rrun-default-net"], med["podman-default-net"],

@@ -6,7 +6,7 @@ import (
 
 	"go.podman.io/storage/pkg/reexec"
 
-	"github.com/rrun-project/rrun/test/fixtures"
+	"github.com/rrun-project/rrun/plugins/testsuite/fixtures"
 )
 
 func TestMain(m *testing.M) {

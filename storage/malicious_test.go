@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/rrun-project/rrun/plugins/api"
-	"github.com/rrun-project/rrun/test/fixtures"
+	"github.com/rrun-project/rrun/plugins/testsuite/fixtures"
 )
 
 // TestMalicious loads each malicious image on each driver. Loading may

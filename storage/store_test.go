@@ -12,8 +12,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
+	"github.com/rrun-project/rrun/plugins/testsuite/fixtures"
 	"github.com/rrun-project/rrun/storage"
-	"github.com/rrun-project/rrun/test/fixtures"
 )
 
 func openStore(t *testing.T, driver string) *storage.Store {

@@ -10,7 +10,7 @@
 set -euo pipefail
 [ "$(id -u)" = 0 ] || { echo "setup-host.sh must run as root" >&2; exit 1; }
 
-PACKAGES=(busybox-static uidmap protobuf-compiler fuse-overlayfs slirp4netns passt make gcc libc6-dev procps git debootstrap libseccomp-dev)
+PACKAGES=(busybox-static uidmap protobuf-compiler fuse-overlayfs slirp4netns passt make gcc libc6-dev procps git debootstrap libseccomp-dev runc crun)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -48,4 +48,10 @@ fi
 
 [ -e /dev/fuse ] && chmod 0666 /dev/fuse
 [ -e /dev/net/tun ] && chmod 0666 /dev/net/tun
+# crun (the oci isolation backend, a bench peer) refuses a hybrid cgroup
+# layout whose v2 hierarchy holds a controller: move hugetlb to v1.
+if [ -s /sys/fs/cgroup/unified/cgroup.controllers ] && [ ! -d /sys/fs/cgroup/hugetlb ] &&
+  grep -qw hugetlb /sys/fs/cgroup/unified/cgroup.controllers; then
+  mkdir /sys/fs/cgroup/hugetlb && mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb
+fi
 exit 0

@@ -8,6 +8,7 @@ import (
 	"github.com/rrun-project/rrun/host/session"
 	"github.com/rrun-project/rrun/plugins/api"
 	"github.com/rrun-project/rrun/plugins/isolation/native"
+	"github.com/rrun-project/rrun/plugins/isolation/oci"
 	"github.com/rrun-project/rrun/plugins/storage/cstorage"
 )
 
@@ -19,7 +20,7 @@ const initArg = "__init"
 // as `rrun __plugin KIND NAME`.
 var (
 	builtinStorage   = []string{"overlay", "fuse-overlayfs", "vfs"}
-	builtinIsolation = []string{"native"}
+	builtinIsolation = []string{"native", "oci"}
 )
 
 func reexecRole(args []string) func() {
@@ -43,6 +44,9 @@ func servePlugin(args []string) {
 		switch {
 		case args[0] == api.KindStorage && contains(builtinStorage, args[1]):
 			api.ServeStorage(cstorage.New(args[1]))
+			os.Exit(0)
+		case args[0] == api.KindIsolation && args[1] == "oci":
+			oci.ServeMain(oci.New())
 			os.Exit(0)
 		case args[0] == api.KindIsolation && contains(builtinIsolation, args[1]):
 			api.ServeIsolation(native.New())

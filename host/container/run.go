@@ -81,7 +81,22 @@ func Create(ctx context.Context, b *Backends, p *Prepared, stdio api.Stdio) (int
 	}
 	pid, err := b.Isolation.Create(ctx, api.CreateRequest{ID: p.ID, SpecJSON: specJSON, Rootfs: p.Mounts, Stdio: stdio})
 	trace.Mark("container created")
-	return pid, err
+	if err != nil {
+		return 0, commandExitError(err) // OCI runtimes find the command at create
+	}
+	return pid, nil
+}
+
+// commandExitError turns a command that cannot run into an *ExitError with
+// docker's 127 or 126; other errors come back as they are.
+func commandExitError(err error) error {
+	switch {
+	case errors.Is(err, api.ErrCommandNotFound):
+		return &ExitError{Code: 127, Err: err}
+	case errors.Is(err, api.ErrCommandNotExecutable):
+		return &ExitError{Code: 126, Err: err}
+	}
+	return err
 }
 
 // Start starts a created container; a command that cannot run becomes an
@@ -89,13 +104,11 @@ func Create(ctx context.Context, b *Backends, p *Prepared, stdio api.Stdio) (int
 func Start(ctx context.Context, b *Backends, id string) error {
 	err := b.Isolation.Start(ctx, id)
 	trace.Mark("container started")
-	switch {
-	case err == nil:
+	if err == nil {
 		return nil
-	case errors.Is(err, api.ErrCommandNotFound):
-		return &ExitError{Code: 127, Err: err}
-	case errors.Is(err, api.ErrCommandNotExecutable):
-		return &ExitError{Code: 126, Err: err}
+	}
+	if ee := commandExitError(err); ee != err {
+		return ee
 	}
 	return fmt.Errorf("failed to start the container: %w", err)
 }

@@ -15,11 +15,17 @@ type Isolation interface {
 	// ErrAlreadyExists when the id is taken; ErrInvalidArgument for a spec
 	// the backend cannot honour. Returns the pid of the container's init as
 	// seen from the plugin.
+	//
+	// A backend that finds the command already at Create (OCI runtimes do)
+	// may return ErrCommandNotFound or ErrCommandNotExecutable, naming the
+	// command, and leave no container behind; the host maps them to exit
+	// 127 and 126 as it does for Start.
 	Create(ctx context.Context, req CreateRequest) (int, error)
 
 	// Start runs the spec's command in a created container. When the command
-	// does not exist or cannot be executed it returns ErrCommandNotFound or
-	// ErrCommandNotExecutable and the container is stopped with 127 or 126.
+	// does not exist or cannot be executed (and Create did not say so) it
+	// returns ErrCommandNotFound or ErrCommandNotExecutable and the
+	// container is stopped with 127 or 126.
 	Start(ctx context.Context, id string) error
 
 	// Wait blocks until the container's init (execID "") or one of its exec

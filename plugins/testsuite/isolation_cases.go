@@ -106,8 +106,14 @@ func (s *isolationSuite) testKilled(t *testing.T) {
 
 func (s *isolationSuite) testExecError(cmd string, kind error, code int) func(t *testing.T) {
 	return func(t *testing.T) {
-		c := s.mustCreate(t, s.newBackend(t), IsolationSpec(cmd))
-		err := c.b.Start(c.ctx, c.id)
+		c, err := s.create(t, s.newBackend(t), IsolationSpec(cmd), "")
+		if err != nil { // OCI runtimes find the command at create
+			if !errors.Is(err, kind) || !strings.Contains(err.Error(), cmd) {
+				t.Fatalf("Create(%q) = %v, want nil or %v naming the command", cmd, err, kind)
+			}
+			return
+		}
+		err = c.b.Start(c.ctx, c.id)
 		if !errors.Is(err, kind) {
 			t.Fatalf("Start(%q) = %v, want %v", cmd, err, kind)
 		}

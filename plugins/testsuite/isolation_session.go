@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/go-plugin"
 
 	"github.com/rrun-project/rrun/plugins/api"
+	"github.com/rrun-project/rrun/plugins/testsuite/fixtures"
 )
 
 // sessionEnv marks a test binary that already runs in its test session.
@@ -92,8 +93,8 @@ func subIDRange(file, name, uid string) (string, bool) {
 
 // RequireUserNS skips the test unless it runs as uid 0 of a user namespace
 // other than the initial one, where an isolation backend can work without
-// privileges. Real root is refused on purpose: tests must not pass by
-// running containers as root.
+// privileges. Real root fails the test on purpose: tests must not pass by
+// running containers as root, nor report ok while testing nothing.
 func RequireUserNS(t *testing.T) {
 	t.Helper()
 	data, err := os.ReadFile("/proc/self/uid_map")
@@ -102,6 +103,9 @@ func RequireUserNS(t *testing.T) {
 	}
 	initial := strings.Fields(string(data))
 	if len(initial) == 3 && initial[0] == "0" && initial[1] == "0" && initial[2] == "4294967295" {
+		if os.Geteuid() == 0 {
+			t.Fatal(fixtures.RealRootMsg) // an ok here would test nothing
+		}
 		t.Skip("needs a user namespace: run the tests as an unprivileged user (TestMain calls testsuite.ReexecInSession)")
 	}
 	if os.Geteuid() != 0 {

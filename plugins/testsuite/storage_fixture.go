@@ -3,7 +3,7 @@ package testsuite
 import (
 	"testing"
 
-	"github.com/rrun-project/rrun/test/fixtures"
+	"github.com/rrun-project/rrun/plugins/testsuite/fixtures"
 )
 
 // NewStorageFixtures builds the busybox archives and the broken ones in a

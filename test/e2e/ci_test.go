@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/rrun-project/rrun/host/cgroups"
-	"github.com/rrun-project/rrun/test/fixtures"
+	"github.com/rrun-project/rrun/plugins/testsuite/fixtures"
 )
 
 // A keep-id container running as the invoking user's uid writes into a

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rrun-project/rrun/test/fixtures"
+	"github.com/rrun-project/rrun/plugins/testsuite/fixtures"
 )
 
 // doctorReport is `rrun doctor --json`, schema 1.

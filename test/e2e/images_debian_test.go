@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rrun-project/rrun/test/fixtures"
+	"github.com/rrun-project/rrun/plugins/testsuite/fixtures"
 )
 
 // statWant is what `stat -c '%u %g %a'` must print for a path, and the

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rrun-project/rrun/test/fixtures"
+	"github.com/rrun-project/rrun/plugins/testsuite/fixtures"
 )
 
 // inspectID returns the full image ID `image inspect` reports for ref.

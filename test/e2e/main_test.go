@@ -125,7 +125,7 @@ func newEnv(t *testing.T) *env {
 	if err := os.Mkdir(run, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, home: home, vars: []string{
+	e := &env{t: t, home: home, vars: []string{
 		"HOME=" + home,
 		"XDG_DATA_HOME=" + filepath.Join(home, "data"),
 		"XDG_CONFIG_HOME=" + filepath.Join(home, "config"),
@@ -133,6 +133,10 @@ func newEnv(t *testing.T) *env {
 		"RRUN_PLUGIN_PATH=" + pluginDir,
 		"PATH=" + os.Getenv("PATH"),
 	}}
+	if iso := isolationOf(t); iso != "" {
+		e.vars = append(e.vars, "RRUN_ISOLATION="+iso)
+	}
+	return e
 }
 
 // run runs rrun with args and stdin (may be empty).

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rrun-project/rrun/test/fixtures"
+	"github.com/rrun-project/rrun/plugins/testsuite/fixtures"
 )
 
 // privateModes are the private networks installed here; a test of each

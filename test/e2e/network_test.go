@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rrun-project/rrun/test/fixtures"
+	"github.com/rrun-project/rrun/plugins/testsuite/fixtures"
 )
 
 // busybox httpd in a detached container answers on 127.0.0.1:HOSTPORT

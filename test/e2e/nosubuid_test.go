@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rrun-project/rrun/test/fixtures"
+	"github.com/rrun-project/rrun/plugins/testsuite/fixtures"
 )
 
 // A CI runner without an /etc/subuid entry still runs busybox: one warning

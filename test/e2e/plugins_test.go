@@ -16,7 +16,7 @@ import (
 func TestPluginsLsListsBuiltinsAndExample(t *testing.T) {
 	e := newEnv(t)
 	out := e.ok("plugins", "ls").stdout
-	for _, want := range []string{"overlay", "vfs", "native", "rootfsdir"} {
+	for _, want := range []string{"overlay", "vfs", "native", "oci", "rootfsdir"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("plugins ls lacks %s:\n%s", want, out)
 		}

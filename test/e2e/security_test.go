@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rrun-project/rrun/test/fixtures"
+	"github.com/rrun-project/rrun/plugins/testsuite/fixtures"
 )
 
 // heldFiles opens what a caller of rrun may hold: a directory (its home),

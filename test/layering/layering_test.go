@@ -57,6 +57,11 @@ func TestLayering(t *testing.T) {
 		{module + "plugins/api", module + "plugins/storage"},
 		{module + "plugins/api", module + "plugins/isolation"},
 		{module + "plugins/examples/", module + "storage"},
+		// The SDK a third party needs is plugins/api + plugins/testsuite.
+		{module + "plugins/testsuite", module + "test/"},
+		{module + "plugins/testsuite", module + "storage"},
+		{module + "plugins/testsuite", module + "plugins/storage/"},
+		{module + "plugins/testsuite", module + "plugins/isolation/"},
 	}
 	pkgs := imports(t)
 	if len(pkgs) < 10 {

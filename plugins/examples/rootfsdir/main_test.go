@@ -11,7 +11,7 @@ import (
 
 	"github.com/rrun-project/rrun/plugins/api"
 	"github.com/rrun-project/rrun/plugins/testsuite"
-	"github.com/rrun-project/rrun/test/fixtures"
+	"github.com/rrun-project/rrun/plugins/testsuite/fixtures"
 )
 
 // envServe makes the test binary serve the plugin, so the suite can run

@@ -8,7 +8,7 @@ import (
 	"github.com/rrun-project/rrun/plugins/api"
 	"github.com/rrun-project/rrun/plugins/storage/cstorage"
 	"github.com/rrun-project/rrun/plugins/testsuite"
-	"github.com/rrun-project/rrun/test/fixtures"
+	"github.com/rrun-project/rrun/plugins/testsuite/fixtures"
 )
 
 // newBackend configures a fresh backend whose store is shut down (and its

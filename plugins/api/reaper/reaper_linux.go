@@ -1,0 +1,226 @@
+package reaper
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// Status is how a reaped process ended: its exit code, or the signal that
+// killed it (Code is then 128+Signal, docker's rule).
+type Status struct {
+	Code   int
+	Signal int
+}
+
+// maxOrphans bounds the statuses kept for pids reaped before anyone
+// watched them.
+const maxOrphans = 4096
+
+// Reaper reaps the children of the process. There is one per process.
+type Reaper struct {
+	mu       sync.Mutex
+	seq      uint64                // counts reaps
+	busy     map[int]bool          // pids a Run is waiting for
+	watched  map[int][]chan Status // pids someone waits for
+	orphans  map[int]orphanStatus  // reaped before watched
+	order    []int                 // orphans, oldest first
+	reapAll  bool                  // ReapOrphans was called
+	sweepReq chan struct{}
+}
+
+type orphanStatus struct {
+	st  Status
+	seq uint64
+}
+
+var (
+	once   sync.Once
+	std    *Reaper
+	stdErr error
+)
+
+// Get returns the process's reaper, making the process a child subreaper
+// on first use.
+func Get() (*Reaper, error) {
+	once.Do(func() {
+		if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+			stdErr = fmt.Errorf("failed to become a child subreaper: %w", err)
+			return
+		}
+		std = &Reaper{busy: map[int]bool{}, watched: map[int][]chan Status{},
+			orphans: map[int]orphanStatus{}, sweepReq: make(chan struct{}, 1)}
+		go std.loop()
+	})
+	return std, stdErr
+}
+
+// ReapOrphans makes the reaper reap every child that exits, not only the
+// watched ones. Call it from a plugin's main, where every other child is
+// started through Run; never in a process where other code waits for its
+// own children (exec.Cmd.Wait would fail with ECHILD).
+func (r *Reaper) ReapOrphans() {
+	r.mu.Lock()
+	r.reapAll = true
+	r.mu.Unlock()
+	r.kick()
+}
+
+// Mark returns a token to pass to Watch: statuses of pids reaped before
+// the mark are not taken for the watched pid (the pid may have been
+// reused since).
+func (r *Reaper) Mark() uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.seq
+}
+
+// Watch returns a channel that receives the status of pid once it has
+// exited and was reaped. pid must be, or become, a child of this process
+// (a subreaper inherits orphans). A status reaped after mark, before the
+// call, is delivered at once.
+func (r *Reaper) Watch(pid int, mark uint64) <-chan Status {
+	ch := make(chan Status, 1)
+	r.mu.Lock()
+	if o, ok := r.orphans[pid]; ok && o.seq > mark {
+		delete(r.orphans, pid)
+		ch <- o.st
+	} else {
+		r.watched[pid] = append(r.watched[pid], ch)
+	}
+	r.mu.Unlock()
+	r.kick()
+	return ch
+}
+
+// Run starts cmd and waits for it, keeping the reaper off its pid.
+func (r *Reaper) Run(cmd *exec.Cmd) error {
+	r.mu.Lock()
+	err := cmd.Start()
+	if err == nil {
+		r.busy[cmd.Process.Pid] = true
+	}
+	r.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	err = cmd.Wait()
+	r.mu.Lock()
+	delete(r.busy, cmd.Process.Pid)
+	r.mu.Unlock()
+	r.kick() // its orphans may have been skipped meanwhile
+	return err
+}
+
+func (r *Reaper) kick() {
+	select {
+	case r.sweepReq <- struct{}{}:
+	default:
+	}
+}
+
+// loop sweeps on every SIGCHLD and every kick.
+func (r *Reaper) loop() {
+	sig := make(chan os.Signal, 16)
+	signal.Notify(sig, unix.SIGCHLD)
+	for {
+		select {
+		case <-sig:
+		case <-r.sweepReq:
+		}
+		r.sweep()
+	}
+}
+
+// sweep reaps the exited children that are watched, or all but the busy
+// ones after ReapOrphans. It waits for each pid by itself (never wait(-1)),
+// so that children of other code in the process are left alone.
+func (r *Reaper) sweep() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, pid := range children() {
+		if r.busy[pid] || (!r.reapAll && r.watched[pid] == nil && !inNestedPIDNS(pid)) {
+			continue
+		}
+		var ws unix.WaitStatus
+		got, err := unix.Wait4(pid, &ws, unix.WNOHANG, nil)
+		if err != nil || got != pid {
+			continue
+		}
+		r.seq++
+		r.deliver(pid, statusOf(ws))
+	}
+}
+
+func (r *Reaper) deliver(pid int, st Status) {
+	if chans, ok := r.watched[pid]; ok {
+		delete(r.watched, pid)
+		for _, ch := range chans {
+			ch <- st
+		}
+		return
+	}
+	if len(r.order) >= maxOrphans {
+		delete(r.orphans, r.order[0])
+		r.order = r.order[1:]
+	}
+	r.orphans[pid] = orphanStatus{st: st, seq: r.seq}
+	r.order = append(r.order, pid)
+}
+
+func statusOf(ws unix.WaitStatus) Status {
+	if ws.Signaled() {
+		return Status{Code: 128 + int(ws.Signal()), Signal: int(ws.Signal())}
+	}
+	return Status{Code: ws.ExitStatus()}
+}
+
+// inNestedPIDNS reports whether pid lives in a pid namespace below ours:
+// a container's process (its init, an exec) that an OCI runtime forked and
+// left to us. Code of this process that waits for its own children does
+// not start them in a new pid namespace (a backend that does, as the
+// native one, must not share its process with the reaper). It works on
+// zombies, whose NSpid line stays until they are reaped.
+func inNestedPIDNS(pid int) bool {
+	return nsDepth("/proc/"+strconv.Itoa(pid)+"/status") > nsDepth("/proc/self/status")
+}
+
+// nsDepth counts the pids of the NSpid line of a status file.
+func nsDepth(status string) int {
+	data, err := os.ReadFile(status)
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "NSpid:"); ok {
+			return len(strings.Fields(rest))
+		}
+	}
+	return 0
+}
+
+// children lists the process's children, from every thread's children
+// file (a child belongs to the thread that forked it or adopted it).
+func children() []int {
+	files, _ := filepath.Glob("/proc/self/task/*/children")
+	var pids []int
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue // the thread exited
+		}
+		for _, field := range strings.Fields(string(data)) {
+			if pid, err := strconv.Atoi(field); err == nil {
+				pids = append(pids, pid)
+			}
+		}
+	}
+	return pids
+}

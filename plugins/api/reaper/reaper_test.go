@@ -1,0 +1,63 @@
+package reaper_test
+
+import (
+	"bytes"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rrun-project/rrun/plugins/api/reaper"
+)
+
+// startOrphan runs `sh -c SCRIPT & echo $!` through r.Run and returns the
+// pid of the background process, which the shell leaves to the subreaper.
+func startOrphan(t *testing.T, r *reaper.Reaper, script string) int {
+	t.Helper()
+	var out bytes.Buffer
+	cmd := exec.Command("sh", "-c", "("+script+") >/dev/null & echo $!")
+	cmd.Stdout = &out
+	if err := r.Run(cmd); err != nil {
+		t.Fatalf("Run: %v (the reaper must leave a Run's own child alone)", err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(out.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pid
+}
+
+func waitStatus(t *testing.T, ch <-chan reaper.Status) reaper.Status {
+	t.Helper()
+	select {
+	case st := <-ch:
+		return st
+	case <-time.After(time.Minute):
+		t.Fatal("the orphan's status never came: it was not reaped")
+	}
+	return reaper.Status{}
+}
+
+func TestOrphansAreReapedWithTheirStatus(t *testing.T) {
+	r, err := reaper.Get()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.ReapOrphans()
+	mark := r.Mark()
+	pid := startOrphan(t, r, "exit 7")
+	if st := waitStatus(t, r.Watch(pid, mark)); st.Code != 7 || st.Signal != 0 {
+		t.Errorf("orphan that exited 7: %+v", st)
+	}
+	mark = r.Mark()
+	pid = startOrphan(t, r, "sleep 100")
+	ch := r.Watch(pid, mark)
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if st := waitStatus(t, ch); st.Code != 137 || st.Signal != 9 {
+		t.Errorf("orphan killed by SIGKILL: %+v, want 137 / 9", st)
+	}
+}

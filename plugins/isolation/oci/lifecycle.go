@@ -1,0 +1,188 @@
+package oci
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/rrun-project/rrun/plugins/api"
+)
+
+// lookup returns container id, adopting it from meta.json when an earlier
+// plugin process made it. ErrNotFound when unknown.
+func (b *Backend) lookup(id string) (*container, *runtime, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.rt == nil {
+		return nil, nil, api.Errorf(api.ErrFailedPrecondition, "", "isolation oci: not configured")
+	}
+	if c := b.containers[id]; c != nil {
+		return c, b.rt, nil
+	}
+	if _, reserved := b.containers[id]; reserved || !validID.MatchString(id) {
+		return nil, nil, api.Errorf(api.ErrNotFound, "", "container %s not found", id)
+	}
+	dir := filepath.Join(b.runDir, id)
+	m, err := loadMeta(dir)
+	if err != nil {
+		return nil, nil, api.Errorf(api.ErrNotFound, "", "container %s not found", id)
+	}
+	c := b.adopt(id, dir, m)
+	b.containers[id] = c
+	return c, b.rt, nil
+}
+
+// adopt rebuilds a container from its meta.json.
+func (b *Backend) adopt(id, dir string, m meta) *container {
+	c := &container{id: id, dir: dir, meta: m, started: !m.Started.IsZero(), execs: map[string]*proc{}}
+	c.init = newProc(m.Pid, m.Terminal, nil)
+	c.init.adopt(b.reaper, m.Exit, func() { c.recordExit("", c.init) })
+	for execID, e := range m.Execs {
+		p := newProc(e.Pid, e.Terminal, nil)
+		p.adopt(b.reaper, e.Exit, func() { c.recordExit(execID, p) })
+		c.execs[execID] = p
+	}
+	return c
+}
+
+// Start runs `runtime start`.
+func (b *Backend) Start(ctx context.Context, id string) error {
+	c, rt, err := b.lookup(id)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.started || c.init.ended() {
+		return api.Errorf(api.ErrFailedPrecondition, "", "container %s was already started", id)
+	}
+	if err := rt.run(ctx, stdio{}, "start", id); err != nil {
+		return err
+	}
+	c.started, c.meta.Started = true, time.Now()
+	return c.save()
+}
+
+// Wait waits for the init or an exec to end.
+func (b *Backend) Wait(ctx context.Context, id, execID string) (api.ExitStatus, error) {
+	c, _, err := b.lookup(id)
+	if err != nil {
+		return api.ExitStatus{}, err
+	}
+	p, err := c.proc(execID)
+	if err != nil {
+		return api.ExitStatus{}, err
+	}
+	select {
+	case <-p.done:
+	case <-ctx.Done():
+		return api.ExitStatus{}, ctx.Err()
+	}
+	st, _, known := p.exit()
+	if !known {
+		return api.ExitStatus{}, api.Errorf(api.ErrUnavailable, "",
+			"exit status of container %s is known only to its reaper (the plugin process was restarted)", id)
+	}
+	return st, nil
+}
+
+// proc returns the init ("") or exec execID.
+func (c *container) proc(execID string) (*proc, error) {
+	if execID == "" {
+		return c.init, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p, ok := c.execs[execID]
+	if !ok {
+		return nil, api.Errorf(api.ErrNotFound, "", "exec %s of container %s not found", execID, c.id)
+	}
+	return p, nil
+}
+
+// Kill signals the init through the runtime, or an exec directly.
+func (b *Backend) Kill(ctx context.Context, id, execID string, signal int) error {
+	c, rt, err := b.lookup(id)
+	if err != nil {
+		return err
+	}
+	p, err := c.proc(execID)
+	if err != nil || execID != "" {
+		if err != nil {
+			return err
+		}
+		return p.signal(signal)
+	}
+	if p.ended() {
+		return nil
+	}
+	if err := rt.run(ctx, stdio{}, "kill", id, itoa(signal)); err != nil {
+		if p.ended() || notRunning(err) {
+			return nil
+		}
+		return err
+	}
+	return nil
+}
+
+// notRunning reports a runtime's refusal to signal a stopped container.
+func notRunning(err error) bool {
+	msg := strings.ToLower(err.Error())
+	return strings.Contains(msg, "not running") || strings.Contains(msg, "stopped") ||
+		strings.Contains(msg, "does not exist") || strings.Contains(msg, "no such process")
+}
+
+// Delete runs `runtime delete --force` and removes what Create made.
+func (b *Backend) Delete(ctx context.Context, id string) error {
+	c, rt, err := b.lookup(id)
+	if errors.Is(err, api.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := rt.run(ctx, stdio{}, "delete", "--force", id); err != nil {
+		if _, serr := rt.state(ctx, id); !errors.Is(serr, api.ErrNotFound) {
+			return err
+		}
+	}
+	c.mu.Lock()
+	unmountAll(c.meta.Mounted)
+	c.init.closeMaster()
+	for _, p := range c.execs {
+		p.closeMaster()
+	}
+	c.mu.Unlock()
+	if err := os.RemoveAll(c.dir); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	delete(b.containers, id)
+	b.mu.Unlock()
+	return nil
+}
+
+// State reports the container from what the plugin knows.
+func (b *Backend) State(_ context.Context, id string) (api.ContainerState, error) {
+	c, _, err := b.lookup(id)
+	if err != nil {
+		return api.ContainerState{}, err
+	}
+	return c.state(), nil
+}
+
+// ResizePty resizes the terminal of the init or an exec.
+func (b *Backend) ResizePty(_ context.Context, id, execID string, width, height uint) error {
+	c, _, err := b.lookup(id)
+	if err != nil {
+		return err
+	}
+	p, err := c.proc(execID)
+	if err != nil {
+		return err
+	}
+	return p.resize(width, height)
+}
