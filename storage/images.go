@@ -51,7 +51,7 @@ func (s *Store) InspectImage(ctx context.Context, ref string) (api.ImageDetail, 
 	if err != nil {
 		return api.ImageDetail{}, err
 	}
-	return api.ImageDetail{Image: toAPIImage(st, img), ConfigJSON: cfg}, nil
+	return api.ImageDetail{Image: toAPIImage(st, img), ConfigJSON: cfg, TopLayer: img.TopLayer}, nil
 }
 
 // resolveImage finds the image ref names: by name first, then by ID or
