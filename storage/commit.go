@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	cstore "go.podman.io/storage"
 	"go.podman.io/storage/pkg/archive"
@@ -85,7 +86,7 @@ func (s *Store) CommitRootfs(ctx context.Context, containerID, cacheKey string) 
 	if len(changes) == 0 {
 		return emptyCommit(st, rw.Parent, cacheKey)
 	}
-	l, err := putDiff(st, rw, s.opts.GraphRoot)
+	l, err := putDiff(st, rw, s.opts.GraphRoot, s.upperDir(rw))
 	if err != nil {
 		return api.Layer{}, fmt.Errorf("failed to commit %s: %w", containerID, err)
 	}
@@ -116,14 +117,14 @@ func rootfsLayer(st cstore.Store, containerID string) (*cstore.Layer, error) {
 // PutLayer computes the diff digest while it applies them. The diff goes
 // through a temporary file in dir: the stream Diff returns holds the
 // layer store's lock, which PutLayer needs.
-func putDiff(st cstore.Store, rw *cstore.Layer, dir string) (*cstore.Layer, error) {
+func putDiff(st cstore.Store, rw *cstore.Layer, dir, upperDir string) (*cstore.Layer, error) {
 	f, err := os.CreateTemp(dir, ".commit-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
-	if err := writeDiff(st, rw, f); err != nil {
+	if err := writeDiff(st, rw, f, upperDir); err != nil {
 		return nil, err
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
@@ -133,15 +134,14 @@ func putDiff(st cstore.Store, rw *cstore.Layer, dir string) (*cstore.Layer, erro
 	return l, err
 }
 
-func writeDiff(st cstore.Store, rw *cstore.Layer, w io.Writer) error {
+func writeDiff(st cstore.Store, rw *cstore.Layer, w io.Writer, upperDir string) error {
 	uncompressed := archive.Uncompressed
 	diff, err := st.Diff(rw.Parent, rw.ID, &cstore.DiffOptions{Compression: &uncompressed})
 	if err != nil {
 		return err
 	}
 	defer diff.Close()
-	_, err = io.Copy(w, diff)
-	return err
+	return aufsWhiteouts(diff, w, upperDir)
 }
 
 // emptyCommit is the result of a commit without changes: the parent.
@@ -197,4 +197,13 @@ func (s *Store) InspectLayer(ctx context.Context, id, cacheKey string) (api.Laye
 func toAPILayer(l *cstore.Layer) api.Layer {
 	return api.Layer{ID: l.ID, Parent: l.Parent, DiffDigest: l.UncompressedDigest.String(),
 		Size: l.UncompressedSize, Created: l.Created}
+}
+
+// upperDir is where fuse-overlayfs keeps rw's own files (c/storage's
+// overlay layout), for the opaque marks; "" for other drivers.
+func (s *Store) upperDir(rw *cstore.Layer) string {
+	if s.opts.Driver != DriverFuseOverlayfs {
+		return ""
+	}
+	return filepath.Join(s.opts.GraphRoot, "overlay", rw.ID, "diff")
 }

@@ -81,10 +81,11 @@ func commitStep(t *testing.T, b api.Storage, c api.Committer, parent, key string
 	return l
 }
 
-// imageOf creates an image of top with a config listing diffIDs.
+// imageOf creates an image of top, whose whole chain is layers.
 func imageOf(t *testing.T, c api.Committer, base imgspecv1.Image, top string, layers ...api.Layer) api.Image {
 	t.Helper()
 	cfg := base
+	cfg.RootFS.DiffIDs = nil
 	for _, l := range layers {
 		cfg.RootFS.DiffIDs = append(cfg.RootFS.DiffIDs, digest.Digest(l.DiffDigest))
 	}
