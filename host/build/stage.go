@@ -102,7 +102,7 @@ func (s *stage) addLayer(createdBy string, l api.Layer) {
 	}
 	t := s.createdTime()
 	s.top = l.ID
-	s.img.RootFS.DiffIDs = append(s.img.RootFS.DiffIDs, digest.Digest(l.DiffDigest))
+	s.img.RootFS.DiffIDs = append(s.img.RootFS.DiffIDs, digestOf(l))
 	s.img.History = append(s.img.History, ocispec.History{Created: &t, CreatedBy: createdBy, Comment: historyComment})
 }
 
@@ -119,3 +119,5 @@ func (s *stage) configKey() string {
 	raw, _ := json.Marshal(s.img.Config)
 	return string(raw)
 }
+
+func digestOf(l api.Layer) digest.Digest { return digest.Digest(l.DiffDigest) }

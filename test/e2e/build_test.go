@@ -17,7 +17,7 @@ LABEL org.example.v=1 maintainer=me
 WORKDIR $APP
 COPY --chmod=0755 hello.sh bin/
 COPY data/ ./data/
-RUN echo "$GREETING from $(pwd)" > greeting && addgroup -S g && adduser -S -G g u
+RUN echo "$GREETING from $(pwd)" > greeting && echo u:x:1000:1000::/:/bin/sh >> /etc/passwd
 RUN ["sh", "-c", "echo exec form > exec"]
 USER u
 EXPOSE 8080 53/udp
