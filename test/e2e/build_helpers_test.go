@@ -32,7 +32,7 @@ func buildContext(t *testing.T, e *env, files map[string]string) string {
 type imageConfig struct {
 	ID     string `json:"Id"`
 	Config struct {
-		Env, Cmd, Entrypoint, Volumes any
+		Env, Cmd, Entrypoint, Volumes, Healthcheck any
 		WorkingDir, User, StopSignal  string
 		Labels                        map[string]string
 		ExposedPorts                  map[string]any

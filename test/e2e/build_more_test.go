@@ -52,6 +52,9 @@ ENV A=1
 	if out := e.ok("run", "--rm", "child", "cat", "/onbuild"); out.stdout != "triggered\n" {
 		t.Errorf("ONBUILD trigger did not run: %q", out.stdout)
 	}
+	if insp := inspectImage(t, e, "parent"); insp.Config.Healthcheck == nil {
+		t.Errorf("HEALTHCHECK is not in the image config: %+v", insp.Config)
+	}
 	h := e.ok("history", "--no-trunc", "--format", "{{.CreatedBy}}", "parent")
 	for _, want := range []string{"ENV A=1", "ONBUILD RUN echo triggered > /onbuild", "HEALTHCHECK"} {
 		if !strings.Contains(h.stdout, want) {
