@@ -46,4 +46,3 @@ func newCommitCommand() *cobra.Command {
 	cmd.Flags().BoolP("pause", "p", true, "accepted for docker compatibility; the container keeps running")
 	return cmd
 }
-

@@ -33,9 +33,9 @@ type imageConfig struct {
 	ID     string `json:"Id"`
 	Config struct {
 		Env, Cmd, Entrypoint, Volumes, Healthcheck any
-		WorkingDir, User, StopSignal  string
-		Labels                        map[string]string
-		ExposedPorts                  map[string]any
+		WorkingDir, User, StopSignal               string
+		Labels                                     map[string]string
+		ExposedPorts                               map[string]any
 	}
 	RootFS struct{ Layers []string }
 }
