@@ -49,7 +49,7 @@ func newRootCommand() *cobra.Command {
 		newMonitorCommand(), newRmInSessionCommand())
 	root.AddCommand(newStatsCommand())
 	root.AddCommand(newPortCommand())
-	root.AddCommand(newBuildCommand(), newCommitCommand(), newHistoryCommand())
+	root.AddCommand(newBuildCommand(), newCommitCommand(), newHistoryCommand(), newBuilderCommand())
 	return root
 }
 

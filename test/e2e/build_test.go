@@ -91,4 +91,9 @@ func TestBuildCacheAndInvalidation(t *testing.T) {
 	if strings.Contains(fourth.stderr, "CACHED") {
 		t.Errorf("--no-cache must run every step:\n%s", fourth.stderr)
 	}
+	e.ok("rmi", "cached")
+	e.ok("builder", "prune", "-f")
+	if r := buildOK(t, e, ctx); strings.Contains(r.stderr, "CACHED") {
+		t.Errorf("builder prune must reclaim the cache:\n%s", r.stderr)
+	}
 }
