@@ -34,7 +34,9 @@ driver = "overlay"
 rootless_storage_path = "$work/podman"
 CONF
 P() { podman --cgroup-manager=cgroupfs --events-backend=file "$@"; }
-trap 'P system migrate >/dev/null 2>&1; pkill -u "$(id -u)" -f catatonit 2>/dev/null; "$d/rrun" unshare rm -rf "$work" 2>/dev/null; rm -rf "$work"' EXIT
+# podman's pause process (its user namespace) is ours to stop, by its pid.
+stop_pause() { local p; p=$(cat "$XDG_RUNTIME_DIR/libpod/tmp/pause.pid" 2>/dev/null) && kill "$p" 2>/dev/null; true; }
+trap '"$d/rrun" unshare rm -rf "$work" 2>/dev/null; P unshare rm -rf "$work" 2>/dev/null; stop_pause; rm -rf "$work"' EXIT
 
 ctx=$work/ctx
 mkdir -p "$ctx/src"
