@@ -73,6 +73,20 @@ func startBuild(f buildFlags, contextArg string) error {
 	if err != nil {
 		return err
 	}
+	if contextArg == "-" || f.file == "-" {
+		in, err := readStdinInput(cfg, contextArg == "-")
+		if err != nil {
+			return err
+		}
+		defer in.cleanup()
+		f.file = in.dockerfile
+		if contextArg == "-" {
+			contextArg = in.contextDir
+			if contextArg == "" {
+				contextArg = "-"
+			}
+		}
+	}
 	if err := f.resolve(contextArg); err != nil {
 		return err
 	}
@@ -119,10 +133,6 @@ func (f *buildFlags) resolve(contextArg string) error {
 }
 
 func (f *buildFlags) resolveDockerfile(contextArg string) error {
-	if f.file == "-" || (contextArg == "-" && f.file == "") {
-		return api.Errorf(api.ErrNotImplemented, "give the Dockerfile with -f FILE",
-			"reading the Dockerfile from stdin is not supported yet")
-	}
 	if f.file == "" {
 		f.file = filepath.Join(contextArg, "Dockerfile")
 	}

@@ -88,3 +88,38 @@ RUN --mount=type=cache,target=/cache echo cached >> /cache/log && cat /cache/log
 		t.Errorf("got %q", out.stdout)
 	}
 }
+
+// TestBuildStdinAndParseErrors: a Dockerfile on stdin (no context) and a
+// context tar on stdin build; a bad instruction fails with file and line
+// before any step runs.
+func TestBuildStdinAndParseErrors(t *testing.T) {
+	e := withBusybox(t)
+	r := e.run("FROM busybox\nRUN echo from-stdin > /f\n", "build", "--network", "none", "-t", "stdin1", "-")
+	if r.code != 0 {
+		t.Fatalf("Dockerfile on stdin: %s", r)
+	}
+	if out := e.ok("run", "--rm", "stdin1", "cat", "/f"); out.stdout != "from-stdin\n" {
+		t.Errorf("stdin build: %q", out.stdout)
+	}
+	ctx := buildContext(t, e, nil)
+	tarPath := filepath.Join(ctx, "ctx.tar")
+	writeTar(t, tarPath, map[string]string{"Dockerfile": "FROM busybox\nCOPY a.txt /a.txt\n", "a.txt": "from tar"})
+	data, err := os.ReadFile(tarPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := e.run(string(data), "build", "--network", "none", "-t", "stdin2", "-"); r.code != 0 {
+		t.Fatalf("context tar on stdin: %s", r)
+	}
+	if out := e.ok("run", "--rm", "stdin2", "cat", "/a.txt"); out.stdout != "from tar" {
+		t.Errorf("tar context build: %q", out.stdout)
+	}
+	bad := buildContext(t, e, map[string]string{"Dockerfile": "FROM busybox\nRUN echo should-not-run\nFROBNICATE x\n"})
+	r = e.run("", "build", "--network", "none", bad)
+	if r.code == 0 || !strings.Contains(r.stderr, "Dockerfile:3") || strings.Contains(r.stderr, "should-not-run") {
+		t.Errorf("an unknown instruction must fail with file:line before any step: %s", r)
+	}
+	if r := e.run("", "build", "--network", "none", "--target", "nope", bad); r.code == 0 {
+		t.Errorf("an unknown --target must fail: %s", r)
+	}
+}
