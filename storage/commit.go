@@ -62,6 +62,9 @@ func buildLayerFor(st cstore.Store, containerID, parent string) (*cstore.Layer, 
 		}
 	}
 	l, err = st.CreateLayer("", parent, []string{name}, "", true, nil)
+	if err == nil {
+		err = st.SetMetadata(l.ID, ownerTag())
+	}
 	if err != nil {
 		return nil, fmt.Errorf("failed to create the build rootfs of %s: %w", containerID, err)
 	}

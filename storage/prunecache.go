@@ -34,7 +34,7 @@ func pruneBuildLeaves(st cstore.Store) (int, error) {
 		if used[l.ID] || !isBuildLayer(l) {
 			continue
 		}
-		if n, err := st.Mounted(l.ID); err == nil && n > 0 {
+		if n, err := st.Mounted(l.ID); err == nil && n > 0 && !staleMount(st, l) {
 			continue // a build step running now
 		}
 		if err := st.DeleteLayer(l.ID); err != nil && !isUnknown(err) {
