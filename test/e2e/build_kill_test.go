@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -18,8 +19,8 @@ func TestBuildKilledLeavesNothingAfterPrune(t *testing.T) {
 	ctx := buildContext(t, e, map[string]string{"Dockerfile": "FROM busybox\nRUN echo one > /one\nRUN echo started; sleep 60\n"})
 	cmd := exec.Command(rrunBin, "build", "--network", "none", "-t", "killed", ctx)
 	cmd.Env = e.vars
-	var out bytes.Buffer
-	cmd.Stderr = &out
+	out := &syncBuffer{}
+	cmd.Stderr = out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -49,4 +50,22 @@ func layersLine(t *testing.T, e *env) string {
 	}
 	t.Fatal("system df has no Layers line")
 	return ""
+}
+
+// syncBuffer is a bytes.Buffer a command writes while the test reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
