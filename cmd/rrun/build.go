@@ -110,6 +110,9 @@ func (f *buildFlags) resolve(contextArg string) error {
 	default:
 		return api.Errorf(api.ErrInvalidArgument, "use --pull=missing, always or never", "invalid --pull %q", f.pull)
 	}
+	if f.progress != "auto" && f.progress != "plain" && f.progress != "tty" {
+		return api.Errorf(api.ErrInvalidArgument, "use --progress auto, plain or tty", "invalid --progress %q", f.progress)
+	}
 	if f.platform != "" && f.platform != "linux/"+goarch() {
 		return api.Errorf(api.ErrNotImplemented, "build for linux/"+goarch(), "cannot build for platform %s on this machine", f.platform)
 	}
