@@ -123,3 +123,15 @@ func TestBuildStdinAndParseErrors(t *testing.T) {
 		t.Errorf("an unknown --target must fail: %s", r)
 	}
 }
+
+// TestBuildRefusedWithoutCommitCapability: the example storage plugin
+// has no storage.commit; rrun build says so before any step.
+func TestBuildRefusedWithoutCommitCapability(t *testing.T) {
+	e := newEnv(t)
+	e.vars = append(e.vars, "RRUN_EXAMPLE_ROOTFS="+exampleRootfs)
+	ctx := buildContext(t, e, map[string]string{"Dockerfile": "FROM example/rootfs\nRUN echo should-not-run\n"})
+	r := e.run("", "--storage", "rootfsdir", "build", "--network", "none", ctx)
+	if r.code != 125 || !strings.Contains(r.stderr, "storage.commit") || strings.Contains(r.stderr, "should-not-run") {
+		t.Errorf("a build on a plugin without storage.commit must fail naming it: %s", r)
+	}
+}
