@@ -20,6 +20,7 @@ RUN echo unused-stage-ran && exit 1
 FROM scratch AS final
 COPY --from=base /base /copied
 COPY --from=0 /bin/busybox /bin/sh
+COPY --from=busybox /etc/passwd /from-image/
 FROM final AS last
 RUN ["/bin/sh", "-c", "echo never"]
 `})
@@ -27,8 +28,8 @@ RUN ["/bin/sh", "-c", "echo never"]
 	if strings.Contains(r.stderr, "unused-stage-ran") || strings.Contains(r.stderr, "echo never") {
 		t.Errorf("--target final ran a stage it does not need:\n%s", r.stderr)
 	}
-	out := e.ok("run", "--rm", "multi", "/bin/sh", "-c", "cat /copied; stat -c %u:%g /copied")
-	if out.stdout != "base\n7:8\n" {
+	out := e.ok("run", "--rm", "multi", "/bin/sh", "-c", "cat /copied; stat -c %u:%g /copied; head -c 5 /from-image/passwd")
+	if out.stdout != "base\n7:8\nroot:" {
 		t.Errorf("COPY --from: %q", out.stdout)
 	}
 }

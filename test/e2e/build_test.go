@@ -30,7 +30,7 @@ CMD ["world"]
 		"data/a.txt": "A",
 		"data/b.txt": "B",
 	})
-	r := buildOK(t, e, "-t", "example.com/common:1", "--build-arg", "GREETING=howdy", ctx)
+	r := buildOK(t, e, "-t", "example.com/common:1", "--build-arg", "GREETING=howdy", "--label", "team=ci", ctx)
 	if !strings.Contains(r.stderr, "RUN echo") || !strings.Contains(r.stderr, "writing image sha256:") {
 		t.Errorf("build output lacks the step lines or the image id:\n%s", r.stderr)
 	}
@@ -44,7 +44,7 @@ CMD ["world"]
 	}
 	cfg := inspectImage(t, e, "example.com/common:1")
 	if cfg.Config.WorkingDir != "/app" || cfg.Config.User != "u" || cfg.Config.StopSignal != "SIGTERM" ||
-		cfg.Config.Labels["org.example.v"] != "1" || cfg.Config.ExposedPorts["53/udp"] == nil {
+		cfg.Config.Labels["org.example.v"] != "1" || cfg.Config.Labels["team"] != "ci" || cfg.Config.ExposedPorts["53/udp"] == nil {
 		t.Errorf("config: %+v", cfg.Config)
 	}
 }
