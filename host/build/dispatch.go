@@ -98,6 +98,15 @@ func applyMetadata(s *stage, cmd instructions.Command) (string, error) {
 		return applyExpose(s, c)
 	case *instructions.VolumeCommand:
 		return applyVolume(s, c)
+	}
+	return applyProcessMetadata(s, cmd)
+}
+
+// applyProcessMetadata handles the instructions about the process an
+// image runs: ENTRYPOINT, CMD, STOPSIGNAL, SHELL, HEALTHCHECK, ONBUILD.
+func applyProcessMetadata(s *stage, cmd instructions.Command) (string, error) {
+	cfg := &s.img.Config
+	switch c := cmd.(type) {
 	case *instructions.EntrypointCommand:
 		cfg.Entrypoint = s.commandLine(c.ShellDependantCmdLine)
 		if !s.cmdSet {
