@@ -51,7 +51,7 @@ func (s *Store) InspectImage(ctx context.Context, ref string) (api.ImageDetail, 
 	if err != nil {
 		return api.ImageDetail{}, err
 	}
-	return api.ImageDetail{Image: toAPIImage(st, img), ConfigJSON: cfg}, nil
+	return api.ImageDetail{Image: toAPIImage(st, img), ConfigJSON: cfg, TopLayer: img.TopLayer}, nil
 }
 
 // resolveImage finds the image ref names: by name first, then by ID or
@@ -82,8 +82,8 @@ func isHex(s string) bool {
 	return true
 }
 
-// imageConfig returns the image's config as OCI image-spec JSON; docker
-// schema2 configs are re-encoded (their common fields have the same keys).
+// imageConfig returns the image's config JSON. OCI's and docker's schema2
+// configs share their keys; docker's extra fields are kept for rrun build.
 func imageConfig(st cstore.Store, img *cstore.Image) ([]byte, error) {
 	mblob, err := st.ImageBigData(img.ID, cstore.ImageDigestBigDataKey)
 	if err != nil {
@@ -101,7 +101,7 @@ func imageConfig(st cstore.Store, img *cstore.Image) ([]byte, error) {
 	if err := json.Unmarshal(raw, &cfg); err != nil {
 		return nil, fmt.Errorf("failed to parse the config of image %s: %w", img.ID, err)
 	}
-	return json.Marshal(cfg)
+	return raw, nil // as stored: docker's fields (Healthcheck, OnBuild, Shell) stay
 }
 
 func toAPIImage(st cstore.Store, img *cstore.Image) api.Image {

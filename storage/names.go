@@ -145,6 +145,9 @@ func (s *Store) Prune(ctx context.Context, all bool) (api.PruneReport, error) {
 		}
 		rep.Deleted = append(rep.Deleted, img.ID)
 	}
+	if err := pruneBuildLayers(st); err != nil {
+		return rep, err
+	}
 	if after, err := s.Usage(ctx); err == nil {
 		rep.Reclaimed = max(0, before.LayersSize-after.LayersSize)
 	}

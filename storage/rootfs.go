@@ -69,18 +69,22 @@ func (s *Store) ReleaseRootfs(ctx context.Context, containerID string) error {
 }
 
 func unmount(st cstore.Store, containerID string) error {
-	c, err := st.Container(containerID)
-	if isUnknown(err) {
+	id := ""
+	if c, err := st.Container(containerID); err == nil {
+		id = c.ID
+	} else if !isUnknown(err) {
+		return fmt.Errorf("failed to find container %s: %w", containerID, err)
+	} else if l, err := st.Layer(buildRootfsPrefix + containerID); err == nil {
+		id = l.ID
+	}
+	if id == "" {
 		return nil
 	}
-	if err != nil {
-		return fmt.Errorf("failed to find container %s: %w", containerID, err)
-	}
-	n, err := st.Mounted(c.ID)
+	n, err := st.Mounted(id)
 	if err != nil || n == 0 {
 		return nil
 	}
-	if _, err := st.Unmount(c.ID, true); err != nil && !isUnknown(err) && !errors.Is(err, cstore.ErrLayerNotMounted) {
+	if _, err := st.Unmount(id, true); err != nil && !isUnknown(err) && !errors.Is(err, cstore.ErrLayerNotMounted) {
 		return fmt.Errorf("failed to unmount the rootfs of container %s: %w", containerID, err)
 	}
 	return nil
@@ -96,7 +100,7 @@ func (s *Store) RemoveRootfs(ctx context.Context, containerID string) error {
 	}
 	c, err := st.Container(containerID)
 	if isUnknown(err) {
-		return nil
+		return removeBuildLayer(st, containerID)
 	}
 	if err != nil {
 		return fmt.Errorf("failed to find container %s: %w", containerID, err)
@@ -110,6 +114,18 @@ func (s *Store) RemoveRootfs(ctx context.Context, containerID string) error {
 	err = st.DeleteContainer(c.ID)
 	if err != nil && !isUnknown(err) {
 		return fmt.Errorf("failed to remove the rootfs of container %s: %w", containerID, err)
+	}
+	return nil
+}
+
+// removeBuildLayer deletes containerID's build rootfs, if it has one.
+func removeBuildLayer(st cstore.Store, containerID string) error {
+	l, err := st.Layer(buildRootfsPrefix + containerID)
+	if err == nil {
+		err = st.DeleteLayer(l.ID)
+	}
+	if err != nil && !isUnknown(err) {
+		return fmt.Errorf("failed to remove the build rootfs of %s: %w", containerID, err)
 	}
 	return nil
 }

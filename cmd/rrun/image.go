@@ -92,6 +92,11 @@ type dockerImageConfig struct {
 	User         string
 	ExposedPorts map[string]struct{}
 	Labels       map[string]string
+	Volumes      map[string]struct{} `json:",omitempty"`
+	StopSignal   string              `json:",omitempty"`
+	Healthcheck  any                 `json:",omitempty"`
+	OnBuild      []string            `json:",omitempty"`
+	Shell        []string            `json:",omitempty"`
 }
 
 // ociConfig is the part of an OCI image config that inspect shows.

@@ -49,6 +49,7 @@ func newRootCommand() *cobra.Command {
 		newMonitorCommand(), newRmInSessionCommand(), newReconcileCommand())
 	root.AddCommand(newStatsCommand())
 	root.AddCommand(newPortCommand())
+	root.AddCommand(newBuildCommand(), newCommitCommand(), newHistoryCommand(), newBuilderCommand())
 	return root
 }
 

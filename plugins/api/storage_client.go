@@ -56,7 +56,7 @@ func (s *storageClient) InspectImage(ctx context.Context, ref string) (ImageDeta
 	if err != nil {
 		return ImageDetail{}, fromStatus(err)
 	}
-	return ImageDetail{Image: imageFromProto(r.GetImage()), ConfigJSON: r.GetConfigJson()}, nil
+	return ImageDetail{Image: imageFromProto(r.GetImage()), ConfigJSON: r.GetConfigJson(), TopLayer: r.GetTopLayer()}, nil
 }
 
 func (s *storageClient) PrepareRootfs(ctx context.Context, containerID, image string) ([]Mount, error) {

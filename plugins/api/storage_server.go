@@ -34,7 +34,7 @@ func (s *storageServer) InspectImage(ctx context.Context, r *storagev1.InspectIm
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	return &storagev1.InspectImageResponse{Image: imageToProto(d.Image), ConfigJson: d.ConfigJSON}, nil
+	return &storagev1.InspectImageResponse{Image: imageToProto(d.Image), ConfigJson: d.ConfigJSON, TopLayer: d.TopLayer}, nil
 }
 
 func (s *storageServer) PrepareRootfs(ctx context.Context, r *storagev1.PrepareRootfsRequest) (*storagev1.PrepareRootfsResponse, error) {

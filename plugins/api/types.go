@@ -75,6 +75,7 @@ type Image struct {
 type ImageDetail struct {
 	Image
 	ConfigJSON []byte
+	TopLayer   string // "" for an image of no layer, or from a plugin that predates it
 }
 
 // Stdio names the files a container's stdio is connected to. The backend

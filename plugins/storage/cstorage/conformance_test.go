@@ -64,3 +64,35 @@ func TestConformanceGRPC(t *testing.T) {
 		})
 	}
 }
+
+func TestCommitConformance(t *testing.T) {
+	fixtures.RequireUserNS(t)
+	fx := testsuite.NewStorageFixtures(t)
+	for _, d := range drivers(t) {
+		t.Run(d, func(t *testing.T) {
+			nb := newBackend(d)
+			testsuite.TestStorageCommit(t, func(t *testing.T) api.Storage { return nb(t) }, fx)
+		})
+	}
+}
+
+// TestCommitConformanceGRPC runs the commit suite over go-plugin's gRPC.
+func TestCommitConformanceGRPC(t *testing.T) {
+	fixtures.RequireUserNS(t)
+	fx := testsuite.NewStorageFixtures(t)
+	testsuite.TestStorageCommit(t, func(t *testing.T) api.Storage {
+		impl := cstorage.New("overlay")
+		client, server := plugin.TestPluginGRPCConn(t, false, map[string]plugin.Plugin{
+			api.KindStorage: &api.StoragePlugin{Impl: impl},
+		})
+		t.Cleanup(func() { client.Close(); server.Stop() })
+		raw, err := client.Dispense(api.KindStorage)
+		if err != nil {
+			t.Fatalf("Dispense: %v", err)
+		}
+		b := raw.(api.Storage)
+		testsuite.ConfigureStorage(t, b, nil, sessionUIDMap(t))
+		t.Cleanup(func() { impl.Close() })
+		return b
+	}, fx)
+}

@@ -332,6 +332,7 @@ type InspectImageResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Image         *Image                 `protobuf:"bytes,1,opt,name=image,proto3" json:"image,omitempty"`
 	ConfigJson    []byte                 `protobuf:"bytes,2,opt,name=config_json,json=configJson,proto3" json:"config_json,omitempty"` // the OCI image config (image-spec v1 Image)
+	TopLayer      string                 `protobuf:"bytes,3,opt,name=top_layer,json=topLayer,proto3" json:"top_layer,omitempty"`       // the image's top layer id; "" for none or an old plugin
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -378,6 +379,13 @@ func (x *InspectImageResponse) GetConfigJson() []byte {
 		return x.ConfigJson
 	}
 	return nil
+}
+
+func (x *InspectImageResponse) GetTopLayer() string {
+	if x != nil {
+		return x.TopLayer
+	}
+	return ""
 }
 
 type PrepareRootfsRequest struct {
@@ -1552,6 +1560,439 @@ func (x *UsageResponse) GetLayersSize() int64 {
 	return 0
 }
 
+// Layer is one read-only layer.
+type Layer struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Id              string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Parent          string                 `protobuf:"bytes,2,opt,name=parent,proto3" json:"parent,omitempty"`                           // "" for a bottom layer
+	DiffDigest      string                 `protobuf:"bytes,3,opt,name=diff_digest,json=diffDigest,proto3" json:"diff_digest,omitempty"` // "sha256:..." of the uncompressed tar (the OCI diff id)
+	Size            int64                  `protobuf:"varint,4,opt,name=size,proto3" json:"size,omitempty"`                              // bytes of the uncompressed tar
+	CreatedUnixNano int64                  `protobuf:"varint,5,opt,name=created_unix_nano,json=createdUnixNano,proto3" json:"created_unix_nano,omitempty"`
+	Empty           bool                   `protobuf:"varint,6,opt,name=empty,proto3" json:"empty,omitempty"` // CommitRootfs: nothing changed; id is the parent
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *Layer) Reset() {
+	*x = Layer{}
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Layer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Layer) ProtoMessage() {}
+
+func (x *Layer) ProtoReflect() protoreflect.Message {
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Layer.ProtoReflect.Descriptor instead.
+func (*Layer) Descriptor() ([]byte, []int) {
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *Layer) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Layer) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *Layer) GetDiffDigest() string {
+	if x != nil {
+		return x.DiffDigest
+	}
+	return ""
+}
+
+func (x *Layer) GetSize() int64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *Layer) GetCreatedUnixNano() int64 {
+	if x != nil {
+		return x.CreatedUnixNano
+	}
+	return 0
+}
+
+func (x *Layer) GetEmpty() bool {
+	if x != nil {
+		return x.Empty
+	}
+	return false
+}
+
+type PrepareLayerRootfsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ContainerId   string                 `protobuf:"bytes,1,opt,name=container_id,json=containerId,proto3" json:"container_id,omitempty"`
+	ParentLayer   string                 `protobuf:"bytes,2,opt,name=parent_layer,json=parentLayer,proto3" json:"parent_layer,omitempty"` // "" for an empty root filesystem
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PrepareLayerRootfsRequest) Reset() {
+	*x = PrepareLayerRootfsRequest{}
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PrepareLayerRootfsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PrepareLayerRootfsRequest) ProtoMessage() {}
+
+func (x *PrepareLayerRootfsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PrepareLayerRootfsRequest.ProtoReflect.Descriptor instead.
+func (*PrepareLayerRootfsRequest) Descriptor() ([]byte, []int) {
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *PrepareLayerRootfsRequest) GetContainerId() string {
+	if x != nil {
+		return x.ContainerId
+	}
+	return ""
+}
+
+func (x *PrepareLayerRootfsRequest) GetParentLayer() string {
+	if x != nil {
+		return x.ParentLayer
+	}
+	return ""
+}
+
+type CommitRootfsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ContainerId   string                 `protobuf:"bytes,1,opt,name=container_id,json=containerId,proto3" json:"container_id,omitempty"`
+	CacheKey      string                 `protobuf:"bytes,2,opt,name=cache_key,json=cacheKey,proto3" json:"cache_key,omitempty"` // names the new layer for InspectLayer; may be empty
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CommitRootfsRequest) Reset() {
+	*x = CommitRootfsRequest{}
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CommitRootfsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CommitRootfsRequest) ProtoMessage() {}
+
+func (x *CommitRootfsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CommitRootfsRequest.ProtoReflect.Descriptor instead.
+func (*CommitRootfsRequest) Descriptor() ([]byte, []int) {
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *CommitRootfsRequest) GetContainerId() string {
+	if x != nil {
+		return x.ContainerId
+	}
+	return ""
+}
+
+func (x *CommitRootfsRequest) GetCacheKey() string {
+	if x != nil {
+		return x.CacheKey
+	}
+	return ""
+}
+
+type CommitRootfsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Layer         *Layer                 `protobuf:"bytes,1,opt,name=layer,proto3" json:"layer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CommitRootfsResponse) Reset() {
+	*x = CommitRootfsResponse{}
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CommitRootfsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CommitRootfsResponse) ProtoMessage() {}
+
+func (x *CommitRootfsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CommitRootfsResponse.ProtoReflect.Descriptor instead.
+func (*CommitRootfsResponse) Descriptor() ([]byte, []int) {
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *CommitRootfsResponse) GetLayer() *Layer {
+	if x != nil {
+		return x.Layer
+	}
+	return nil
+}
+
+type InspectLayerRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`                             // either a layer id
+	CacheKey      string                 `protobuf:"bytes,2,opt,name=cache_key,json=cacheKey,proto3" json:"cache_key,omitempty"` // or a cache key given to CommitRootfs
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InspectLayerRequest) Reset() {
+	*x = InspectLayerRequest{}
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InspectLayerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InspectLayerRequest) ProtoMessage() {}
+
+func (x *InspectLayerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InspectLayerRequest.ProtoReflect.Descriptor instead.
+func (*InspectLayerRequest) Descriptor() ([]byte, []int) {
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *InspectLayerRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *InspectLayerRequest) GetCacheKey() string {
+	if x != nil {
+		return x.CacheKey
+	}
+	return ""
+}
+
+type InspectLayerResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Layer         *Layer                 `protobuf:"bytes,1,opt,name=layer,proto3" json:"layer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InspectLayerResponse) Reset() {
+	*x = InspectLayerResponse{}
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InspectLayerResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InspectLayerResponse) ProtoMessage() {}
+
+func (x *InspectLayerResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InspectLayerResponse.ProtoReflect.Descriptor instead.
+func (*InspectLayerResponse) Descriptor() ([]byte, []int) {
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *InspectLayerResponse) GetLayer() *Layer {
+	if x != nil {
+		return x.Layer
+	}
+	return nil
+}
+
+type CreateImageRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TopLayer      string                 `protobuf:"bytes,1,opt,name=top_layer,json=topLayer,proto3" json:"top_layer,omitempty"`       // "" for an image of no layer
+	ConfigJson    []byte                 `protobuf:"bytes,2,opt,name=config_json,json=configJson,proto3" json:"config_json,omitempty"` // OCI image config; rootfs.diff_ids list the chain's diff digests, bottom first
+	Names         []string               `protobuf:"bytes,3,rep,name=names,proto3" json:"names,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateImageRequest) Reset() {
+	*x = CreateImageRequest{}
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateImageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateImageRequest) ProtoMessage() {}
+
+func (x *CreateImageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateImageRequest.ProtoReflect.Descriptor instead.
+func (*CreateImageRequest) Descriptor() ([]byte, []int) {
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *CreateImageRequest) GetTopLayer() string {
+	if x != nil {
+		return x.TopLayer
+	}
+	return ""
+}
+
+func (x *CreateImageRequest) GetConfigJson() []byte {
+	if x != nil {
+		return x.ConfigJson
+	}
+	return nil
+}
+
+func (x *CreateImageRequest) GetNames() []string {
+	if x != nil {
+		return x.Names
+	}
+	return nil
+}
+
+type CreateImageResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Image         *Image                 `protobuf:"bytes,1,opt,name=image,proto3" json:"image,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateImageResponse) Reset() {
+	*x = CreateImageResponse{}
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateImageResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateImageResponse) ProtoMessage() {}
+
+func (x *CreateImageResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateImageResponse.ProtoReflect.Descriptor instead.
+func (*CreateImageResponse) Descriptor() ([]byte, []int) {
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *CreateImageResponse) GetImage() *Image {
+	if x != nil {
+		return x.Image
+	}
+	return nil
+}
+
 var File_rrun_storage_v1_storage_proto protoreflect.FileDescriptor
 
 const file_rrun_storage_v1_storage_proto_rawDesc = "" +
@@ -1573,11 +2014,12 @@ const file_rrun_storage_v1_storage_proto_rawDesc = "" +
 	"\x12ListImagesResponse\x12.\n" +
 	"\x06images\x18\x01 \x03(\v2\x16.rrun.storage.v1.ImageR\x06images\"'\n" +
 	"\x13InspectImageRequest\x12\x10\n" +
-	"\x03ref\x18\x01 \x01(\tR\x03ref\"e\n" +
+	"\x03ref\x18\x01 \x01(\tR\x03ref\"\x82\x01\n" +
 	"\x14InspectImageResponse\x12,\n" +
 	"\x05image\x18\x01 \x01(\v2\x16.rrun.storage.v1.ImageR\x05image\x12\x1f\n" +
 	"\vconfig_json\x18\x02 \x01(\fR\n" +
-	"configJson\"O\n" +
+	"configJson\x12\x1b\n" +
+	"\ttop_layer\x18\x03 \x01(\tR\btopLayer\"O\n" +
 	"\x14PrepareRootfsRequest\x12!\n" +
 	"\fcontainer_id\x18\x01 \x01(\tR\vcontainerId\x12\x14\n" +
 	"\x05image\x18\x02 \x01(\tR\x05image\"F\n" +
@@ -1648,7 +2090,35 @@ const file_rrun_storage_v1_storage_proto_rawDesc = "" +
 	"\x0fcontainers_size\x18\x06 \x01(\x03R\x0econtainersSize\x12\x16\n" +
 	"\x06layers\x18\a \x01(\x03R\x06layers\x12\x1f\n" +
 	"\vlayers_size\x18\b \x01(\x03R\n" +
-	"layersSize2\xea\b\n" +
+	"layersSize\"\xa6\x01\n" +
+	"\x05Layer\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
+	"\x06parent\x18\x02 \x01(\tR\x06parent\x12\x1f\n" +
+	"\vdiff_digest\x18\x03 \x01(\tR\n" +
+	"diffDigest\x12\x12\n" +
+	"\x04size\x18\x04 \x01(\x03R\x04size\x12*\n" +
+	"\x11created_unix_nano\x18\x05 \x01(\x03R\x0fcreatedUnixNano\x12\x14\n" +
+	"\x05empty\x18\x06 \x01(\bR\x05empty\"a\n" +
+	"\x19PrepareLayerRootfsRequest\x12!\n" +
+	"\fcontainer_id\x18\x01 \x01(\tR\vcontainerId\x12!\n" +
+	"\fparent_layer\x18\x02 \x01(\tR\vparentLayer\"U\n" +
+	"\x13CommitRootfsRequest\x12!\n" +
+	"\fcontainer_id\x18\x01 \x01(\tR\vcontainerId\x12\x1b\n" +
+	"\tcache_key\x18\x02 \x01(\tR\bcacheKey\"D\n" +
+	"\x14CommitRootfsResponse\x12,\n" +
+	"\x05layer\x18\x01 \x01(\v2\x16.rrun.storage.v1.LayerR\x05layer\"B\n" +
+	"\x13InspectLayerRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
+	"\tcache_key\x18\x02 \x01(\tR\bcacheKey\"D\n" +
+	"\x14InspectLayerResponse\x12,\n" +
+	"\x05layer\x18\x01 \x01(\v2\x16.rrun.storage.v1.LayerR\x05layer\"h\n" +
+	"\x12CreateImageRequest\x12\x1b\n" +
+	"\ttop_layer\x18\x01 \x01(\tR\btopLayer\x12\x1f\n" +
+	"\vconfig_json\x18\x02 \x01(\fR\n" +
+	"configJson\x12\x14\n" +
+	"\x05names\x18\x03 \x03(\tR\x05names\"C\n" +
+	"\x13CreateImageResponse\x12,\n" +
+	"\x05image\x18\x01 \x01(\v2\x16.rrun.storage.v1.ImageR\x05image2\xe8\v\n" +
 	"\aStorage\x12B\n" +
 	"\x04Load\x12\x1c.rrun.storage.v1.LoadRequest\x1a\x1a.rrun.storage.v1.LoadEvent0\x01\x12U\n" +
 	"\n" +
@@ -1664,7 +2134,11 @@ const file_rrun_storage_v1_storage_proto_rawDesc = "" +
 	"\x03Tag\x12\x1b.rrun.storage.v1.TagRequest\x1a\x1c.rrun.storage.v1.TagResponse\x12X\n" +
 	"\vRemoveImage\x12#.rrun.storage.v1.RemoveImageRequest\x1a$.rrun.storage.v1.RemoveImageResponse\x12F\n" +
 	"\x05Prune\x12\x1d.rrun.storage.v1.PruneRequest\x1a\x1e.rrun.storage.v1.PruneResponse\x12F\n" +
-	"\x05Usage\x12\x1d.rrun.storage.v1.UsageRequest\x1a\x1e.rrun.storage.v1.UsageResponseBBZ@github.com/rrun-project/rrun/plugins/api/gen/storagev1;storagev1b\x06proto3"
+	"\x05Usage\x12\x1d.rrun.storage.v1.UsageRequest\x1a\x1e.rrun.storage.v1.UsageResponse\x12h\n" +
+	"\x12PrepareLayerRootfs\x12*.rrun.storage.v1.PrepareLayerRootfsRequest\x1a&.rrun.storage.v1.PrepareRootfsResponse\x12[\n" +
+	"\fCommitRootfs\x12$.rrun.storage.v1.CommitRootfsRequest\x1a%.rrun.storage.v1.CommitRootfsResponse\x12[\n" +
+	"\fInspectLayer\x12$.rrun.storage.v1.InspectLayerRequest\x1a%.rrun.storage.v1.InspectLayerResponse\x12X\n" +
+	"\vCreateImage\x12#.rrun.storage.v1.CreateImageRequest\x1a$.rrun.storage.v1.CreateImageResponseBBZ@github.com/rrun-project/rrun/plugins/api/gen/storagev1;storagev1b\x06proto3"
 
 var (
 	file_rrun_storage_v1_storage_proto_rawDescOnce sync.Once
@@ -1678,83 +2152,102 @@ func file_rrun_storage_v1_storage_proto_rawDescGZIP() []byte {
 	return file_rrun_storage_v1_storage_proto_rawDescData
 }
 
-var file_rrun_storage_v1_storage_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_rrun_storage_v1_storage_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
 var file_rrun_storage_v1_storage_proto_goTypes = []any{
-	(*Image)(nil),                 // 0: rrun.storage.v1.Image
-	(*LoadRequest)(nil),           // 1: rrun.storage.v1.LoadRequest
-	(*LoadEvent)(nil),             // 2: rrun.storage.v1.LoadEvent
-	(*ListImagesRequest)(nil),     // 3: rrun.storage.v1.ListImagesRequest
-	(*ListImagesResponse)(nil),    // 4: rrun.storage.v1.ListImagesResponse
-	(*InspectImageRequest)(nil),   // 5: rrun.storage.v1.InspectImageRequest
-	(*InspectImageResponse)(nil),  // 6: rrun.storage.v1.InspectImageResponse
-	(*PrepareRootfsRequest)(nil),  // 7: rrun.storage.v1.PrepareRootfsRequest
-	(*PrepareRootfsResponse)(nil), // 8: rrun.storage.v1.PrepareRootfsResponse
-	(*ReleaseRootfsRequest)(nil),  // 9: rrun.storage.v1.ReleaseRootfsRequest
-	(*ReleaseRootfsResponse)(nil), // 10: rrun.storage.v1.ReleaseRootfsResponse
-	(*RemoveRootfsRequest)(nil),   // 11: rrun.storage.v1.RemoveRootfsRequest
-	(*RemoveRootfsResponse)(nil),  // 12: rrun.storage.v1.RemoveRootfsResponse
-	(*TransferOptions)(nil),       // 13: rrun.storage.v1.TransferOptions
-	(*LayerProgress)(nil),         // 14: rrun.storage.v1.LayerProgress
-	(*TransferEvent)(nil),         // 15: rrun.storage.v1.TransferEvent
-	(*PullRequest)(nil),           // 16: rrun.storage.v1.PullRequest
-	(*PushRequest)(nil),           // 17: rrun.storage.v1.PushRequest
-	(*SaveRequest)(nil),           // 18: rrun.storage.v1.SaveRequest
-	(*SaveResponse)(nil),          // 19: rrun.storage.v1.SaveResponse
-	(*ImportRequest)(nil),         // 20: rrun.storage.v1.ImportRequest
-	(*ImportResponse)(nil),        // 21: rrun.storage.v1.ImportResponse
-	(*TagRequest)(nil),            // 22: rrun.storage.v1.TagRequest
-	(*TagResponse)(nil),           // 23: rrun.storage.v1.TagResponse
-	(*RemoveImageRequest)(nil),    // 24: rrun.storage.v1.RemoveImageRequest
-	(*RemoveImageResponse)(nil),   // 25: rrun.storage.v1.RemoveImageResponse
-	(*PruneRequest)(nil),          // 26: rrun.storage.v1.PruneRequest
-	(*PruneResponse)(nil),         // 27: rrun.storage.v1.PruneResponse
-	(*UsageRequest)(nil),          // 28: rrun.storage.v1.UsageRequest
-	(*UsageResponse)(nil),         // 29: rrun.storage.v1.UsageResponse
-	(*pluginv1.Mount)(nil),        // 30: rrun.plugin.v1.Mount
+	(*Image)(nil),                     // 0: rrun.storage.v1.Image
+	(*LoadRequest)(nil),               // 1: rrun.storage.v1.LoadRequest
+	(*LoadEvent)(nil),                 // 2: rrun.storage.v1.LoadEvent
+	(*ListImagesRequest)(nil),         // 3: rrun.storage.v1.ListImagesRequest
+	(*ListImagesResponse)(nil),        // 4: rrun.storage.v1.ListImagesResponse
+	(*InspectImageRequest)(nil),       // 5: rrun.storage.v1.InspectImageRequest
+	(*InspectImageResponse)(nil),      // 6: rrun.storage.v1.InspectImageResponse
+	(*PrepareRootfsRequest)(nil),      // 7: rrun.storage.v1.PrepareRootfsRequest
+	(*PrepareRootfsResponse)(nil),     // 8: rrun.storage.v1.PrepareRootfsResponse
+	(*ReleaseRootfsRequest)(nil),      // 9: rrun.storage.v1.ReleaseRootfsRequest
+	(*ReleaseRootfsResponse)(nil),     // 10: rrun.storage.v1.ReleaseRootfsResponse
+	(*RemoveRootfsRequest)(nil),       // 11: rrun.storage.v1.RemoveRootfsRequest
+	(*RemoveRootfsResponse)(nil),      // 12: rrun.storage.v1.RemoveRootfsResponse
+	(*TransferOptions)(nil),           // 13: rrun.storage.v1.TransferOptions
+	(*LayerProgress)(nil),             // 14: rrun.storage.v1.LayerProgress
+	(*TransferEvent)(nil),             // 15: rrun.storage.v1.TransferEvent
+	(*PullRequest)(nil),               // 16: rrun.storage.v1.PullRequest
+	(*PushRequest)(nil),               // 17: rrun.storage.v1.PushRequest
+	(*SaveRequest)(nil),               // 18: rrun.storage.v1.SaveRequest
+	(*SaveResponse)(nil),              // 19: rrun.storage.v1.SaveResponse
+	(*ImportRequest)(nil),             // 20: rrun.storage.v1.ImportRequest
+	(*ImportResponse)(nil),            // 21: rrun.storage.v1.ImportResponse
+	(*TagRequest)(nil),                // 22: rrun.storage.v1.TagRequest
+	(*TagResponse)(nil),               // 23: rrun.storage.v1.TagResponse
+	(*RemoveImageRequest)(nil),        // 24: rrun.storage.v1.RemoveImageRequest
+	(*RemoveImageResponse)(nil),       // 25: rrun.storage.v1.RemoveImageResponse
+	(*PruneRequest)(nil),              // 26: rrun.storage.v1.PruneRequest
+	(*PruneResponse)(nil),             // 27: rrun.storage.v1.PruneResponse
+	(*UsageRequest)(nil),              // 28: rrun.storage.v1.UsageRequest
+	(*UsageResponse)(nil),             // 29: rrun.storage.v1.UsageResponse
+	(*Layer)(nil),                     // 30: rrun.storage.v1.Layer
+	(*PrepareLayerRootfsRequest)(nil), // 31: rrun.storage.v1.PrepareLayerRootfsRequest
+	(*CommitRootfsRequest)(nil),       // 32: rrun.storage.v1.CommitRootfsRequest
+	(*CommitRootfsResponse)(nil),      // 33: rrun.storage.v1.CommitRootfsResponse
+	(*InspectLayerRequest)(nil),       // 34: rrun.storage.v1.InspectLayerRequest
+	(*InspectLayerResponse)(nil),      // 35: rrun.storage.v1.InspectLayerResponse
+	(*CreateImageRequest)(nil),        // 36: rrun.storage.v1.CreateImageRequest
+	(*CreateImageResponse)(nil),       // 37: rrun.storage.v1.CreateImageResponse
+	(*pluginv1.Mount)(nil),            // 38: rrun.plugin.v1.Mount
 }
 var file_rrun_storage_v1_storage_proto_depIdxs = []int32{
 	0,  // 0: rrun.storage.v1.LoadEvent.loaded:type_name -> rrun.storage.v1.Image
 	0,  // 1: rrun.storage.v1.ListImagesResponse.images:type_name -> rrun.storage.v1.Image
 	0,  // 2: rrun.storage.v1.InspectImageResponse.image:type_name -> rrun.storage.v1.Image
-	30, // 3: rrun.storage.v1.PrepareRootfsResponse.mounts:type_name -> rrun.plugin.v1.Mount
+	38, // 3: rrun.storage.v1.PrepareRootfsResponse.mounts:type_name -> rrun.plugin.v1.Mount
 	14, // 4: rrun.storage.v1.TransferEvent.progress:type_name -> rrun.storage.v1.LayerProgress
 	0,  // 5: rrun.storage.v1.TransferEvent.image:type_name -> rrun.storage.v1.Image
 	13, // 6: rrun.storage.v1.PullRequest.options:type_name -> rrun.storage.v1.TransferOptions
 	13, // 7: rrun.storage.v1.PushRequest.options:type_name -> rrun.storage.v1.TransferOptions
 	0,  // 8: rrun.storage.v1.ImportResponse.image:type_name -> rrun.storage.v1.Image
-	1,  // 9: rrun.storage.v1.Storage.Load:input_type -> rrun.storage.v1.LoadRequest
-	3,  // 10: rrun.storage.v1.Storage.ListImages:input_type -> rrun.storage.v1.ListImagesRequest
-	5,  // 11: rrun.storage.v1.Storage.InspectImage:input_type -> rrun.storage.v1.InspectImageRequest
-	7,  // 12: rrun.storage.v1.Storage.PrepareRootfs:input_type -> rrun.storage.v1.PrepareRootfsRequest
-	9,  // 13: rrun.storage.v1.Storage.ReleaseRootfs:input_type -> rrun.storage.v1.ReleaseRootfsRequest
-	11, // 14: rrun.storage.v1.Storage.RemoveRootfs:input_type -> rrun.storage.v1.RemoveRootfsRequest
-	16, // 15: rrun.storage.v1.Storage.Pull:input_type -> rrun.storage.v1.PullRequest
-	17, // 16: rrun.storage.v1.Storage.Push:input_type -> rrun.storage.v1.PushRequest
-	18, // 17: rrun.storage.v1.Storage.Save:input_type -> rrun.storage.v1.SaveRequest
-	20, // 18: rrun.storage.v1.Storage.Import:input_type -> rrun.storage.v1.ImportRequest
-	22, // 19: rrun.storage.v1.Storage.Tag:input_type -> rrun.storage.v1.TagRequest
-	24, // 20: rrun.storage.v1.Storage.RemoveImage:input_type -> rrun.storage.v1.RemoveImageRequest
-	26, // 21: rrun.storage.v1.Storage.Prune:input_type -> rrun.storage.v1.PruneRequest
-	28, // 22: rrun.storage.v1.Storage.Usage:input_type -> rrun.storage.v1.UsageRequest
-	2,  // 23: rrun.storage.v1.Storage.Load:output_type -> rrun.storage.v1.LoadEvent
-	4,  // 24: rrun.storage.v1.Storage.ListImages:output_type -> rrun.storage.v1.ListImagesResponse
-	6,  // 25: rrun.storage.v1.Storage.InspectImage:output_type -> rrun.storage.v1.InspectImageResponse
-	8,  // 26: rrun.storage.v1.Storage.PrepareRootfs:output_type -> rrun.storage.v1.PrepareRootfsResponse
-	10, // 27: rrun.storage.v1.Storage.ReleaseRootfs:output_type -> rrun.storage.v1.ReleaseRootfsResponse
-	12, // 28: rrun.storage.v1.Storage.RemoveRootfs:output_type -> rrun.storage.v1.RemoveRootfsResponse
-	15, // 29: rrun.storage.v1.Storage.Pull:output_type -> rrun.storage.v1.TransferEvent
-	15, // 30: rrun.storage.v1.Storage.Push:output_type -> rrun.storage.v1.TransferEvent
-	19, // 31: rrun.storage.v1.Storage.Save:output_type -> rrun.storage.v1.SaveResponse
-	21, // 32: rrun.storage.v1.Storage.Import:output_type -> rrun.storage.v1.ImportResponse
-	23, // 33: rrun.storage.v1.Storage.Tag:output_type -> rrun.storage.v1.TagResponse
-	25, // 34: rrun.storage.v1.Storage.RemoveImage:output_type -> rrun.storage.v1.RemoveImageResponse
-	27, // 35: rrun.storage.v1.Storage.Prune:output_type -> rrun.storage.v1.PruneResponse
-	29, // 36: rrun.storage.v1.Storage.Usage:output_type -> rrun.storage.v1.UsageResponse
-	23, // [23:37] is the sub-list for method output_type
-	9,  // [9:23] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	30, // 9: rrun.storage.v1.CommitRootfsResponse.layer:type_name -> rrun.storage.v1.Layer
+	30, // 10: rrun.storage.v1.InspectLayerResponse.layer:type_name -> rrun.storage.v1.Layer
+	0,  // 11: rrun.storage.v1.CreateImageResponse.image:type_name -> rrun.storage.v1.Image
+	1,  // 12: rrun.storage.v1.Storage.Load:input_type -> rrun.storage.v1.LoadRequest
+	3,  // 13: rrun.storage.v1.Storage.ListImages:input_type -> rrun.storage.v1.ListImagesRequest
+	5,  // 14: rrun.storage.v1.Storage.InspectImage:input_type -> rrun.storage.v1.InspectImageRequest
+	7,  // 15: rrun.storage.v1.Storage.PrepareRootfs:input_type -> rrun.storage.v1.PrepareRootfsRequest
+	9,  // 16: rrun.storage.v1.Storage.ReleaseRootfs:input_type -> rrun.storage.v1.ReleaseRootfsRequest
+	11, // 17: rrun.storage.v1.Storage.RemoveRootfs:input_type -> rrun.storage.v1.RemoveRootfsRequest
+	16, // 18: rrun.storage.v1.Storage.Pull:input_type -> rrun.storage.v1.PullRequest
+	17, // 19: rrun.storage.v1.Storage.Push:input_type -> rrun.storage.v1.PushRequest
+	18, // 20: rrun.storage.v1.Storage.Save:input_type -> rrun.storage.v1.SaveRequest
+	20, // 21: rrun.storage.v1.Storage.Import:input_type -> rrun.storage.v1.ImportRequest
+	22, // 22: rrun.storage.v1.Storage.Tag:input_type -> rrun.storage.v1.TagRequest
+	24, // 23: rrun.storage.v1.Storage.RemoveImage:input_type -> rrun.storage.v1.RemoveImageRequest
+	26, // 24: rrun.storage.v1.Storage.Prune:input_type -> rrun.storage.v1.PruneRequest
+	28, // 25: rrun.storage.v1.Storage.Usage:input_type -> rrun.storage.v1.UsageRequest
+	31, // 26: rrun.storage.v1.Storage.PrepareLayerRootfs:input_type -> rrun.storage.v1.PrepareLayerRootfsRequest
+	32, // 27: rrun.storage.v1.Storage.CommitRootfs:input_type -> rrun.storage.v1.CommitRootfsRequest
+	34, // 28: rrun.storage.v1.Storage.InspectLayer:input_type -> rrun.storage.v1.InspectLayerRequest
+	36, // 29: rrun.storage.v1.Storage.CreateImage:input_type -> rrun.storage.v1.CreateImageRequest
+	2,  // 30: rrun.storage.v1.Storage.Load:output_type -> rrun.storage.v1.LoadEvent
+	4,  // 31: rrun.storage.v1.Storage.ListImages:output_type -> rrun.storage.v1.ListImagesResponse
+	6,  // 32: rrun.storage.v1.Storage.InspectImage:output_type -> rrun.storage.v1.InspectImageResponse
+	8,  // 33: rrun.storage.v1.Storage.PrepareRootfs:output_type -> rrun.storage.v1.PrepareRootfsResponse
+	10, // 34: rrun.storage.v1.Storage.ReleaseRootfs:output_type -> rrun.storage.v1.ReleaseRootfsResponse
+	12, // 35: rrun.storage.v1.Storage.RemoveRootfs:output_type -> rrun.storage.v1.RemoveRootfsResponse
+	15, // 36: rrun.storage.v1.Storage.Pull:output_type -> rrun.storage.v1.TransferEvent
+	15, // 37: rrun.storage.v1.Storage.Push:output_type -> rrun.storage.v1.TransferEvent
+	19, // 38: rrun.storage.v1.Storage.Save:output_type -> rrun.storage.v1.SaveResponse
+	21, // 39: rrun.storage.v1.Storage.Import:output_type -> rrun.storage.v1.ImportResponse
+	23, // 40: rrun.storage.v1.Storage.Tag:output_type -> rrun.storage.v1.TagResponse
+	25, // 41: rrun.storage.v1.Storage.RemoveImage:output_type -> rrun.storage.v1.RemoveImageResponse
+	27, // 42: rrun.storage.v1.Storage.Prune:output_type -> rrun.storage.v1.PruneResponse
+	29, // 43: rrun.storage.v1.Storage.Usage:output_type -> rrun.storage.v1.UsageResponse
+	8,  // 44: rrun.storage.v1.Storage.PrepareLayerRootfs:output_type -> rrun.storage.v1.PrepareRootfsResponse
+	33, // 45: rrun.storage.v1.Storage.CommitRootfs:output_type -> rrun.storage.v1.CommitRootfsResponse
+	35, // 46: rrun.storage.v1.Storage.InspectLayer:output_type -> rrun.storage.v1.InspectLayerResponse
+	37, // 47: rrun.storage.v1.Storage.CreateImage:output_type -> rrun.storage.v1.CreateImageResponse
+	30, // [30:48] is the sub-list for method output_type
+	12, // [12:30] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_rrun_storage_v1_storage_proto_init() }
@@ -1768,7 +2261,7 @@ func file_rrun_storage_v1_storage_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_rrun_storage_v1_storage_proto_rawDesc), len(file_rrun_storage_v1_storage_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   30,
+			NumMessages:   38,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -21,20 +21,24 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Storage_Load_FullMethodName          = "/rrun.storage.v1.Storage/Load"
-	Storage_ListImages_FullMethodName    = "/rrun.storage.v1.Storage/ListImages"
-	Storage_InspectImage_FullMethodName  = "/rrun.storage.v1.Storage/InspectImage"
-	Storage_PrepareRootfs_FullMethodName = "/rrun.storage.v1.Storage/PrepareRootfs"
-	Storage_ReleaseRootfs_FullMethodName = "/rrun.storage.v1.Storage/ReleaseRootfs"
-	Storage_RemoveRootfs_FullMethodName  = "/rrun.storage.v1.Storage/RemoveRootfs"
-	Storage_Pull_FullMethodName          = "/rrun.storage.v1.Storage/Pull"
-	Storage_Push_FullMethodName          = "/rrun.storage.v1.Storage/Push"
-	Storage_Save_FullMethodName          = "/rrun.storage.v1.Storage/Save"
-	Storage_Import_FullMethodName        = "/rrun.storage.v1.Storage/Import"
-	Storage_Tag_FullMethodName           = "/rrun.storage.v1.Storage/Tag"
-	Storage_RemoveImage_FullMethodName   = "/rrun.storage.v1.Storage/RemoveImage"
-	Storage_Prune_FullMethodName         = "/rrun.storage.v1.Storage/Prune"
-	Storage_Usage_FullMethodName         = "/rrun.storage.v1.Storage/Usage"
+	Storage_Load_FullMethodName               = "/rrun.storage.v1.Storage/Load"
+	Storage_ListImages_FullMethodName         = "/rrun.storage.v1.Storage/ListImages"
+	Storage_InspectImage_FullMethodName       = "/rrun.storage.v1.Storage/InspectImage"
+	Storage_PrepareRootfs_FullMethodName      = "/rrun.storage.v1.Storage/PrepareRootfs"
+	Storage_ReleaseRootfs_FullMethodName      = "/rrun.storage.v1.Storage/ReleaseRootfs"
+	Storage_RemoveRootfs_FullMethodName       = "/rrun.storage.v1.Storage/RemoveRootfs"
+	Storage_Pull_FullMethodName               = "/rrun.storage.v1.Storage/Pull"
+	Storage_Push_FullMethodName               = "/rrun.storage.v1.Storage/Push"
+	Storage_Save_FullMethodName               = "/rrun.storage.v1.Storage/Save"
+	Storage_Import_FullMethodName             = "/rrun.storage.v1.Storage/Import"
+	Storage_Tag_FullMethodName                = "/rrun.storage.v1.Storage/Tag"
+	Storage_RemoveImage_FullMethodName        = "/rrun.storage.v1.Storage/RemoveImage"
+	Storage_Prune_FullMethodName              = "/rrun.storage.v1.Storage/Prune"
+	Storage_Usage_FullMethodName              = "/rrun.storage.v1.Storage/Usage"
+	Storage_PrepareLayerRootfs_FullMethodName = "/rrun.storage.v1.Storage/PrepareLayerRootfs"
+	Storage_CommitRootfs_FullMethodName       = "/rrun.storage.v1.Storage/CommitRootfs"
+	Storage_InspectLayer_FullMethodName       = "/rrun.storage.v1.Storage/InspectLayer"
+	Storage_CreateImage_FullMethodName        = "/rrun.storage.v1.Storage/CreateImage"
 )
 
 // StorageClient is the client API for Storage service.
@@ -67,6 +71,17 @@ type StorageClient interface {
 	Prune(ctx context.Context, in *PruneRequest, opts ...grpc.CallOption) (*PruneResponse, error)
 	// Usage reports the disk use of images, containers and layers.
 	Usage(ctx context.Context, in *UsageRequest, opts ...grpc.CallOption) (*UsageResponse, error)
+	// PrepareLayerRootfs makes a writable root filesystem on top of a layer
+	// ("" for an empty one) for a build step, and returns its mounts.
+	PrepareLayerRootfs(ctx context.Context, in *PrepareLayerRootfsRequest, opts ...grpc.CallOption) (*PrepareRootfsResponse, error)
+	// CommitRootfs turns a container's changes into a new read-only layer on
+	// the layer its root filesystem was made from.
+	CommitRootfs(ctx context.Context, in *CommitRootfsRequest, opts ...grpc.CallOption) (*CommitRootfsResponse, error)
+	// InspectLayer reports a layer, found by id or by the cache key it was
+	// committed with.
+	InspectLayer(ctx context.Context, in *InspectLayerRequest, opts ...grpc.CallOption) (*InspectLayerResponse, error)
+	// CreateImage makes an image of a layer chain and an OCI config.
+	CreateImage(ctx context.Context, in *CreateImageRequest, opts ...grpc.CallOption) (*CreateImageResponse, error)
 }
 
 type storageClient struct {
@@ -244,6 +259,46 @@ func (c *storageClient) Usage(ctx context.Context, in *UsageRequest, opts ...grp
 	return out, nil
 }
 
+func (c *storageClient) PrepareLayerRootfs(ctx context.Context, in *PrepareLayerRootfsRequest, opts ...grpc.CallOption) (*PrepareRootfsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PrepareRootfsResponse)
+	err := c.cc.Invoke(ctx, Storage_PrepareLayerRootfs_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *storageClient) CommitRootfs(ctx context.Context, in *CommitRootfsRequest, opts ...grpc.CallOption) (*CommitRootfsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CommitRootfsResponse)
+	err := c.cc.Invoke(ctx, Storage_CommitRootfs_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *storageClient) InspectLayer(ctx context.Context, in *InspectLayerRequest, opts ...grpc.CallOption) (*InspectLayerResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(InspectLayerResponse)
+	err := c.cc.Invoke(ctx, Storage_InspectLayer_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *storageClient) CreateImage(ctx context.Context, in *CreateImageRequest, opts ...grpc.CallOption) (*CreateImageResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateImageResponse)
+	err := c.cc.Invoke(ctx, Storage_CreateImage_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // StorageServer is the server API for Storage service.
 // All implementations must embed UnimplementedStorageServer
 // for forward compatibility.
@@ -274,6 +329,17 @@ type StorageServer interface {
 	Prune(context.Context, *PruneRequest) (*PruneResponse, error)
 	// Usage reports the disk use of images, containers and layers.
 	Usage(context.Context, *UsageRequest) (*UsageResponse, error)
+	// PrepareLayerRootfs makes a writable root filesystem on top of a layer
+	// ("" for an empty one) for a build step, and returns its mounts.
+	PrepareLayerRootfs(context.Context, *PrepareLayerRootfsRequest) (*PrepareRootfsResponse, error)
+	// CommitRootfs turns a container's changes into a new read-only layer on
+	// the layer its root filesystem was made from.
+	CommitRootfs(context.Context, *CommitRootfsRequest) (*CommitRootfsResponse, error)
+	// InspectLayer reports a layer, found by id or by the cache key it was
+	// committed with.
+	InspectLayer(context.Context, *InspectLayerRequest) (*InspectLayerResponse, error)
+	// CreateImage makes an image of a layer chain and an OCI config.
+	CreateImage(context.Context, *CreateImageRequest) (*CreateImageResponse, error)
 	mustEmbedUnimplementedStorageServer()
 }
 
@@ -325,6 +391,18 @@ func (UnimplementedStorageServer) Prune(context.Context, *PruneRequest) (*PruneR
 }
 func (UnimplementedStorageServer) Usage(context.Context, *UsageRequest) (*UsageResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Usage not implemented")
+}
+func (UnimplementedStorageServer) PrepareLayerRootfs(context.Context, *PrepareLayerRootfsRequest) (*PrepareRootfsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PrepareLayerRootfs not implemented")
+}
+func (UnimplementedStorageServer) CommitRootfs(context.Context, *CommitRootfsRequest) (*CommitRootfsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CommitRootfs not implemented")
+}
+func (UnimplementedStorageServer) InspectLayer(context.Context, *InspectLayerRequest) (*InspectLayerResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method InspectLayer not implemented")
+}
+func (UnimplementedStorageServer) CreateImage(context.Context, *CreateImageRequest) (*CreateImageResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateImage not implemented")
 }
 func (UnimplementedStorageServer) mustEmbedUnimplementedStorageServer() {}
 func (UnimplementedStorageServer) testEmbeddedByValue()                 {}
@@ -578,6 +656,78 @@ func _Storage_Usage_Handler(srv interface{}, ctx context.Context, dec func(inter
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Storage_PrepareLayerRootfs_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PrepareLayerRootfsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StorageServer).PrepareLayerRootfs(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Storage_PrepareLayerRootfs_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StorageServer).PrepareLayerRootfs(ctx, req.(*PrepareLayerRootfsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Storage_CommitRootfs_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CommitRootfsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StorageServer).CommitRootfs(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Storage_CommitRootfs_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StorageServer).CommitRootfs(ctx, req.(*CommitRootfsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Storage_InspectLayer_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(InspectLayerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StorageServer).InspectLayer(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Storage_InspectLayer_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StorageServer).InspectLayer(ctx, req.(*InspectLayerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Storage_CreateImage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateImageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StorageServer).CreateImage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Storage_CreateImage_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StorageServer).CreateImage(ctx, req.(*CreateImageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Storage_ServiceDesc is the grpc.ServiceDesc for Storage service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -628,6 +778,22 @@ var Storage_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Usage",
 			Handler:    _Storage_Usage_Handler,
+		},
+		{
+			MethodName: "PrepareLayerRootfs",
+			Handler:    _Storage_PrepareLayerRootfs_Handler,
+		},
+		{
+			MethodName: "CommitRootfs",
+			Handler:    _Storage_CommitRootfs_Handler,
+		},
+		{
+			MethodName: "InspectLayer",
+			Handler:    _Storage_InspectLayer_Handler,
+		},
+		{
+			MethodName: "CreateImage",
+			Handler:    _Storage_CreateImage_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

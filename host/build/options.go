@@ -1,0 +1,24 @@
+package build
+
+import "io"
+
+// Options are `rrun build`'s flags, resolved: paths are absolute.
+type Options struct {
+	ContextDir string            // the build context; "" for none
+	Dockerfile string            // path of the Dockerfile
+	Tags       []string          // -t
+	BuildArgs  map[string]string // --build-arg K=V
+	Target     string            // --target; "" for the last stage
+	NoCache    bool
+	Pull       string            // "missing" (default), "always", "never"
+	Labels     map[string]string // --label
+	Network    string            // none, host, pasta or slirp4netns
+	Secrets    map[string]string // --secret id=ID,src=FILE: id -> file
+	// CacheMountDir holds the directories of RUN --mount=type=cache.
+	CacheMountDir string
+	Quiet         bool
+	IIDFile       string
+	Platform      string
+	// Out receives the progress (stderr), Stdout the image id with -q.
+	Out, Stdout io.Writer
+}
