@@ -71,7 +71,7 @@ func checkRoundTrip(t *testing.T, data []byte, req Request) {
 
 // seqpacketPair returns a socket to write raw messages on and the
 // connection that reads them.
-func seqpacketPair(f *testing.F) (int, *net.UnixConn) {
+func seqpacketPair(f testing.TB) (int, *net.UnixConn) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		f.Fatal(err)

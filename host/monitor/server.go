@@ -58,6 +58,10 @@ func (m *monitor) handle(ctx context.Context, conn *net.UnixConn) {
 			closeFds(fds)
 			return
 		}
+		if req.Op != OpExec {
+			closeFds(fds) // only exec takes the client's stdio
+			fds = nil
+		}
 		m.dispatch(ctx, cs, req, fds)
 	}
 }
