@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net"
 	"os"
+	"strings"
 	"testing"
 	"unsafe"
 
@@ -46,8 +47,15 @@ func FuzzMonitorProtocol(f *testing.F) {
 		}
 		send(t, toClient, data, false)
 		resp, err := (&Client{conn: client}).Receive()
-		if err == nil && !resp.OK || err != nil && resp.OK || resp.Hint != api.HintOf(err) && resp.Kind != "" {
-			t.Fatalf("%q: response %+v, error %v", data, resp, err)
+		var sent Response
+		if json.Unmarshal(data, &sent) != nil {
+			if err == nil {
+				t.Fatalf("%q: unreadable, yet read as %+v", data, resp)
+			}
+			return
+		}
+		if (err == nil) != sent.OK || err != nil && (api.HintOf(err) != sent.Hint || !strings.Contains(err.Error(), sent.Error)) {
+			t.Fatalf("%q: response %+v read as %+v, error %v", data, sent, resp, err)
 		}
 	})
 }
