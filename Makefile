@@ -52,3 +52,10 @@ lint:
 
 bench: build
 	./bench/run-vs-peers.sh
+
+# Every fuzz target (any func FuzzXxx in a _test.go file), one at a time,
+# for FUZZTIME each; CI runs them briefly (see test/fuzz.sh).
+FUZZTIME ?= 30s
+.PHONY: fuzz
+fuzz:
+	FUZZTIME=$(FUZZTIME) GO=$(GO) TAGS="$(BUILDTAGS)" ./test/fuzz.sh

@@ -58,6 +58,9 @@ func scanArchive(p string) (archiveInfo, error) {
 		if err != nil {
 			return archiveInfo{}, fmt.Errorf("broken tar archive: %w", err)
 		}
+		if err := checkEntry(hdr); err != nil {
+			return archiveInfo{}, err
+		}
 		switch path.Clean(strings.TrimPrefix(hdr.Name, "./")) {
 		case "manifest.json":
 			hasManifest = true

@@ -1,6 +1,7 @@
 package container
 
 import (
+	"math"
 	"strconv"
 	"strings"
 )
@@ -111,7 +112,7 @@ func parseBytes(s string) (int64, error) {
 		}
 	}
 	n, err := strconv.ParseInt(t, 10, 64)
-	if err != nil || n < 0 {
+	if err != nil || n < 0 || n > math.MaxInt64/mult {
 		return 0, strconv.ErrSyntax
 	}
 	return n * mult, nil

@@ -55,7 +55,7 @@ func (db userDB) lookupUser(v string) (uint32, uint32, string, error) {
 		return 0, 0, "", err
 	}
 	for _, f := range entries {
-		if len(f) < 4 || (f[0] != v && (numErr != nil || f[2] != v)) {
+		if len(f) < 4 || !passwdMatch(f, v, n, numErr == nil) {
 			continue
 		}
 		uid, _ := strconv.ParseUint(f[2], 10, 32)
@@ -66,6 +66,17 @@ func (db userDB) lookupUser(v string) (uint32, uint32, string, error) {
 		return uint32(n), 0, "", nil
 	}
 	return 0, 0, "", notFound(v, "passwd")
+}
+
+// passwdMatch reports whether passwd entry f is user v. As in moby, a
+// numeric v is a uid (compared as a number), never a name: an entry named
+// "1000" with uid 0 must not make -u 1000 root.
+func passwdMatch(f []string, v string, uid uint64, numeric bool) bool {
+	if !numeric {
+		return f[0] == v
+	}
+	id, err := strconv.ParseUint(f[2], 10, 32)
+	return err == nil && id == uid
 }
 
 func (db userDB) lookupGroup(v string) (uint32, error) {

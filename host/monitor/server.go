@@ -58,6 +58,10 @@ func (m *monitor) handle(ctx context.Context, conn *net.UnixConn) {
 			closeFds(fds)
 			return
 		}
+		if req.Op != OpExec {
+			closeFds(fds) // only exec takes the client's stdio
+			fds = nil
+		}
 		m.dispatch(ctx, cs, req, fds)
 	}
 }
@@ -124,10 +128,12 @@ func readRequest(conn *net.UnixConn) (Request, []int, error) {
 	var req Request
 	buf, oob := make([]byte, 64<<10), make([]byte, unix.CmsgSpace(3*4))
 	n, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
+	// An empty message may still carry fds: they are closed with it.
+	fds := parseRights(oob[:oobn])
 	if err != nil || n == 0 {
+		closeFds(fds)
 		return req, nil, fmt.Errorf("connection closed")
 	}
-	fds := parseRights(oob[:oobn])
 	if err := json.Unmarshal(buf[:n], &req); err != nil {
 		closeFds(fds)
 		return req, nil, fmt.Errorf("unreadable request: %w", err)
