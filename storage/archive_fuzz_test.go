@@ -62,7 +62,7 @@ func checkEntries(t *testing.T, p string) map[string]bool {
 		t.Fatal(err)
 	}
 	defer file.Close()
-	r, err := tarStream(file)
+	r, _, err := tarStream(file)
 	if err != nil {
 		t.Fatalf("accepted, but not readable again: %v", err)
 	}
