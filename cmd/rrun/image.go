@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -48,24 +47,16 @@ func newImageCommand() *cobra.Command {
 }
 
 func newImageInspectCommand() *cobra.Command {
-	return &cobra.Command{
-		Use: "inspect IMAGE...", Short: "Show images as docker-compatible JSON", Args: cobra.MinimumNArgs(1),
+	var f inspectFlags
+	cmd := &cobra.Command{
+		Use: "inspect [OPTIONS] IMAGE...", Short: "Display detailed information on one or more images", Args: cobra.MinimumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			return inSession(needs{storage: true}, func(ctx context.Context, b *container.Backends) error {
-				out := make([]dockerImage, 0, len(args))
-				for _, ref := range args {
-					d, err := b.Storage.InspectImage(ctx, ref)
-					if err != nil {
-						return err
-					}
-					out = append(out, toDockerImage(d))
-				}
-				enc := json.NewEncoder(os.Stdout)
-				enc.SetIndent("", "    ")
-				return enc.Encode(out)
-			})
+			f.kind = "image"
+			return runInspect(args, f)
 		},
 	}
+	cmd.Flags().StringVarP(&f.format, "format", "f", "", "Format output using a custom template: 'json' or a Go template")
+	return cmd
 }
 
 // dockerImage is the subset of `docker image inspect` rrun fills.

@@ -59,7 +59,7 @@ func newContainerCommand() *cobra.Command {
 		},
 	}
 	prune.Flags().BoolVarP(&force, "force", "f", false, "do not ask (rrun never asks)")
-	cmd.AddCommand(prune, newPsCommand(), newRmCommand(), newInspectCommand())
+	cmd.AddCommand(prune, newPsCommand(), newRmCommand(), newContainerInspectCommand())
 	return cmd
 }
 

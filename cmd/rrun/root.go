@@ -49,6 +49,7 @@ func newRootCommand() *cobra.Command {
 		newMonitorCommand(), newRmInSessionCommand())
 	root.AddCommand(newStatsCommand())
 	root.AddCommand(newPortCommand())
+	root.AddCommand(newVersionCommand(), newVolumeCommand())
 	return root
 }
 
