@@ -34,8 +34,11 @@ make_user() { # name with_range
 make_user rrun-test yes
 make_user rrun-nosub no
 
-# The realistic image of the tests (Debian minbase), built once and cached.
-"$(dirname "$0")/fixtures/debian-minbase.sh"
+# The realistic image of the tests (Debian minbase), built once and cached;
+# `make demo` needs no network and skips it (RRUN_SETUP_FIXTURES=no).
+if [ "${RRUN_SETUP_FIXTURES:-yes}" != no ]; then
+  "$(dirname "$0")/fixtures/debian-minbase.sh"
+fi
 
 [ -e /dev/fuse ] && chmod 0666 /dev/fuse
 [ -e /dev/net/tun ] && chmod 0666 /dev/net/tun

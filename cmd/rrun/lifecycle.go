@@ -81,7 +81,8 @@ func newStopCommand() *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().IntVarP(&timeout, "time", "t", 10, "seconds to wait before killing (default: the container's --stop-timeout, else 10)")
+	// default 0, not 10: help shows only the sentence's default, once
+	cmd.Flags().IntVarP(&timeout, "time", "t", 0, "seconds to wait before killing (default: the container's --stop-timeout, else 10)")
 	return cmd
 }
 

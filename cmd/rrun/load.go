@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -62,12 +63,20 @@ func load(ctx context.Context, b *container.Backends, path, name string, quiet b
 	}
 	images, err := b.Storage.Load(ctx, path, "", progress)
 	if err != nil {
-		return fmt.Errorf("failed to load %s: %w", name, err)
+		return loadError(err, path, name)
 	}
 	for _, im := range images {
 		printLoaded(im)
 	}
 	return nil
+}
+
+// loadError says "failed to load NAME" once, naming what the user gave
+// (the file, or stdin), never the private copy of stdin.
+func loadError(err error, path, name string) error {
+	msg := strings.ReplaceAll(err.Error(), path, name)
+	msg = strings.TrimPrefix(msg, "failed to load "+name+": ")
+	return api.Errorf(api.KindOf(err), api.HintOf(err), "failed to load %s: %s", name, msg)
 }
 
 // stdinToFile copies stdin to a private file in the run dir: archives are
