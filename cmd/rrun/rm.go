@@ -37,28 +37,9 @@ func newContainerCommand() *cobra.Command {
 	var force bool
 	prune := &cobra.Command{
 		Use: "prune [-f]", Short: "Remove all stopped containers", Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			rows, err := psRows(true, []string{"status=exited"})
-			if err != nil {
-				return err
-			}
-			var ids []string
-			for _, r := range rows {
-				ids = append(ids, r.rec.ID)
-			}
-			for _, r := range rows {
-				if r.State == state.StatusCreated {
-					ids = append(ids, r.rec.ID)
-				}
-			}
-			if len(ids) == 0 {
-				fmt.Println("Total reclaimed space: 0B")
-				return nil
-			}
-			return removeContainers(ids, false, false, true)
-		},
+		RunE: func(*cobra.Command, []string) error { return pruneContainers(force) },
 	}
-	prune.Flags().BoolVarP(&force, "force", "f", false, "do not ask (rrun never asks)")
+	prune.Flags().BoolVarP(&force, "force", "f", false, "Do not prompt for confirmation")
 	cmd.AddCommand(prune, newPsCommand(), newRmCommand(), newContainerInspectCommand())
 	return cmd
 }

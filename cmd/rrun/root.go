@@ -49,7 +49,8 @@ func newRootCommand() *cobra.Command {
 		newMonitorCommand(), newRmInSessionCommand())
 	root.AddCommand(newStatsCommand())
 	root.AddCommand(newPortCommand())
-	root.AddCommand(newVersionCommand(), newVolumeCommand())
+	root.AddCommand(newVersionCommand(), newVolumeCommand(), newCompletionCommand(), newPauseCommand(true), newPauseCommand(false), newUpdateCommand(), newRestartCommand(), newLoginCommand(), newLogoutCommand())
+	addCompletions(root)
 	return root
 }
 

@@ -36,7 +36,7 @@ func newSystemCommand() *cobra.Command {
 		},
 	}
 	df.Flags().StringVar(&dfFormat, "format", "", "Format output using a custom template: 'table', 'table TEMPLATE', 'json' or a Go template")
-	cmd.AddCommand(df)
+	cmd.AddCommand(df, newSystemPruneCommand())
 	return cmd
 }
 

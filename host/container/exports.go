@@ -20,3 +20,9 @@ func ResolveEnv(env []string) ([]string, error) {
 	err := o.resolveEnv()
 	return o.Env, err
 }
+
+// Resources is the cgroup limits of o's --memory, --memory-swap, --cpus,
+// --cpu-shares and --pids-limit (for `rrun update`).
+func (o RunOptions) Resources() (*specs.LinuxResources, error) {
+	return o.resources()
+}
