@@ -92,7 +92,7 @@ func registryError(verb, ref string, err error) error {
 		errors.Is(err, syscall.EROFS), errors.Is(err, syscall.EACCES):
 		return storeError(verb, ref, err)
 	case errors.As(err, &unauthorized), strings.Contains(low, "unauthorized"), strings.Contains(low, "denied"):
-		return api.Errorf(api.ErrPermissionDenied, "log in: put credentials in ~/.docker/config.json or $XDG_RUNTIME_DIR/containers/auth.json",
+		return api.Errorf(api.ErrPermissionDenied, "log in: rrun login REGISTRY (or credentials in ~/.docker/config.json or $XDG_RUNTIME_DIR/containers/auth.json)",
 			"failed to %s %s: access denied: %s", verb, ref, msg)
 	case strings.Contains(low, "http response to https client"):
 		return api.Errorf(api.ErrUnavailable, "add --tls-verify=false for a plain-http registry",
