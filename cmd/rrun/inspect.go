@@ -239,7 +239,9 @@ func hostConfigOf(r state.Record) hostConfig {
 		CapAdd: o.CapAdd, CapDrop: o.CapDrop, SecurityOpt: o.SecurityOpt, Binds: o.Volumes, Init: o.Init,
 		Ulimits: o.Ulimits, Isolation: r.Isolation, PortBindings: portBindings(o.Publish), PublishAllPorts: o.PublishAll,
 		DNS: o.DNS, ExtraHosts: o.AddHost, CPUShares: o.CPUShares, PidsLimit: o.PidsLimit, Tmpfs: map[string]string{}}
-	h.RestartPolicy.Name = "no"
+	if p, err := container.ParseRestart(o.Restart); err == nil {
+		h.RestartPolicy.Name, h.RestartPolicy.MaximumRetryCount = p.Name, p.MaxRetries
+	}
 	for _, t := range o.Tmpfs {
 		dst, opts, _ := cutColon(t)
 		h.Tmpfs[dst] = opts

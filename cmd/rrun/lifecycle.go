@@ -72,7 +72,8 @@ func newStopCommand() *cobra.Command {
 			if !c.Flags().Changed("time") {
 				timeout = -1
 			}
-			return forEach(args, func(cfg config.Config, _ *state.Store, r state.Record) error {
+			return forEach(args, func(cfg config.Config, store *state.Store, r state.Record) error {
+				markStopped(store, r.ID)
 				if err := call(cfg, r, monitor.Request{Op: monitor.OpStop, Timeout: timeout}); err != nil && !errors.Is(err, monitor.ErrNoMonitor) {
 					return err
 				}

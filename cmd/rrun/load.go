@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -65,7 +66,11 @@ func load(ctx context.Context, b *container.Backends, path, name string, quiet b
 	if err != nil {
 		return loadError(err, path, name)
 	}
+	names, known := archiveNames(path)
 	for _, im := range images {
+		if known {
+			im.Names = slices.DeleteFunc(im.Names, func(n string) bool { return !inArchive(n, names) })
+		}
 		printLoaded(im)
 	}
 	return nil

@@ -122,6 +122,7 @@ func newRestartCommand() *cobra.Command {
 				timeout = -1
 			}
 			return forEach(args, func(cfg config.Config, store *state.Store, r state.Record) error {
+				markStopped(store, r.ID)
 				err := call(cfg, r, monitor.Request{Op: monitor.OpStop, Timeout: timeout})
 				if err != nil && !errors.Is(err, monitor.ErrNoMonitor) {
 					return err

@@ -73,6 +73,9 @@ func removeContainers(refs []string, force, vols, print bool) error {
 }
 
 func killAndWait(cfg config.Config, r state.Record) error {
+	if store, err := containerStore(cfg); err == nil {
+		markStopped(store, r.ID) // its --restart policy must not start it again
+	}
 	c, err := monitor.Dial(cfg.Dirs.Run, r.ID)
 	if err != nil {
 		return nil // exited meanwhile

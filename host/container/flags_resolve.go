@@ -24,6 +24,7 @@ func (o *RunOptions) Resolve(cwd string) error {
 		func() error { return o.resolveMounts(cwd) },
 		o.checkSecurity,
 		o.checkLifecycle,
+		o.checkRestart,
 		o.resolveNetwork,
 		o.checkLimits,
 	}
