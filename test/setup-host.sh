@@ -9,7 +9,7 @@
 set -euo pipefail
 [ "$(id -u)" = 0 ] || { echo "setup-host.sh must run as root" >&2; exit 1; }
 
-PACKAGES=(busybox-static uidmap protobuf-compiler fuse-overlayfs slirp4netns passt make gcc libc6-dev procps git debootstrap)
+PACKAGES=(busybox-static uidmap protobuf-compiler fuse-overlayfs slirp4netns passt make gcc libc6-dev procps git debootstrap podman)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
