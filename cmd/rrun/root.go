@@ -49,7 +49,7 @@ func newRootCommand() *cobra.Command {
 		newMonitorCommand(), newRmInSessionCommand())
 	root.AddCommand(newStatsCommand())
 	root.AddCommand(newPortCommand())
-	root.AddCommand(newVersionCommand(), newVolumeCommand(), newCompletionCommand(), newPauseCommand(true), newPauseCommand(false), newUpdateCommand(), newRestartCommand(), newLoginCommand(), newLogoutCommand(), newCpCommand(), newExportCommand())
+	root.AddCommand(newVersionCommand(), newVolumeCommand(), newCompletionCommand(), newPauseCommand(true), newPauseCommand(false), newUpdateCommand(), newRestartCommand(), newLoginCommand(), newLogoutCommand(), newCpCommand(), newExportCommand(), newAttachCommand())
 	addCompletions(root)
 	return root
 }

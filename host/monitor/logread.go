@@ -103,14 +103,11 @@ func skipToTail(f *os.File, n int) error {
 			break
 		}
 	}
-	start := pos
-	if n < len(offsets) {
+	start := pos // --tail 0: nothing of what is there (offsets[len-0] would be out of range)
+	if n > 0 && n < len(offsets) {
 		start = offsets[len(offsets)-n]
-	} else if len(offsets) > 0 {
+	} else if n > 0 && len(offsets) > 0 {
 		start = offsets[0]
-	}
-	if n == 0 {
-		start = pos
 	}
 	_, err := f.Seek(start, io.SeekStart)
 	return err

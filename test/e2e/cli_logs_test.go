@@ -25,6 +25,9 @@ func TestCLILogsSinceUntil(t *testing.T) {
 	if got := e.ok("logs", "--since", "1h", "--tail", "1", id).stdout; got != "second\n" {
 		t.Errorf("logs --since 1h --tail 1: %q", got)
 	}
+	if r := e.run("", "logs", "--tail", "0", id); r.code != 0 || r.stdout != "" {
+		t.Errorf("logs --tail 0 must print nothing: %s", r)
+	}
 	if r := e.run("", "logs", "--since", "yesterday-ish", id); r.code != 125 || !strings.Contains(r.stderr, "invalid time") {
 		t.Errorf("logs --since with a bad time: %s", r)
 	}
