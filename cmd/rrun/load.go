@@ -67,6 +67,7 @@ func load(ctx context.Context, b *container.Backends, path, name string, quiet b
 		return loadError(err, path, name)
 	}
 	names, known := archiveNames(path)
+	known = known && len(names) > 0 // an archive of unnamed images: the store named them
 	for _, im := range images {
 		if known {
 			im.Names = slices.DeleteFunc(im.Names, func(n string) bool { return !inArchive(n, names) })

@@ -16,6 +16,7 @@ import (
 func newSystemCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "system", Short: "Manage rrun's disk use"}
 	var dfFormat string
+	var verbose bool
 	df := &cobra.Command{
 		Use: "df [OPTIONS]", Short: "Show the disk use of images, containers and layers", Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
@@ -27,6 +28,9 @@ func newSystemCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
+				if verbose {
+					return printUsageVerbose(ctx, b)
+				}
 				u, err := im.Usage(ctx)
 				if err != nil {
 					return err
@@ -35,6 +39,7 @@ func newSystemCommand() *cobra.Command {
 			})
 		},
 	}
+	df.Flags().BoolVarP(&verbose, "verbose", "v", false, "Show detailed information on space usage")
 	df.Flags().StringVar(&dfFormat, "format", "", "Format output using a custom template: 'table', 'table TEMPLATE', 'json' or a Go template")
 	cmd.AddCommand(df, newSystemPruneCommand())
 	return cmd

@@ -85,3 +85,29 @@ func TestCLIPrunes(t *testing.T) {
 		t.Errorf("system prune must ask: %s", r)
 	}
 }
+
+// system df -v lists images (with their containers), containers and local
+// volumes (with their links), as docker's.
+func TestCLISystemDfVerbose(t *testing.T) {
+	e := withBusybox(t)
+	e.ok("run", "--name", "user", "-v", "data:/d", "busybox", "sh", "-c", "echo 12345 > /d/f")
+	out := e.ok("system", "df", "-v").stdout
+	for _, want := range []string{"Images space usage:\n\nREPOSITORY", "Containers space usage:\n\nCONTAINER ID", "Local Volumes space usage:\n\nVOLUME NAME"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("system df -v lacks %q:\n%s", want, out)
+		}
+	}
+	lines := strings.Split(out, "\n")
+	var image, vol string
+	for _, l := range lines {
+		switch {
+		case strings.HasPrefix(l, "docker.io/library/busybox"):
+			image = fields(l)
+		case strings.HasPrefix(l, "data "):
+			vol = fields(l)
+		}
+	}
+	if !strings.HasSuffix(image, " 1") || vol != "data 1 6B" {
+		t.Errorf("system df -v: image row %q (want 1 container), volume row %q (want data 1 6B)", image, vol)
+	}
+}
