@@ -111,7 +111,7 @@ func registryError(verb, ref string, err error) error {
 	case isNetworkError(err, low):
 		// one short line: c/image's chain (pinging, Get "https://...", dial tcp) says nothing more to a user
 		return api.Errorf(api.ErrUnavailable, "check the registry address and your network",
-			"failed to %s %s: cannot reach %s (%s)", verb, ref, registryOf(ref), networkReason(err, low))
+			"failed to %s %s: registry %s is unreachable (%s)", verb, ref, registryOf(ref), networkReason(err, low))
 	}
 	return api.Errorf(api.ErrInvalidArgument, "", "failed to %s %s: %s", verb, ref, msg)
 }

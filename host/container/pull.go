@@ -46,12 +46,12 @@ func pull(ctx context.Context, im api.ImageManager, ref string, progress func(st
 // and whose registry cannot be reached: the image, why, and the fix.
 func missingImageError(ref, policy string, err error) error {
 	msg := err.Error()
-	i := strings.Index(msg, "cannot reach ")
+	i := strings.Index(msg, "registry ")
 	if policy == "always" || !errors.Is(err, api.ErrUnavailable) || i < 0 {
 		return err
 	}
 	return api.Errorf(api.ErrUnavailable, "load it: rrun load -i FILE, or check the network",
-		"unable to find image %s locally, and %s", ref, msg[i:])
+		"image %s not found locally; %s", ref, msg[i:])
 }
 
 func canPull(ctx context.Context, s api.Storage) bool {
