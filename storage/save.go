@@ -55,6 +55,10 @@ func (s *Store) Save(ctx context.Context, p, format string, refs []string) error
 	if err != nil {
 		return storeError("save", p, err)
 	}
+	// an archive is for sharing: 0644 as podman and docker leave it (CreateTemp made it 0600)
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("failed to save %s: %w", p, err)
+	}
 	if err := os.Rename(tmp.Name(), p); err != nil {
 		return fmt.Errorf("failed to save %s: %w", p, err)
 	}

@@ -92,7 +92,7 @@ func registryError(verb, ref string, err error) error {
 		errors.Is(err, syscall.EROFS), errors.Is(err, syscall.EACCES):
 		return storeError(verb, ref, err)
 	case errors.As(err, &unauthorized), strings.Contains(low, "unauthorized"), strings.Contains(low, "denied"):
-		return api.Errorf(api.ErrPermissionDenied, "log in: put credentials in ~/.docker/config.json or $XDG_RUNTIME_DIR/containers/auth.json",
+		return api.Errorf(api.ErrPermissionDenied, "log in: rrun login REGISTRY (or credentials in ~/.docker/config.json or $XDG_RUNTIME_DIR/containers/auth.json)",
 			"failed to %s %s: access denied: %s", verb, ref, msg)
 	case strings.Contains(low, "http response to https client"):
 		return api.Errorf(api.ErrUnavailable, "add --tls-verify=false for a plain-http registry",
@@ -109,10 +109,37 @@ func registryError(verb, ref string, err error) error {
 		return api.Errorf(api.ErrInvalidArgument, "the registry sent corrupt data; try again or report it to the registry",
 			"failed to %s %s: content does not match its digest", verb, ref)
 	case isNetworkError(err, low):
+		// one short line: c/image's chain (pinging, Get "https://...", dial tcp) says nothing more to a user
 		return api.Errorf(api.ErrUnavailable, "check the registry address and your network",
-			"failed to %s %s: registry unreachable: %s", verb, ref, msg)
+			"failed to %s %s: registry %s is unreachable (%s)", verb, ref, registryOf(ref), networkReason(err, low))
 	}
 	return api.Errorf(api.ErrInvalidArgument, "", "failed to %s %s: %s", verb, ref, msg)
+}
+
+// registryOf is the registry part of a normalized reference.
+func registryOf(ref string) string {
+	ref = strings.TrimPrefix(ref, "docker://")
+	if host, _, ok := strings.Cut(ref, "/"); ok {
+		return host
+	}
+	return "the registry"
+}
+
+// networkReason is the few words that say why a registry cannot be reached.
+func networkReason(err error, low string) string {
+	switch {
+	case strings.Contains(low, "no such host"), strings.Contains(low, "server misbehaving"):
+		return "name lookup failed"
+	case errors.Is(err, syscall.ECONNREFUSED), strings.Contains(low, "connection refused"):
+		return "connection refused"
+	case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH), strings.Contains(low, "unreachable"):
+		return "network unreachable"
+	case errors.Is(err, syscall.ECONNRESET), strings.Contains(low, "connection reset"):
+		return "connection reset"
+	case strings.Contains(low, "timeout"):
+		return "timed out"
+	}
+	return "network error"
 }
 
 func isNetworkError(err error, low string) bool {

@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 export PATH=/usr/local/go/bin:$PATH CGO_ENABLED=1
 if [ "$(id -u)" = 0 ]; then
-  test/setup-host.sh
+  RRUN_SETUP_FIXTURES=no test/setup-host.sh # the Debian fixture is make test's, and needs the network
 else
   for tool in newuidmap busybox gcc; do
     command -v "$tool" >/dev/null || { echo "demo: $tool is missing: sudo apt-get install uidmap busybox-static gcc" >&2; exit 1; }

@@ -35,8 +35,11 @@ make_user() { # name with_range
 make_user rrun-test yes
 make_user rrun-nosub no
 
-# The realistic image of the tests (Debian minbase), built once and cached.
-"$(dirname "$0")/fixtures/debian-minbase.sh"
+# The realistic image of the tests (Debian minbase), built once and cached;
+# `make demo` needs no network and skips it (RRUN_SETUP_FIXTURES=no).
+if [ "${RRUN_SETUP_FIXTURES:-yes}" != no ]; then
+  "$(dirname "$0")/fixtures/debian-minbase.sh"
+fi
 
 # A small filesystem the full-disk test fills up (TestFullDisk*): a 20 MB
 # tmpfs that only rrun-test may use. A user cannot mount one on the host.

@@ -18,14 +18,17 @@ func newExecCommand() *cobra.Command {
 	var e monitor.Exec
 	var envs []string
 	cmd := &cobra.Command{
-		Use: "exec [OPTIONS] CONTAINER COMMAND [ARG...]", Short: "Run a command in a running container", Args: cobra.MinimumNArgs(2),
+		Use: "exec [OPTIONS] CONTAINER COMMAND [ARG...]", Short: "Run a command in a running container", Args: execArgs,
 		RunE: func(_ *cobra.Command, args []string) error {
+			if err := checkInputTTY(e.TTY, e.Interactive); err != nil {
+				return err
+			}
 			e.Args = args[1:]
 			env, err := container.ResolveEnv(envs)
 			if err != nil {
 				return err
 			}
-			e.Env = env
+			e.Env = withTerm(env, e.TTY)
 			return forEach(args[:1], func(cfg config.Config, _ *state.Store, r state.Record) error {
 				return execIn(cfg, r, e)
 			})
@@ -77,6 +80,17 @@ func execIn(cfg config.Config, r state.Record, e monitor.Exec) error {
 			return nil
 		}
 	}
+}
+
+// execArgs says in words what is missing, as docker's "requires at least 2 arguments".
+func execArgs(cmd *cobra.Command, args []string) error {
+	switch len(args) {
+	case 0:
+		return api.Errorf(api.ErrInvalidArgument, "usage: rrun exec [OPTIONS] CONTAINER COMMAND [ARG...]", "exec needs a container and a command to run in it")
+	case 1:
+		return api.Errorf(api.ErrInvalidArgument, "usage: rrun exec [OPTIONS] CONTAINER COMMAND [ARG...]", "exec needs a command to run in container %s", args[0])
+	}
+	return nil
 }
 
 func execError(err error) error {

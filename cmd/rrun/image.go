@@ -1,71 +1,40 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
-	units "github.com/docker/go-units"
 	"github.com/spf13/cobra"
 
-	"github.com/rrun-project/rrun/host/container"
 	"github.com/rrun-project/rrun/plugins/api"
 )
 
 func newImageCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "image", Short: "Manage images"}
-	var all, force bool
+	var f imagePruneFlags
 	prune := &cobra.Command{
-		Use: "prune [-a] [-f]", Short: "Remove images no container uses (unnamed ones, or all with -a)", Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			return inSession(needs{storage: true}, func(ctx context.Context, b *container.Backends) error {
-				im, err := imagesOf(ctx, b.Storage, api.CapStorageUsage, "prune")
-				if err != nil {
-					return err
-				}
-				rep, err := im.Prune(ctx, all)
-				if err != nil {
-					return err
-				}
-				if len(rep.Deleted) > 0 {
-					fmt.Println("Deleted Images:")
-				}
-				for _, id := range rep.Deleted {
-					fmt.Println("deleted: sha256:" + id)
-				}
-				fmt.Printf("\nTotal reclaimed space: %s\n", units.HumanSizeWithPrecision(float64(rep.Reclaimed), 3))
-				return nil
-			})
-		},
+		Use: "prune [OPTIONS]", Short: "Remove images no container uses (unnamed ones, or all with -a)", Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error { return imagePrune(f) },
 	}
-	prune.Flags().BoolVarP(&all, "all", "a", false, "remove every image no container uses, not only unnamed ones")
-	prune.Flags().BoolVarP(&force, "force", "f", false, "do not ask (rrun never asks)")
+	prune.Flags().BoolVarP(&f.all, "all", "a", false, "Remove all unused images, not just dangling ones")
+	prune.Flags().BoolVarP(&f.force, "force", "f", false, "Do not prompt for confirmation")
+	prune.Flags().StringArrayVar(&f.filters, "filter", nil, "Provide filter values (until=DURATION|TIMESTAMP)")
 	cmd.AddCommand(newImageInspectCommand(), prune)
 	return cmd
 }
 
 func newImageInspectCommand() *cobra.Command {
-	return &cobra.Command{
-		Use: "inspect IMAGE...", Short: "Show images as docker-compatible JSON", Args: cobra.MinimumNArgs(1),
+	var f inspectFlags
+	cmd := &cobra.Command{
+		Use: "inspect [OPTIONS] IMAGE...", Short: "Display detailed information on one or more images", Args: cobra.MinimumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			return inSession(needs{storage: true}, func(ctx context.Context, b *container.Backends) error {
-				out := make([]dockerImage, 0, len(args))
-				for _, ref := range args {
-					d, err := b.Storage.InspectImage(ctx, ref)
-					if err != nil {
-						return err
-					}
-					out = append(out, toDockerImage(d))
-				}
-				enc := json.NewEncoder(os.Stdout)
-				enc.SetIndent("", "    ")
-				return enc.Encode(out)
-			})
+			f.kind = "image"
+			return runInspect(args, f)
 		},
 	}
+	cmd.Flags().StringVarP(&f.format, "format", "f", "", "Format output using a custom template: 'json' or a Go template")
+	return cmd
 }
 
 // dockerImage is the subset of `docker image inspect` rrun fills.

@@ -6,51 +6,45 @@ import (
 	"os"
 	"sort"
 	"strings"
-	"text/tabwriter"
-	"text/template"
 	"time"
 
 	units "github.com/docker/go-units"
 	"github.com/spf13/cobra"
 
 	"github.com/rrun-project/rrun/host/container"
+	"github.com/rrun-project/rrun/host/format"
 	"github.com/rrun-project/rrun/plugins/api"
 )
 
 // imagesFlags are `rrun images`' options, as docker's.
 type imagesFlags struct {
-	quiet, digests bool
-	format         string
+	quiet, digests, noTrunc bool
+	format                  string
 }
 
 func newImagesCommand() *cobra.Command {
 	var f imagesFlags
 	cmd := &cobra.Command{
-		Use:   "images",
+		Use:   "images [OPTIONS]",
 		Short: "List images",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var tmpl *template.Template
-			if f.format != "" && f.format != "table" {
-				t, err := template.New("format").Parse(strings.TrimPrefix(f.format, "table ") + "\n")
-				if err != nil {
-					return api.Errorf(api.ErrInvalidArgument, "fields: .Repository .Tag .ID .Digest .CreatedSince .CreatedAt .Size",
-						"invalid --format template: %v", err)
-				}
-				tmpl = t
+			if _, err := format.Parse(f.format); err != nil {
+				return err
 			}
 			return inSession(needs{storage: true}, func(ctx context.Context, b *container.Backends) error {
 				images, err := b.Storage.ListImages(ctx)
 				if err != nil {
 					return fmt.Errorf("failed to list images: %w", err)
 				}
-				return printImages(images, f, tmpl)
+				return printImages(images, f)
 			})
 		},
 	}
-	cmd.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "only show image IDs")
-	cmd.Flags().BoolVar(&f.digests, "digests", false, "show digests")
-	cmd.Flags().StringVar(&f.format, "format", "", "Go template per image, e.g. '{{.Repository}}:{{.Tag}} {{.ID}}'")
+	cmd.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "Only show image IDs")
+	cmd.Flags().BoolVar(&f.digests, "digests", false, "Show digests")
+	cmd.Flags().BoolVar(&f.noTrunc, "no-trunc", false, "Don't truncate output")
+	cmd.Flags().StringVar(&f.format, "format", "", "Format output using a custom template: 'table', 'table TEMPLATE', 'json' or a Go template")
 	return cmd
 }
 
@@ -59,7 +53,10 @@ type imageRow struct {
 	Repository, Tag, ID, Digest, CreatedSince, CreatedAt, Size string
 }
 
-func imageRows(images []api.Image) []imageRow {
+// imagesHeaders are docker's headers where they are not the field's name.
+var imagesHeaders = map[string]string{"ID": "IMAGE ID", "CreatedSince": "CREATED", "CreatedAt": "CREATED AT"}
+
+func imageRows(images []api.Image, noTrunc bool) []imageRow {
 	sort.Slice(images, func(i, j int) bool { return images[i].Created.After(images[j].Created) })
 	var rows []imageRow
 	for _, im := range images {
@@ -67,10 +64,14 @@ func imageRows(images []api.Image) []imageRow {
 		if len(names) == 0 {
 			names = []string{"<none>"}
 		}
+		id := shortID(im.ID)
+		if noTrunc {
+			id = "sha256:" + strings.TrimPrefix(im.ID, "sha256:")
+		}
 		for _, n := range names {
 			repo, tag := splitName(n)
 			rows = append(rows, imageRow{
-				Repository: repo, Tag: tag, ID: shortID(im.ID), Digest: orNone(im.Digest),
+				Repository: repo, Tag: tag, ID: id, Digest: orNone(im.Digest),
 				CreatedSince: created(im.Created), CreatedAt: im.Created.Format("2006-01-02 15:04:05 -0700 MST"),
 				Size: units.HumanSizeWithPrecision(float64(im.Size), 3),
 			})
@@ -79,7 +80,7 @@ func imageRows(images []api.Image) []imageRow {
 	return rows
 }
 
-func printImages(images []api.Image, f imagesFlags, tmpl *template.Template) error {
+func printImages(images []api.Image, f imagesFlags) error {
 	if f.quiet {
 		seen := map[string]bool{}
 		for _, im := range images {
@@ -90,30 +91,11 @@ func printImages(images []api.Image, f imagesFlags, tmpl *template.Template) err
 		}
 		return nil
 	}
-	rows := imageRows(images)
-	if tmpl != nil {
-		for _, r := range rows {
-			if err := tmpl.Execute(os.Stdout, r); err != nil {
-				return api.Errorf(api.ErrInvalidArgument, "fields: .Repository .Tag .ID .Digest .CreatedSince .CreatedAt .Size",
-					"invalid --format template: %v", err)
-			}
-		}
-		return nil
-	}
-	w := tabwriter.NewWriter(os.Stdout, 0, 8, 3, ' ', 0)
+	def := "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
 	if f.digests {
-		fmt.Fprintln(w, "REPOSITORY\tTAG\tDIGEST\tIMAGE ID\tCREATED\tSIZE")
-	} else {
-		fmt.Fprintln(w, "REPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE")
+		def = "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
 	}
-	for _, r := range rows {
-		if f.digests {
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Repository, r.Tag, r.Digest, r.ID, r.CreatedSince, r.Size)
-		} else {
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", r.Repository, r.Tag, r.ID, r.CreatedSince, r.Size)
-		}
-	}
-	return w.Flush()
+	return format.List(os.Stdout, f.format, def, imagesHeaders, imageRows(images, f.noTrunc))
 }
 
 // splitName splits "repo:tag" and "repo@digest" (tag <none>) names.

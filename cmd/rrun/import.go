@@ -8,18 +8,24 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rrun-project/rrun/host/container"
+	"github.com/rrun-project/rrun/host/monitor"
 	"github.com/rrun-project/rrun/plugins/api"
 )
 
 func newImportCommand() *cobra.Command {
 	return &cobra.Command{
-		Use:   "import TARBALL [REPOSITORY[:TAG]]",
-		Short: "Make an image from a root filesystem tarball (plain or compressed)",
+		Use:   "import TARBALL|- [REPOSITORY[:TAG]]",
+		Short: "Make an image from a root filesystem tarball (plain or compressed; - reads stdin)",
 		Args:  cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path := absOrEmpty(args[0])
-			if _, err := os.Stat(path); err != nil {
-				return api.Errorf(api.ErrNotFound, "check the path", "cannot read tarball %s: %v", args[0], err)
+			path := ""
+			if args[0] != "-" {
+				path = absOrEmpty(args[0])
+				if _, err := os.Stat(path); err != nil {
+					return api.Errorf(api.ErrNotFound, "check the path", "cannot read tarball %s: %v", args[0], err)
+				}
+			} else if monitor.IsTerminal(0) {
+				return api.Errorf(api.ErrInvalidArgument, "pipe a tarball: rrun import - < FILE", "no tarball on stdin")
 			}
 			ref := ""
 			if len(args) == 2 {
@@ -29,6 +35,14 @@ func newImportCommand() *cobra.Command {
 				im, err := imagesOf(ctx, b.Storage, api.CapStorageImport, "import")
 				if err != nil {
 					return err
+				}
+				if path == "" {
+					tmp, err := stdinToFile()
+					if err != nil {
+						return err
+					}
+					defer os.Remove(tmp)
+					path = tmp
 				}
 				img, err := im.Import(ctx, path, ref)
 				if err != nil {

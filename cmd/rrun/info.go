@@ -26,10 +26,18 @@ func init() {
 }
 
 func newInfoCommand() *cobra.Command {
-	return &cobra.Command{
-		Use: "info", Short: "Show rrun's version, directories, id mapping, backends (and why) and plugins", Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error { return printInfo() },
+	var f string
+	cmd := &cobra.Command{
+		Use: "info [OPTIONS]", Short: "Show rrun's version, directories, id mapping, backends (and why) and plugins", Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if f != "" {
+				return printInfoFormat(f)
+			}
+			return printInfo()
+		},
 	}
+	cmd.Flags().StringVarP(&f, "format", "f", "", "Format output using a custom template: 'json' or a Go template")
+	return cmd
 }
 
 func printInfo() error {

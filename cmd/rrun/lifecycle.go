@@ -72,7 +72,8 @@ func newStopCommand() *cobra.Command {
 			if !c.Flags().Changed("time") {
 				timeout = -1
 			}
-			return forEach(args, func(cfg config.Config, _ *state.Store, r state.Record) error {
+			return forEach(args, func(cfg config.Config, store *state.Store, r state.Record) error {
+				markStopped(store, r.ID)
 				if err := call(cfg, r, monitor.Request{Op: monitor.OpStop, Timeout: timeout}); err != nil && !errors.Is(err, monitor.ErrNoMonitor) {
 					return err
 				}
@@ -81,7 +82,8 @@ func newStopCommand() *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().IntVarP(&timeout, "time", "t", 10, "seconds to wait before killing (default: the container's --stop-timeout, else 10)")
+	// default 0, not 10: help shows only the sentence's default, once
+	cmd.Flags().IntVarP(&timeout, "time", "t", 0, "seconds to wait before killing (default: the container's --stop-timeout, else 10)")
 	return cmd
 }
 

@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -62,12 +64,25 @@ func load(ctx context.Context, b *container.Backends, path, name string, quiet b
 	}
 	images, err := b.Storage.Load(ctx, path, "", progress)
 	if err != nil {
-		return fmt.Errorf("failed to load %s: %w", name, err)
+		return loadError(err, path, name)
 	}
+	names, known := archiveNames(path)
+	known = known && len(names) > 0 // an archive of unnamed images: the store named them
 	for _, im := range images {
+		if known {
+			im.Names = slices.DeleteFunc(im.Names, func(n string) bool { return !inArchive(n, names) })
+		}
 		printLoaded(im)
 	}
 	return nil
+}
+
+// loadError says "failed to load NAME" once, naming what the user gave
+// (the file, or stdin), never the private copy of stdin.
+func loadError(err error, path, name string) error {
+	msg := strings.ReplaceAll(err.Error(), path, name)
+	msg = strings.TrimPrefix(msg, "failed to load "+name+": ")
+	return api.Errorf(api.KindOf(err), api.HintOf(err), "failed to load %s: %s", name, msg)
 }
 
 // stdinToFile copies stdin to a private file in the run dir: archives are

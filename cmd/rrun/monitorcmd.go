@@ -97,7 +97,7 @@ func monitorContainer(ctx context.Context, cfg config.Config, store *state.Store
 	spec.Network = net
 	deps := monitor.Deps{Backends: b, Store: store, RunDir: cfg.Dirs.Run, Relaunch: relaunchIsolation(mgr, cfg),
 		Spec: spec, RemoveVolumes: removeVolumes(cfg)}
-	code, err := monitor.Run(ctx, deps, rec.ID, attach, ready)
+	code, err := runWithPolicy(ctx, deps, rec, attach, ready)
 	if err != nil {
 		return err
 	}

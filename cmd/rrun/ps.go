@@ -3,50 +3,76 @@ package main
 import (
 	"fmt"
 	"os"
+	"sort"
 	"strings"
-	"text/tabwriter"
-	"text/template"
 	"time"
 
 	units "github.com/docker/go-units"
 	"github.com/spf13/cobra"
 
 	"github.com/rrun-project/rrun/host/config"
+	"github.com/rrun-project/rrun/host/format"
 	"github.com/rrun-project/rrun/host/state"
-	"github.com/rrun-project/rrun/plugins/api"
 )
 
-// psRow is one container as `ps` and its --format templates see it.
+// psRow is one container as `ps` and its --format templates see it: docker's
+// field names (.Labels is "k=v,k2=v2"; .Label "k" one value).
 type psRow struct {
-	ID, Image, Command, CreatedAt, RunningFor, Status, Names, State string
-	Labels                                                          map[string]string
-	rec                                                             state.Record
-	exitCode                                                        int
+	ID, Image, Command, CreatedAt, RunningFor, Ports, State, Status, Names, Labels, Mounts, Networks string
+	rec                                                                                              state.Record
+	exitCode                                                                                         int
+}
+
+// Label is the value of one label, as docker's {{.Label "k"}}.
+func (r psRow) Label(k string) string { return r.rec.Options.Labels[k] }
+
+// psDefault is docker's default ps table.
+const psDefault = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+
+// psHeaders are docker's headers where they are not the field's name.
+var psHeaders = map[string]string{"ID": "CONTAINER ID", "RunningFor": "CREATED", "CreatedAt": "CREATED AT"}
+
+// psFlags are `rrun ps`' options, as docker's.
+type psFlags struct {
+	all, quiet, noTrunc, latest bool
+	last                        int
+	format                      string
+	filters                     []string
 }
 
 func newPsCommand() *cobra.Command {
-	var all, quiet bool
-	var format string
-	var filters []string
+	var p psFlags
 	cmd := &cobra.Command{
-		Use: "ps [-a] [-q] [--filter K=V] [--format TEMPLATE]", Aliases: []string{"ls"}, Short: "List containers", Args: cobra.NoArgs,
+		Use: "ps [OPTIONS]", Aliases: []string{"ls"}, Short: "List containers", Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			rows, err := psRows(all || len(filters) > 0, filters)
+			if p.latest {
+				p.last = 1
+			}
+			rows, err := psSelect(p)
 			if err != nil {
 				return err
 			}
-			return printPs(rows, quiet, format)
+			return printPs(rows, p)
 		},
 	}
 	f := cmd.Flags()
-	f.BoolVarP(&all, "all", "a", false, "show all containers (default: running ones)")
-	f.BoolVarP(&quiet, "quiet", "q", false, "only show ids")
-	f.StringVar(&format, "format", "", "Go template, e.g. '{{.ID}} {{.Names}} {{.Status}}'")
-	f.StringArrayVarP(&filters, "filter", "f", nil, "filter: status=, name=, id=, label=K[=V], ancestor=")
+	f.BoolVarP(&p.all, "all", "a", false, "Show all containers (default shows just running)")
+	f.BoolVarP(&p.quiet, "quiet", "q", false, "Only display container IDs")
+	f.BoolVar(&p.noTrunc, "no-trunc", false, "Don't truncate output")
+	f.IntVarP(&p.last, "last", "n", -1, "Show n last created containers (includes all states)")
+	f.BoolVarP(&p.latest, "latest", "l", false, "Show the latest created container (includes all states)")
+	f.StringVar(&p.format, "format", "", "Format output using a custom template: 'table', 'table TEMPLATE', 'json' or a Go template")
+	f.StringArrayVarP(&p.filters, "filter", "f", nil, "Filter output based on conditions provided: status=, name=, id=, label=K[=V], ancestor=")
 	return cmd
 }
 
+// psRows are the containers filters select (all states, or running ones).
 func psRows(all bool, filters []string) ([]psRow, error) {
+	return psSelect(psFlags{all: all, filters: filters, last: -1})
+}
+
+// psSelect is the containers p selects, newest first.
+func psSelect(p psFlags) ([]psRow, error) {
 	cfg, store, err := loadStore()
 	if err != nil {
 		return nil, err
@@ -55,30 +81,68 @@ func psRows(all bool, filters []string) ([]psRow, error) {
 	if err != nil {
 		return nil, err
 	}
+	sort.SliceStable(recs, func(i, j int) bool { return recs[i].Created.After(recs[j].Created) })
+	all := p.all || len(p.filters) > 0 || p.last >= 0
 	var rows []psRow
 	for _, r := range recs {
-		row := newPsRow(cfg, r)
-		if (all || row.State == state.StatusRunning) && matches(row, filters) {
+		if p.last >= 0 && len(rows) == p.last {
+			break
+		}
+		row := newPsRow(cfg, store, r, p.noTrunc)
+		if (all || row.State == state.StatusRunning) && matches(row, p.filters) {
 			rows = append(rows, row)
 		}
 	}
 	return rows, nil
 }
 
-func newPsRow(cfg config.Config, r state.Record) psRow {
+func newPsRow(cfg config.Config, store *state.Store, r state.Record, noTrunc bool) psRow {
 	st, code := status(cfg, r)
-	row := psRow{ID: r.ShortID(), Image: r.Image, Command: quoteCommand(r), Names: r.Name, State: st,
-		CreatedAt: r.Created.Local().Format("2006-01-02 15:04:05 -0700 MST"), Labels: r.Options.Labels, rec: r, exitCode: code,
-		RunningFor: units.HumanDuration(time.Since(r.Created)) + " ago"}
+	row := psRow{ID: r.ShortID(), Image: r.Image, Command: quoteCommand(r, noTrunc), Names: r.Name, State: st,
+		CreatedAt: r.Created.Local().Format("2006-01-02 15:04:05 -0700 MST"), Labels: joinLabels(r.Options.Labels), rec: r, exitCode: code,
+		RunningFor: units.HumanDuration(time.Since(r.Created)) + " ago", Mounts: strings.Join(mountNames(cfg, r), ","),
+		Networks: networkMode(r.Options.Network)}
+	if noTrunc {
+		row.ID = r.ID
+	}
 	switch st {
 	case state.StatusRunning:
 		row.Status = "Up " + units.HumanDuration(time.Since(r.StartedAt))
+		row.Ports = portsColumn(cfg, store, r)
 	case state.StatusExited:
 		row.Status = fmt.Sprintf("Exited (%d) %s ago", code, units.HumanDuration(time.Since(finished(r))))
 	default:
 		row.Status = "Created"
 	}
 	return row
+}
+
+// portsColumn is docker's PORTS: "0.0.0.0:8080->80/tcp, 0.0.0.0:8443->443/tcp".
+func portsColumn(cfg config.Config, store *state.Store, r state.Record) string {
+	ms, _ := publishedPorts(cfg, store, r) // no plan (yet) is no published port
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.HostAddr()+"->"+m.Key())
+	}
+	return strings.Join(out, ", ")
+}
+
+func joinLabels(l map[string]string) string {
+	var out []string
+	for k, v := range l {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return strings.Join(out, ",")
+}
+
+// mountNames are the volume names or host paths of r's mounts, as docker's .Mounts.
+func mountNames(cfg config.Config, r state.Record) []string {
+	var out []string
+	for _, m := range dockerMounts(cfg, r) {
+		out = append(out, firstNonEmpty(m.Name, m.Destination))
+	}
+	return out
 }
 
 func finished(r state.Record) time.Time {
@@ -88,13 +152,13 @@ func finished(r state.Record) time.Time {
 	return r.FinishedAt
 }
 
-func quoteCommand(r state.Record) string {
+func quoteCommand(r state.Record, noTrunc bool) string {
 	args := r.Args
 	if len(args) == 0 {
 		args = r.Options.Cmd
 	}
 	c := strings.Join(args, " ")
-	if len(c) > 20 {
+	if !noTrunc && len(c) > 20 {
 		c = c[:19] + "…"
 	}
 	return `"` + c + `"`
@@ -115,7 +179,7 @@ func matches(row psRow, filters []string) bool {
 			ok = row.Image == v || strings.HasPrefix(row.rec.ImageID, v)
 		case "label":
 			lk, lv, hasV := strings.Cut(v, "=")
-			got, has := row.Labels[lk]
+			got, has := row.rec.Options.Labels[lk]
 			ok = has && (!hasV || got == lv)
 		}
 		if !ok {
@@ -125,29 +189,12 @@ func matches(row psRow, filters []string) bool {
 	return true
 }
 
-func printPs(rows []psRow, quiet bool, format string) error {
-	if quiet {
+func printPs(rows []psRow, p psFlags) error {
+	if p.quiet {
 		for _, r := range rows {
 			fmt.Println(r.ID)
 		}
 		return nil
 	}
-	if format != "" {
-		tmpl, err := template.New("ps").Parse(strings.TrimPrefix(format, "table ") + "\n")
-		if err != nil {
-			return api.Errorf(api.ErrInvalidArgument, "see https://pkg.go.dev/text/template", "bad --format: %v", err)
-		}
-		for _, r := range rows {
-			if err := tmpl.Execute(os.Stdout, r); err != nil {
-				return api.Errorf(api.ErrInvalidArgument, "fields: .ID .Image .Command .CreatedAt .RunningFor .Status .Names .State .Labels", "bad --format: %v", err)
-			}
-		}
-		return nil
-	}
-	w := tabwriter.NewWriter(os.Stdout, 0, 8, 3, ' ', 0)
-	fmt.Fprintln(w, "CONTAINER ID\tIMAGE\tCOMMAND\tCREATED\tSTATUS\tPORTS\tNAMES")
-	for _, r := range rows {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t\t%s\n", r.ID, r.Image, r.Command, r.RunningFor, r.Status, r.Names)
-	}
-	return w.Flush()
+	return format.List(os.Stdout, p.format, psDefault, psHeaders, rows)
 }

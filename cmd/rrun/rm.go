@@ -37,26 +37,10 @@ func newContainerCommand() *cobra.Command {
 	var force bool
 	prune := &cobra.Command{
 		Use: "prune [-f]", Short: "Remove all stopped containers", Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			rows, err := psRows(true, nil)
-			if err != nil {
-				return err
-			}
-			var ids []string // stopped: exited or created, as docker
-			for _, r := range rows {
-				if r.State == state.StatusExited || r.State == state.StatusCreated {
-					ids = append(ids, r.rec.ID)
-				}
-			}
-			if len(ids) == 0 {
-				fmt.Println("Total reclaimed space: 0B")
-				return nil
-			}
-			return removeContainers(ids, false, false, true)
-		},
+		RunE: func(*cobra.Command, []string) error { return pruneContainers(force) },
 	}
-	prune.Flags().BoolVarP(&force, "force", "f", false, "do not ask (rrun never asks)")
-	cmd.AddCommand(prune, newPsCommand(), newRmCommand(), newInspectCommand())
+	prune.Flags().BoolVarP(&force, "force", "f", false, "Do not prompt for confirmation")
+	cmd.AddCommand(prune, newPsCommand(), newRmCommand(), newContainerInspectCommand())
 	return cmd
 }
 
@@ -94,6 +78,9 @@ func removeContainers(refs []string, force, vols, print bool) error {
 }
 
 func killAndWait(cfg config.Config, r state.Record) error {
+	if store, err := containerStore(cfg); err == nil {
+		markStopped(store, r.ID) // its --restart policy must not start it again
+	}
 	c, err := monitor.Dial(cfg.Dirs.Run, r.ID)
 	if err != nil {
 		return nil // exited meanwhile

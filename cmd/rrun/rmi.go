@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -25,6 +26,10 @@ func newRmiCommand() *cobra.Command {
 				var errs []error
 				for _, ref := range args {
 					res, err := im.RemoveImage(ctx, ref, force)
+					if errors.Is(err, api.ErrNotFound) {
+						// docker's words; the store's hint (load or pull it) makes no sense here
+						err = api.Errorf(api.ErrNotFound, "see rrun images", "no such image: %s", ref)
+					}
 					if err != nil {
 						errs = append(errs, err)
 						continue

@@ -50,6 +50,8 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(newStatsCommand())
 	root.AddCommand(newPortCommand())
 	root.AddCommand(newBuildCommand(), newCommitCommand(), newHistoryCommand(), newBuilderCommand())
+	root.AddCommand(newVersionCommand(), newVolumeCommand(), newCompletionCommand(), newPauseCommand(true), newPauseCommand(false), newUpdateCommand(), newRestartCommand(), newLoginCommand(), newLogoutCommand(), newCpCommand(), newExportCommand(), newAttachCommand())
+	addCompletions(root)
 	return root
 }
 

@@ -26,6 +26,9 @@ func newRunCommand() *cobra.Command {
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Image, o.Cmd = args[0], args[1:]
+			if err := checkInputTTY(o.TTY, o.Interactive && !o.Detach); err != nil {
+				return err
+			}
 			return runContainer(&o)
 		},
 	}

@@ -4,44 +4,61 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"text/tabwriter"
 
 	units "github.com/docker/go-units"
 	"github.com/spf13/cobra"
 
 	"github.com/rrun-project/rrun/host/container"
+	"github.com/rrun-project/rrun/host/format"
 	"github.com/rrun-project/rrun/plugins/api"
 )
 
 func newSystemCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "system", Short: "Manage rrun's disk use"}
-	cmd.AddCommand(&cobra.Command{
-		Use: "df", Short: "Show the disk use of images, containers and layers", Args: cobra.NoArgs,
+	var dfFormat string
+	var verbose bool
+	df := &cobra.Command{
+		Use: "df [OPTIONS]", Short: "Show the disk use of images, containers and layers", Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
+			if _, err := format.Parse(dfFormat); err != nil {
+				return err
+			}
 			return inSession(needs{storage: true}, func(ctx context.Context, b *container.Backends) error {
 				im, err := imagesOf(ctx, b.Storage, api.CapStorageUsage, "report disk usage")
 				if err != nil {
 					return err
 				}
+				if verbose {
+					return printUsageVerbose(ctx, b)
+				}
 				u, err := im.Usage(ctx)
 				if err != nil {
 					return err
 				}
-				printUsage(u)
-				return nil
+				return printUsage(u, dfFormat)
 			})
 		},
-	})
+	}
+	df.Flags().BoolVarP(&verbose, "verbose", "v", false, "Show detailed information on space usage")
+	df.Flags().StringVar(&dfFormat, "format", "", "Format output using a custom template: 'table', 'table TEMPLATE', 'json' or a Go template")
+	cmd.AddCommand(df, newSystemPruneCommand())
 	return cmd
 }
 
-func printUsage(u api.StorageUsage) {
-	w := tabwriter.NewWriter(os.Stdout, 0, 8, 3, ' ', 0)
-	fmt.Fprintln(w, "TYPE\tTOTAL\tACTIVE\tSIZE\tRECLAIMABLE")
-	fmt.Fprintf(w, "Images\t%d\t%d\t%s\t%s\n", u.Images, u.ActiveImages, size(u.ImagesSize), share(u.ImagesReclaimable, u.ImagesSize))
-	fmt.Fprintf(w, "Containers\t%d\t-\t%s\t-\n", u.Containers, size(u.ContainersSize))
-	fmt.Fprintf(w, "Layers\t%d\t-\t%s\t-\n", u.Layers, size(u.LayersSize))
-	w.Flush()
+// dfRow is one row of `system df`, with docker's field names.
+type dfRow struct {
+	Type, TotalCount, Active, Size, Reclaimable string
+}
+
+const dfDefault = "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}"
+
+func printUsage(u api.StorageUsage, f string) error {
+	rows := []dfRow{
+		{"Images", fmt.Sprint(u.Images), fmt.Sprint(u.ActiveImages), size(u.ImagesSize), share(u.ImagesReclaimable, u.ImagesSize)},
+		{"Containers", fmt.Sprint(u.Containers), "-", size(u.ContainersSize), "-"},
+		{"Layers", fmt.Sprint(u.Layers), "-", size(u.LayersSize), "-"},
+	}
+	return format.List(os.Stdout, f, dfDefault, map[string]string{"TotalCount": "TOTAL"}, rows)
 }
 
 func size(n int64) string { return units.HumanSizeWithPrecision(float64(n), 3) }

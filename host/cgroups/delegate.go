@@ -16,7 +16,7 @@ const (
 	FixUnified  = "boot with cgroup v2 only (kernel command line: systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all)"
 	FixDelegate = "delegate controllers to users: printf '[Service]\\nDelegate=cpu cpuset io memory pids\\n' | " +
 		"sudo tee /etc/systemd/system/user@.service.d/delegate.conf, sudo systemctl daemon-reload, log in again"
-	orDisable = " or run with --cgroups=disabled"
+	orDisableLimits = " or run with --cgroups=disabled"
 )
 
 // limitName names what a controller limits, for messages.
@@ -82,9 +82,10 @@ func (h Host) ownedDir(dir string) bool {
 
 // unavailable explains why the controllers in need cannot be used here.
 func (h Host) unavailable(l Layout, need []string, owned string) error {
-	what, ctrl := "container statistics", "the cpu, memory and pids controllers"
+	// statistics (no need) cannot be had by disabling cgroups: no such advice then
+	what, ctrl, orDisable := "container statistics", "the cpu, memory and pids controllers", ""
 	if len(need) > 0 {
-		what, ctrl = limitName[need[0]], "the "+need[0]+" controller"
+		what, ctrl, orDisable = limitName[need[0]], "the "+need[0]+" controller", orDisableLimits
 	}
 	msg := fmt.Sprintf("%s need cgroup v2 with %s delegated to you; ", what, ctrl)
 	switch l.Version {

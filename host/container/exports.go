@@ -43,3 +43,9 @@ func CreatePrepared(ctx context.Context, b *Backends, id string, mounts []api.Mo
 func InspectOrPull(ctx context.Context, s api.Storage, ref, policy string, progress func(string)) (ImageInfo, error) {
 	return inspectOrPull(ctx, s, ref, policy, progress)
 }
+
+// Resources is the cgroup limits of o's --memory, --memory-swap, --cpus,
+// --cpu-shares and --pids-limit (for `rrun update`).
+func (o RunOptions) Resources() (*specs.LinuxResources, error) {
+	return o.resources()
+}

@@ -28,6 +28,7 @@ func AddRunFlags(fs *pflag.FlagSet, o *RunOptions) {
 	fs.BoolVar(&o.Init, "init", false, "Run an init inside the container that forwards signals and reaps processes")
 	fs.StringVar(&o.StopSignal, "stop-signal", "", "Signal to stop the container (default SIGTERM)")
 	fs.Var(optionalInt{&o.StopTimeout}, "stop-timeout", "Timeout (in seconds) to stop a container (default 10)")
+	fs.StringVar(&o.Restart, "restart", "", "Restart policy to apply when a detached container exits: no (the default), on-failure[:N], always, unless-stopped")
 	fs.StringArrayVar(&o.CapAdd, "cap-add", nil, "Add Linux capabilities")
 	fs.StringArrayVar(&o.CapDrop, "cap-drop", nil, "Drop Linux capabilities")
 	fs.StringArrayVar(&o.SecurityOpt, "security-opt", nil, "Security Options")

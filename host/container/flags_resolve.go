@@ -25,6 +25,7 @@ func (o *RunOptions) Resolve(cwd string) error {
 		func() error { return o.resolveSeccomp(cwd) },
 		o.checkSecurity,
 		o.checkLifecycle,
+		o.checkRestart,
 		o.resolveNetwork,
 		o.checkLimits,
 	}

@@ -43,6 +43,7 @@ type RunOptions struct {
 
 	StopSignal  string `json:"stop_signal,omitempty"`  // default SIGTERM
 	StopTimeout *int   `json:"stop_timeout,omitempty"` // seconds, default 10
+	Restart     string `json:"restart,omitempty"`      // no | on-failure[:N] | always | unless-stopped
 
 	CapAdd      []string          `json:"cap_add,omitempty"`
 	CapDrop     []string          `json:"cap_drop,omitempty"`

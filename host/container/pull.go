@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/rrun-project/rrun/plugins/api"
 )
@@ -23,7 +24,7 @@ func inspectOrPull(ctx context.Context, s api.Storage, ref, policy string, progr
 	}
 	if im, ok := s.(api.ImageManager); ok && canPull(ctx, s) {
 		if err := pull(ctx, im, ref, progress); err != nil {
-			return ImageInfo{}, err
+			return ImageInfo{}, missingImageError(ref, policy, err)
 		}
 	}
 	return Inspect(ctx, s, ref)
@@ -39,6 +40,18 @@ func pull(ctx context.Context, im api.ImageManager, ref string, progress func(st
 		return fmt.Errorf("failed to pull %s: %w", ref, err)
 	}
 	return nil
+}
+
+// missingImageError is one short line for an image that is not in the store
+// and whose registry cannot be reached: the image, why, and the fix.
+func missingImageError(ref, policy string, err error) error {
+	msg := err.Error()
+	i := strings.Index(msg, "registry ")
+	if policy == "always" || !errors.Is(err, api.ErrUnavailable) || i < 0 {
+		return err
+	}
+	return api.Errorf(api.ErrUnavailable, "load it: rrun load -i FILE, or check the network",
+		"image %s not found locally; %s", ref, msg[i:])
 }
 
 func canPull(ctx context.Context, s api.Storage) bool {

@@ -12,10 +12,19 @@ import (
 
 // LogOptions are `rrun logs` flags.
 type LogOptions struct {
-	Follow     bool
-	Tail       int // -1: all
-	Timestamps bool
+	Follow       bool
+	Tail         int // -1: all
+	Timestamps   bool
+	Since, Until time.Time // zero: no bound; entries outside [Since, Until] are skipped
 }
+
+// keeps reports whether an entry written at t is shown.
+func (o LogOptions) keeps(t time.Time) bool {
+	return (o.Since.IsZero() || !t.Before(o.Since)) && (o.Until.IsZero() || !t.After(o.Until))
+}
+
+// past reports whether a follow has nothing more to show: --until is over.
+func (o LogOptions) past() bool { return !o.Until.IsZero() && time.Now().After(o.Until) }
 
 // ReadLog writes the log at path to stdout and stderr by stream. With
 // Follow it keeps reading until running reports false and the file holds
@@ -41,7 +50,7 @@ func ReadLog(path string, o LogOptions, stdout, stderr io.Writer, running func()
 		line, err := rd.ReadBytes('\n')
 		pending = append(pending, line...)
 		if err == nil {
-			printEntry(pending, o.Timestamps, stdout, stderr)
+			printEntry(pending, o, stdout, stderr)
 			pending = pending[:0]
 			continue
 		}
@@ -51,11 +60,11 @@ func ReadLog(path string, o LogOptions, stdout, stderr io.Writer, running func()
 		if !o.Follow {
 			return nil
 		}
-		if !running() {
+		if !running() || o.past() {
 			// The monitor has written its last line: drain and stop.
 			rest, _ := io.ReadAll(rd)
 			for _, l := range bytes.SplitAfter(append(pending, rest...), []byte{'\n'}) {
-				printEntry(l, o.Timestamps, stdout, stderr)
+				printEntry(l, o, stdout, stderr)
 			}
 			return nil
 		}
@@ -64,16 +73,16 @@ func ReadLog(path string, o LogOptions, stdout, stderr io.Writer, running func()
 	}
 }
 
-func printEntry(line []byte, stamps bool, stdout, stderr io.Writer) {
+func printEntry(line []byte, o LogOptions, stdout, stderr io.Writer) {
 	var e logEntry
-	if json.Unmarshal(line, &e) != nil {
+	if json.Unmarshal(line, &e) != nil || !o.keeps(e.Time) {
 		return
 	}
 	w := stdout
 	if e.Stream == "stderr" {
 		w = stderr
 	}
-	if stamps {
+	if o.Timestamps {
 		fmt.Fprint(w, e.Time.Format(time.RFC3339Nano)+" ")
 	}
 	fmt.Fprint(w, e.Line)
@@ -94,14 +103,11 @@ func skipToTail(f *os.File, n int) error {
 			break
 		}
 	}
-	start := pos
-	if n < len(offsets) {
+	start := pos // --tail 0: nothing of what is there (offsets[len-0] would be out of range)
+	if n > 0 && n < len(offsets) {
 		start = offsets[len(offsets)-n]
-	} else if len(offsets) > 0 {
+	} else if n > 0 && len(offsets) > 0 {
 		start = offsets[0]
-	}
-	if n == 0 {
-		start = pos
 	}
 	_, err := f.Seek(start, io.SeekStart)
 	return err

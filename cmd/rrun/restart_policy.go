@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/rrun-project/rrun/host/container"
+	"github.com/rrun-project/rrun/host/monitor"
+	"github.com/rrun-project/rrun/host/state"
+)
+
+// stoppedMark is a file in a container's dir whose time says when a user
+// last stopped it (stop, restart, rm -f): a --restart policy does not
+// start again a container stopped after it started.
+const stoppedMark = "stopped"
+
+// markStopped records that the user stops r now.
+func markStopped(store *state.Store, id string) {
+	p := filepath.Join(store.Dir(id), stoppedMark)
+	_ = os.WriteFile(p, nil, 0o600) // no mark: a restart policy may start it again, as after a crash
+	now := time.Now()
+	_ = os.Chtimes(p, now, now)
+}
+
+func stoppedSince(store *state.Store, id string, t time.Time) bool {
+	st, err := os.Stat(filepath.Join(store.Dir(id), stoppedMark))
+	return err == nil && !st.ModTime().Before(t)
+}
+
+// runWithPolicy runs the container under this monitor, and again as its
+// --restart policy says (a detached container only), with docker's
+// back-off: 100 ms doubling, reset after 10 s of running.
+func runWithPolicy(ctx context.Context, d monitor.Deps, rec state.Record, attach bool, ready func(error)) (int, error) {
+	policy, _ := container.ParseRestart(rec.Options.Restart) // checked when it was created
+	delay := 100 * time.Millisecond
+	for retries := 0; ; retries++ {
+		started := time.Now()
+		code, err := monitor.Run(ctx, d, rec.ID, attach, ready)
+		if attach || (err != nil && retries == 0) || !policy.Restarts(code, retries, stoppedSince(d.Store, rec.ID, started)) {
+			return code, err
+		}
+		ready = func(error) {}
+		if time.Since(started) > 10*time.Second {
+			delay = 100 * time.Millisecond
+		}
+		time.Sleep(delay) // docker's back-off between restarts
+		delay = min(2*delay, time.Minute)
+		if stoppedSince(d.Store, rec.ID, started) {
+			return code, err
+		}
+		if _, gone := d.Store.Get(rec.ID); gone != nil {
+			return code, nil // removed while it waited
+		}
+	}
+}

@@ -1,0 +1,60 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// monitorGone waits until no monitor process of container id is left.
+func monitorGone(t *testing.T, id string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		alive := false
+		for _, pid := range pids() {
+			if c := cmdline(pid); strings.Contains(c, "__monitor") && strings.Contains(c, id) {
+				alive = true
+			}
+		}
+		if !alive {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the monitor of %s still runs", id[:12])
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// --restart on-failure:N starts a failing container N more times; always
+// restarts until the user stops it; --restart with --rm is refused.
+func TestCLIRestartPolicies(t *testing.T) {
+	e := withBusybox(t)
+	id := e.detached("--restart", "on-failure:2", "busybox", "sh", "-c", "echo run; exit 3")
+	monitorGone(t, id)
+	if n := strings.Count(e.ok("logs", id).stdout, "run\n"); n != 3 {
+		t.Errorf("on-failure:2 must run the container 3 times, ran %d", n)
+	}
+	if got := strings.TrimSpace(e.ok("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}} {{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}", id).stdout); got != "exited 3 on-failure:2" {
+		t.Errorf("inspect after on-failure: %q", got)
+	}
+	ok := e.detached("--restart", "on-failure", "busybox", "sh", "-c", "echo fine")
+	monitorGone(t, ok)
+	if n := strings.Count(e.ok("logs", ok).stdout, "fine\n"); n != 1 {
+		t.Errorf("on-failure must not restart a container that exits 0: ran %d times", n)
+	}
+	always := e.detached("--restart", "always", "busybox", "sh", "-c", "echo up; sleep 0.2")
+	deadline := time.Now().Add(30 * time.Second)
+	for strings.Count(e.ok("logs", always).stdout, "up\n") < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("always must restart the container: %q", e.ok("logs", always).stdout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	e.ok("stop", always)
+	monitorGone(t, always)
+	if r := e.run("", "run", "--rm", "--restart", "always", "busybox", "true"); r.code != 125 || !strings.Contains(r.stderr, "--restart and --rm") {
+		t.Errorf("--restart with --rm: %s", r)
+	}
+}
