@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rrun-project/rrun/test/fixtures"
+	"github.com/rrun-project/rrun/plugins/testsuite/fixtures"
 )
 
 // save writes to stdout when it is not a terminal, and -o archives are 0644;
