@@ -1,12 +1,9 @@
 package e2e
 
 import (
-	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 )
 
@@ -17,7 +14,7 @@ func (e *env) podman(args ...string) string {
 	if _, err := exec.LookPath("podman"); err != nil {
 		e.t.Skip("podman is not installed: nothing to compare with")
 	}
-	e.t.Cleanup(func() { killPodmanPause(e) })
+	e.t.Cleanup(func() { killPodmanPause(filepath.Join(e.home, "run")) })
 	cmd := exec.Command("podman", append([]string{"--storage-driver", "vfs"}, args...)...)
 	cmd.Env = e.vars
 	out, err := cmd.Output()
@@ -25,14 +22,6 @@ func (e *env) podman(args ...string) string {
 		e.t.Fatalf("podman %v: %v", args, err)
 	}
 	return string(out)
-}
-
-// killPodmanPause ends the pause process rootless podman leaves behind.
-func killPodmanPause(e *env) {
-	data, err := os.ReadFile(filepath.Join(e.home, "run", "libpod", "tmp", "pause.pid"))
-	if pid, perr := strconv.Atoi(strings.TrimSpace(string(data))); err == nil && perr == nil && pid > 1 {
-		_ = syscall.Kill(pid, syscall.SIGKILL)
-	}
 }
 
 // The table directive heads the columns as podman (and docker) do.
