@@ -21,6 +21,11 @@ import (
 // the layer, and every reader of the image, as device files.
 func aufsWhiteouts(r io.Reader, w io.Writer, upperDir string) error {
 	tr, tw := tar.NewReader(r), tar.NewWriter(w)
+	// The whiteouts and opaque markers written so far: fuse-overlayfs may
+	// mark an opaque directory in more than one way at once (an xattr, a
+	// marker file, a 0/0 device that converts to the same name), and a
+	// layer must not name a path twice (c/storage refuses it).
+	marked := map[string]bool{}
 	for {
 		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -34,6 +39,12 @@ func aufsWhiteouts(r io.Reader, w io.Writer, upperDir string) error {
 			hdr = &tar.Header{Typeflag: tar.TypeReg, Name: dir + ".wh." + name, Mode: 0o600,
 				ModTime: hdr.ModTime, Format: hdr.Format}
 		}
+		if marked[path.Clean(hdr.Name)] {
+			continue
+		}
+		if strings.HasPrefix(path.Base(hdr.Name), ".wh.") {
+			marked[path.Clean(hdr.Name)] = true
+		}
 		opaque := hdr.Typeflag == tar.TypeDir && (takeOpaque(hdr) || opaqueOnDisk(upperDir, hdr.Name))
 		if err := tw.WriteHeader(hdr); err != nil {
 			return fmt.Errorf("failed to write a layer diff: %w", err)
@@ -44,6 +55,7 @@ func aufsWhiteouts(r io.Reader, w io.Writer, upperDir string) error {
 			if err := tw.WriteHeader(opq); err != nil {
 				return fmt.Errorf("failed to write a layer diff: %w", err)
 			}
+			marked[path.Clean(opq.Name)] = true
 		}
 		if _, err := io.Copy(tw, tr); err != nil {
 			return fmt.Errorf("failed to copy a layer diff: %w", err)
