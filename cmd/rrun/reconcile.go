@@ -30,6 +30,7 @@ func reconcile(cfg config.Config, store *state.Store) {
 		warnf("failed to check for containers of killed rrun processes: %v", err)
 	}
 	removeStaleSockets(cfg.Dirs.Run, store)
+	pluginmgr.RemoveStaleSockets(cfg.Dirs.Run)
 	if session.RemoveStale(cfg.Dirs.Run) > 0 && len(stale) == 0 {
 		// A killed session with no container: a load, pull or rm. Its
 		// storage plugin recovers its store when it opens it.

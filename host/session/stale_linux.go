@@ -67,6 +67,10 @@ func sessionStale(p string) bool {
 // removeAbandonedNew removes a dir newStateDir was killed in the middle of
 // making (it holds no pasta yet).
 func removeAbandonedNew(p string) {
+	if _, err := os.Stat(filepath.Join(p, ownerLock)); err == nil && sessionStale(p) {
+		_ = os.RemoveAll(p) // its rrun took the lock and was killed before the rename
+		return
+	}
 	if st, err := os.Stat(p); err == nil && time.Since(st.ModTime()) > time.Minute {
 		_ = os.RemoveAll(p)
 	}

@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -40,11 +42,18 @@ func TestOCIIsolation(t *testing.T) {
 	}
 }
 
-// testUsesOCI proves that the tests above do run the oci backend.
+// testUsesOCI proves that the tests above do run the oci backend: a
+// running container has its state in the oci backend's run dir (the
+// runtime's root is there), and none in native's.
 func testUsesOCI(t *testing.T) {
 	e := withBusybox(t)
-	r := e.ok("--log-level", "debug", "run", "--rm", "busybox", "true")
-	if !strings.Contains(r.stderr, `"__plugin", "isolation", "oci"`) {
-		t.Fatalf("RRUN_ISOLATION=oci did not start the oci plugin: %s", r)
+	id := strings.TrimSpace(e.ok("run", "-d", "busybox", "sleep", "30").stdout)
+	t.Cleanup(func() { e.run("", "rm", "-f", id) })
+	isolation := filepath.Join(e.home, "run", "rrun", "isolation")
+	if _, err := os.Stat(filepath.Join(isolation, "oci", id)); err != nil {
+		t.Fatalf("RRUN_ISOLATION=oci did not run the container with the oci plugin: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(isolation, "native", id)); err == nil {
+		t.Fatalf("the native plugin holds state of %s too", id)
 	}
 }

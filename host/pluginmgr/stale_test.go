@@ -1,0 +1,40 @@
+package pluginmgr
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// A killed plugin's socket directory goes; a live plugin's stays.
+func TestRemoveStaleSocketsKeepsLivePlugins(t *testing.T) {
+	run := t.TempDir()
+	live := filepath.Join(run, "plugins", "plugin-dir1")
+	dead := filepath.Join(run, "plugins", "plugin-dir2")
+	for _, d := range []string{live, dead} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l, err := net.Listen("unix", filepath.Join(live, "plugin1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	gone, err := net.Listen("unix", filepath.Join(dead, "plugin2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone.(*net.UnixListener).SetUnlinkOnClose(false) // as after SIGKILL: the socket file stays
+	gone.Close()
+	if n := RemoveStaleSockets(run); n != 1 {
+		t.Errorf("RemoveStaleSockets removed %d dirs, want 1", n)
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("the live plugin's socket dir is gone: %v", err)
+	}
+	if _, err := os.Stat(dead); !os.IsNotExist(err) {
+		t.Errorf("the dead plugin's socket dir is still there (%v)", err)
+	}
+}
