@@ -42,6 +42,7 @@ type container struct {
 	init    *proc
 	started bool
 	execs   map[string]*proc
+	deleted bool // its dir is removed: nothing may write into it again
 }
 
 func (c *container) state() api.ContainerState {
@@ -92,7 +93,7 @@ func (c *container) recordExit(execID string, p *proc) {
 		e.Exit = &st
 		c.meta.Execs[execID] = e
 	}
-	if _, err := os.Stat(c.dir); err == nil {
+	if !c.deleted {
 		_ = c.save() // the container is then reported with ExitCode -1
 	}
 }

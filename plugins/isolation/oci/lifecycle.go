@@ -155,8 +155,12 @@ func (b *Backend) Delete(ctx context.Context, id string) error {
 	for _, p := range c.execs {
 		p.closeMaster()
 	}
+	// Under c.mu, so that recordExit (the runtime killed the init just now)
+	// cannot write meta.json into the dir while it is being removed.
+	c.deleted = true
+	err = removeContainerDir(c.dir)
 	c.mu.Unlock()
-	if err := os.RemoveAll(c.dir); err != nil {
+	if err != nil {
 		return err
 	}
 	b.mu.Lock()
@@ -185,4 +189,18 @@ func (b *Backend) ResizePty(_ context.Context, id, execID string, width, height 
 		return err
 	}
 	return p.resize(width, height)
+}
+
+// removeContainerDir removes a container's dir. An exec that is ending may
+// still remove its own sub-directory at the same moment, so a removal that
+// finds the dir refilled is tried again.
+func removeContainerDir(dir string) error {
+	var err error
+	for range 5 {
+		if err = os.RemoveAll(dir); err == nil {
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return err
 }
