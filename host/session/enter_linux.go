@@ -79,11 +79,19 @@ var heldLocks []*os.File
 // holdOwnerLock takes dir's ownerLock before the dir gets its final name,
 // so that no other rrun ever sees the dir unlocked while this one lives.
 func holdOwnerLock(dir string) error {
-	f, err := os.OpenFile(filepath.Join(dir, ownerLock), os.O_CREATE|os.O_RDWR, 0o600)
+	// The lock file gets its name only once it is locked: a later rrun
+	// that finds ownerLock free knows the rrun that made it is gone, and
+	// never tests (and so briefly holds) a lock this one is about to take.
+	pending := filepath.Join(dir, ownerLock+".new")
+	f, err := os.OpenFile(pending, os.O_CREATE|os.O_RDWR|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return fmt.Errorf("failed to create the session lock: %w", err)
 	}
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		return fmt.Errorf("failed to lock the session dir %s: %w", dir, err)
+	}
+	if err := os.Rename(pending, filepath.Join(dir, ownerLock)); err != nil {
 		f.Close()
 		return fmt.Errorf("failed to lock the session dir %s: %w", dir, err)
 	}
