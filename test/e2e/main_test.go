@@ -142,8 +142,14 @@ func newEnv(t *testing.T) *env {
 // run runs rrun with args and stdin (may be empty).
 func (e *env) run(stdin string, args ...string) result {
 	e.t.Helper()
+	return e.runWith(nil, stdin, args...)
+}
+
+// runWith is run with extra open fds (3, 4, ...) in rrun.
+func (e *env) runWith(fds []*os.File, stdin string, args ...string) result {
+	e.t.Helper()
 	cmd := exec.Command(rrunBin, args...)
-	cmd.Env = e.vars
+	cmd.Env, cmd.ExtraFiles = e.vars, fds
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

@@ -1,10 +1,8 @@
 package e2e
 
 import (
-	"bytes"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -32,18 +30,7 @@ func heldFiles(t *testing.T, e *env) (dir, file string, fds []*os.File) {
 // runHolding runs rrun with extra open fds.
 func (e *env) runHolding(fds []*os.File, args ...string) result {
 	e.t.Helper()
-	cmd := exec.Command(rrunBin, args...)
-	cmd.Env, cmd.ExtraFiles = e.vars, fds
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		e.t.Fatalf("rrun %v: %v", args, err)
-	}
-	return result{stdout: out.String(), stderr: errb.String(), code: code}
+	return e.runWith(fds, "", args...)
 }
 
 // fdProbe lists the shell's fds and tries to use 7 (a host directory) and
