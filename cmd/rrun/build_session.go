@@ -26,6 +26,7 @@ func buildInSession(f buildFlags, contextArg string) error {
 	}
 	o := buildOptions(f, contextArg)
 	o.CacheMountDir = filepath.Join(cfg.Dirs.Data, "build", "cache-mounts")
+	o.StateDir = f.stateDir
 	env := container.SpecEnv{VolumesDir: filepath.Join(cfg.Dirs.Data, "volumes"), Cgroups: cfg.Cgroups}
 	if f.networkPlan != "" {
 		env.Network = &network.Plan{Mode: f.network, Dir: f.networkPlan}

@@ -46,7 +46,7 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(newPullCommand(), newPushCommand(), newSaveCommand(), newImportCommand(), newTagCommand(), newRmiCommand(), newImageCommand(), newSystemCommand(), newInfoCommand())
 	root.AddCommand(newCreateCommand(), newStartCommand(), newStopCommand(), newKillCommand(), newWaitCommand(), newRenameCommand(),
 		newPsCommand(), newLogsCommand(), newInspectCommand(), newTopCommand(), newRmCommand(), newContainerCommand(), newExecCommand(),
-		newMonitorCommand(), newRmInSessionCommand(), newReconcileCommand())
+		newMonitorCommand(), newRmInSessionCommand(), newReconcileCommand(), newReclaimBuildCommand())
 	root.AddCommand(newStatsCommand())
 	root.AddCommand(newPortCommand())
 	root.AddCommand(newBuildCommand(), newCommitCommand(), newHistoryCommand(), newBuilderCommand())

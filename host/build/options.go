@@ -16,6 +16,10 @@ type Options struct {
 	Secrets    map[string]string // --secret id=ID,src=FILE: id -> file
 	// CacheMountDir holds the directories of RUN --mount=type=cache.
 	CacheMountDir string
+	// StateDir is a directory this build owns while it runs: it records
+	// the build root filesystems there (RootfsDir) and keeps its
+	// temporary files in it. "" records nothing.
+	StateDir string
 	Quiet         bool
 	IIDFile       string
 	Platform      string
