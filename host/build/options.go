@@ -20,9 +20,9 @@ type Options struct {
 	// the build root filesystems there (RootfsDir) and keeps its
 	// temporary files in it. "" records nothing.
 	StateDir string
-	Quiet         bool
-	IIDFile       string
-	Platform      string
+	Quiet    bool
+	IIDFile  string
+	Platform string
 	// Out receives the progress (stderr), Stdout the image id with -q.
 	Out, Stdout io.Writer
 }
