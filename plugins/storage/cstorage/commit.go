@@ -42,3 +42,11 @@ func (b *Backend) CreateImage(ctx context.Context, img api.NewImage) (api.Image,
 	}
 	return st.CreateImage(ctx, img)
 }
+
+func (b *Backend) PruneBuildCache(ctx context.Context) (api.PruneReport, error) {
+	st, err := b.get()
+	if err != nil {
+		return api.PruneReport{}, err
+	}
+	return st.PruneBuildCache(ctx)
+}

@@ -1372,6 +1372,42 @@ func (x *PruneRequest) GetAll() bool {
 	return false
 }
 
+type PruneBuildCacheRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PruneBuildCacheRequest) Reset() {
+	*x = PruneBuildCacheRequest{}
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PruneBuildCacheRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PruneBuildCacheRequest) ProtoMessage() {}
+
+func (x *PruneBuildCacheRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PruneBuildCacheRequest.ProtoReflect.Descriptor instead.
+func (*PruneBuildCacheRequest) Descriptor() ([]byte, []int) {
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{27}
+}
+
 type PruneResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Deleted       []string               `protobuf:"bytes,1,rep,name=deleted,proto3" json:"deleted,omitempty"`
@@ -1382,7 +1418,7 @@ type PruneResponse struct {
 
 func (x *PruneResponse) Reset() {
 	*x = PruneResponse{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[27]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1394,7 +1430,7 @@ func (x *PruneResponse) String() string {
 func (*PruneResponse) ProtoMessage() {}
 
 func (x *PruneResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[27]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1407,7 +1443,7 @@ func (x *PruneResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PruneResponse.ProtoReflect.Descriptor instead.
 func (*PruneResponse) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{27}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *PruneResponse) GetDeleted() []string {
@@ -1432,7 +1468,7 @@ type UsageRequest struct {
 
 func (x *UsageRequest) Reset() {
 	*x = UsageRequest{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[28]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1444,7 +1480,7 @@ func (x *UsageRequest) String() string {
 func (*UsageRequest) ProtoMessage() {}
 
 func (x *UsageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[28]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1457,7 +1493,7 @@ func (x *UsageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UsageRequest.ProtoReflect.Descriptor instead.
 func (*UsageRequest) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{28}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{29}
 }
 
 type UsageResponse struct {
@@ -1476,7 +1512,7 @@ type UsageResponse struct {
 
 func (x *UsageResponse) Reset() {
 	*x = UsageResponse{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[29]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1488,7 +1524,7 @@ func (x *UsageResponse) String() string {
 func (*UsageResponse) ProtoMessage() {}
 
 func (x *UsageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[29]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1501,7 +1537,7 @@ func (x *UsageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UsageResponse.ProtoReflect.Descriptor instead.
 func (*UsageResponse) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{29}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *UsageResponse) GetImages() int64 {
@@ -1575,7 +1611,7 @@ type Layer struct {
 
 func (x *Layer) Reset() {
 	*x = Layer{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[30]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1587,7 +1623,7 @@ func (x *Layer) String() string {
 func (*Layer) ProtoMessage() {}
 
 func (x *Layer) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[30]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1600,7 +1636,7 @@ func (x *Layer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Layer.ProtoReflect.Descriptor instead.
 func (*Layer) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{30}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *Layer) GetId() string {
@@ -1655,7 +1691,7 @@ type PrepareLayerRootfsRequest struct {
 
 func (x *PrepareLayerRootfsRequest) Reset() {
 	*x = PrepareLayerRootfsRequest{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[31]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1667,7 +1703,7 @@ func (x *PrepareLayerRootfsRequest) String() string {
 func (*PrepareLayerRootfsRequest) ProtoMessage() {}
 
 func (x *PrepareLayerRootfsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[31]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1680,7 +1716,7 @@ func (x *PrepareLayerRootfsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PrepareLayerRootfsRequest.ProtoReflect.Descriptor instead.
 func (*PrepareLayerRootfsRequest) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{31}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *PrepareLayerRootfsRequest) GetContainerId() string {
@@ -1707,7 +1743,7 @@ type CommitRootfsRequest struct {
 
 func (x *CommitRootfsRequest) Reset() {
 	*x = CommitRootfsRequest{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[32]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1719,7 +1755,7 @@ func (x *CommitRootfsRequest) String() string {
 func (*CommitRootfsRequest) ProtoMessage() {}
 
 func (x *CommitRootfsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[32]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1732,7 +1768,7 @@ func (x *CommitRootfsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitRootfsRequest.ProtoReflect.Descriptor instead.
 func (*CommitRootfsRequest) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{32}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *CommitRootfsRequest) GetContainerId() string {
@@ -1758,7 +1794,7 @@ type CommitRootfsResponse struct {
 
 func (x *CommitRootfsResponse) Reset() {
 	*x = CommitRootfsResponse{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[33]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1770,7 +1806,7 @@ func (x *CommitRootfsResponse) String() string {
 func (*CommitRootfsResponse) ProtoMessage() {}
 
 func (x *CommitRootfsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[33]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1783,7 +1819,7 @@ func (x *CommitRootfsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitRootfsResponse.ProtoReflect.Descriptor instead.
 func (*CommitRootfsResponse) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{33}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *CommitRootfsResponse) GetLayer() *Layer {
@@ -1803,7 +1839,7 @@ type InspectLayerRequest struct {
 
 func (x *InspectLayerRequest) Reset() {
 	*x = InspectLayerRequest{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[34]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1815,7 +1851,7 @@ func (x *InspectLayerRequest) String() string {
 func (*InspectLayerRequest) ProtoMessage() {}
 
 func (x *InspectLayerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[34]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1828,7 +1864,7 @@ func (x *InspectLayerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InspectLayerRequest.ProtoReflect.Descriptor instead.
 func (*InspectLayerRequest) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{34}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *InspectLayerRequest) GetId() string {
@@ -1854,7 +1890,7 @@ type InspectLayerResponse struct {
 
 func (x *InspectLayerResponse) Reset() {
 	*x = InspectLayerResponse{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[35]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1866,7 +1902,7 @@ func (x *InspectLayerResponse) String() string {
 func (*InspectLayerResponse) ProtoMessage() {}
 
 func (x *InspectLayerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[35]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1879,7 +1915,7 @@ func (x *InspectLayerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InspectLayerResponse.ProtoReflect.Descriptor instead.
 func (*InspectLayerResponse) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{35}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *InspectLayerResponse) GetLayer() *Layer {
@@ -1900,7 +1936,7 @@ type CreateImageRequest struct {
 
 func (x *CreateImageRequest) Reset() {
 	*x = CreateImageRequest{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[36]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1912,7 +1948,7 @@ func (x *CreateImageRequest) String() string {
 func (*CreateImageRequest) ProtoMessage() {}
 
 func (x *CreateImageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[36]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1925,7 +1961,7 @@ func (x *CreateImageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateImageRequest.ProtoReflect.Descriptor instead.
 func (*CreateImageRequest) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{36}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *CreateImageRequest) GetTopLayer() string {
@@ -1958,7 +1994,7 @@ type CreateImageResponse struct {
 
 func (x *CreateImageResponse) Reset() {
 	*x = CreateImageResponse{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[37]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1970,7 +2006,7 @@ func (x *CreateImageResponse) String() string {
 func (*CreateImageResponse) ProtoMessage() {}
 
 func (x *CreateImageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[37]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1983,7 +2019,7 @@ func (x *CreateImageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateImageResponse.ProtoReflect.Descriptor instead.
 func (*CreateImageResponse) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{37}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *CreateImageResponse) GetImage() *Image {
@@ -2073,7 +2109,8 @@ const file_rrun_storage_v1_storage_proto_rawDesc = "" +
 	"\buntagged\x18\x01 \x03(\tR\buntagged\x12\x18\n" +
 	"\adeleted\x18\x02 \x03(\tR\adeleted\" \n" +
 	"\fPruneRequest\x12\x10\n" +
-	"\x03all\x18\x01 \x01(\bR\x03all\"G\n" +
+	"\x03all\x18\x01 \x01(\bR\x03all\"\x18\n" +
+	"\x16PruneBuildCacheRequest\"G\n" +
 	"\rPruneResponse\x12\x18\n" +
 	"\adeleted\x18\x01 \x03(\tR\adeleted\x12\x1c\n" +
 	"\treclaimed\x18\x02 \x01(\x03R\treclaimed\"\x0e\n" +
@@ -2118,7 +2155,7 @@ const file_rrun_storage_v1_storage_proto_rawDesc = "" +
 	"configJson\x12\x14\n" +
 	"\x05names\x18\x03 \x03(\tR\x05names\"C\n" +
 	"\x13CreateImageResponse\x12,\n" +
-	"\x05image\x18\x01 \x01(\v2\x16.rrun.storage.v1.ImageR\x05image2\xe8\v\n" +
+	"\x05image\x18\x01 \x01(\v2\x16.rrun.storage.v1.ImageR\x05image2\xc4\f\n" +
 	"\aStorage\x12B\n" +
 	"\x04Load\x12\x1c.rrun.storage.v1.LoadRequest\x1a\x1a.rrun.storage.v1.LoadEvent0\x01\x12U\n" +
 	"\n" +
@@ -2138,7 +2175,8 @@ const file_rrun_storage_v1_storage_proto_rawDesc = "" +
 	"\x12PrepareLayerRootfs\x12*.rrun.storage.v1.PrepareLayerRootfsRequest\x1a&.rrun.storage.v1.PrepareRootfsResponse\x12[\n" +
 	"\fCommitRootfs\x12$.rrun.storage.v1.CommitRootfsRequest\x1a%.rrun.storage.v1.CommitRootfsResponse\x12[\n" +
 	"\fInspectLayer\x12$.rrun.storage.v1.InspectLayerRequest\x1a%.rrun.storage.v1.InspectLayerResponse\x12X\n" +
-	"\vCreateImage\x12#.rrun.storage.v1.CreateImageRequest\x1a$.rrun.storage.v1.CreateImageResponseBBZ@github.com/rrun-project/rrun/plugins/api/gen/storagev1;storagev1b\x06proto3"
+	"\vCreateImage\x12#.rrun.storage.v1.CreateImageRequest\x1a$.rrun.storage.v1.CreateImageResponse\x12Z\n" +
+	"\x0fPruneBuildCache\x12'.rrun.storage.v1.PruneBuildCacheRequest\x1a\x1e.rrun.storage.v1.PruneResponseBBZ@github.com/rrun-project/rrun/plugins/api/gen/storagev1;storagev1b\x06proto3"
 
 var (
 	file_rrun_storage_v1_storage_proto_rawDescOnce sync.Once
@@ -2152,7 +2190,7 @@ func file_rrun_storage_v1_storage_proto_rawDescGZIP() []byte {
 	return file_rrun_storage_v1_storage_proto_rawDescData
 }
 
-var file_rrun_storage_v1_storage_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
+var file_rrun_storage_v1_storage_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_rrun_storage_v1_storage_proto_goTypes = []any{
 	(*Image)(nil),                     // 0: rrun.storage.v1.Image
 	(*LoadRequest)(nil),               // 1: rrun.storage.v1.LoadRequest
@@ -2181,31 +2219,32 @@ var file_rrun_storage_v1_storage_proto_goTypes = []any{
 	(*RemoveImageRequest)(nil),        // 24: rrun.storage.v1.RemoveImageRequest
 	(*RemoveImageResponse)(nil),       // 25: rrun.storage.v1.RemoveImageResponse
 	(*PruneRequest)(nil),              // 26: rrun.storage.v1.PruneRequest
-	(*PruneResponse)(nil),             // 27: rrun.storage.v1.PruneResponse
-	(*UsageRequest)(nil),              // 28: rrun.storage.v1.UsageRequest
-	(*UsageResponse)(nil),             // 29: rrun.storage.v1.UsageResponse
-	(*Layer)(nil),                     // 30: rrun.storage.v1.Layer
-	(*PrepareLayerRootfsRequest)(nil), // 31: rrun.storage.v1.PrepareLayerRootfsRequest
-	(*CommitRootfsRequest)(nil),       // 32: rrun.storage.v1.CommitRootfsRequest
-	(*CommitRootfsResponse)(nil),      // 33: rrun.storage.v1.CommitRootfsResponse
-	(*InspectLayerRequest)(nil),       // 34: rrun.storage.v1.InspectLayerRequest
-	(*InspectLayerResponse)(nil),      // 35: rrun.storage.v1.InspectLayerResponse
-	(*CreateImageRequest)(nil),        // 36: rrun.storage.v1.CreateImageRequest
-	(*CreateImageResponse)(nil),       // 37: rrun.storage.v1.CreateImageResponse
-	(*pluginv1.Mount)(nil),            // 38: rrun.plugin.v1.Mount
+	(*PruneBuildCacheRequest)(nil),    // 27: rrun.storage.v1.PruneBuildCacheRequest
+	(*PruneResponse)(nil),             // 28: rrun.storage.v1.PruneResponse
+	(*UsageRequest)(nil),              // 29: rrun.storage.v1.UsageRequest
+	(*UsageResponse)(nil),             // 30: rrun.storage.v1.UsageResponse
+	(*Layer)(nil),                     // 31: rrun.storage.v1.Layer
+	(*PrepareLayerRootfsRequest)(nil), // 32: rrun.storage.v1.PrepareLayerRootfsRequest
+	(*CommitRootfsRequest)(nil),       // 33: rrun.storage.v1.CommitRootfsRequest
+	(*CommitRootfsResponse)(nil),      // 34: rrun.storage.v1.CommitRootfsResponse
+	(*InspectLayerRequest)(nil),       // 35: rrun.storage.v1.InspectLayerRequest
+	(*InspectLayerResponse)(nil),      // 36: rrun.storage.v1.InspectLayerResponse
+	(*CreateImageRequest)(nil),        // 37: rrun.storage.v1.CreateImageRequest
+	(*CreateImageResponse)(nil),       // 38: rrun.storage.v1.CreateImageResponse
+	(*pluginv1.Mount)(nil),            // 39: rrun.plugin.v1.Mount
 }
 var file_rrun_storage_v1_storage_proto_depIdxs = []int32{
 	0,  // 0: rrun.storage.v1.LoadEvent.loaded:type_name -> rrun.storage.v1.Image
 	0,  // 1: rrun.storage.v1.ListImagesResponse.images:type_name -> rrun.storage.v1.Image
 	0,  // 2: rrun.storage.v1.InspectImageResponse.image:type_name -> rrun.storage.v1.Image
-	38, // 3: rrun.storage.v1.PrepareRootfsResponse.mounts:type_name -> rrun.plugin.v1.Mount
+	39, // 3: rrun.storage.v1.PrepareRootfsResponse.mounts:type_name -> rrun.plugin.v1.Mount
 	14, // 4: rrun.storage.v1.TransferEvent.progress:type_name -> rrun.storage.v1.LayerProgress
 	0,  // 5: rrun.storage.v1.TransferEvent.image:type_name -> rrun.storage.v1.Image
 	13, // 6: rrun.storage.v1.PullRequest.options:type_name -> rrun.storage.v1.TransferOptions
 	13, // 7: rrun.storage.v1.PushRequest.options:type_name -> rrun.storage.v1.TransferOptions
 	0,  // 8: rrun.storage.v1.ImportResponse.image:type_name -> rrun.storage.v1.Image
-	30, // 9: rrun.storage.v1.CommitRootfsResponse.layer:type_name -> rrun.storage.v1.Layer
-	30, // 10: rrun.storage.v1.InspectLayerResponse.layer:type_name -> rrun.storage.v1.Layer
+	31, // 9: rrun.storage.v1.CommitRootfsResponse.layer:type_name -> rrun.storage.v1.Layer
+	31, // 10: rrun.storage.v1.InspectLayerResponse.layer:type_name -> rrun.storage.v1.Layer
 	0,  // 11: rrun.storage.v1.CreateImageResponse.image:type_name -> rrun.storage.v1.Image
 	1,  // 12: rrun.storage.v1.Storage.Load:input_type -> rrun.storage.v1.LoadRequest
 	3,  // 13: rrun.storage.v1.Storage.ListImages:input_type -> rrun.storage.v1.ListImagesRequest
@@ -2220,31 +2259,33 @@ var file_rrun_storage_v1_storage_proto_depIdxs = []int32{
 	22, // 22: rrun.storage.v1.Storage.Tag:input_type -> rrun.storage.v1.TagRequest
 	24, // 23: rrun.storage.v1.Storage.RemoveImage:input_type -> rrun.storage.v1.RemoveImageRequest
 	26, // 24: rrun.storage.v1.Storage.Prune:input_type -> rrun.storage.v1.PruneRequest
-	28, // 25: rrun.storage.v1.Storage.Usage:input_type -> rrun.storage.v1.UsageRequest
-	31, // 26: rrun.storage.v1.Storage.PrepareLayerRootfs:input_type -> rrun.storage.v1.PrepareLayerRootfsRequest
-	32, // 27: rrun.storage.v1.Storage.CommitRootfs:input_type -> rrun.storage.v1.CommitRootfsRequest
-	34, // 28: rrun.storage.v1.Storage.InspectLayer:input_type -> rrun.storage.v1.InspectLayerRequest
-	36, // 29: rrun.storage.v1.Storage.CreateImage:input_type -> rrun.storage.v1.CreateImageRequest
-	2,  // 30: rrun.storage.v1.Storage.Load:output_type -> rrun.storage.v1.LoadEvent
-	4,  // 31: rrun.storage.v1.Storage.ListImages:output_type -> rrun.storage.v1.ListImagesResponse
-	6,  // 32: rrun.storage.v1.Storage.InspectImage:output_type -> rrun.storage.v1.InspectImageResponse
-	8,  // 33: rrun.storage.v1.Storage.PrepareRootfs:output_type -> rrun.storage.v1.PrepareRootfsResponse
-	10, // 34: rrun.storage.v1.Storage.ReleaseRootfs:output_type -> rrun.storage.v1.ReleaseRootfsResponse
-	12, // 35: rrun.storage.v1.Storage.RemoveRootfs:output_type -> rrun.storage.v1.RemoveRootfsResponse
-	15, // 36: rrun.storage.v1.Storage.Pull:output_type -> rrun.storage.v1.TransferEvent
-	15, // 37: rrun.storage.v1.Storage.Push:output_type -> rrun.storage.v1.TransferEvent
-	19, // 38: rrun.storage.v1.Storage.Save:output_type -> rrun.storage.v1.SaveResponse
-	21, // 39: rrun.storage.v1.Storage.Import:output_type -> rrun.storage.v1.ImportResponse
-	23, // 40: rrun.storage.v1.Storage.Tag:output_type -> rrun.storage.v1.TagResponse
-	25, // 41: rrun.storage.v1.Storage.RemoveImage:output_type -> rrun.storage.v1.RemoveImageResponse
-	27, // 42: rrun.storage.v1.Storage.Prune:output_type -> rrun.storage.v1.PruneResponse
-	29, // 43: rrun.storage.v1.Storage.Usage:output_type -> rrun.storage.v1.UsageResponse
-	8,  // 44: rrun.storage.v1.Storage.PrepareLayerRootfs:output_type -> rrun.storage.v1.PrepareRootfsResponse
-	33, // 45: rrun.storage.v1.Storage.CommitRootfs:output_type -> rrun.storage.v1.CommitRootfsResponse
-	35, // 46: rrun.storage.v1.Storage.InspectLayer:output_type -> rrun.storage.v1.InspectLayerResponse
-	37, // 47: rrun.storage.v1.Storage.CreateImage:output_type -> rrun.storage.v1.CreateImageResponse
-	30, // [30:48] is the sub-list for method output_type
-	12, // [12:30] is the sub-list for method input_type
+	29, // 25: rrun.storage.v1.Storage.Usage:input_type -> rrun.storage.v1.UsageRequest
+	32, // 26: rrun.storage.v1.Storage.PrepareLayerRootfs:input_type -> rrun.storage.v1.PrepareLayerRootfsRequest
+	33, // 27: rrun.storage.v1.Storage.CommitRootfs:input_type -> rrun.storage.v1.CommitRootfsRequest
+	35, // 28: rrun.storage.v1.Storage.InspectLayer:input_type -> rrun.storage.v1.InspectLayerRequest
+	37, // 29: rrun.storage.v1.Storage.CreateImage:input_type -> rrun.storage.v1.CreateImageRequest
+	27, // 30: rrun.storage.v1.Storage.PruneBuildCache:input_type -> rrun.storage.v1.PruneBuildCacheRequest
+	2,  // 31: rrun.storage.v1.Storage.Load:output_type -> rrun.storage.v1.LoadEvent
+	4,  // 32: rrun.storage.v1.Storage.ListImages:output_type -> rrun.storage.v1.ListImagesResponse
+	6,  // 33: rrun.storage.v1.Storage.InspectImage:output_type -> rrun.storage.v1.InspectImageResponse
+	8,  // 34: rrun.storage.v1.Storage.PrepareRootfs:output_type -> rrun.storage.v1.PrepareRootfsResponse
+	10, // 35: rrun.storage.v1.Storage.ReleaseRootfs:output_type -> rrun.storage.v1.ReleaseRootfsResponse
+	12, // 36: rrun.storage.v1.Storage.RemoveRootfs:output_type -> rrun.storage.v1.RemoveRootfsResponse
+	15, // 37: rrun.storage.v1.Storage.Pull:output_type -> rrun.storage.v1.TransferEvent
+	15, // 38: rrun.storage.v1.Storage.Push:output_type -> rrun.storage.v1.TransferEvent
+	19, // 39: rrun.storage.v1.Storage.Save:output_type -> rrun.storage.v1.SaveResponse
+	21, // 40: rrun.storage.v1.Storage.Import:output_type -> rrun.storage.v1.ImportResponse
+	23, // 41: rrun.storage.v1.Storage.Tag:output_type -> rrun.storage.v1.TagResponse
+	25, // 42: rrun.storage.v1.Storage.RemoveImage:output_type -> rrun.storage.v1.RemoveImageResponse
+	28, // 43: rrun.storage.v1.Storage.Prune:output_type -> rrun.storage.v1.PruneResponse
+	30, // 44: rrun.storage.v1.Storage.Usage:output_type -> rrun.storage.v1.UsageResponse
+	8,  // 45: rrun.storage.v1.Storage.PrepareLayerRootfs:output_type -> rrun.storage.v1.PrepareRootfsResponse
+	34, // 46: rrun.storage.v1.Storage.CommitRootfs:output_type -> rrun.storage.v1.CommitRootfsResponse
+	36, // 47: rrun.storage.v1.Storage.InspectLayer:output_type -> rrun.storage.v1.InspectLayerResponse
+	38, // 48: rrun.storage.v1.Storage.CreateImage:output_type -> rrun.storage.v1.CreateImageResponse
+	28, // 49: rrun.storage.v1.Storage.PruneBuildCache:output_type -> rrun.storage.v1.PruneResponse
+	31, // [31:50] is the sub-list for method output_type
+	12, // [12:31] is the sub-list for method input_type
 	12, // [12:12] is the sub-list for extension type_name
 	12, // [12:12] is the sub-list for extension extendee
 	0,  // [0:12] is the sub-list for field type_name
@@ -2261,7 +2302,7 @@ func file_rrun_storage_v1_storage_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_rrun_storage_v1_storage_proto_rawDesc), len(file_rrun_storage_v1_storage_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   38,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

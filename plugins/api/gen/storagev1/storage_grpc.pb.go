@@ -39,6 +39,7 @@ const (
 	Storage_CommitRootfs_FullMethodName       = "/rrun.storage.v1.Storage/CommitRootfs"
 	Storage_InspectLayer_FullMethodName       = "/rrun.storage.v1.Storage/InspectLayer"
 	Storage_CreateImage_FullMethodName        = "/rrun.storage.v1.Storage/CreateImage"
+	Storage_PruneBuildCache_FullMethodName    = "/rrun.storage.v1.Storage/PruneBuildCache"
 )
 
 // StorageClient is the client API for Storage service.
@@ -82,6 +83,9 @@ type StorageClient interface {
 	InspectLayer(ctx context.Context, in *InspectLayerRequest, opts ...grpc.CallOption) (*InspectLayerResponse, error)
 	// CreateImage makes an image of a layer chain and an OCI config.
 	CreateImage(ctx context.Context, in *CreateImageRequest, opts ...grpc.CallOption) (*CreateImageResponse, error)
+	// PruneBuildCache deletes the build cache layers no image or build step
+	// uses, and nothing else (unnamed images stay).
+	PruneBuildCache(ctx context.Context, in *PruneBuildCacheRequest, opts ...grpc.CallOption) (*PruneResponse, error)
 }
 
 type storageClient struct {
@@ -299,6 +303,16 @@ func (c *storageClient) CreateImage(ctx context.Context, in *CreateImageRequest,
 	return out, nil
 }
 
+func (c *storageClient) PruneBuildCache(ctx context.Context, in *PruneBuildCacheRequest, opts ...grpc.CallOption) (*PruneResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PruneResponse)
+	err := c.cc.Invoke(ctx, Storage_PruneBuildCache_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // StorageServer is the server API for Storage service.
 // All implementations must embed UnimplementedStorageServer
 // for forward compatibility.
@@ -340,6 +354,9 @@ type StorageServer interface {
 	InspectLayer(context.Context, *InspectLayerRequest) (*InspectLayerResponse, error)
 	// CreateImage makes an image of a layer chain and an OCI config.
 	CreateImage(context.Context, *CreateImageRequest) (*CreateImageResponse, error)
+	// PruneBuildCache deletes the build cache layers no image or build step
+	// uses, and nothing else (unnamed images stay).
+	PruneBuildCache(context.Context, *PruneBuildCacheRequest) (*PruneResponse, error)
 	mustEmbedUnimplementedStorageServer()
 }
 
@@ -403,6 +420,9 @@ func (UnimplementedStorageServer) InspectLayer(context.Context, *InspectLayerReq
 }
 func (UnimplementedStorageServer) CreateImage(context.Context, *CreateImageRequest) (*CreateImageResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateImage not implemented")
+}
+func (UnimplementedStorageServer) PruneBuildCache(context.Context, *PruneBuildCacheRequest) (*PruneResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PruneBuildCache not implemented")
 }
 func (UnimplementedStorageServer) mustEmbedUnimplementedStorageServer() {}
 func (UnimplementedStorageServer) testEmbeddedByValue()                 {}
@@ -728,6 +748,24 @@ func _Storage_CreateImage_Handler(srv interface{}, ctx context.Context, dec func
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Storage_PruneBuildCache_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PruneBuildCacheRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StorageServer).PruneBuildCache(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Storage_PruneBuildCache_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StorageServer).PruneBuildCache(ctx, req.(*PruneBuildCacheRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Storage_ServiceDesc is the grpc.ServiceDesc for Storage service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -794,6 +832,10 @@ var Storage_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CreateImage",
 			Handler:    _Storage_CreateImage_Handler,
+		},
+		{
+			MethodName: "PruneBuildCache",
+			Handler:    _Storage_PruneBuildCache_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
