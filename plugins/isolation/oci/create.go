@@ -77,6 +77,9 @@ func (b *Backend) create(ctx context.Context, rt *runtime, dir string, req api.C
 	if err != nil {
 		return nil, err
 	}
+	if err := checkCommand(root, spec.Process, spec.Mounts); err != nil {
+		return nil, err
+	}
 	cgroup := runtimeSpec(spec, root, req.Stdio.Terminal)
 	if err := writeBundle(dir, spec); err != nil {
 		return nil, err
