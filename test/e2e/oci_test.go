@@ -35,6 +35,10 @@ func TestOCIIsolation(t *testing.T) {
 		"Exec":             TestExecIntoARunningContainer,
 		"TTY":              TestTTYIsARealTerminalThatFollowsTheWindowSize,
 		"ExecTTY":          TestExecTTYGetsATerminalOfTheUsersSize,
+		// Limits: refused on cgroup v1 as native refuses them, applied
+		// by the host on a delegated cgroup v2 (each skips on the other).
+		"LimitsRefused": TestCILimitsRefusedWithoutCgroupV2NoSubuid,
+		"LimitsApplied": TestCILimitsApplied,
 	}
 	t.Run("UsesOCI", testUsesOCI)
 	for name, fn := range tests {
