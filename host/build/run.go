@@ -46,6 +46,12 @@ func (bl *builder) runStep(ctx context.Context, s *stage, c *instructions.RunCom
 		st.fail(err)
 		return err
 	}
+	cleanup, err := bl.shebangHeredoc(c, r)
+	if err != nil {
+		st.fail(err)
+		return err
+	}
+	defer cleanup()
 	key := cacheKey("RUN", s.top, s.configKey(), jsonString(r.args), jsonString(r.env), r.network, r.mountsKey())
 	l, err := bl.runCached(ctx, s, r, key, st)
 	if err != nil {
