@@ -59,7 +59,7 @@ func newBuildCommand() *cobra.Command {
 	fl.StringVar(&f.network, "network", "", "network of RUN steps: none, host, pasta or slirp4netns (default: run's)")
 	fl.StringVar(&f.platform, "platform", "", "target platform (only this machine's)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only the image id")
-	fl.StringVar(&f.progress, "progress", "auto", "output: auto, plain or tty (all print plain lines)")
+	fl.StringVar(&f.progress, "progress", "auto", "output: auto (tty on a terminal, else plain), plain or tty")
 	fl.StringVar(&f.iidfile, "iidfile", "", "write the image id to this file")
 	fl.StringArrayVar(&f.secrets, "secret", nil, "expose a secret file to RUN --mount=type=secret: id=ID,src=FILE")
 	fl.StringVar(&f.networkPlan, "network-plan", "", "")
@@ -199,7 +199,7 @@ func (f *buildFlags) args() []string {
 		a = append(a, "--secret", s)
 	}
 	a = append(a, "--file", f.file, "--pull="+f.pull, "--network", f.network, "--network-plan", f.networkPlan,
-		"--state-dir", f.stateDir)
+		"--state-dir", f.stateDir, "--progress", f.progress)
 	if f.target != "" {
 		a = append(a, "--target", f.target)
 	}

@@ -37,7 +37,8 @@ func Build(ctx context.Context, b *container.Backends, env container.SpecEnv, o 
 	}
 	bl := &builder{o: o, b: b, c: c, env: env, built: map[int]*stage{},
 		args: &argScope{given: o.BuildArgs, used: map[string]bool{}},
-		out:  &progress{w: o.Out, quiet: o.Quiet}}
+		out:  newProgress(o.Out, o.Quiet, o.LiveView)}
+	defer bl.out.close()
 	if bl.d, err = parseDockerfile(o.Dockerfile); err != nil {
 		return "", err
 	}

@@ -25,4 +25,7 @@ type Options struct {
 	Platform string
 	// Out receives the progress (stderr), Stdout the image id with -q.
 	Out, Stdout io.Writer
+	// LiveView asks for BuildKit's compact live view (--progress tty, or
+	// auto on a terminal) instead of plain lines; Out must be a terminal.
+	LiveView bool
 }
