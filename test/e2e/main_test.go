@@ -66,6 +66,7 @@ func build(dir string) error {
 		{"env", "CGO_ENABLED=0", "go", "build", "-o", filepath.Join(dir, "rrun-init"), "./cmd/rrun-init"},
 		{"go", "build", "-o", filepath.Join(pluginDir, "rrun-storage-rootfsdir"), "./plugins/examples/rootfsdir"},
 		{"go", "build", "-o", filepath.Join(dir, "badplugin"), "./test/e2e/testdata/badplugin"},
+		{"env", "CGO_ENABLED=0", "go", "build", "-o", filepath.Join(dir, "xattr"), "./test/e2e/testdata/xattr"},
 		{"go", "run", "./test/fixtures/mkimage", "-o", busyboxDocker, "-tag", "docker.io/library/busybox:latest"},
 		{"go", "run", "./test/fixtures/mkimage", "-o", busyboxOCI, "-format", "oci-archive", "-tag", "example.com/busybox-oci:1"},
 		{"go", "run", "./test/fixtures/mkimage", "-rootfs", exampleRootfs},
