@@ -114,7 +114,7 @@ func (bl *builder) need(i int, need map[int]bool) error {
 				bl.d.path, bl.d.stages[i].Name, ref)
 		}
 	}
-	return checkCommands(bl.d.path, bl.d.stages[i])
+	return checkCommands(bl.d.path, bl.d.stages[i], bl.o.Network)
 }
 
 // deps are the stage references of stage i: its base and COPY --from.
