@@ -32,9 +32,8 @@ func checkCommand(root string, p *specs.Process, mounts []specs.Mount) error {
 		if dir == "" || !path.IsAbs(dir) {
 			return nil // relative PATH entries: the runtime knows the cwd rules
 		}
-		switch kind, ok := lookupOne(root, path.Join(dir, arg0), mounts); {
-		case !ok || kind == found:
-			return nil
+		if kind, ok := lookupOne(root, path.Join(dir, arg0), mounts); !ok || kind == found {
+			return nil // found, or cannot tell: the runtime decides
 		}
 	}
 	return api.Errorf(api.ErrCommandNotFound, "", "exec: %q: executable file not found in $PATH", arg0)
@@ -107,4 +106,3 @@ func envPath(env []string) string {
 	}
 	return defaultPath
 }
-
