@@ -3,7 +3,6 @@ package build
 import (
 	"context"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 
@@ -160,6 +159,6 @@ func stageName(st instructions.Stage, i int) string {
 // warnUnusedArgs says which --build-args no ARG consumed, as docker does.
 func (bl *builder) warnUnusedArgs() {
 	if u := bl.args.unused(); len(u) > 0 && !bl.o.Quiet {
-		fmt.Fprintf(os.Stderr, "rrun: warning: one or more build-args [%s] were not consumed\n", strings.Join(u, " "))
+		bl.out.warn(fmt.Sprintf("rrun: warning: one or more build-args [%s] were not consumed", strings.Join(u, " ")))
 	}
 }

@@ -115,6 +115,18 @@ func (s *step) done() {
 	s.p.printf("#%d DONE %.1fs\n\n", s.n, time.Since(s.start).Seconds())
 }
 
+// warn prints a warning line to stderr, below the live view's final
+// summary on a terminal.
+func (p *progress) warn(line string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.tty != nil {
+		p.tty.report = append(p.tty.report, line)
+		return
+	}
+	fmt.Fprintln(os.Stderr, line)
+}
+
 // sub reports a finished part of the step ("naming to ...").
 func (s *step) sub(text string) {
 	s.p.mu.Lock()
