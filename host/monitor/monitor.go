@@ -90,6 +90,10 @@ func (m *monitor) start(ctx context.Context) (*stdio, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := m.preserveFds(ctx, io); err != nil {
+		io.abort()
+		return nil, err
+	}
 	if m.pid, err = container.Create(ctx, m.Backends, prep, io.spec); err != nil {
 		io.abort()
 		return nil, err

@@ -40,6 +40,9 @@ type Exec struct {
 	Detach      bool     `json:"detach,omitempty"`
 	Width       uint     `json:"width,omitempty"`
 	Height      uint     `json:"height,omitempty"`
+	// PreserveFds: the request carries that many fds after the stdio, the
+	// exec's fds 3, 4, ... (--preserve-fds).
+	PreserveFds int `json:"preserve_fds,omitempty"`
 }
 
 // Response is one JSON message from the monitor. A request gets one, except

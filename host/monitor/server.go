@@ -126,7 +126,7 @@ func (m *monitor) stop(ctx context.Context, timeout int) error {
 // message is one request, with its fds.
 func readRequest(conn *net.UnixConn) (Request, []int, error) {
 	var req Request
-	buf, oob := make([]byte, 64<<10), make([]byte, unix.CmsgSpace(3*4))
+	buf, oob := make([]byte, 64<<10), make([]byte, unix.CmsgSpace((3+MaxPreservedFds)*4))
 	n, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
 	// An empty message may still carry fds: they are closed with it.
 	fds := parseRights(oob[:oobn])
