@@ -39,9 +39,9 @@ var psHeaders = map[string]string{"ID": "CONTAINER ID", "RunningFor": "CREATED",
 // psFlags are `rrun ps`' options, as docker's.
 type psFlags struct {
 	all, quiet, noTrunc, latest, size bool
-	last                        int
-	format                      string
-	filters                     []string
+	last                              int
+	format                            string
+	filters                           []string
 }
 
 func newPsCommand() *cobra.Command {
