@@ -128,6 +128,7 @@ func (m *monitor) setRunning(p *specs.Process) {
 		r.Status, r.Pid, r.StartedAt, r.Args, r.Error = state.StatusRunning, m.pid, time.Now().UTC(), p.Args, ""
 		r.Starting, r.Unstarted = false, false
 		r.ImageID, r.PidNS = m.prep.Image.ID, pidNS(m.pid)
+		r.ConfigEnv = container.ConfigEnv(m.prep.Image.Config.Config.Env, m.rec.Options.Env)
 		return nil
 	})
 }
