@@ -44,6 +44,7 @@ type monitor struct {
 	exited   chan struct{} // closed when the init has exited
 	exitCode int
 	master   *os.File // the init's pty master, with -t
+	stdinW   *os.File // detached -i: the init's stdin pipe (for attach)
 }
 
 // Run owns container id until it exits and returns its exit code. attach
@@ -117,7 +118,7 @@ func (m *monitor) start(ctx context.Context) (*stdio, error) {
 		io.abort()
 		return nil, err
 	}
-	m.master = io.master
+	m.master, m.stdinW = io.master, io.stdinW
 	m.setRunning(prep.Spec.Process)
 	go m.serve(ctx)
 	return io, nil

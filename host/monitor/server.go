@@ -93,6 +93,8 @@ func (m *monitor) dispatch(ctx context.Context, cs *connState, req Request, fds 
 		reply(conn, result(m.isolation().ResizePty(ctx, m.rec.ID, cs.execID, req.Width, req.Height)))
 	case OpExec:
 		m.exec(ctx, cs, req, fds)
+	case OpStdin:
+		reply(conn, result(m.writeStdin(req.Data)))
 	default:
 		reply(conn, failure(api.Errorf(api.ErrInvalidArgument, "", "unknown monitor operation %q", req.Op)))
 	}
