@@ -3,6 +3,7 @@ package e2e
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestPublishRefusesSignedPort: `-p +80` is refused as docker refuses it
@@ -27,5 +28,19 @@ func TestUserLookupLongPasswdLine(t *testing.T) {
 	if r.code != 125 || !strings.Contains(r.stderr, "/etc/passwd") || !strings.Contains(r.stderr, "longer than 64 KiB") ||
 		strings.Contains(r.stderr, "token too long") {
 		t.Errorf("run -u nobody with a 70,000-byte passwd line: want exit 125 naming /etc/passwd and the 64 KiB limit, got %s", r)
+	}
+}
+
+// TestHarnessBoundsAHungCommand: the harness kills an rrun command that
+// outlives its bound and says so (runWith then fails only that test),
+// with what the command printed so far.
+func TestHarnessBoundsAHungCommand(t *testing.T) {
+	e := withBusybox(t)
+	r, hung := e.runLimited(3*time.Second, nil, "", "run", "--rm", "busybox", "sh", "-c", "echo started; sleep 600")
+	if !hung {
+		t.Fatalf("a 10-minute container under a 3 s bound: want it killed and reported as hung, got %s", r)
+	}
+	if !strings.Contains(r.stdout, "started") {
+		t.Errorf("the hung command's output must be kept for the report: %q", r.stdout)
 	}
 }

@@ -151,7 +151,18 @@ func (e *env) run(stdin string, args ...string) result {
 // instead of hanging the package until go test's own timeout.
 func (e *env) runWith(fds []*os.File, stdin string, args ...string) result {
 	e.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout())
+	r, hung := e.runLimited(cmdTimeout(), fds, stdin, args...)
+	if hung {
+		e.t.Fatalf("rrun %v did not finish within %s (RRUN_E2E_CMD_TIMEOUT); killed:\nstdout:\n%s\nstderr:\n%s",
+			args, cmdTimeout(), r.stdout, r.stderr)
+	}
+	return r
+}
+
+// runLimited runs rrun, killing it after limit; hung says it was killed.
+func (e *env) runLimited(limit time.Duration, fds []*os.File, stdin string, args ...string) (result, bool) {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, rrunBin, args...)
 	cmd.Env, cmd.ExtraFiles = e.vars, fds
@@ -161,8 +172,7 @@ func (e *env) runWith(fds []*os.File, stdin string, args ...string) result {
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
 	if ctx.Err() != nil {
-		e.t.Fatalf("rrun %v did not finish within %s (RRUN_E2E_CMD_TIMEOUT); killed:\nstdout:\n%s\nstderr:\n%s",
-			args, cmdTimeout(), out.String(), errb.String())
+		return result{stdout: out.String(), stderr: errb.String(), code: -1}, true
 	}
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
@@ -170,7 +180,7 @@ func (e *env) runWith(fds []*os.File, stdin string, args ...string) result {
 	} else if err != nil {
 		e.t.Fatalf("rrun %v: %v", args, err)
 	}
-	return result{stdout: out.String(), stderr: errb.String(), code: code}
+	return result{stdout: out.String(), stderr: errb.String(), code: code}, false
 }
 
 // cmdTimeout bounds one rrun command: $RRUN_E2E_CMD_TIMEOUT (a Go
