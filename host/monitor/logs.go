@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -39,16 +41,39 @@ func openLog(dir string) (*logWriter, error) {
 // pump copies r into the log line by line until EOF.
 func (w *logWriter) pump(r io.ReadCloser, stream string) { w.tee(r, io.Discard, stream) }
 
+// catchSigpipe makes a write to a closed stdout or stderr fail with EPIPE
+// instead of killing this process (Go's default for fds 1 and 2): the
+// foreground monitor must outlive its reader to record the exit. Notify,
+// unlike Ignore, is not inherited by the processes it starts.
+func catchSigpipe() {
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+}
+
 // tee copies r to out as it comes (a prompt without a newline shows at
-// once) and into the log line by line, until EOF.
+// once) and into the log line by line, until EOF. When out is gone (the
+// reader of `rrun run ... | head -1` exited), r is closed after logging
+// what was read, so that the container's next write fails with EPIPE (or
+// SIGPIPE) as if it wrote to out itself.
 func (w *logWriter) tee(r io.ReadCloser, out io.Writer, stream string) {
 	w.wg.Add(1)
 	go func() {
 		defer w.wg.Done()
 		defer r.Close()
 		lw := w.lineWriter(stream)
-		_, _ = io.Copy(io.MultiWriter(out, lw), r) // out gone (a closed pipe): the log still gets it
-		lw.flush()
+		defer lw.flush()
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := r.Read(buf)
+			if n > 0 {
+				_, _ = lw.Write(buf[:n])
+				if _, werr := out.Write(buf[:n]); werr != nil {
+					return
+				}
+			}
+			if err != nil {
+				return
+			}
+		}
 	}()
 }
 

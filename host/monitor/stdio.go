@@ -83,6 +83,9 @@ func (s *stdio) pipesToLog(tee bool) error {
 			return fmt.Errorf("failed to create a log pipe: %w", err)
 		}
 		s.ours = append(s.ours, w)
+		if tee {
+			catchSigpipe()
+		}
 		switch {
 		case tee && stream == "stdout":
 			s.log.tee(r, os.Stdout, stream)

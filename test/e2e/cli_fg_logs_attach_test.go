@@ -2,6 +2,9 @@ package e2e
 
 import (
 	"bytes"
+	"fmt"
+	"io"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -62,4 +65,42 @@ func TestAttachForwardsStdin(t *testing.T) {
 	if code := cmd.ProcessState.ExitCode(); code != 3 || out.String() != "got:hello\n" {
 		t.Errorf("attach with stdin \"hello\": exit %d, stdout %q, stderr %q; want 3 and got:hello", code, out.String(), errb.String())
 	}
+}
+
+// TestForegroundOutputToAClosedPipe: `rrun run IMAGE yes | head -1`: once
+// the reader is gone the container's writes fail as if it wrote to the
+// pipe itself (busybox yes: "Broken pipe", exit 1), rrun exits with that
+// status and the container is recorded as exited with it: the monitor,
+// which copies the output, is not killed by the closed pipe.
+func TestForegroundOutputToAClosedPipe(t *testing.T) {
+	e := withBusybox(t)
+	r, w := must2(os.Pipe())
+	cmd := exec.Command(rrunBin, "run", "--name", "piped", "busybox", "yes")
+	cmd.Env, cmd.Stdout = e.vars, w
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	line := make([]byte, 2)
+	if _, err := io.ReadFull(r, line); err != nil || string(line) != "y\n" {
+		t.Fatalf("first line of yes: %q, %v", line, err)
+	}
+	r.Close() // as head -1 does
+	_ = cmd.Wait()
+	code := cmd.ProcessState.ExitCode()
+	if code <= 0 || code == 125 || !strings.Contains(errb.String(), "Broken pipe") {
+		t.Errorf("run yes with its reader gone: exit %d, stderr %q; want yes's own failure (Broken pipe)", code, errb.String())
+	}
+	if got := strings.TrimSpace(e.ok("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "piped").stdout); got != fmt.Sprintf("exited %d", code) {
+		t.Errorf("inspect after the pipe closed: %q, want exited %d", got, code)
+	}
+}
+
+func must2[A, B any](a A, b B, err error) (A, B) {
+	if err != nil {
+		panic(err)
+	}
+	return a, b
 }
