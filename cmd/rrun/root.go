@@ -50,7 +50,7 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(newStatsCommand())
 	root.AddCommand(newPortCommand())
 	root.AddCommand(newBuildCommand(), newCommitCommand(), newHistoryCommand(), newBuilderCommand())
-	root.AddCommand(newVersionCommand(), newVolumeCommand(), newCompletionCommand(), newPauseCommand(true), newPauseCommand(false), newUpdateCommand(), newRestartCommand(), newLoginCommand(), newLogoutCommand(), newCpCommand(), newExportCommand(), newAttachCommand())
+	root.AddCommand(newVersionCommand(), newVolumeCommand(), newCompletionCommand(), newPauseCommand(true), newPauseCommand(false), newUpdateCommand(), newRestartCommand(), newLoginCommand(), newLogoutCommand(), newCpCommand(), newExportCommand(), newAttachCommand(), newDiffCommand())
 	addCompletions(root)
 	return root
 }

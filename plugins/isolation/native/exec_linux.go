@@ -124,7 +124,7 @@ func (b *Backend) startNsenter(c *container, files *childFiles) (*exec.Cmd, erro
 	cmd := &exec.Cmd{
 		Path:  b.initPath,
 		Args:  []string{"rrun", "__init", "exec"},
-		Env:   []string{fmt.Sprintf("_RRUN_NSENTER=%d:%d", initPidfdFd, flags)},
+		Env:   append(files.env(), fmt.Sprintf("_RRUN_NSENTER=%d:%d", files.base()+initPidfdFd, flags)),
 		Stdin: files.stdio[0], Stdout: files.stdio[1], Stderr: files.stdio[2],
 		ExtraFiles: append(files.extra(), pidfd),
 	}

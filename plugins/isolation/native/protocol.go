@@ -12,11 +12,15 @@ import (
 const protocolVersion = 3
 
 // File descriptors of the init (`__init`) and of an exec process
-// (`__init exec`): the first exec.Cmd.ExtraFiles.
+// (`__init exec`), the exec.Cmd.ExtraFiles: first the preserved fds
+// (Stdio.ExtraFiles) from 3, then, from the base fd (3 + their number),
+// the control socket, the console channel and the pidfd. The child learns
+// the base from envFdBase; without it the base is 3.
 const (
-	initSocketFd  = 3 // the control socket
-	initConsoleFd = 4 // the console channel, when there is a terminal
-	initPidfdFd   = 5 // exec only: a pidfd of the container's init, for nsenter
+	initSocketFd  = 0 // base+0: the control socket
+	initConsoleFd = 1 // base+1: the console channel, when there is a terminal
+	initPidfdFd   = 2 // base+2, exec only: a pidfd of the container's init, for nsenter
+	envFdBase     = "_RRUN_FD_BASE"
 )
 
 // initConfig is the first message, from the plugin to the init.

@@ -32,6 +32,7 @@ func New(driver string) *Backend { return &Backend{driver: driver} }
 var capabilities = []string{
 	api.CapStorageLoad, api.CapStorageRootfs, api.CapStoragePull, api.CapStoragePush, api.CapStorageSave,
 	api.CapStorageImport, api.CapStorageTag, api.CapStorageRemove, api.CapStorageUsage, api.CapStorageCommit, api.CapStorageBuildCache,
+	api.CapStorageRootfsInspect,
 }
 
 // Info describes the backend; it needs no configuration.
