@@ -47,6 +47,7 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(newCreateCommand(), newStartCommand(), newStopCommand(), newKillCommand(), newWaitCommand(), newRenameCommand(),
 		newPsCommand(), newLogsCommand(), newInspectCommand(), newTopCommand(), newRmCommand(), newContainerCommand(), newExecCommand(),
 		newMonitorCommand(), newRmInSessionCommand(), newReconcileCommand())
+	root.AddCommand(newSlurmPrepareCommand(), newSlurmCleanupCommand(), newSlurmWatchCommand())
 	root.AddCommand(newStatsCommand())
 	root.AddCommand(newPortCommand())
 	root.AddCommand(newBuildCommand(), newCommitCommand(), newHistoryCommand(), newBuilderCommand())

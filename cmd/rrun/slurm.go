@@ -1,0 +1,288 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rrun-project/rrun/plugins/api"
+)
+
+// The hidden verbs the Slurm SPANK plugin (integrations/slurm, docs/slurm.md)
+// runs as the job's user on each node: __slurm-prepare starts the container
+// a step's tasks join, __slurm-cleanup removes it. They drive rrun's public
+// verbs as child processes, so a step's container is an ordinary detached
+// container (rrun ps shows it; rrun's crash recovery covers it).
+const (
+	slurmPrepareArg = "__slurm-prepare"
+	slurmCleanupArg = "__slurm-cleanup"
+	slurmWatchArg   = "__slurm-watch"
+	// slurmJobLabel marks the containers of a Slurm job.
+	slurmJobLabel = "rrun.slurm.job"
+	// slurmPauseName is the holder the plugin builds (make slurm), looked for
+	// next to the rrun binary and in the libexec dirs.
+	slurmPauseName = "rrun-slurm-pause"
+	slurmPauseDest = "/.rrun-slurm/pause"
+)
+
+type slurmPrepareFlags struct {
+	name, job, mounts, workdir     string
+	remapRoot, readonly, reuse, ep bool
+	stepd                          int // slurmstepd's pid: the container goes when it does (0: kept, for --container-name)
+}
+
+func newSlurmPrepareCommand() *cobra.Command {
+	var f slurmPrepareFlags
+	cmd := &cobra.Command{
+		Use: slurmPrepareArg + " [OPTIONS] IMAGE", Hidden: true, Args: cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error { return slurmPrepare(f, args[0]) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.name, "name", "", "container name")
+	fl.StringVar(&f.job, "job", "", "Slurm job id")
+	fl.StringVar(&f.mounts, "mounts", "", "SRC:DST[:ro],...")
+	fl.StringVar(&f.workdir, "workdir", "", "working directory of the tasks")
+	fl.BoolVar(&f.remapRoot, "remap-root", false, "uid 0 inside (default: your own uid)")
+	fl.BoolVar(&f.readonly, "readonly", false, "read-only root filesystem")
+	fl.BoolVar(&f.reuse, "reuse", false, "reuse a running container of this name")
+	fl.BoolVar(&f.ep, "entrypoint", false, "print the image's entrypoint")
+	fl.IntVar(&f.stepd, "stepd", 0, "remove the container when this process (slurmstepd) exits")
+	return cmd
+}
+
+func newSlurmWatchCommand() *cobra.Command {
+	return &cobra.Command{
+		Use: slurmWatchArg + " PID NAME", Hidden: true, Args: cobra.ExactArgs(2),
+		RunE: func(_ *cobra.Command, args []string) error {
+			pid, err := strconv.Atoi(args[0])
+			if err != nil {
+				return fmt.Errorf("failed to read pid %q: %w", args[0], err)
+			}
+			return slurmWatch(pid, args[1])
+		},
+	}
+}
+
+func newSlurmCleanupCommand() *cobra.Command {
+	var job string
+	cmd := &cobra.Command{
+		Use: slurmCleanupArg + " --job ID [NAME]", Hidden: true, Args: cobra.MaximumNArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error { return slurmCleanup(job, args) },
+	}
+	cmd.Flags().StringVar(&job, "job", "", "Slurm job id: without NAME, every container of the job")
+	return cmd
+}
+
+// slurmPrepare makes (or, with --reuse, finds) the step's container and
+// prints what the plugin's tasks need: "pid N", "workdir W", "env K=V" lines.
+func slurmPrepare(f slurmPrepareFlags, image string) error {
+	if err := slurmDirs(f.job); err != nil {
+		return err
+	}
+	unlock, err := slurmLock("c-" + f.name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	img, err := slurmImage(image)
+	if err != nil {
+		return err
+	}
+	pid, err := slurmContainer(f, image)
+	if err != nil {
+		return err
+	}
+	return printPrepared(os.Stdout, pid, f, img)
+}
+
+// slurmContainer returns the host pid of the container's holder, started
+// now unless --reuse finds it running.
+func slurmContainer(f slurmPrepareFlags, image string) (int, error) {
+	if f.reuse {
+		if pid := slurmPid(f.name); pid > 0 {
+			return pid, nil
+		}
+		_, _ = selfRun("rm", "-f", f.name) // a stopped one of an earlier step: its absence is what we want
+	}
+	args, err := slurmRunArgs(f, image)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := selfRun(args...); err != nil {
+		return 0, withDoctorFix(err)
+	}
+	if f.stepd > 0 {
+		if err := startSlurmWatch(f.stepd, f.name); err != nil {
+			_, _ = selfRun("rm", "-f", f.name) // the error that matters is the watcher's
+			return 0, err
+		}
+	}
+	pid := slurmPid(f.name)
+	if pid <= 0 {
+		return 0, api.Errorf(api.ErrInternal, "see rrun logs "+f.name, "the container %s of image %s stopped at once", f.name, image)
+	}
+	return pid, nil
+}
+
+// slurmRunArgs is the `rrun run -d` of a step's holder container.
+func slurmRunArgs(f slurmPrepareFlags, image string) ([]string, error) {
+	pause, err := findSlurmPause()
+	if err != nil {
+		return nil, err
+	}
+	host, _ := os.Hostname() // an empty name leaves rrun's default
+	args := []string{"run", "-d", "--name", f.name, "--network", "host", "--label", slurmJobLabel + "=" + f.job,
+		"-v", pause + ":" + slurmPauseDest + ":ro", "--entrypoint", slurmPauseDest}
+	if host != "" {
+		args = append(args, "--hostname", host)
+	}
+	if !f.remapRoot {
+		args = append(args, "--userns", "keep-id")
+	}
+	if f.readonly {
+		args = append(args, "--read-only")
+	}
+	for _, m := range strings.Split(f.mounts, ",") {
+		if m = strings.TrimSpace(m); m != "" {
+			args = append(args, "-v", m)
+		}
+	}
+	return append(args, image), nil
+}
+
+// slurmPid is the host pid of a running container's init, or 0.
+func slurmPid(name string) int {
+	out, err := selfRun("inspect", "--type", "container", "--format", "{{.State.Pid}}", name)
+	if err != nil {
+		return 0
+	}
+	var pid int
+	_, _ = fmt.Sscan(strings.TrimSpace(out), &pid) // no number: 0, "not running"
+	return pid
+}
+
+func printPrepared(w *os.File, pid int, f slurmPrepareFlags, img slurmImageConfig) error {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "pid %d\n", pid)
+	wd := firstNonEmpty(f.workdir, img.WorkingDir, "/")
+	fmt.Fprintf(&b, "workdir %s\n", wd)
+	for _, e := range img.Env {
+		if !strings.Contains(e, "\n") {
+			fmt.Fprintf(&b, "env %s\n", e)
+		}
+	}
+	if f.ep {
+		for _, a := range img.Entrypoint {
+			fmt.Fprintf(&b, "entrypoint %s\n", a)
+		}
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// slurmCleanup removes one container, or every container of the job.
+func slurmCleanup(job string, names []string) error {
+	if len(names) == 0 {
+		out, err := selfRun("ps", "-aq", "--filter", "label="+slurmJobLabel+"="+job)
+		if err != nil {
+			return err
+		}
+		names = strings.Fields(out)
+	}
+	if len(names) > 0 {
+		if _, err := selfRun(append([]string{"rm", "-f"}, names...)...); err != nil {
+			return err
+		}
+	}
+	if dir := os.Getenv("RRUN_SLURM_DIR"); dir != "" && len(names) == 0 && job != "" {
+		_ = os.Remove(filepath.Join(dir, "jobs", job)) // a leftover marker costs one empty epilog run
+	}
+	return nil
+}
+
+// selfRun runs this rrun binary with args and returns its stdout; its error
+// is the last line rrun printed on stderr.
+func selfRun(args ...string) (string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("failed to find the rrun binary: %w", err)
+	}
+	var out, errb bytes.Buffer
+	cmd := exec.Command(exe, args...)
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		line := lastLine(errb.String())
+		if line == "" {
+			line = err.Error()
+		}
+		return out.String(), api.Errorf(api.ErrFailedPrecondition, "", "%s", strings.TrimPrefix(line, "rrun: "))
+	}
+	return out.String(), nil
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
+}
+
+// slurmImageConfig is what the tasks take from the image.
+type slurmImageConfig struct {
+	Env        []string
+	Entrypoint []string
+	WorkingDir string
+}
+
+// slurmImage inspects the image, pulling it first when it is missing; one
+// pull per node and image however many steps start at once.
+func slurmImage(ref string) (slurmImageConfig, error) {
+	if c, err := inspectImageConfig(ref); err == nil {
+		return c, nil
+	}
+	unlock, err := slurmLock("pull-" + strings.NewReplacer("/", "_", ":", "_", "@", "_").Replace(ref))
+	if err != nil {
+		return slurmImageConfig{}, err
+	}
+	defer unlock()
+	if c, err := inspectImageConfig(ref); err == nil {
+		return c, nil // a concurrent step pulled it
+	}
+	args := []string{"pull", "-q", ref}
+	if loopbackRegistry(ref) {
+		args = append(args, "--tls-verify=false") // as docker: 127.0.0.0/8 is an insecure registry by default
+	}
+	if _, err := selfRun(args...); err != nil {
+		return slurmImageConfig{}, fmt.Errorf("failed to pull %s: %w", ref, err)
+	}
+	return inspectImageConfig(ref)
+}
+
+func inspectImageConfig(ref string) (slurmImageConfig, error) {
+	out, err := selfRun("image", "inspect", ref)
+	if err != nil {
+		return slurmImageConfig{}, err
+	}
+	var imgs []struct{ Config slurmImageConfig }
+	if err := json.Unmarshal([]byte(out), &imgs); err != nil || len(imgs) == 0 {
+		return slurmImageConfig{}, fmt.Errorf("failed to read rrun image inspect %s: %v", ref, err)
+	}
+	return imgs[0].Config, nil
+}
+
+func loopbackRegistry(ref string) bool {
+	host, _, _ := strings.Cut(ref, "/")
+	if !strings.ContainsAny(host, ".:") && host != "localhost" {
+		return false
+	}
+	h := host
+	if i := strings.LastIndex(h, ":"); i > 0 && !strings.HasSuffix(h, "]") {
+		h = h[:i]
+	}
+	return h == "localhost" || strings.HasPrefix(h, "127.") || h == "[::1]"
+}
