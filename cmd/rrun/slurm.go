@@ -258,7 +258,7 @@ func slurmImage(ref string) (slurmImageConfig, error) {
 		args = append(args, "--tls-verify=false") // as docker: 127.0.0.0/8 is an insecure registry by default
 	}
 	if _, err := selfRun(args...); err != nil {
-		return slurmImageConfig{}, fmt.Errorf("failed to pull %s: %w", ref, err)
+		return slurmImageConfig{}, err // rrun pull's own line names the image and the fix
 	}
 	return inspectImageConfig(ref)
 }

@@ -56,7 +56,7 @@ static struct {
 
 /* What __slurm-prepare answered, inherited by the tasks (forked after user_init). */
 static struct {
-	int ready;
+	int ready, failed;
 	pid_t pid;
 	char *workdir;
 	char **env; /* KEY=VALUE of the image */
@@ -298,9 +298,14 @@ static int job_of(spank_t sp, struct job *j, int with_env)
 {
 	memset(j, 0, sizeof *j);
 	if (spank_get_item(sp, S_JOB_UID, &j->uid) != ESPANK_SUCCESS ||
-	    spank_get_item(sp, S_JOB_GID, &j->gid) != ESPANK_SUCCESS ||
 	    spank_get_item(sp, S_JOB_ID, &j->jobid) != ESPANK_SUCCESS)
 		return -1;
+	if (spank_get_item(sp, S_JOB_GID, &j->gid) != ESPANK_SUCCESS) { /* not in the epilog */
+		struct passwd *pw = getpwuid(j->uid);
+		if (!pw)
+			return -1;
+		j->gid = pw->pw_gid;
+	}
 	if (spank_get_item(sp, S_JOB_STEPID, &j->stepid) != ESPANK_SUCCESS)
 		j->stepid = 0;
 	const char *node = getenv("SLURMD_NODENAME");
@@ -423,7 +428,8 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
 	char rrun[1024];
 	if (find_rrun(&j, rrun, sizeof rrun) != 0) {
 		slurm_error("rrun: node %s: rrun not found in the job's PATH (install rrun on every node, or set rrun=PATH in plugstack.conf)", j.node);
-		return -1;
+		prep.failed = 1;
+		return 0;
 	}
 	container_name(&j);
 	char *argv[ARGV_MAX];
@@ -432,9 +438,14 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
 	int rc = run_rrun(&j, argv, out, OUT_MAX, err, sizeof err, 0);
 	if (rc != 0 || parse_prepare(out) != 0) {
 		const char *line = last_line(err);
+		if (strncmp(line, "rrun: ", 6) == 0)
+			line += 6;
 		slurm_error("rrun: node %s: %s", j.node, *line ? line : "rrun __slurm-prepare failed without a message (run rrun doctor on the node)");
 		free(out);
-		return -1;
+		/* Each task then exits 125 (rrun's own failure, as docker's): a
+		 * failed user_init would leave srun's exit status 0. */
+		prep.failed = 1;
+		return 0;
 	}
 	free(out);
 	prep.ready = 1;
@@ -543,6 +554,8 @@ static void become_relay(pid_t child)
 
 int slurm_spank_task_init(spank_t sp, int ac, char **av)
 {
+	if (prep.failed)
+		_exit(125);
 	if (!prep.ready)
 		return 0;
 	apply_env(sp);
@@ -584,6 +597,8 @@ static void cleanup_job(const struct job *j)
 
 int slurm_spank_job_epilog(spank_t sp, int ac, char **av)
 {
+	if (!opt.dir)
+		parse_plugstack(ac, av);
 	if (!opt.dir || !*opt.dir)
 		return 0;
 	struct job j;

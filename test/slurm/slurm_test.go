@@ -1,0 +1,122 @@
+package slurm
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// Every task of a two-node step runs inside the image: in the container's
+// pid namespace (pid 1 is the holder), on the image's root filesystem, with
+// the job's uid (or uid 0 with --container-remap-root), and Slurm's own
+// variables reach it.
+func TestSlurmTasksRunInsideTheImage(t *testing.T) {
+	requireCluster(t)
+	loadBusybox(t)
+	script := `echo "$SLURM_PROCID $SLURM_NODEID $(id -u) $(cat /proc/1/cmdline) $(test -e /etc/slurm/slurm.conf && echo host-rootfs || echo image-rootfs) $FOO"`
+	r := ok(t, "srun", "-N2", "-n4", "--container-image=busybox", "sh", "-c", script)
+	got := lines(r.stdout)
+	if len(got) != 4 {
+		t.Fatalf("want 4 task lines, got %q (stderr %s)", r.stdout, r.stderr)
+	}
+	sort.Strings(got)
+	nodes := map[string]bool{}
+	uid := strconv.Itoa(os.Getuid())
+	for i, l := range got {
+		f := strings.Fields(l)
+		if len(f) != 6 || f[0] != strconv.Itoa(i) || f[2] != uid || f[3] != "/.rrun-slurm/pause" || f[4] != "image-rootfs" || f[5] != "from-image" {
+			t.Errorf("task line %q: want PROCID %d, uid %s, pid 1 the holder, the image's rootfs and env", l, i, uid)
+		}
+		if len(f) > 1 {
+			nodes[f[1]] = true
+		}
+	}
+	if !nodes["0"] || !nodes["1"] {
+		t.Errorf("SLURM_NODEID: want tasks on nodes 0 and 1, got %v", nodes)
+	}
+	r = ok(t, "srun", "-N1", "-n1", "--container-image=busybox", "--container-remap-root", "id", "-u")
+	if strings.TrimSpace(r.stdout) != "0" {
+		t.Errorf("--container-remap-root: id -u = %q, want 0", r.stdout)
+	}
+}
+
+// A task's exit status is the step's, as without a container.
+func TestSlurmExitCodePropagates(t *testing.T) {
+	requireCluster(t)
+	loadBusybox(t)
+	r := run(t, "srun", "-N2", "-n2", "--container-image=busybox", "sh", "-c", `[ "$SLURM_PROCID" = 1 ] && exit 7; exit 0`)
+	if r.code != 7 {
+		t.Errorf("srun exit %d, want 7 (task 1 exited 7); stderr %s", r.code, r.stderr)
+	}
+	r = run(t, "srun", "-N1", "-n1", "--container-image=busybox", "nosuchcommand")
+	if r.code == 0 {
+		t.Errorf("a command missing from the image: srun exit 0")
+	}
+}
+
+// --container-env picks which variables of the job override the image's.
+func TestSlurmContainerEnv(t *testing.T) {
+	requireCluster(t)
+	loadBusybox(t)
+	t.Setenv("FOO", "from-job")
+	r := ok(t, "srun", "-N1", "-n1", "--container-image=busybox", "sh", "-c", `echo "$FOO $SLURM_JOB_ID"`)
+	if f := strings.Fields(r.stdout); len(f) != 2 || f[0] != "from-image" || f[1] == "" {
+		t.Errorf("without --container-env: %q, want the image's FOO and SLURM_JOB_ID", r.stdout)
+	}
+	r = ok(t, "srun", "-N1", "-n1", "--container-image=busybox", "--container-env=FOO", "sh", "-c", `echo "$FOO"`)
+	if strings.TrimSpace(r.stdout) != "from-job" {
+		t.Errorf("with --container-env=FOO: %q, want the job's", r.stdout)
+	}
+}
+
+// --container-mounts binds host dirs (read-only with :ro), and
+// --container-workdir is the tasks' working directory.
+func TestSlurmMountsAndWorkdir(t *testing.T) {
+	requireCluster(t)
+	loadBusybox(t)
+	rw, ro := shared(t), shared(t)
+	if err := os.WriteFile(filepath.Join(ro, "in"), []byte("hello\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	script := `pwd; cat /in/in; touch /in/x 2>/dev/null && echo ro-writable; echo "$SLURM_PROCID" > "out-$SLURM_PROCID"`
+	r := ok(t, "srun", "-N2", "-n2", "--container-image=busybox", "--container-mounts="+rw+":/data,"+ro+":/in:ro",
+		"--container-workdir=/data", "sh", "-c", script)
+	if strings.Count(r.stdout, "/data\n") != 2 || strings.Count(r.stdout, "hello\n") != 2 || strings.Contains(r.stdout, "ro-writable") {
+		t.Errorf("tasks printed %q: want /data and hello twice, and /in read-only", r.stdout)
+	}
+	for _, p := range []string{"out-0", "out-1"} {
+		st, err := os.Stat(filepath.Join(rw, p))
+		if err != nil {
+			t.Errorf("%s not written through the mount: %v", p, err)
+			continue
+		}
+		if owner := fileUID(st); owner != os.Getuid() {
+			t.Errorf("%s belongs to uid %d, want %d (the job's user)", p, owner, os.Getuid())
+		}
+	}
+}
+
+// A missing image fails the step at once with one line naming the node.
+func TestSlurmUnknownImageFailsClearly(t *testing.T) {
+	requireCluster(t)
+	r := run(t, "srun", "-w", "n1", "-N1", "-n1", "--container-image=127.0.0.1:1/nope/nothing:1", "true")
+	if r.code == 0 {
+		t.Fatalf("srun of an unknown image exited 0")
+	}
+	if !strings.Contains(r.stderr, "rrun: node n1:") || !strings.Contains(r.stderr, "127.0.0.1:1/nope/nothing:1") {
+		t.Errorf("stderr %q: want one line naming the node and the image", r.stderr)
+	}
+}
+
+// shared is a temporary directory the job's tasks can reach.
+func shared(t *testing.T) string {
+	t.Helper()
+	d := t.TempDir()
+	if err := os.Chmod(d, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
