@@ -4,6 +4,7 @@ import (
 	"io"
 	"log"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -44,6 +45,45 @@ func pushBusybox(t *testing.T, ref string) {
 	for _, args := range [][]string{{"load", "-q", "-i", busyboxTar}, {"tag", "busybox", ref}, {"push", "-q", "--tls-verify=false", ref}} {
 		if r := rrunOn(t, scratch, args...); r.code != 0 {
 			t.Fatalf("rrun %v: %s", args, r.stderr)
+		}
+	}
+}
+
+// A read-only image store on a shared filesystem (additionalimagestores in
+// [storage.options]) serves both nodes without a copy: the step runs the
+// image, neither node's own store gets it, and rrun info names the store.
+func TestSlurmSharedReadOnlyStore(t *testing.T) {
+	requireCluster(t)
+	shared := "shared-" + filepath.Base(t.TempDir())
+	t.Cleanup(func() { rrunOn(t, shared, "unshare", "rm", "-rf", nodeDir(shared)) })
+	ref := "example.com/shared/marker:" + shared
+	for _, args := range [][]string{{"load", "-q", "-i", busyboxTar},
+		{"run", "--name", "mk", "busybox", "sh", "-c", "echo from-shared-store > /marker"}, {"commit", "mk", ref}, {"rm", "mk"}} {
+		if r := rrunOn(t, shared, args...); r.code != 0 {
+			t.Fatalf("rrun %v: %s", args, r.stderr)
+		}
+	}
+	cfg := t.TempDir()
+	store := filepath.Join(nodeDir(shared), "data", "rrun", "storage", "overlay")
+	conf := "[storage]\ndriver = \"overlay\"\n[storage.options]\nadditionalimagestores = \"" + store + "\"\n"
+	if err := os.MkdirAll(filepath.Join(cfg, "rrun"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(cfg, "rrun", "config.toml"), []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("XDG_CONFIG_HOME", cfg)
+	r := ok(t, "srun", "-N2", "-n2", "--container-image="+ref, "cat", "/marker")
+	if strings.Count(r.stdout, "from-shared-store") != 2 {
+		t.Errorf("tasks printed %q, want the shared image's file twice", r.stdout)
+	}
+	if info := rrunOn(t, "n1", "info"); !strings.Contains(info.stdout, "Read-only image stores:") || !strings.Contains(info.stdout, store) {
+		t.Errorf("rrun info does not show the shared store:\n%s", info.stdout)
+	}
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(cfg, "none"))
+	for _, n := range []string{"n1", "n2"} {
+		if r := rrunOn(t, n, "image", "inspect", ref); r.code == 0 {
+			t.Errorf("%s copied the image into its own store", n)
 		}
 	}
 }
