@@ -552,6 +552,29 @@ static void become_relay(pid_t child)
 	_exit(128 + sig);
 }
 
+/* exec_entrypoint runs the image's entrypoint with the task's command as
+ * its arguments (--container-entrypoint); SPANK cannot change the command
+ * Slurm execs, so the task execs it itself, with the task's environment. */
+static void exec_entrypoint(spank_t sp)
+{
+	int argc = 0;
+	char **argv = NULL, **env = NULL;
+	if (spank_get_item(sp, S_JOB_ARGV, &argc, &argv) != ESPANK_SUCCESS ||
+	    spank_get_item(sp, S_JOB_ENV, &env) != ESPANK_SUCCESS)
+		return;
+	char **all = calloc(prep.nentry + argc + 1, sizeof(char *));
+	if (!all)
+		_exit(125);
+	for (int i = 0; i < prep.nentry; i++)
+		all[i] = prep.entrypoint[i];
+	for (int i = 0; i < argc; i++)
+		all[prep.nentry + i] = argv[i];
+	environ = env;
+	execvp(all[0], all);
+	fprintf(stderr, "rrun: cannot run the entrypoint %s: %s\n", all[0], strerror(errno));
+	_exit(errno == ENOENT ? 127 : 126);
+}
+
 int slurm_spank_task_init(spank_t sp, int ac, char **av)
 {
 	if (prep.failed)
@@ -576,6 +599,8 @@ int slurm_spank_task_init(spank_t sp, int ac, char **av)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() == 1) /* the relay died before the prctl */
 		_exit(137);
+	if (prep.nentry > 0)
+		exec_entrypoint(sp);
 	return 0;
 }
 

@@ -32,7 +32,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	if reason := clusterMissing(); reason != "" {
-		if os.Getenv("CI") != "" {
+		// Skipped only where Slurm is not installed at all: test/setup-host.sh
+		// (CI) installs it and starts the cluster, so there a missing cluster fails.
+		if _, err := exec.LookPath("srun"); err == nil || os.Getenv("CI") != "" {
 			fmt.Fprintln(os.Stderr, "slurm tests: "+reason)
 			os.Exit(1)
 		}

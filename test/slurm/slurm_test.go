@@ -120,3 +120,28 @@ func shared(t *testing.T) string {
 	}
 	return d
 }
+
+// --container-entrypoint runs the image's entrypoint with the task's
+// command as its arguments; without it the command runs alone.
+func TestSlurmContainerEntrypoint(t *testing.T) {
+	requireCluster(t)
+	loadBusybox(t)
+	ref := "example.com/slurm/entrypoint:" + filepath.Base(t.TempDir())
+	for _, n := range []string{"n1", "n2"} {
+		for _, args := range [][]string{{"run", "--name", "ep-" + n, "busybox", "true"},
+			{"commit", "--change", `ENTRYPOINT ["/bin/echo", "entrypoint:"]`, "ep-" + n, ref}, {"rm", "ep-" + n}} {
+			if r := rrunOn(t, n, args...); r.code != 0 {
+				t.Fatalf("rrun %v on %s: %s", args, n, r.stderr)
+			}
+		}
+		t.Cleanup(func() { rrunOn(t, n, "rmi", ref) })
+	}
+	r := ok(t, "srun", "-N2", "-n2", "--container-image="+ref, "--container-entrypoint", "hello")
+	if strings.Count(r.stdout, "entrypoint: hello\n") != 2 {
+		t.Errorf("with --container-entrypoint: %q, want the entrypoint run with the command as arguments", r.stdout)
+	}
+	r = ok(t, "srun", "-N1", "-n1", "--container-image="+ref, "echo", "alone")
+	if strings.TrimSpace(r.stdout) != "alone" {
+		t.Errorf("without --container-entrypoint: %q, want the command alone", r.stdout)
+	}
+}
