@@ -215,7 +215,7 @@ func selfRun(args ...string) (string, error) {
 		return "", fmt.Errorf("failed to find the rrun binary: %w", err)
 	}
 	var out, errb bytes.Buffer
-	cmd := exec.Command(exe, args...)
+	cmd := exec.Command(exe, withGlobals(args)...)
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
 		line := lastLine(errb.String())
@@ -225,6 +225,19 @@ func selfRun(args ...string) (string, error) {
 		return out.String(), api.Errorf(api.ErrFailedPrecondition, "", "%s", strings.TrimPrefix(line, "rrun: "))
 	}
 	return out.String(), nil
+}
+
+// withGlobals prefixes args with this command's --storage and --isolation,
+// so --container-storage and --container-isolation reach every verb.
+func withGlobals(args []string) []string {
+	var g []string
+	if globals.storage != "" {
+		g = append(g, "--storage", globals.storage)
+	}
+	if globals.isolation != "" {
+		g = append(g, "--isolation", globals.isolation)
+	}
+	return append(g, args...)
 }
 
 func lastLine(s string) string {

@@ -130,7 +130,7 @@ func startSlurmWatch(stepd int, name string) error {
 		return fmt.Errorf("failed to open %s: %w", os.DevNull, err)
 	}
 	defer null.Close()
-	cmd := exec.Command(exe, slurmWatchArg, strconv.Itoa(stepd), name)
+	cmd := exec.Command(exe, withGlobals([]string{slurmWatchArg, strconv.Itoa(stepd), name})...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = null, null, null
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {

@@ -145,3 +145,24 @@ func TestSlurmContainerEntrypoint(t *testing.T) {
 		t.Errorf("without --container-entrypoint: %q, want the command alone", r.stdout)
 	}
 }
+
+// --container-storage picks the rrun storage backend on every node (vfs
+// here: the root is no overlay mount) and --container-readonly makes the
+// root filesystem read-only.
+func TestSlurmStorageBackendAndReadonly(t *testing.T) {
+	requireCluster(t)
+	for _, n := range []string{"n1", "n2"} {
+		if r := rrunOn(t, n, "--storage", "vfs", "load", "-q", "-i", busyboxTar); r.code != 0 {
+			t.Fatalf("load into vfs on %s: %s", n, r.stderr)
+		}
+	}
+	r := ok(t, "srun", "-N2", "-n2", "--container-image=busybox", "--container-storage=vfs", "--container-readonly",
+		"sh", "-c", `touch /x 2>/dev/null && echo writable; grep " / " /proc/mounts | cut -d" " -f3`)
+	got := lines(r.stdout)
+	if len(got) != 2 || got[0] == "overlay" || got[1] == "overlay" {
+		t.Errorf("tasks printed %q: want a read-only root on vfs (no overlay) on both nodes", r.stdout)
+	}
+	eventually(t, "the vfs containers are removed", func() bool {
+		return rrunOn(t, "n1", "--storage", "vfs", "ps", "-aq").stdout == "" && rrunOn(t, "n2", "--storage", "vfs", "ps", "-aq").stdout == ""
+	})
+}
