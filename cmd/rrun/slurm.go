@@ -48,11 +48,11 @@ func newSlurmPrepareCommand() *cobra.Command {
 	fl.StringVar(&f.name, "name", "", "container name")
 	fl.StringVar(&f.job, "job", "", "Slurm job id")
 	fl.StringVar(&f.mounts, "mounts", "", "SRC:DST[:ro],...")
-	fl.StringVar(&f.workdir, "workdir", "", "working directory of the tasks")
+	fl.StringVar(&f.workdir, "workdir", "", "working directory of the tasks (default: the image's)")
 	fl.BoolVar(&f.remapRoot, "remap-root", false, "uid 0 inside (default: your own uid)")
 	fl.BoolVar(&f.readonly, "readonly", false, "read-only root filesystem")
 	fl.BoolVar(&f.reuse, "reuse", false, "reuse a running container of this name")
-	fl.BoolVar(&f.ep, "entrypoint", false, "print the image's entrypoint")
+	fl.BoolVar(&f.ep, "entrypoint", false, "also print the image's entrypoint")
 	fl.IntVar(&f.stepd, "stepd", 0, "remove the container when this process (slurmstepd) exits")
 	return cmd
 }
@@ -81,9 +81,15 @@ func newSlurmCleanupCommand() *cobra.Command {
 }
 
 // slurmPrepare makes (or, with --reuse, finds) the step's container and
-// prints what the plugin's tasks need: "pid N", "workdir W", "env K=V" lines.
+// prints the holder's host pid ("pid N"), and with --entrypoint the image's
+// entrypoint ("entrypoint ARG" lines). The tasks take the environment and
+// the working directory from the holder itself (/proc/N/environ and cwd).
 func slurmPrepare(f slurmPrepareFlags, image string) error {
-	if err := slurmDirs(f.job); err != nil {
+	job := ""
+	if f.reuse {
+		job = f.job // only a named container waits for the job's epilog; a step's goes with its watcher
+	}
+	if err := slurmDirs(job); err != nil {
 		return err
 	}
 	unlock, err := slurmLock("c-" + f.name)
@@ -91,19 +97,28 @@ func slurmPrepare(f slurmPrepareFlags, image string) error {
 		return err
 	}
 	defer unlock()
-	img, err := slurmImage(image)
-	if err != nil {
-		return err
-	}
 	pid, err := slurmContainer(f, image)
 	if err != nil {
 		return err
 	}
-	return printPrepared(os.Stdout, pid, f, img)
+	fmt.Fprintf(os.Stdout, "pid %d\n", pid)
+	if !f.ep {
+		return nil
+	}
+	img, err := slurmImage(image)
+	if err != nil {
+		return err
+	}
+	for _, a := range img.Entrypoint {
+		fmt.Fprintf(os.Stdout, "entrypoint %s\n", a)
+	}
+	return nil
 }
 
 // slurmContainer returns the host pid of the container's holder, started
-// now unless --reuse finds it running.
+// now unless --reuse finds it running. The common case, an image in the
+// store, costs one `rrun run -d`; a missing one is pulled (once per node)
+// and the run repeated.
 func slurmContainer(f slurmPrepareFlags, image string) (int, error) {
 	if f.reuse {
 		if pid := slurmPid(f.name); pid > 0 {
@@ -115,8 +130,9 @@ func slurmContainer(f slurmPrepareFlags, image string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if _, err := selfRun(args...); err != nil {
-		return 0, withDoctorFix(err)
+	if err := slurmRunOrPull(f.name, image, args); err != nil {
+		_, _ = selfRun("rm", "-f", f.name) // leave nothing of a step that did not start
+		return 0, err
 	}
 	if f.stepd > 0 {
 		if err := startSlurmWatch(f.stepd, f.name); err != nil {
@@ -131,6 +147,27 @@ func slurmContainer(f slurmPrepareFlags, image string) (int, error) {
 	return pid, nil
 }
 
+// slurmRunOrPull runs the holder; when that fails because the image is
+// missing, it pulls the image and runs it again. Any other failure gets the
+// first fix rrun doctor knows for this node.
+func slurmRunOrPull(name, image string, args []string) error {
+	_, err := selfRun(args...)
+	if err == nil {
+		return nil
+	}
+	if _, ierr := inspectImageConfig(image); ierr == nil {
+		return withDoctorFix(err)
+	}
+	if _, err := slurmImage(image); err != nil {
+		return err
+	}
+	_, _ = selfRun("rm", "-f", name) // the record of the failed first run, if it left one
+	if _, err := selfRun(args...); err != nil {
+		return withDoctorFix(err)
+	}
+	return nil
+}
+
 // slurmRunArgs is the `rrun run -d` of a step's holder container.
 func slurmRunArgs(f slurmPrepareFlags, image string) ([]string, error) {
 	pause, err := findSlurmPause()
@@ -138,7 +175,7 @@ func slurmRunArgs(f slurmPrepareFlags, image string) ([]string, error) {
 		return nil, err
 	}
 	host, _ := os.Hostname() // an empty name leaves rrun's default
-	args := []string{"run", "-d", "--name", f.name, "--network", "host", "--label", slurmJobLabel + "=" + f.job,
+	args := []string{"run", "-d", "--pull", "never", "--name", f.name, "--network", "host", "--label", slurmJobLabel + "=" + f.job,
 		"-v", pause + ":" + slurmPauseDest + ":ro", "--entrypoint", slurmPauseDest}
 	if host != "" {
 		args = append(args, "--hostname", host)
@@ -149,6 +186,9 @@ func slurmRunArgs(f slurmPrepareFlags, image string) ([]string, error) {
 	if f.readonly {
 		args = append(args, "--read-only")
 	}
+	if f.workdir != "" {
+		args = append(args, "-w", f.workdir)
+	}
 	for _, m := range strings.Split(f.mounts, ",") {
 		if m = strings.TrimSpace(m); m != "" {
 			args = append(args, "-v", m)
@@ -157,34 +197,19 @@ func slurmRunArgs(f slurmPrepareFlags, image string) ([]string, error) {
 	return append(args, image), nil
 }
 
-// slurmPid is the host pid of a running container's init, or 0.
+// slurmPid is the host pid of a running container's init, or 0. It reads
+// the record here rather than through `rrun inspect`: one process less per
+// step.
 func slurmPid(name string) int {
-	out, err := selfRun("inspect", "--type", "container", "--format", "{{.State.Pid}}", name)
+	_, store, err := openStore()
 	if err != nil {
 		return 0
 	}
-	var pid int
-	_, _ = fmt.Sscan(strings.TrimSpace(out), &pid) // no number: 0, "not running"
-	return pid
-}
-
-func printPrepared(w *os.File, pid int, f slurmPrepareFlags, img slurmImageConfig) error {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "pid %d\n", pid)
-	wd := firstNonEmpty(f.workdir, img.WorkingDir, "/")
-	fmt.Fprintf(&b, "workdir %s\n", wd)
-	for _, e := range img.Env {
-		if !strings.Contains(e, "\n") {
-			fmt.Fprintf(&b, "env %s\n", e)
-		}
+	r, err := store.Get(name)
+	if err != nil || !store.Alive(r) {
+		return 0
 	}
-	if f.ep {
-		for _, a := range img.Entrypoint {
-			fmt.Fprintf(&b, "entrypoint %s\n", a)
-		}
-	}
-	_, err := w.Write(b.Bytes())
-	return err
+	return hostPid(r)
 }
 
 // slurmCleanup removes one container, or every container of the job.
@@ -196,8 +221,9 @@ func slurmCleanup(job string, names []string) error {
 		}
 		names = strings.Fields(out)
 	}
-	if len(names) > 0 {
-		if _, err := selfRun(append([]string{"rm", "-f"}, names...)...); err != nil {
+	for _, n := range names {
+		// A step's watcher may have removed it meanwhile: gone is what we want.
+		if _, err := selfRun("rm", "-f", n); err != nil && !strings.Contains(err.Error(), "no such container") {
 			return err
 		}
 	}
@@ -245,11 +271,9 @@ func lastLine(s string) string {
 	return strings.TrimSpace(lines[len(lines)-1])
 }
 
-// slurmImageConfig is what the tasks take from the image.
+// slurmImageConfig is what the plugin takes from the image's config.
 type slurmImageConfig struct {
-	Env        []string
 	Entrypoint []string
-	WorkingDir string
 }
 
 // slurmImage inspects the image, pulling it first when it is missing; one

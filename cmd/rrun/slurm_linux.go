@@ -16,9 +16,10 @@ import (
 
 // slurmDirs creates the per-node dirs the plugin's dir= pattern names
 // (RRUN_SLURM_DIR: data/ and run/, which it passes as XDG_DATA_HOME and
-// XDG_RUNTIME_DIR), marks the job as having containers on this node (the
-// epilog looks for jobs/JOB), and records this binary as dir/rrun for the
-// epilog, which has no job PATH to find it with.
+// XDG_RUNTIME_DIR) and, given a job, marks it as having a named container on
+// this node (the epilog looks for jobs/JOB; without one it costs nothing)
+// and records this binary as dir/rrun for the epilog, which has no job PATH
+// to find it with.
 func slurmDirs(job string) error {
 	dir := os.Getenv("RRUN_SLURM_DIR")
 	for _, d := range []string{os.Getenv("XDG_DATA_HOME"), os.Getenv("XDG_RUNTIME_DIR")} {

@@ -58,9 +58,6 @@ static struct {
 static struct {
 	int ready, failed;
 	pid_t pid;
-	char *workdir;
-	char **env; /* KEY=VALUE of the image */
-	int nenv;
 	char **entrypoint;
 	int nentry;
 	char cname[256];
@@ -334,19 +331,14 @@ static const char *last_line(char *s)
 	return l ? l + 1 : s;
 }
 
-/* parse_prepare reads __slurm-prepare's answer: lines "pid N", "workdir W",
- * "env K=V", "entrypoint ARG". */
+/* parse_prepare reads __slurm-prepare's answer: "pid N" and, with
+ * --container-entrypoint, "entrypoint ARG" lines. */
 static int parse_prepare(char *out)
 {
 	char *save = NULL;
 	for (char *l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 		if (strncmp(l, "pid ", 4) == 0) {
 			prep.pid = (pid_t)atol(l + 4);
-		} else if (strncmp(l, "workdir ", 8) == 0) {
-			set_str(&prep.workdir, l + 8);
-		} else if (strncmp(l, "env ", 4) == 0) {
-			prep.env = realloc(prep.env, sizeof(char *) * (prep.nenv + 1));
-			prep.env[prep.nenv++] = strdup(l + 4);
 		} else if (strncmp(l, "entrypoint ", 11) == 0) {
 			prep.entrypoint = realloc(prep.entrypoint, sizeof(char *) * (prep.nentry + 2));
 			prep.entrypoint[prep.nentry++] = strdup(l + 11);
@@ -469,26 +461,38 @@ static int in_list(const char *list, const char *name, size_t len)
 	return 0;
 }
 
-/* apply_env gives the task the image's variables; the job's value wins for
- * the names of --container-env (pyxis's rule). */
-static void apply_env(spank_t sp)
+/* apply_env gives the task the container's variables (the holder's
+ * environment: the image's Env and PATH, as rrun run sets them); the job's
+ * value wins for the names of --container-env (pyxis's rule). HOSTNAME is
+ * rrun's, not the image's: the job keeps its own. */
+static int apply_env(spank_t sp)
 {
-	for (int i = 0; i < prep.nenv; i++) {
-		char *eq = strchr(prep.env[i], '=');
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/environ", (int)prep.pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		slurm_error("rrun: cannot read %s (the container is gone?): %s", path, strerror(errno));
+		return -1;
+	}
+	static char buf[OUT_MAX];
+	size_t n = 0;
+	ssize_t r;
+	while (n + 1 < sizeof buf && (r = read(fd, buf + n, sizeof buf - 1 - n)) > 0)
+		n += (size_t)r;
+	close(fd);
+	buf[n] = 0;
+	for (char *kv = buf; kv < buf + n; kv += strlen(kv) + 1) {
+		char *eq = strchr(kv, '=');
 		if (!eq)
 			continue;
-		size_t klen = (size_t)(eq - prep.env[i]);
-		char key[256];
-		if (klen >= sizeof key)
-			continue;
-		memcpy(key, prep.env[i], klen);
-		key[klen] = 0;
+		*eq = 0;
 		char cur[8];
-		int has = spank_getenv(sp, key, cur, sizeof cur) != ESPANK_ENV_NOEXIST;
-		if (has && in_list(opt.env, key, klen))
-			continue;
-		spank_setenv(sp, key, eq + 1, 1);
+		int has = spank_getenv(sp, kv, cur, sizeof cur) != ESPANK_ENV_NOEXIST;
+		if (strcmp(kv, "HOSTNAME") != 0 && !(has && in_list(opt.env, kv, strlen(kv))))
+			spank_setenv(sp, kv, eq + 1, 1);
+		*eq = '=';
 	}
+	return 0;
 }
 
 static const char *nsnames[] = {"user", "ipc", "uts", "pid", "mnt"};
@@ -581,14 +585,22 @@ int slurm_spank_task_init(spank_t sp, int ac, char **av)
 		_exit(125);
 	if (!prep.ready)
 		return 0;
-	apply_env(sp);
-	if (join_container() != 0)
-		return -1;
-	const char *wd = prep.workdir && *prep.workdir ? prep.workdir : "/";
-	if (chdir(wd) != 0) {
-		slurm_error("rrun: cannot change to %s in the container: %s", wd, strerror(errno));
+	/* The holder's working directory is the image's WORKDIR or
+	 * --container-workdir: open it now, enter it once inside. */
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/cwd", (int)prep.pid);
+	int cwd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (cwd < 0) {
+		slurm_error("rrun: cannot open %s (the container is gone?): %s", path, strerror(errno));
 		return -1;
 	}
+	if (apply_env(sp) != 0 || join_container() != 0)
+		return -1;
+	if (fchdir(cwd) != 0) {
+		slurm_error("rrun: cannot change to the container's working directory: %s", strerror(errno));
+		return -1;
+	}
+	close(cwd);
 	pid_t child = fork();
 	if (child < 0) {
 		slurm_error("rrun: fork: %s", strerror(errno));
