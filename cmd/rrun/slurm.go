@@ -1,13 +1,8 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -54,29 +49,6 @@ func newSlurmPrepareCommand() *cobra.Command {
 	fl.BoolVar(&f.reuse, "reuse", false, "reuse a running container of this name")
 	fl.BoolVar(&f.ep, "entrypoint", false, "also print the image's entrypoint")
 	fl.IntVar(&f.stepd, "stepd", 0, "remove the container when this process (slurmstepd) exits")
-	return cmd
-}
-
-func newSlurmWatchCommand() *cobra.Command {
-	return &cobra.Command{
-		Use: slurmWatchArg + " PID NAME", Hidden: true, Args: cobra.ExactArgs(2),
-		RunE: func(_ *cobra.Command, args []string) error {
-			pid, err := strconv.Atoi(args[0])
-			if err != nil {
-				return fmt.Errorf("failed to read pid %q: %w", args[0], err)
-			}
-			return slurmWatch(pid, args[1])
-		},
-	}
-}
-
-func newSlurmCleanupCommand() *cobra.Command {
-	var job string
-	cmd := &cobra.Command{
-		Use: slurmCleanupArg + " --job ID [NAME]", Hidden: true, Args: cobra.MaximumNArgs(1),
-		RunE: func(_ *cobra.Command, args []string) error { return slurmCleanup(job, args) },
-	}
-	cmd.Flags().StringVar(&job, "job", "", "Slurm job id: without NAME, every container of the job")
 	return cmd
 }
 
@@ -210,116 +182,4 @@ func slurmPid(name string) int {
 		return 0
 	}
 	return hostPid(r)
-}
-
-// slurmCleanup removes one container, or every container of the job.
-func slurmCleanup(job string, names []string) error {
-	if len(names) == 0 {
-		out, err := selfRun("ps", "-aq", "--filter", "label="+slurmJobLabel+"="+job)
-		if err != nil {
-			return err
-		}
-		names = strings.Fields(out)
-	}
-	for _, n := range names {
-		// A step's watcher may have removed it meanwhile: gone is what we want.
-		if _, err := selfRun("rm", "-f", n); err != nil && !strings.Contains(err.Error(), "no such container") {
-			return err
-		}
-	}
-	if dir := os.Getenv("RRUN_SLURM_DIR"); dir != "" && len(names) == 0 && job != "" {
-		_ = os.Remove(filepath.Join(dir, "jobs", job)) // a leftover marker costs one empty epilog run
-	}
-	return nil
-}
-
-// selfRun runs this rrun binary with args and returns its stdout; its error
-// is the last line rrun printed on stderr.
-func selfRun(args ...string) (string, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return "", fmt.Errorf("failed to find the rrun binary: %w", err)
-	}
-	var out, errb bytes.Buffer
-	cmd := exec.Command(exe, withGlobals(args)...)
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		line := lastLine(errb.String())
-		if line == "" {
-			line = err.Error()
-		}
-		return out.String(), api.Errorf(api.ErrFailedPrecondition, "", "%s", strings.TrimPrefix(line, "rrun: "))
-	}
-	return out.String(), nil
-}
-
-// withGlobals prefixes args with this command's --storage and --isolation,
-// so --container-storage and --container-isolation reach every verb.
-func withGlobals(args []string) []string {
-	var g []string
-	if globals.storage != "" {
-		g = append(g, "--storage", globals.storage)
-	}
-	if globals.isolation != "" {
-		g = append(g, "--isolation", globals.isolation)
-	}
-	return append(g, args...)
-}
-
-func lastLine(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return strings.TrimSpace(lines[len(lines)-1])
-}
-
-// slurmImageConfig is what the plugin takes from the image's config.
-type slurmImageConfig struct {
-	Entrypoint []string
-}
-
-// slurmImage inspects the image, pulling it first when it is missing; one
-// pull per node and image however many steps start at once.
-func slurmImage(ref string) (slurmImageConfig, error) {
-	if c, err := inspectImageConfig(ref); err == nil {
-		return c, nil
-	}
-	unlock, err := slurmLock("pull-" + strings.NewReplacer("/", "_", ":", "_", "@", "_").Replace(ref))
-	if err != nil {
-		return slurmImageConfig{}, err
-	}
-	defer unlock()
-	if c, err := inspectImageConfig(ref); err == nil {
-		return c, nil // a concurrent step pulled it
-	}
-	args := []string{"pull", "-q", ref}
-	if loopbackRegistry(ref) {
-		args = append(args, "--tls-verify=false") // as docker: 127.0.0.0/8 is an insecure registry by default
-	}
-	if _, err := selfRun(args...); err != nil {
-		return slurmImageConfig{}, err // rrun pull's own line names the image and the fix
-	}
-	return inspectImageConfig(ref)
-}
-
-func inspectImageConfig(ref string) (slurmImageConfig, error) {
-	out, err := selfRun("image", "inspect", ref)
-	if err != nil {
-		return slurmImageConfig{}, err
-	}
-	var imgs []struct{ Config slurmImageConfig }
-	if err := json.Unmarshal([]byte(out), &imgs); err != nil || len(imgs) == 0 {
-		return slurmImageConfig{}, fmt.Errorf("failed to read rrun image inspect %s: %v", ref, err)
-	}
-	return imgs[0].Config, nil
-}
-
-func loopbackRegistry(ref string) bool {
-	host, _, _ := strings.Cut(ref, "/")
-	if !strings.ContainsAny(host, ".:") && host != "localhost" {
-		return false
-	}
-	h := host
-	if i := strings.LastIndex(h, ":"); i > 0 && !strings.HasSuffix(h, "]") {
-		h = h[:i]
-	}
-	return h == "localhost" || strings.HasPrefix(h, "127.") || h == "[::1]"
 }

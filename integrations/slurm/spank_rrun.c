@@ -5,12 +5,11 @@
  *
  * A thin shim: all container logic is in rrun. Per step and node,
  * slurm_spank_user_init runs `rrun __slurm-prepare` as the job's user, which
- * pulls the image when missing and starts a holder container (a paused
- * init), and prints the holder's pid, the working directory and the image's
- * environment. Each task then, in slurm_spank_task_init (its own process, as
- * the user, just before Slurm execs the command), joins the holder's user,
- * ipc, uts, pid and mount namespaces, changes to the working directory and
- * applies the image's environment. Joining a pid namespace only moves the
+ * pulls the image when missing, starts a holder container (a paused pid 1)
+ * and prints the holder's pid. Each task then, in slurm_spank_task_init (its
+ * own process, as the user, just before Slurm execs the command), takes the
+ * holder's environment and working directory, joins its user, ipc, uts, pid
+ * and mount namespaces and enters that directory. Joining a pid namespace only moves the
  * children, so the task forks: the child returns to Slurm, which execs the
  * command inside the container; the parent relays signals and passes on the
  * exit status. An `rrun __slurm-watch` started by the prepare step removes
