@@ -109,6 +109,12 @@ static void parse_plugstack(int ac, char **av)
 int slurm_spank_init(spank_t sp, int ac, char **av)
 {
 	parse_plugstack(ac, av);
+	/* sbatch and salloc know the options only when registered here; srun
+	 * and slurmstepd would also read the table. */
+	if (spank_context() == S_CTX_ALLOCATOR)
+		for (struct spank_option *o = spank_options; o->name; o++)
+			if (spank_option_register(sp, o) != ESPANK_SUCCESS)
+				slurm_error("rrun: cannot register --%s", o->name);
 	return 0;
 }
 

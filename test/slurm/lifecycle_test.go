@@ -115,3 +115,21 @@ func waitNoContainers(t *testing.T, job string) {
 		return len(bytes.TrimSpace(out)) == 0
 	})
 }
+
+// --container-image given to sbatch applies to the job's srun steps; the
+// batch script itself runs on the host, as with pyxis.
+func TestSlurmSbatchOptionReachesSteps(t *testing.T) {
+	requireCluster(t)
+	loadBusybox(t)
+	dir := shared(t)
+	out := filepath.Join(dir, "out")
+	script := `test -e /etc/slurm/slurm.conf && echo script-on-host; srun sh -c 'echo "step: $(cat /proc/1/cmdline) $FOO"'`
+	ok(t, "sbatch", "--wait", "-N1", "-o", out, "--container-image=busybox", "--wrap", script)
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), "script-on-host") || !strings.Contains(string(data), "step: /.rrun-slurm/pause from-image") {
+		t.Errorf("job output %q: want the script on the host and its step in the container", data)
+	}
+}
