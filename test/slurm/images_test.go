@@ -3,20 +3,30 @@ package slurm
 import (
 	"io"
 	"log"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/registry"
 )
 
 // An image neither node has is pulled from the (loopback) registry on its
-// first use, once by each node, and the step runs in it.
+// first use, once by each node, even by two steps that start at once, and
+// the steps run in it.
 func TestSlurmPullsOnFirstUsePerNode(t *testing.T) {
 	requireCluster(t)
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	var manifestGets atomic.Int32
+	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/manifests/") {
+			manifestGets.Add(1)
+		}
+		reg.ServeHTTP(w, r)
+	}))
 	t.Cleanup(srv.Close)
 	ref := strings.TrimPrefix(srv.URL, "http://") + "/slurm/busybox:first-use"
 	pushBusybox(t, ref)
@@ -24,16 +34,28 @@ func TestSlurmPullsOnFirstUsePerNode(t *testing.T) {
 		if r := rrunOn(t, n, "image", "inspect", ref); r.code == 0 {
 			t.Fatalf("%s already has %s", n, ref)
 		}
+		t.Cleanup(func() { rrunOn(t, n, "rmi", ref) })
 	}
-	r := ok(t, "srun", "-N2", "-n4", "--container-image="+ref, "sh", "-c", `echo "$FOO"`)
-	if strings.Count(r.stdout, "from-image") != 4 {
-		t.Errorf("tasks printed %q, want the image's FOO 4 times", r.stdout)
+	manifestGets.Store(0)
+	dir := shared(t)
+	out := filepath.Join(dir, "out")
+	step := `srun --overlap -N2 -n2 --container-image=` + ref + ` sh -c 'echo "$FOO"'`
+	ok(t, "sbatch", "--wait", "-N2", "-n4", "-o", out, "--wrap", step+" & "+step+" & wait")
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(string(data), "from-image") != 4 {
+		t.Errorf("job output %q, want the image's FOO from 4 tasks of 2 steps", data)
 	}
 	for _, n := range []string{"n1", "n2"} {
 		if r := rrunOn(t, n, "image", "inspect", ref); r.code != 0 {
 			t.Errorf("%s did not keep the pulled image: %s", n, r.stderr)
 		}
-		t.Cleanup(func() { rrunOn(t, n, "rmi", ref) })
+	}
+	// One manifest download per pull, one pull per node.
+	if got := manifestGets.Load(); got != 2 {
+		t.Errorf("%d manifest downloads, want 2 (one pull per node, shared by the two steps)", got)
 	}
 }
 
