@@ -39,7 +39,8 @@ func newSlurmCleanupCommand() *cobra.Command {
 
 // slurmCleanup removes one container, or every container of the job.
 func slurmCleanup(job string, names []string) error {
-	if len(names) == 0 {
+	wholeJob := len(names) == 0
+	if wholeJob {
 		out, err := selfRun("ps", "-aq", "--filter", "label="+slurmJobLabel+"="+job)
 		if err != nil {
 			return err
@@ -52,7 +53,7 @@ func slurmCleanup(job string, names []string) error {
 			return err
 		}
 	}
-	if dir := os.Getenv("RRUN_SLURM_DIR"); dir != "" && len(names) == 0 && job != "" {
+	if dir := os.Getenv("RRUN_SLURM_DIR"); dir != "" && wholeJob && job != "" {
 		_ = os.Remove(filepath.Join(dir, "jobs", job)) // a leftover marker costs one empty epilog run
 	}
 	return nil

@@ -635,6 +635,8 @@ static void cleanup_job(const struct job *j)
 	char out[4096], err[4096];
 	if (run_rrun(j, argv, out, sizeof out, err, sizeof err, 1) != 0)
 		slurm_error("rrun: node %s: removing the containers of job %u: %s", j->node, j->jobid, last_line(err));
+	else
+		slurm_info("rrun: node %s: removed the containers of job %u", j->node, j->jobid);
 }
 
 int slurm_spank_job_epilog(spank_t sp, int ac, char **av)
@@ -649,8 +651,9 @@ int slurm_spank_job_epilog(spank_t sp, int ac, char **av)
 	struct stat st;
 	char marker[1200];
 	snprintf(marker, sizeof marker, "%s/jobs/%u", j.base, j.jobid);
-	if (stat(marker, &st) != 0) /* no container of this job was made on this node */
+	if (stat(marker, &st) != 0) /* no named container of this job on this node */
 		return 0;
+	slurm_info("rrun: node %s: removing the containers of job %u", j.node, j.jobid);
 	cleanup_job(&j);
 	return 0;
 }
