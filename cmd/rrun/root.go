@@ -47,9 +47,9 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(newCreateCommand(), newStartCommand(), newStopCommand(), newKillCommand(), newWaitCommand(), newRenameCommand(),
 		newPsCommand(), newLogsCommand(), newInspectCommand(), newTopCommand(), newRmCommand(), newContainerCommand(), newExecCommand(),
 		newMonitorCommand(), newRmInSessionCommand(), newReconcileCommand())
-	root.AddCommand(newSlurmPrepareCommand(), newSlurmCleanupCommand(), newSlurmWatchCommand())
 	root.AddCommand(newStatsCommand())
 	root.AddCommand(newPortCommand())
+	root.AddCommand(newSlurmPrepareCommand(), newSlurmCleanupCommand(), newSlurmWatchCommand())
 	root.AddCommand(newBuildCommand(), newCommitCommand(), newHistoryCommand(), newBuilderCommand())
 	root.AddCommand(newVersionCommand(), newVolumeCommand(), newCompletionCommand(), newPauseCommand(true), newPauseCommand(false), newUpdateCommand(), newRestartCommand(), newLoginCommand(), newLogoutCommand(), newCpCommand(), newExportCommand(), newAttachCommand())
 	addCompletions(root)
