@@ -59,3 +59,10 @@ FUZZTIME ?= 30s
 .PHONY: fuzz
 fuzz:
 	FUZZTIME=$(FUZZTIME) GO=$(GO) TAGS="$(BUILDTAGS)" ./test/fuzz.sh
+
+# The Slurm SPANK plugin (docs/slurm.md): needs libslurm-dev's slurm/spank.h.
+.PHONY: slurm
+slurm:
+	@mkdir -p bin
+	$(CC) -O2 -Wall -Wextra -Wno-unused-parameter -fPIC -shared -o bin/spank_rrun.so integrations/slurm/spank_rrun.c
+	$(CC) -O2 -Wall -static -o bin/rrun-slurm-pause integrations/slurm/pause.c

@@ -29,6 +29,10 @@ type Options struct {
 	// SingleIDMapping is set when the session maps only one uid: layers
 	// then load with every file owned by root instead of failing to chown.
 	SingleIDMapping bool
+	// AdditionalImageStores are read-only graph roots of other stores (of
+	// the same driver, e.g. on a shared filesystem) whose images are used
+	// without copying: c/storage's additionalimagestores.
+	AdditionalImageStores []string
 }
 
 // Store is an image and container-rootfs store. The underlying
@@ -68,6 +72,9 @@ func driverConfig(opts Options) (string, []string, error) {
 	}
 	if opts.SingleIDMapping {
 		dopts = append(dopts, name+".ignore_chown_errors=true")
+	}
+	for _, p := range opts.AdditionalImageStores {
+		dopts = append(dopts, name+".imagestore="+p)
 	}
 	return name, dopts, nil
 }

@@ -10,7 +10,7 @@
 set -euo pipefail
 [ "$(id -u)" = 0 ] || { echo "setup-host.sh must run as root" >&2; exit 1; }
 
-PACKAGES=(busybox-static uidmap protobuf-compiler fuse-overlayfs slirp4netns passt make gcc libc6-dev procps git debootstrap libseccomp-dev runc crun podman)
+PACKAGES=(busybox-static uidmap protobuf-compiler fuse-overlayfs slirp4netns passt make gcc libc6-dev procps git debootstrap libseccomp-dev runc crun podman slurm-wlm munge libslurm-dev)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -56,5 +56,12 @@ fi
 if [ -s /sys/fs/cgroup/unified/cgroup.controllers ] && [ ! -d /sys/fs/cgroup/hugetlb ] &&
   grep -qw hugetlb /sys/fs/cgroup/unified/cgroup.controllers; then
   mkdir /sys/fs/cgroup/hugetlb && mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb
+fi
+# The two-node Slurm cluster of test/slurm (nodes n1, n2 on 127.0.0.1), with
+# this checkout's SPANK plugin (make slurm): see docs/slurm.md. A test
+# fixture, like the Debian image: make demo skips it.
+if [ "${RRUN_SETUP_FIXTURES:-yes}" != no ]; then
+  "$(dirname "$0")/../integrations/slurm/test-cluster.sh" ||
+    echo "setup-host: the Slurm test cluster did not start (go test ./test/slurm says why)" >&2
 fi
 exit 0

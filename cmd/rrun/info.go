@@ -58,6 +58,9 @@ func printInfo() error {
 	fmt.Fprintf(w, "ID mapping:\t%s\n", mapping)
 	fmt.Fprintf(w, "Storage:\t%s (%s)\n", cfg.Storage, storageReason(cfg))
 	fmt.Fprintf(w, "Storage dir:\t%s\n", filepath.Join(cfg.Dirs.Data, "storage", cfg.Storage))
+	if ro := cfg.StorageOptions[cstorage.OptionAdditionalImageStores]; ro != "" {
+		fmt.Fprintf(w, "Read-only image stores:\t%s\n", ro)
+	}
 	fmt.Fprintf(w, "Isolation:\t%s\n", cfg.Isolation)
 	fmt.Fprintf(w, "Network:\t%s\n", networkInfo())
 	w.Flush()

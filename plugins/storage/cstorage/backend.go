@@ -2,6 +2,7 @@ package cstorage
 
 import (
 	"context"
+	"strings"
 	"sync"
 
 	"github.com/rrun-project/rrun/plugins/api"
@@ -47,7 +48,8 @@ func (b *Backend) Info(ctx context.Context) (api.PluginInfo, error) {
 }
 
 // Configure sets the store up: StateDir is the graph root, RunDir the run
-// root, Options["driver"] overrides the driver, and a UIDMap of one uid in
+// root, Options["driver"] overrides the driver, Options["additionalimagestores"]
+// (comma-separated graph roots) adds read-only image stores, and a UIDMap of one uid in
 // total makes layers load without chowning. The store itself is opened by
 // the first call that needs it.
 func (b *Backend) Configure(ctx context.Context, cfg api.Config) error {
@@ -60,10 +62,11 @@ func (b *Backend) Configure(ctx context.Context, cfg api.Config) error {
 		driver = d
 	}
 	st, err := storage.New(storage.Options{
-		GraphRoot:       cfg.StateDir,
-		RunRoot:         cfg.RunDir,
-		Driver:          driver,
-		SingleIDMapping: mappedIDs(cfg.UIDMap) == 1,
+		GraphRoot:             cfg.StateDir,
+		RunRoot:               cfg.RunDir,
+		Driver:                driver,
+		SingleIDMapping:       mappedIDs(cfg.UIDMap) == 1,
+		AdditionalImageStores: splitList(cfg.Options[OptionAdditionalImageStores]),
 	})
 	if err != nil {
 		return err
@@ -75,6 +78,20 @@ func (b *Backend) Configure(ctx context.Context, cfg api.Config) error {
 	}
 	b.store = st
 	return nil
+}
+
+// OptionAdditionalImageStores is the storage option (config.toml
+// [storage.options]) naming read-only image stores, comma-separated.
+const OptionAdditionalImageStores = "additionalimagestores"
+
+func splitList(v string) []string {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func mappedIDs(m []api.IDMap) uint64 {

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rrun-project/rrun/plugins/api"
+)
+
+// The hidden verbs the Slurm SPANK plugin (integrations/slurm, docs/slurm.md)
+// runs as the job's user on each node: __slurm-prepare starts the container
+// a step's tasks join, __slurm-cleanup removes it. They drive rrun's public
+// verbs as child processes, so a step's container is an ordinary detached
+// container (rrun ps shows it; rrun's crash recovery covers it).
+const (
+	slurmPrepareArg = "__slurm-prepare"
+	slurmCleanupArg = "__slurm-cleanup"
+	slurmWatchArg   = "__slurm-watch"
+	// slurmJobLabel marks the containers of a Slurm job.
+	slurmJobLabel = "rrun.slurm.job"
+	// slurmPauseName is the holder the plugin builds (make slurm), looked for
+	// next to the rrun binary and in the libexec dirs.
+	slurmPauseName = "rrun-slurm-pause"
+	slurmPauseDest = "/.rrun-slurm/pause"
+)
+
+type slurmPrepareFlags struct {
+	name, job, mounts, workdir     string
+	remapRoot, readonly, reuse, ep bool
+	stepd                          int // slurmstepd's pid: the container goes when it does (0: kept, for --container-name)
+}
+
+func newSlurmPrepareCommand() *cobra.Command {
+	var f slurmPrepareFlags
+	cmd := &cobra.Command{
+		Use: slurmPrepareArg + " [OPTIONS] IMAGE", Hidden: true, Args: cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error { return slurmPrepare(f, args[0]) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.name, "name", "", "container name")
+	fl.StringVar(&f.job, "job", "", "Slurm job id")
+	fl.StringVar(&f.mounts, "mounts", "", "SRC:DST[:ro],...")
+	fl.StringVar(&f.workdir, "workdir", "", "working directory of the tasks (default: the image's)")
+	fl.BoolVar(&f.remapRoot, "remap-root", false, "uid 0 inside (default: your own uid)")
+	fl.BoolVar(&f.readonly, "readonly", false, "read-only root filesystem")
+	fl.BoolVar(&f.reuse, "reuse", false, "reuse a running container of this name")
+	fl.BoolVar(&f.ep, "entrypoint", false, "also print the image's entrypoint")
+	fl.IntVar(&f.stepd, "stepd", 0, "remove the container when this process (slurmstepd) exits")
+	return cmd
+}
+
+// slurmPrepare makes (or, with --reuse, finds) the step's container and
+// prints the holder's host pid ("pid N"), and with --entrypoint the image's
+// entrypoint ("entrypoint ARG" lines). The tasks take the environment and
+// the working directory from the holder itself (/proc/N/environ and cwd).
+func slurmPrepare(f slurmPrepareFlags, image string) error {
+	job := ""
+	if f.reuse {
+		job = f.job // only a named container waits for the job's epilog; a step's goes with its watcher
+	}
+	if err := slurmDirs(job); err != nil {
+		return err
+	}
+	unlock, err := slurmLock("c-" + f.name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	pid, err := slurmContainer(f, image)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stdout, "pid %d\n", pid)
+	if !f.ep {
+		return nil
+	}
+	img, err := slurmImage(image)
+	if err != nil {
+		return err
+	}
+	for _, a := range img.Entrypoint {
+		fmt.Fprintf(os.Stdout, "entrypoint %s\n", a)
+	}
+	return nil
+}
+
+// slurmContainer returns the host pid of the container's holder, started
+// now unless --reuse finds it running. The common case, an image in the
+// store, costs one `rrun run -d`; a missing one is pulled (once per node)
+// and the run repeated.
+func slurmContainer(f slurmPrepareFlags, image string) (int, error) {
+	if f.reuse {
+		if pid := slurmPid(f.name); pid > 0 {
+			return pid, nil
+		}
+		_, _ = selfRun("rm", "-f", f.name) // a stopped one of an earlier step: its absence is what we want
+	}
+	args, err := slurmRunArgs(f, image)
+	if err != nil {
+		return 0, err
+	}
+	if err := slurmRunOrPull(f.name, image, args); err != nil {
+		_, _ = selfRun("rm", "-f", f.name) // leave nothing of a step that did not start
+		return 0, err
+	}
+	if f.stepd > 0 {
+		if err := startSlurmWatch(f.stepd, f.name); err != nil {
+			_, _ = selfRun("rm", "-f", f.name) // the error that matters is the watcher's
+			return 0, err
+		}
+	}
+	pid := slurmPid(f.name)
+	if pid <= 0 {
+		return 0, api.Errorf(api.ErrInternal, "see rrun logs "+f.name, "the container %s of image %s stopped at once", f.name, image)
+	}
+	return pid, nil
+}
+
+// slurmRunOrPull runs the holder; when that fails because the image is
+// missing, it pulls the image and runs it again. Any other failure gets the
+// first fix rrun doctor knows for this node.
+func slurmRunOrPull(name, image string, args []string) error {
+	_, err := selfRun(args...)
+	if err == nil {
+		return nil
+	}
+	if _, ierr := inspectImageConfig(image); ierr == nil {
+		return withDoctorFix(err)
+	}
+	if _, err := slurmImage(image); err != nil {
+		return err
+	}
+	_, _ = selfRun("rm", "-f", name) // the record of the failed first run, if it left one
+	if _, err := selfRun(args...); err != nil {
+		return withDoctorFix(err)
+	}
+	return nil
+}
+
+// slurmRunArgs is the `rrun run -d` of a step's holder container.
+func slurmRunArgs(f slurmPrepareFlags, image string) ([]string, error) {
+	pause, err := findSlurmPause()
+	if err != nil {
+		return nil, err
+	}
+	host, _ := os.Hostname() // an empty name leaves rrun's default
+	args := []string{"run", "-d", "--pull", "never", "--name", f.name, "--network", "host", "--label", slurmJobLabel + "=" + f.job,
+		"-v", pause + ":" + slurmPauseDest + ":ro", "--entrypoint", slurmPauseDest}
+	if host != "" {
+		args = append(args, "--hostname", host)
+	}
+	if !f.remapRoot {
+		args = append(args, "--userns", "keep-id")
+	}
+	if f.readonly {
+		args = append(args, "--read-only")
+	}
+	if f.workdir != "" {
+		args = append(args, "-w", f.workdir)
+	}
+	for _, m := range strings.Split(f.mounts, ",") {
+		if m = strings.TrimSpace(m); m != "" {
+			args = append(args, "-v", m)
+		}
+	}
+	return append(args, image), nil
+}
+
+// slurmPid is the host pid of a running container's init, or 0. It reads
+// the record here rather than through `rrun inspect`: one process less per
+// step.
+func slurmPid(name string) int {
+	_, store, err := openStore()
+	if err != nil {
+		return 0
+	}
+	r, err := store.Get(name)
+	if err != nil || !store.Alive(r) {
+		return 0
+	}
+	return hostPid(r)
+}

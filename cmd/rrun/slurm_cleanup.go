@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rrun-project/rrun/plugins/api"
+)
+
+func newSlurmWatchCommand() *cobra.Command {
+	return &cobra.Command{
+		Use: slurmWatchArg + " PID NAME", Hidden: true, Args: cobra.ExactArgs(2),
+		RunE: func(_ *cobra.Command, args []string) error {
+			pid, err := strconv.Atoi(args[0])
+			if err != nil {
+				return fmt.Errorf("failed to read pid %q: %w", args[0], err)
+			}
+			return slurmWatch(pid, args[1])
+		},
+	}
+}
+
+func newSlurmCleanupCommand() *cobra.Command {
+	var job string
+	cmd := &cobra.Command{
+		Use: slurmCleanupArg + " --job ID [NAME]", Hidden: true, Args: cobra.MaximumNArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error { return slurmCleanup(job, args) },
+	}
+	cmd.Flags().StringVar(&job, "job", "", "Slurm job id: without NAME, every container of the job")
+	return cmd
+}
+
+// slurmCleanup removes one container, or every container of the job.
+func slurmCleanup(job string, names []string) error {
+	wholeJob := len(names) == 0
+	if wholeJob {
+		out, err := selfRun("ps", "-aq", "--filter", "label="+slurmJobLabel+"="+job)
+		if err != nil {
+			return err
+		}
+		names = strings.Fields(out)
+	}
+	for _, n := range names {
+		// A step's watcher may have removed it meanwhile: gone is what we want.
+		if _, err := selfRun("rm", "-f", n); err != nil && !strings.Contains(err.Error(), "no such container") {
+			return err
+		}
+	}
+	if dir := os.Getenv("RRUN_SLURM_DIR"); dir != "" && wholeJob && job != "" {
+		_ = os.Remove(filepath.Join(dir, "jobs", job)) // a leftover marker costs one empty epilog run
+	}
+	return nil
+}
+
+// selfRun runs this rrun binary with args and returns its stdout; its error
+// is the last line rrun printed on stderr.
+func selfRun(args ...string) (string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("failed to find the rrun binary: %w", err)
+	}
+	var out, errb bytes.Buffer
+	cmd := exec.Command(exe, withGlobals(args)...)
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		line := lastLine(errb.String())
+		if line == "" {
+			line = err.Error()
+		}
+		return out.String(), api.Errorf(api.ErrFailedPrecondition, "", "%s", strings.TrimPrefix(line, "rrun: "))
+	}
+	return out.String(), nil
+}
+
+// withGlobals prefixes args with this command's --storage and --isolation,
+// so --container-storage and --container-isolation reach every verb.
+func withGlobals(args []string) []string {
+	var g []string
+	if globals.storage != "" {
+		g = append(g, "--storage", globals.storage)
+	}
+	if globals.isolation != "" {
+		g = append(g, "--isolation", globals.isolation)
+	}
+	return append(g, args...)
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
+}

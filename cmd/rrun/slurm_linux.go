@@ -1,0 +1,159 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/rrun-project/rrun/plugins/api"
+)
+
+// slurmDirs creates the per-node dirs the plugin's dir= pattern names
+// (RRUN_SLURM_DIR: data/ and run/, which it passes as XDG_DATA_HOME and
+// XDG_RUNTIME_DIR) and, given a job, marks it as having a named container on
+// this node (the epilog looks for jobs/JOB; without one it costs nothing)
+// and records this binary as dir/rrun for the epilog, which has no job PATH
+// to find it with.
+func slurmDirs(job string) error {
+	dir := os.Getenv("RRUN_SLURM_DIR")
+	for _, d := range []string{os.Getenv("XDG_DATA_HOME"), os.Getenv("XDG_RUNTIME_DIR")} {
+		if d != "" {
+			if err := os.MkdirAll(d, 0o700); err != nil {
+				return fmt.Errorf("failed to create %s: %w", d, err)
+			}
+		}
+	}
+	if dir == "" || job == "" {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "jobs"), 0o700); err != nil {
+		return fmt.Errorf("failed to create %s/jobs: %w", dir, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "jobs", job), nil, 0o600); err != nil {
+		return fmt.Errorf("failed to mark job %s: %w", job, err)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("failed to find the rrun binary: %w", err)
+	}
+	tmp := filepath.Join(dir, fmt.Sprintf(".rrun-%d", os.Getpid()))
+	if err := os.Symlink(exe, tmp); err != nil {
+		return fmt.Errorf("failed to record the rrun binary: %w", err)
+	}
+	return os.Rename(tmp, filepath.Join(dir, "rrun"))
+}
+
+// slurmLock takes an exclusive flock named name in rrun's data dir (so
+// steps of one node serialise on it) and returns its release.
+func slurmLock(name string) (func(), error) {
+	dirs, err := resolveSlurmDataDir()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dirs, 0o700); err != nil {
+		return nil, fmt.Errorf("failed to create %s: %w", dirs, err)
+	}
+	f, err := os.OpenFile(filepath.Join(dirs, name+".lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("failed to open lock %s: %w", name, err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("failed to lock %s: %w", name, err)
+	}
+	return func() { f.Close() }, nil
+}
+
+func resolveSlurmDataDir() (string, error) {
+	if d := os.Getenv("XDG_DATA_HOME"); filepath.IsAbs(d) {
+		return filepath.Join(d, "rrun", "slurm"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("failed to find the home directory: %w", err)
+	}
+	return filepath.Join(home, ".local", "share", "rrun", "slurm"), nil
+}
+
+// findSlurmPause finds the holder binary `make slurm` builds.
+func findSlurmPause() (string, error) {
+	var dirs []string
+	if exe, err := os.Executable(); err == nil {
+		dirs = append(dirs, filepath.Dir(exe))
+	}
+	dirs = append(dirs, "/usr/local/libexec/rrun", "/usr/libexec/rrun")
+	for _, d := range dirs {
+		p := filepath.Join(d, slurmPauseName)
+		if unix.Access(p, unix.X_OK) == nil {
+			return p, nil
+		}
+	}
+	return "", api.Errorf(api.ErrNotFound, "install it next to rrun (make slurm builds bin/"+slurmPauseName+")",
+		"%s not found in %s", slurmPauseName, strings.Join(dirs, ", "))
+}
+
+// withDoctorFix adds, to a failure to start the container, the first thing
+// rrun doctor finds missing on this node and its fix.
+func withDoctorFix(err error) error {
+	out, _ := selfRun("doctor") // doctor exits non-zero exactly when it found something: its text is the answer
+	lines := strings.Split(out, "\n")
+	for i, l := range lines {
+		if !strings.HasPrefix(l, "✗") {
+			continue
+		}
+		msg := strings.Join(strings.Fields(strings.TrimPrefix(l, "✗")), " ")
+		if i+1 < len(lines) && strings.Contains(lines[i+1], "fix:") {
+			msg += "; " + strings.TrimSpace(lines[i+1])
+		}
+		return fmt.Errorf("%w (rrun doctor: %s)", err, msg)
+	}
+	return err
+}
+
+// startSlurmWatch starts, in a session of its own (so it is no descendant of
+// slurmstepd once this command exits, and Slurm's end-of-step kill of the
+// step's processes misses it), `rrun __slurm-watch PID NAME`, which removes
+// the container once slurmstepd PID has exited: at the step's end, after
+// scancel or a time limit, and when slurmstepd itself is killed.
+func startSlurmWatch(stepd int, name string) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("failed to find the rrun binary: %w", err)
+	}
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("failed to open %s: %w", os.DevNull, err)
+	}
+	defer null.Close()
+	cmd := exec.Command(exe, withGlobals([]string{slurmWatchArg, strconv.Itoa(stepd), name})...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = null, null, null
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("failed to start the step's watcher: %w", err)
+	}
+	return cmd.Process.Release()
+}
+
+// slurmWatch waits for process pid to exit, then removes the container.
+func slurmWatch(pid int, name string) error {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err == nil {
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		for {
+			if _, err := unix.Poll(fds, -1); err != unix.EINTR {
+				break
+			}
+		}
+		unix.Close(fd)
+	} else if err != unix.ESRCH {
+		return fmt.Errorf("failed to watch slurmstepd (pid %d): %w", pid, err)
+	}
+	_, err = selfRun("rm", "-f", name)
+	return err
+}

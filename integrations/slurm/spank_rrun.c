@@ -1,0 +1,659 @@
+/*
+ * spank_rrun: a SPANK plugin that runs each task of a Slurm job step inside
+ * an rrun container (srun --container-image=IMAGE cmd), in the spirit of
+ * NVIDIA's pyxis for enroot.
+ *
+ * A thin shim: all container logic is in rrun. Per step and node,
+ * slurm_spank_user_init runs `rrun __slurm-prepare` as the job's user, which
+ * pulls the image when missing, starts a holder container (a paused pid 1)
+ * and prints the holder's pid. Each task then, in slurm_spank_task_init (its
+ * own process, as the user, just before Slurm execs the command), takes the
+ * holder's environment and working directory, joins its user, ipc, uts, pid
+ * and mount namespaces and enters that directory. Joining a pid namespace only moves the
+ * children, so the task forks: the child returns to Slurm, which execs the
+ * command inside the container; the parent relays signals and passes on the
+ * exit status. An `rrun __slurm-watch` started by the prepare step removes
+ * the step's container once slurmstepd has exited (however it ended);
+ * slurm_spank_job_epilog removes every container left of the job on the
+ * node (the --container-name ones).
+ *
+ * plugstack.conf arguments: rrun=PATH (default: rrun from the job's PATH),
+ * dir=PATTERN (per-node rrun data and run dirs; %U uid, %u user, %n node,
+ * %j job id; default: rrun's own XDG dirs).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <slurm/slurm.h>
+#include <slurm/spank.h>
+
+SPANK_PLUGIN(rrun, 1);
+
+#define OUT_MAX (256 * 1024)
+
+/* What the options and plugstack.conf asked for, per slurmstepd. */
+static struct {
+	char *image, *mounts, *workdir, *env, *name, *isolation, *storage;
+	int remap_root; /* -1: not given */
+	int readonly, entrypoint;
+	char *rrun, *dir;
+} opt = {.remap_root = -1};
+
+/* What __slurm-prepare answered, inherited by the tasks (forked after user_init). */
+static struct {
+	int ready, failed;
+	pid_t pid;
+	char **entrypoint;
+	int nentry;
+	char cname[256];
+} prep;
+
+static int set_str(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = strdup(v ? v : "");
+	return *dst ? 0 : -1;
+}
+
+static int cb_image(int v, const char *a, int r) { return set_str(&opt.image, a); }
+static int cb_mounts(int v, const char *a, int r) { return set_str(&opt.mounts, a); }
+static int cb_workdir(int v, const char *a, int r) { return set_str(&opt.workdir, a); }
+static int cb_env(int v, const char *a, int r) { return set_str(&opt.env, a); }
+static int cb_name(int v, const char *a, int r) { return set_str(&opt.name, a); }
+static int cb_isolation(int v, const char *a, int r) { return set_str(&opt.isolation, a); }
+static int cb_storage(int v, const char *a, int r) { return set_str(&opt.storage, a); }
+static int cb_remap(int v, const char *a, int r) { opt.remap_root = v; return 0; }
+static int cb_readonly(int v, const char *a, int r) { opt.readonly = 1; return 0; }
+static int cb_entrypoint(int v, const char *a, int r) { opt.entrypoint = 1; return 0; }
+
+struct spank_option spank_options[] = {
+	{"container-image", "[REGISTRY/]IMAGE[:TAG]", "[rrun] run the tasks in a container of this image (pulled on each node when missing)", 1, 0, cb_image},
+	{"container-mounts", "SRC:DST[:ro][,...]", "[rrun] bind mounts into the container", 1, 0, cb_mounts},
+	{"container-workdir", "PATH", "[rrun] working directory inside the container", 1, 0, cb_workdir},
+	{"container-env", "NAME[,NAME...]", "[rrun] variables whose values from the job override the image's", 1, 0, cb_env},
+	{"container-name", "NAME", "[rrun] one container per job and node, reused by later steps of the job", 1, 0, cb_name},
+	{"container-remap-root", NULL, "[rrun] run as root inside the container (uid 0 = you)", 0, 1, cb_remap},
+	{"no-container-remap-root", NULL, "[rrun] run with your own uid inside the container (default)", 0, 0, cb_remap},
+	{"container-readonly", NULL, "[rrun] read-only root filesystem", 0, 0, cb_readonly},
+	{"container-entrypoint", NULL, "[rrun] run the image's entrypoint before the command", 0, 0, cb_entrypoint},
+	{"container-isolation", "NAME", "[rrun] rrun isolation backend", 1, 0, cb_isolation},
+	{"container-storage", "NAME", "[rrun] rrun storage backend", 1, 0, cb_storage},
+	SPANK_OPTIONS_TABLE_END};
+
+static void parse_plugstack(int ac, char **av)
+{
+	for (int i = 0; i < ac; i++) {
+		if (strncmp(av[i], "rrun=", 5) == 0)
+			set_str(&opt.rrun, av[i] + 5);
+		else if (strncmp(av[i], "dir=", 4) == 0)
+			set_str(&opt.dir, av[i] + 4);
+		else
+			slurm_error("rrun: unknown plugstack.conf argument %s (known: rrun=PATH, dir=PATTERN)", av[i]);
+	}
+}
+
+int slurm_spank_init(spank_t sp, int ac, char **av)
+{
+	parse_plugstack(ac, av);
+	/* sbatch and salloc know the options only when registered here; srun
+	 * and slurmstepd would also read the table. */
+	if (spank_context() == S_CTX_ALLOCATOR)
+		for (struct spank_option *o = spank_options; o->name; o++)
+			if (spank_option_register(sp, o) != ESPANK_SUCCESS)
+				slurm_error("rrun: cannot register --%s", o->name);
+	return 0;
+}
+
+/* Appends s to buf (cap bytes), keeping it NUL-terminated. */
+static void cat(char *buf, size_t cap, const char *s)
+{
+	size_t n = strlen(buf);
+	if (n + 1 < cap)
+		snprintf(buf + n, cap - n, "%s", s);
+}
+
+/* expand writes PATTERN with %U, %u, %n, %j replaced. */
+static void expand(char *out, size_t cap, const char *pat, uid_t uid, const char *node, uint32_t job)
+{
+	char tmp[64];
+	out[0] = 0;
+	for (const char *p = pat; *p; p++) {
+		if (*p != '%' || !p[1]) {
+			char c[2] = {*p, 0};
+			cat(out, cap, c);
+			continue;
+		}
+		p++;
+		if (*p == 'U') {
+			snprintf(tmp, sizeof tmp, "%u", (unsigned)uid);
+			cat(out, cap, tmp);
+		} else if (*p == 'u') {
+			struct passwd *pw = getpwuid(uid);
+			cat(out, cap, pw ? pw->pw_name : "unknown");
+		} else if (*p == 'n') {
+			cat(out, cap, node);
+		} else if (*p == 'j') {
+			snprintf(tmp, sizeof tmp, "%u", job);
+			cat(out, cap, tmp);
+		} else {
+			char c[3] = {'%', *p, 0};
+			cat(out, cap, c);
+		}
+	}
+}
+
+/* Everything one rrun invocation needs, gathered in the parent. */
+struct job {
+	uid_t uid;
+	gid_t gid;
+	uint32_t jobid, stepid;
+	char node[128];
+	char base[1024]; /* expanded dir=, or empty */
+	char **env;      /* the job's environment (may be NULL) */
+};
+
+static const char *envget(char **env, const char *key)
+{
+	size_t n = strlen(key);
+	for (char **e = env; e && *e; e++)
+		if (strncmp(*e, key, n) == 0 && (*e)[n] == '=')
+			return *e + n + 1;
+	return NULL;
+}
+
+/* find_rrun resolves the rrun binary: plugstack's rrun=, else PATH of the job. */
+static int find_rrun(const struct job *j, char *out, size_t cap)
+{
+	if (opt.rrun && *opt.rrun) {
+		snprintf(out, cap, "%s", opt.rrun);
+		return 0;
+	}
+	if (j->base[0]) { /* the binary a prepare recorded on this node (epilog) */
+		char link[1100];
+		snprintf(link, sizeof link, "%s/rrun", j->base);
+		ssize_t n = readlink(link, out, cap - 1);
+		if (n > 0 && !j->env) {
+			out[n] = 0;
+			return 0;
+		}
+	}
+	const char *path = envget(j->env, "PATH");
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	char *dup = strdup(path), *save = NULL;
+	for (char *d = strtok_r(dup, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		snprintf(out, cap, "%s/rrun", d);
+		if (access(out, X_OK) == 0) {
+			free(dup);
+			return 0;
+		}
+	}
+	free(dup);
+	return -1;
+}
+
+/* child_exec runs in the forked child: become the user for good, set the env, exec. */
+static void child_exec(const struct job *j, char **argv, int outfd, int errfd)
+{
+	if (outfd >= 0)
+		dup2(outfd, 1);
+	if (errfd >= 0)
+		dup2(errfd, 2);
+	int devnull = open("/dev/null", O_RDONLY);
+	if (devnull >= 0)
+		dup2(devnull, 0);
+	/* user_init runs with the euid dropped temporarily; take it back to drop it for good. */
+	if (geteuid() != 0 && getuid() == 0 && seteuid(0) != 0)
+		_exit(126);
+	if (getuid() == 0 || geteuid() == 0) {
+		if (setgroups(0, NULL) != 0 || setresgid(j->gid, j->gid, j->gid) != 0 ||
+		    setresuid(j->uid, j->uid, j->uid) != 0) {
+			fprintf(stderr, "rrun: cannot switch to uid %u: %s\n", (unsigned)j->uid, strerror(errno));
+			_exit(126);
+		}
+	}
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	clearenv();
+	for (char **e = j->env; e && *e; e++)
+		putenv(*e);
+	struct passwd *pw = getpwuid(j->uid);
+	if (!getenv("HOME") && pw)
+		setenv("HOME", pw->pw_dir, 1);
+	if (!getenv("PATH"))
+		setenv("PATH", "/usr/local/bin:/usr/bin:/bin", 1);
+	if (j->base[0]) {
+		char p[1200];
+		snprintf(p, sizeof p, "%s/data", j->base);
+		setenv("XDG_DATA_HOME", p, 1);
+		snprintf(p, sizeof p, "%s/run", j->base);
+		setenv("XDG_RUNTIME_DIR", p, 1);
+		setenv("RRUN_SLURM_DIR", j->base, 1);
+	}
+	setenv("RRUN_SLURM_NODE", j->node, 1);
+	if (chdir("/") != 0)
+		_exit(126);
+	execv(argv[0], argv);
+	fprintf(stderr, "rrun: cannot run %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+/* run_rrun runs argv as the job's user and collects its stdout (out) and
+ * stderr (err); returns the exit status or -1. With detach, the command runs
+ * in a grandchild in its own session, reparented away from slurmstepd: at
+ * step end Slurm signals every process descended from slurmstepd, and a
+ * cleanup must outlive that (its status is then 0, or 1 when it printed
+ * anything on stderr). */
+static int run_rrun(const struct job *j, char **argv, char *out, size_t cap, char *err, size_t ecap, int detach)
+{
+	int op[2], ep[2];
+	if (pipe2(op, O_CLOEXEC) != 0 || pipe2(ep, O_CLOEXEC) != 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (detach) {
+			setsid();
+			pid_t g = fork();
+			if (g != 0)
+				_exit(g < 0 ? 1 : 0);
+		}
+		child_exec(j, argv, op[1], ep[1]);
+	}
+	close(op[1]);
+	close(ep[1]);
+	/* stderr is small (error lines); read stdout to the end, then stderr. */
+	size_t n = 0, en = 0;
+	ssize_t r;
+	while ((r = read(op[0], out + n, cap - 1 - n)) > 0 && n + 1 < cap)
+		n += r;
+	out[n] = 0;
+	while ((r = read(ep[0], err + en, ecap - 1 - en)) > 0 && en + 1 < ecap)
+		en += r;
+	err[en] = 0;
+	close(op[0]);
+	close(ep[0]);
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (detach)
+		return en > 0;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static int job_of(spank_t sp, struct job *j, int with_env)
+{
+	memset(j, 0, sizeof *j);
+	if (spank_get_item(sp, S_JOB_UID, &j->uid) != ESPANK_SUCCESS ||
+	    spank_get_item(sp, S_JOB_ID, &j->jobid) != ESPANK_SUCCESS)
+		return -1;
+	if (spank_get_item(sp, S_JOB_GID, &j->gid) != ESPANK_SUCCESS) { /* not in the epilog */
+		struct passwd *pw = getpwuid(j->uid);
+		if (!pw)
+			return -1;
+		j->gid = pw->pw_gid;
+	}
+	if (spank_get_item(sp, S_JOB_STEPID, &j->stepid) != ESPANK_SUCCESS)
+		j->stepid = 0;
+	const char *node = getenv("SLURMD_NODENAME");
+	char buf[128];
+	if (!node && spank_getenv(sp, "SLURMD_NODENAME", buf, sizeof buf) == ESPANK_SUCCESS)
+		node = buf;
+	if (!node) {
+		gethostname(buf, sizeof buf);
+		node = buf;
+	}
+	snprintf(j->node, sizeof j->node, "%s", node);
+	if (with_env && spank_get_item(sp, S_JOB_ENV, &j->env) != ESPANK_SUCCESS)
+		j->env = NULL;
+	if (opt.dir && *opt.dir)
+		expand(j->base, sizeof j->base, opt.dir, j->uid, j->node, j->jobid);
+	return 0;
+}
+
+/* Trims trailing newlines and returns the last line of s. */
+static const char *last_line(char *s)
+{
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+		s[--n] = 0;
+	char *l = strrchr(s, '\n');
+	return l ? l + 1 : s;
+}
+
+/* parse_prepare reads __slurm-prepare's answer: "pid N" and, with
+ * --container-entrypoint, "entrypoint ARG" lines. */
+static int parse_prepare(char *out)
+{
+	char *save = NULL;
+	for (char *l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(l, "pid ", 4) == 0) {
+			prep.pid = (pid_t)atol(l + 4);
+		} else if (strncmp(l, "entrypoint ", 11) == 0) {
+			prep.entrypoint = realloc(prep.entrypoint, sizeof(char *) * (prep.nentry + 2));
+			prep.entrypoint[prep.nentry++] = strdup(l + 11);
+			prep.entrypoint[prep.nentry] = NULL;
+		}
+	}
+	return prep.pid > 0 ? 0 : -1;
+}
+
+static int is_step(spank_t sp, struct job *j)
+{
+	/* The batch script and the extern step run on the host, as with pyxis. */
+	return j->stepid != SLURM_BATCH_SCRIPT && j->stepid != SLURM_EXTERN_CONT &&
+	       j->stepid != SLURM_INTERACTIVE_STEP;
+}
+
+static void container_name(const struct job *j)
+{
+	if (opt.name && *opt.name)
+		snprintf(prep.cname, sizeof prep.cname, "slurm-%u-%s-%s", j->jobid, opt.name, j->node);
+	else
+		snprintf(prep.cname, sizeof prep.cname, "slurm-%u.%u-%s", j->jobid, j->stepid, j->node);
+}
+
+#define ARGV_MAX 48
+
+static int prepare_argv(const struct job *j, char *rrun, char **argv)
+{
+	static char jobid[32], stepd[32];
+	int n = 0;
+	argv[n++] = rrun;
+	if (opt.storage && *opt.storage) {
+		argv[n++] = "--storage";
+		argv[n++] = opt.storage;
+	}
+	if (opt.isolation && *opt.isolation) {
+		argv[n++] = "--isolation";
+		argv[n++] = opt.isolation;
+	}
+	argv[n++] = "__slurm-prepare";
+	argv[n++] = "--name";
+	argv[n++] = prep.cname;
+	snprintf(jobid, sizeof jobid, "%u", j->jobid);
+	argv[n++] = "--job";
+	argv[n++] = jobid;
+	if (opt.mounts && *opt.mounts) {
+		argv[n++] = "--mounts";
+		argv[n++] = opt.mounts;
+	}
+	if (opt.workdir && *opt.workdir) {
+		argv[n++] = "--workdir";
+		argv[n++] = opt.workdir;
+	}
+	if (opt.remap_root == 1)
+		argv[n++] = "--remap-root";
+	if (opt.readonly)
+		argv[n++] = "--readonly";
+	if (opt.entrypoint)
+		argv[n++] = "--entrypoint";
+	if (opt.name && *opt.name) {
+		argv[n++] = "--reuse";
+	} else {
+		snprintf(stepd, sizeof stepd, "%d", (int)getpid());
+		argv[n++] = "--stepd";
+		argv[n++] = stepd;
+	}
+	argv[n++] = opt.image;
+	argv[n] = NULL;
+	return n;
+}
+
+int slurm_spank_user_init(spank_t sp, int ac, char **av)
+{
+	struct job j;
+	if (!opt.image || !*opt.image || spank_remote(sp) != 1)
+		return 0;
+	if (job_of(sp, &j, 1) != 0 || !is_step(sp, &j))
+		return 0;
+	char rrun[1024];
+	if (find_rrun(&j, rrun, sizeof rrun) != 0) {
+		slurm_error("rrun: node %s: rrun not found in the job's PATH (install rrun on every node, or set rrun=PATH in plugstack.conf)", j.node);
+		prep.failed = 1;
+		return 0;
+	}
+	container_name(&j);
+	char *argv[ARGV_MAX];
+	prepare_argv(&j, rrun, argv);
+	char *out = calloc(1, OUT_MAX), err[8192];
+	int rc = run_rrun(&j, argv, out, OUT_MAX, err, sizeof err, 0);
+	if (rc != 0 || parse_prepare(out) != 0) {
+		const char *line = last_line(err);
+		if (strncmp(line, "rrun: ", 6) == 0)
+			line += 6;
+		slurm_error("rrun: node %s: %s", j.node, *line ? line : "rrun __slurm-prepare failed without a message (run rrun doctor on the node)");
+		free(out);
+		/* Each task then exits 125 (rrun's own failure, as docker's): a
+		 * failed user_init would leave srun's exit status 0. */
+		prep.failed = 1;
+		return 0;
+	}
+	free(out);
+	prep.ready = 1;
+	return 0;
+}
+
+/* in_list reports whether name is one of the comma-separated names. */
+static int in_list(const char *list, const char *name, size_t len)
+{
+	if (!list)
+		return 0;
+	for (const char *p = list; *p;) {
+		const char *c = strchr(p, ',');
+		size_t n = c ? (size_t)(c - p) : strlen(p);
+		if (n == len && strncmp(p, name, n) == 0)
+			return 1;
+		if (!c)
+			break;
+		p = c + 1;
+	}
+	return 0;
+}
+
+/* apply_env gives the task the container's variables (the holder's
+ * environment: the image's Env and PATH, as rrun run sets them); the job's
+ * value wins for the names of --container-env (pyxis's rule). HOSTNAME is
+ * rrun's, not the image's: the job keeps its own. */
+static int apply_env(spank_t sp)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/environ", (int)prep.pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		slurm_error("rrun: cannot read %s (the container is gone?): %s", path, strerror(errno));
+		return -1;
+	}
+	static char buf[OUT_MAX];
+	size_t n = 0;
+	ssize_t r;
+	while (n + 1 < sizeof buf && (r = read(fd, buf + n, sizeof buf - 1 - n)) > 0)
+		n += (size_t)r;
+	close(fd);
+	buf[n] = 0;
+	for (char *kv = buf; kv < buf + n; kv += strlen(kv) + 1) {
+		char *eq = strchr(kv, '=');
+		if (!eq)
+			continue;
+		*eq = 0;
+		char cur[8];
+		int has = spank_getenv(sp, kv, cur, sizeof cur) != ESPANK_ENV_NOEXIST;
+		if (strcmp(kv, "HOSTNAME") != 0 && !(has && in_list(opt.env, kv, strlen(kv))))
+			spank_setenv(sp, kv, eq + 1, 1);
+		*eq = '=';
+	}
+	return 0;
+}
+
+static const char *nsnames[] = {"user", "ipc", "uts", "pid", "mnt"};
+#define NNS (sizeof nsnames / sizeof nsnames[0])
+
+/* join_container enters the holder's namespaces: user first (it gives the
+ * capabilities for the others), mount last (it changes what /proc is). */
+static int join_container(void)
+{
+	int fds[NNS];
+	char path[64];
+	for (size_t i = 0; i < NNS; i++) {
+		snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)prep.pid, nsnames[i]);
+		fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+		if (fds[i] < 0) {
+			slurm_error("rrun: cannot open %s (the container is gone?): %s", path, strerror(errno));
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < NNS; i++) {
+		if (setns(fds[i], 0) != 0) {
+			slurm_error("rrun: cannot join the container's %s namespace: %s", nsnames[i], strerror(errno));
+			return -1;
+		}
+		close(fds[i]);
+	}
+	return 0;
+}
+
+static volatile pid_t relay_child;
+
+static void relay(int sig)
+{
+	if (relay_child > 0)
+		kill(relay_child, sig);
+}
+
+/* become_relay never returns: it forwards signals to the task's command
+ * (the child, in the container's pid namespace) and exits as it did. */
+static void become_relay(pid_t child)
+{
+	relay_child = child;
+	struct sigaction sa = {.sa_handler = relay};
+	sigemptyset(&sa.sa_mask);
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP && s != SIGCHLD)
+			sigaction(s, &sa, NULL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	int st;
+	while (waitpid(child, &st, 0) < 0)
+		if (errno != EINTR)
+			_exit(125);
+	if (WIFEXITED(st))
+		_exit(WEXITSTATUS(st));
+	int sig = WTERMSIG(st);
+	signal(sig, SIG_DFL);
+	prctl(PR_SET_DUMPABLE, 0); /* no core file of the relay itself */
+	kill(getpid(), sig);
+	_exit(128 + sig);
+}
+
+/* exec_entrypoint runs the image's entrypoint with the task's command as
+ * its arguments (--container-entrypoint); SPANK cannot change the command
+ * Slurm execs, so the task execs it itself, with the task's environment. */
+static void exec_entrypoint(spank_t sp)
+{
+	int argc = 0;
+	char **argv = NULL, **env = NULL;
+	if (spank_get_item(sp, S_JOB_ARGV, &argc, &argv) != ESPANK_SUCCESS ||
+	    spank_get_item(sp, S_JOB_ENV, &env) != ESPANK_SUCCESS)
+		return;
+	char **all = calloc(prep.nentry + argc + 1, sizeof(char *));
+	if (!all)
+		_exit(125);
+	for (int i = 0; i < prep.nentry; i++)
+		all[i] = prep.entrypoint[i];
+	for (int i = 0; i < argc; i++)
+		all[prep.nentry + i] = argv[i];
+	environ = env;
+	execvp(all[0], all);
+	fprintf(stderr, "rrun: cannot run the entrypoint %s: %s\n", all[0], strerror(errno));
+	_exit(errno == ENOENT ? 127 : 126);
+}
+
+int slurm_spank_task_init(spank_t sp, int ac, char **av)
+{
+	if (prep.failed)
+		_exit(125);
+	if (!prep.ready)
+		return 0;
+	/* The holder's working directory is the image's WORKDIR or
+	 * --container-workdir: open it now, enter it once inside. */
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/cwd", (int)prep.pid);
+	int cwd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (cwd < 0) {
+		slurm_error("rrun: cannot open %s (the container is gone?): %s", path, strerror(errno));
+		return -1;
+	}
+	if (apply_env(sp) != 0 || join_container() != 0)
+		return -1;
+	if (fchdir(cwd) != 0) {
+		slurm_error("rrun: cannot change to the container's working directory: %s", strerror(errno));
+		return -1;
+	}
+	close(cwd);
+	pid_t child = fork();
+	if (child < 0) {
+		slurm_error("rrun: fork: %s", strerror(errno));
+		return -1;
+	}
+	if (child > 0)
+		become_relay(child);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() == 1) /* the relay died before the prctl */
+		_exit(137);
+	if (prep.nentry > 0)
+		exec_entrypoint(sp);
+	return 0;
+}
+
+/* cleanup_job removes every container of the job on this node (run as the
+ * job's user from the epilog, where the job has no PATH: the rrun binary is
+ * the one the prepare step recorded). */
+static void cleanup_job(const struct job *j)
+{
+	char rrun[1024];
+	if (find_rrun(j, rrun, sizeof rrun) != 0)
+		return;
+	char jobid[32];
+	snprintf(jobid, sizeof jobid, "%u", j->jobid);
+	char *argv[] = {rrun, "__slurm-cleanup", "--job", jobid, NULL};
+	char out[4096], err[4096];
+	if (run_rrun(j, argv, out, sizeof out, err, sizeof err, 1) != 0)
+		slurm_error("rrun: node %s: removing the containers of job %u: %s", j->node, j->jobid, last_line(err));
+	else
+		slurm_info("rrun: node %s: removed the containers of job %u", j->node, j->jobid);
+}
+
+int slurm_spank_job_epilog(spank_t sp, int ac, char **av)
+{
+	if (!opt.dir)
+		parse_plugstack(ac, av);
+	if (!opt.dir || !*opt.dir)
+		return 0;
+	struct job j;
+	if (job_of(sp, &j, 0) != 0)
+		return 0;
+	struct stat st;
+	char marker[1200];
+	snprintf(marker, sizeof marker, "%s/jobs/%u", j.base, j.jobid);
+	if (stat(marker, &st) != 0) /* no named container of this job on this node */
+		return 0;
+	slurm_info("rrun: node %s: removing the containers of job %u", j.node, j.jobid);
+	cleanup_job(&j);
+	return 0;
+}

@@ -1,0 +1,135 @@
+package slurm
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// scancel of a running step kills its tasks, and each node's container goes
+// with them: nothing of the job is left in either node's store.
+func TestSlurmScancelLeavesNothing(t *testing.T) {
+	requireCluster(t)
+	loadBusybox(t)
+	job := startHeld(t, "srun", "-N2", "-n2", "--container-image=busybox", "sleep", "600")
+	ok(t, "scancel", job)
+	waitNoContainers(t, job)
+}
+
+// A step that runs out of its time limit is killed the same way.
+func TestSlurmTimeLimitLeavesNothing(t *testing.T) {
+	requireCluster(t)
+	loadBusybox(t)
+	r := run(t, "srun", "-N2", "-n2", "--time=0:02", "--container-image=busybox", "sh", "-c", `echo "job $SLURM_JOB_ID"; exec sleep 600`)
+	if r.code == 0 {
+		t.Fatalf("a step past its time limit exited 0: %s", r.stderr)
+	}
+	f := strings.Fields(r.stdout)
+	if len(f) < 2 {
+		t.Fatalf("no job id printed: %q %q", r.stdout, r.stderr)
+	}
+	waitNoContainers(t, f[1])
+}
+
+// Two steps of one sbatch job with the same --container-name share one
+// container per node: the second sees what the first wrote, and the job's
+// end removes it.
+func TestSlurmContainerNameAcrossSteps(t *testing.T) {
+	requireCluster(t)
+	loadBusybox(t)
+	dir := shared(t)
+	script := `#!/bin/sh
+#SBATCH -N2 -n2
+srun --container-name=work --container-image=busybox sh -c 'echo "$SLURM_NODEID" > /tmp/state'
+srun --container-name=work --container-image=busybox sh -c 'echo "seen $(cat /tmp/state) on $SLURM_NODEID"'
+`
+	p := filepath.Join(dir, "job.sh")
+	if err := os.WriteFile(p, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	r := ok(t, "sbatch", "--wait", "--parsable", "-o", out, p)
+	job := strings.TrimSpace(r.stdout)
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"seen 0 on 0", "seen 1 on 1"} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("job output %q lacks %q: the second step did not reuse the node's container", data, want)
+		}
+	}
+	waitNoContainers(t, job)
+}
+
+// A step fails with one line naming the node when rrun is not installed there.
+func TestSlurmMissingRrunFailsClearly(t *testing.T) {
+	requireCluster(t)
+	cmd := exec.Command("srun", "-w", "n1", "-N1", "-n1", "--container-image=busybox", "true")
+	cmd.Env = append(os.Environ(), "PATH=/usr/bin:/bin")
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Run(); err == nil {
+		t.Fatal("srun without rrun on the node exited 0")
+	}
+	if !strings.Contains(errb.String(), "rrun: node n1: rrun not found") {
+		t.Errorf("stderr %q: want the node and the fix", errb.String())
+	}
+}
+
+// startHeld starts a step in the background, waits until both nodes run
+// its container, and returns the job id; the step is cancelled at the end.
+func startHeld(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	tag := "held-" + filepath.Base(t.TempDir())
+	cmd := slurmCmd(t, name, append([]string{"-J", tag}, args...)...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = exec.Command("scancel", "-n", tag).Run() // the job may be gone already
+		_ = cmd.Wait()
+	})
+	var job string
+	eventually(t, "the step's containers run on both nodes", func() bool {
+		out, _ := exec.Command("squeue", "-h", "-n", tag, "-o", "%i").Output()
+		job = strings.TrimSpace(string(out))
+		return job != "" && len(containersOf(t, "n1", job)) == 1 && len(containersOf(t, "n2", job)) == 1
+	})
+	return job
+}
+
+// waitNoContainers waits until neither node has a container of job, nor a
+// process of it (the holder, the task) left.
+func waitNoContainers(t *testing.T, job string) {
+	t.Helper()
+	eventually(t, "job "+job+"'s containers are removed on both nodes", func() bool {
+		return len(containersOf(t, "n1", job)) == 0 && len(containersOf(t, "n2", job)) == 0
+	})
+	eventually(t, "no holder process is left", func() bool {
+		out, _ := exec.Command("pgrep", "-u", strconv.Itoa(os.Getuid()), "-f", "^/.rrun-slurm/pause").Output()
+		return len(bytes.TrimSpace(out)) == 0
+	})
+}
+
+// --container-image given to sbatch applies to the job's srun steps; the
+// batch script itself runs on the host, as with pyxis.
+func TestSlurmSbatchOptionReachesSteps(t *testing.T) {
+	requireCluster(t)
+	loadBusybox(t)
+	dir := shared(t)
+	out := filepath.Join(dir, "out")
+	script := `test -e /etc/slurm/slurm.conf && echo script-on-host; srun sh -c 'echo "step: $(cat /proc/1/cmdline) $FOO"'`
+	ok(t, "sbatch", "--wait", "-N1", "-o", out, "--container-image=busybox", "--wrap", script)
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), "script-on-host") || !strings.Contains(string(data), "step: /.rrun-slurm/pause from-image") {
+		t.Errorf("job output %q: want the script on the host and its step in the container", data)
+	}
+}
