@@ -68,7 +68,10 @@ func cleanupStale(cfg config.Config, store *state.Store, recs []state.Record) {
 		ids[i] = r.ID
 	}
 	_, _, err := choosePlugins(newManager(cfg), cfg, needs{storage: true, isolation: true})
-	if err == nil {
+	switch {
+	case err == nil && session.Inside(): // a joined command is a session already
+		err = cleanupInSession(cfg, store, ids)
+	case err == nil:
 		err = enterSession(cfg, append(globalArgsFor(cfg), reconcileArg, strings.Join(ids, ",")))
 	}
 	if err == nil {
@@ -97,19 +100,24 @@ func newReconcileCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return inSessionWith(cfg, needs{storage: true, isolation: true}, func(ctx context.Context, _ *pluginmgr.Manager, b *container.Backends) error {
-				// Opening the store lets the plugin remove what its killed
-				// predecessors left (temporary files, half-written layers).
-				if _, err := b.Storage.ListImages(ctx); err != nil {
-					return err
-				}
-				for _, id := range strings.Split(args[0], ",") {
-					cleanupOne(ctx, cfg, store, b, id)
-				}
-				return nil
-			})
+			return cleanupInSession(cfg, store, strings.Split(args[0], ","))
 		},
 	}
+}
+
+// cleanupInSession is cleanupStale's part inside a session.
+func cleanupInSession(cfg config.Config, store *state.Store, ids []string) error {
+	return inSessionWith(cfg, needs{storage: true, isolation: true}, func(ctx context.Context, _ *pluginmgr.Manager, b *container.Backends) error {
+		// Opening the store lets the plugin remove what its killed
+		// predecessors left (temporary files, half-written layers).
+		if _, err := b.Storage.ListImages(ctx); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			cleanupOne(ctx, cfg, store, b, id)
+		}
+		return nil
+	})
 }
 
 // cleanupOne deletes a killed container's isolation state and unmounts
