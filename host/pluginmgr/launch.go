@@ -1,6 +1,7 @@
 package pluginmgr
 
 import (
+	"syscall"
 	"context"
 	"fmt"
 	"io"
@@ -37,6 +38,10 @@ type Instance struct {
 func (m *Manager) Launch(ctx context.Context, c Candidate) (*Instance, error) {
 	inst := &Instance{Candidate: c, stderr: newTailBuffer(20), timeout: m.startTimeout()}
 	cmd := exec.Command(c.Path)
+	// A plugin ends with the command that launched it: a joined command
+	// has no pid namespace to take its plugins along (the container, a
+	// grandchild, survives, as the contract requires).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if c.Builtin {
 		cmd.Args = []string{c.Path, PluginArg, c.Kind, c.Name}
 	}

@@ -80,8 +80,8 @@ func processStart(pid int) uint64 {
 		return 0
 	}
 	f := strings.Fields(string(data[i+1:]))
-	if len(f) < 20 {
-		return 0
+	if len(f) < 20 || f[0] == "Z" || f[0] == "X" {
+		return 0 // a dead holder nobody reaped is no holder
 	}
 	v, _ := strconv.ParseUint(f[19], 10, 64) // field 22 is the 20th after the comm
 	return v
