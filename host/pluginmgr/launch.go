@@ -1,13 +1,13 @@
 package pluginmgr
 
 import (
-	"syscall"
 	"context"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"slices"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"

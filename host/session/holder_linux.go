@@ -122,7 +122,7 @@ func startHolder(runDir string, plan Plan, self BinaryID, idle time.Duration) er
 	}
 	defer w.Close()
 	cmd := exec.Command("/proc/self/exe", HolderArg, strconv.Itoa(max(1, int(idle.Seconds()))), holderPath(runDir))
-	cmd.Env = []string{} // it runs no Go and needs nothing
+	cmd.Env = []string{}           // it runs no Go and needs nothing
 	cmd.ExtraFiles = []*os.File{r} // fd 3: a byte once the maps are written
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Cloneflags: syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS}
 	uid, gid := os.Getuid(), os.Getgid()
