@@ -2,10 +2,12 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rrun-project/rrun/host/config"
+	"github.com/rrun-project/rrun/host/pluginmgr"
 	"github.com/rrun-project/rrun/host/session"
 )
 
@@ -20,6 +22,9 @@ type infoSession struct {
 
 func sessionInfo(cfg config.Config) infoSession {
 	s := infoSession{IdleTimeout: cfg.SessionIdleTimeout.String(), WarmPlugins: []string{}}
+	if w := pluginmgr.WarmPlugins(cfg.Dirs.Run); w != nil {
+		s.WarmPlugins = w
+	}
 	if h, ok := session.ReadHolder(cfg.Dirs.Run); ok && h.Alive() {
 		s.HolderPID, s.Age, s.Mapping = h.PID, h.Age().String(), h.Mapping
 	}
@@ -31,7 +36,11 @@ func (s infoSession) String() string {
 	if s.HolderPID == 0 {
 		return fmt.Sprintf("no holder (idle timeout %s)", s.IdleTimeout)
 	}
-	return fmt.Sprintf("holder pid %d, up %s, %s mapping, idle timeout %s, warm plugins: none", s.HolderPID, s.Age, s.Mapping, s.IdleTimeout)
+	warm := "none"
+	if len(s.WarmPlugins) > 0 {
+		warm = strings.Join(s.WarmPlugins, ", ")
+	}
+	return fmt.Sprintf("holder pid %d, up %s, %s mapping, idle timeout %s, warm plugins: %s", s.HolderPID, s.Age, s.Mapping, s.IdleTimeout, warm)
 }
 
 // newSystemMigrateCommand is `rrun system migrate`: after an upgrade it
@@ -47,6 +56,9 @@ func newSystemMigrateCommand() *cobra.Command {
 			}
 			if session.StopHolder(cfg.Dirs.Run) {
 				fmt.Println("stopped the session holder")
+			}
+			if n := pluginmgr.StopWarm(cfg.Dirs.Run); n > 0 {
+				fmt.Printf("stopped %d warm plugins\n", n)
 			}
 			return nil
 		},

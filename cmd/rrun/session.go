@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/rrun-project/rrun/host/config"
 	"github.com/rrun-project/rrun/host/container"
@@ -36,7 +37,12 @@ func newManager(cfg config.Config) *pluginmgr.Manager {
 	if exe, err := os.Executable(); err == nil && !session.Inside() {
 		self = exe
 	}
+	var warm time.Duration
+	if session.Joined() {
+		warm = cfg.SessionIdleTimeout // the holder's namespaces outlive the command
+	}
 	return &pluginmgr.Manager{
+		WarmIdle:     warm,
 		Self:         self,
 		Builtins:     map[string][]string{api.KindStorage: builtinStorage, api.KindIsolation: builtinIsolation},
 		SearchPath:   pluginmgr.SearchPath(cfg.Dirs.Plugins),

@@ -26,7 +26,8 @@ type Instance struct {
 	Isolation api.Isolation // set for isolation plugins
 
 	client  *plugin.Client
-	proc    *procRunner
+	proc    *procRunner // nil for a warm plugin
+	warmPID int         // a warm plugin's process, not this command's child
 	stderr  *tailBuffer
 	timeout time.Duration // for the handshake
 }
@@ -163,6 +164,10 @@ func (inst *Instance) Configure(ctx context.Context, cfg api.Config) error {
 // a session, whose pid namespace takes every process with it anyway. Its
 // socket goes too.
 func (inst *Instance) Abandon() {
+	if inst.proc == nil {
+		inst.client.Kill() // a warm plugin: only the connection closes
+		return
+	}
 	_ = inst.proc.Kill(context.Background()) // only fails for a process already gone
 	inst.removeSocketDir()
 }
@@ -170,7 +175,10 @@ func (inst *Instance) Abandon() {
 // Close stops the plugin process gracefully, waits for it, and removes
 // its socket.
 func (inst *Instance) Close() {
-	inst.client.Kill()
+	inst.client.Kill() // a warm plugin (reattached in test mode) is not stopped
+	if inst.proc == nil {
+		return
+	}
 	inst.removeSocketDir()
 }
 

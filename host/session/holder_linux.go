@@ -220,6 +220,7 @@ func writeSubIDMaps(pid, uid, gid int) error {
 // environment for the store and the plugins, and the child subreaper.
 func Adopt(hostUID, hostGID int, mapping string) error {
 	os.Setenv(envInside, "1")
+	os.Setenv(envJoined, "1")
 	os.Setenv(envMapping, mapping)
 	os.Setenv(envHostUID, strconv.Itoa(hostUID))
 	os.Setenv(envHostGID, strconv.Itoa(hostGID))
