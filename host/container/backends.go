@@ -77,7 +77,7 @@ func openOne(ctx context.Context, mgr *pluginmgr.Manager, dirs config.Dirs, c pl
 		UIDMap:   uidMap,
 		GIDMap:   gidMap,
 	}
-	if mgr.WarmIdle > 0 {
+	if mgr.CanWarm(c) {
 		key, _ := json.Marshal(conf) // plain fields: cannot fail
 		inst, err := mgr.Acquire(ctx, c, string(key), func(inst *pluginmgr.Instance) error {
 			trace.Mark(c.Kind + " plugin started warm")

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"net"
 	"os"
 	"os/exec"
@@ -34,6 +35,8 @@ const IdleTimeoutEnv = "RRUN_PLUGIN_IDLE_TIMEOUT"
 // from which binary, configured how.
 type warmRecord struct {
 	Version int    `json:"version"` // of this record's format
+	Kind    string `json:"kind"`
+	Name    string `json:"name"`
 	PID     int    `json:"pid"`
 	Start   uint64 `json:"start"`  // field 22 of /proc/PID/stat
 	Binary  string `json:"binary"` // identity of the plugin's executable
@@ -41,8 +44,53 @@ type warmRecord struct {
 	Addr    string `json:"addr"`   // its unix socket
 }
 
+// warmDir is KIND-NAME's dir for this holder: a plugin of an earlier
+// holder lives in other namespaces (its mounts and its view of this
+// process are not this session's) and serves that holder's containers
+// until it is idle.
 func (m *Manager) warmDir(c Candidate) string {
-	return filepath.Join(m.RunDir, "plugins", "warm", c.Kind+"-"+c.Name)
+	return filepath.Join(m.RunDir, "plugins", "warm", nsTag()+"-"+c.Kind[:1]+"-"+c.Name)
+}
+
+// CanWarm reports whether c's socket path fits a unix socket address
+// (go-plugin names it plugin + 10 digits); a longer run dir keeps plugins
+// per command.
+func (m *Manager) CanWarm(c Candidate) bool {
+	return m.WarmIdle > 0 && len(m.warmDir(c))+len("/plugin0123456789") < 104
+}
+
+// nsTag names this process's user and mount namespaces, in 8 hex digits.
+func nsTag() string {
+	h := fnv.New32a()
+	for _, ns := range []string{"user", "mnt"} {
+		l, _ := os.Readlink("/proc/self/ns/" + ns) // "user:[4026531837]"
+		h.Write([]byte(l))
+	}
+	return fmt.Sprintf("%08x", h.Sum32())
+}
+
+// removeDeadWarmDirs removes the dirs of warm plugins that are gone (of
+// earlier holders), skipping any a command is using.
+func removeDeadWarmDirs(parent, keep string) {
+	entries, _ := os.ReadDir(parent)
+	for _, e := range entries {
+		dir := filepath.Join(parent, e.Name())
+		if dir == keep {
+			continue
+		}
+		if rec, ok := readWarm(dir); ok && processStart(rec.PID) == rec.Start {
+			continue
+		}
+		f, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_RDWR|unix.O_CLOEXEC, 0)
+		if err != nil || unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
+			if f != nil {
+				f.Close()
+			}
+			continue
+		}
+		_ = os.RemoveAll(dir) // best effort: the next sweep tries again
+		f.Close()
+	}
 }
 
 // Acquire returns a connection to the warm plugin c configured with key,
@@ -70,6 +118,7 @@ func (m *Manager) Acquire(ctx context.Context, c Candidate, key string, configur
 		}
 	}
 	stopWarm(dir) // another binary, configuration, or a plugin that does not answer
+	removeDeadWarmDirs(filepath.Dir(dir), dir)
 	return m.startConfigured(ctx, c, dir, id, key, configure)
 }
 
@@ -127,7 +176,7 @@ func (m *Manager) startWarm(c Candidate, dir, id, key string) (warmRecord, error
 		_ = cmd.Wait()
 		return warmRecord{}, fmt.Errorf("plugin %s did not start: %w (see %s)", c.Path, err, logf.Name())
 	}
-	rec := warmRecord{Version: 1, PID: cmd.Process.Pid, Start: processStart(cmd.Process.Pid), Binary: id, Key: key, Addr: addr}
+	rec := warmRecord{Version: 1, Kind: c.Kind, Name: c.Name, PID: cmd.Process.Pid, Start: processStart(cmd.Process.Pid), Binary: id, Key: key, Addr: addr}
 	_ = cmd.Process.Release() // it is not this command's to wait for
 	return rec, nil
 }
@@ -156,8 +205,8 @@ func readHandshake(out interface{ Read([]byte) (int, error) }, timeout time.Dura
 func (m *Manager) reattach(ctx context.Context, c Candidate, rec warmRecord) (*Instance, error) {
 	inst := &Instance{Candidate: c, stderr: newTailBuffer(20), timeout: m.startTimeout(), warmPID: rec.PID}
 	inst.client = plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  api.Handshake,
-		Plugins:          api.PluginSets()[api.WireVersion], // reattached: no version negotiation
+		HandshakeConfig: api.Handshake,
+		Plugins:         api.PluginSets()[api.WireVersion], // reattached: no version negotiation
 		Reattach: &plugin.ReattachConfig{Protocol: plugin.ProtocolGRPC, ProtocolVersion: api.WireVersion,
 			Addr: &net.UnixAddr{Name: rec.Addr, Net: "unix"}, Pid: rec.PID, Test: true},
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
@@ -226,7 +275,7 @@ func WarmPlugins(runDir string) []string {
 	var out []string
 	for _, e := range entries {
 		if rec, ok := readWarm(filepath.Join(runDir, "plugins", "warm", e.Name())); ok && processStart(rec.PID) == rec.Start {
-			out = append(out, fmt.Sprintf("%s (pid %d)", e.Name(), rec.PID))
+			out = append(out, fmt.Sprintf("%s/%s (pid %d)", rec.Kind, rec.Name, rec.PID))
 		}
 	}
 	return out

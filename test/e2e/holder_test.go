@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -118,6 +119,10 @@ func TestHolderKilledForegroundCLIIsReconciled(t *testing.T) {
 		t.Fatalf("container did not start: %q", line)
 	}
 	go io.Copy(io.Discard, stdout)
+	// The record says running a moment after the command starts.
+	for i := 0; i < 100 && !strings.HasPrefix(e.ok("ps", "--format", "{{.Status}}").stdout, "Up"); i++ {
+		time.Sleep(100 * time.Millisecond)
+	}
 	_ = cmd.Process.Kill()
 	_ = cmd.Wait()
 	if ps := e.ok("ps", "-a", "--format", "{{.Names}} {{.Status}}").stdout; !strings.HasPrefix(ps, "fg Exited") {
@@ -234,4 +239,111 @@ func TestNoSubuidHolder(t *testing.T) {
 		t.Fatalf("after the holder was killed, ps says %q", ps)
 	}
 	e.ok("rm", "-f", id)
+}
+
+// warmPIDs are the pids of the warm plugins recorded in the run dir.
+func (e *env) warmPIDs() map[string]int {
+	out := map[string]int{}
+	dirs, _ := filepath.Glob(filepath.Join(e.home, "run", "rrun", "plugins", "warm", "*"))
+	for _, d := range dirs {
+		data, err := os.ReadFile(filepath.Join(d, "warm.json"))
+		if err != nil {
+			continue
+		}
+		var rec struct{ PID int }
+		if json.Unmarshal(data, &rec) == nil && rec.PID > 0 && ownerOf(rec.PID) == os.Getuid() && !isZombie(rec.PID) {
+			out[filepath.Base(d)] = rec.PID
+		}
+	}
+	return out
+}
+
+// A later warm run reattaches to the plugins the first one started; info
+// lists them.
+func TestWarmPluginsServeLaterRuns(t *testing.T) {
+	e := withBusybox(t)
+	e.warmRun("true")
+	first := e.warmPIDs()
+	if len(first) != 2 {
+		t.Fatalf("want the storage and isolation plugins warm, got %v", first)
+	}
+	r, _ := e.warmRun("echo", "second")
+	if r.stdout != "second\n" {
+		t.Fatalf("second run: %s", r)
+	}
+	if now := e.warmPIDs(); fmt.Sprint(now) != fmt.Sprint(first) {
+		t.Fatalf("the second run did not reuse the warm plugins: %v, then %v", first, now)
+	}
+	info := e.ok("info").stdout
+	if !strings.Contains(info, fmt.Sprintf("storage/overlay (pid %d)", e.warmPIDOf("-s-overlay"))) {
+		t.Fatalf("info does not list the warm plugins: %s", info)
+	}
+}
+
+// kill -9 of both warm plugins leaves a detached container running; ps
+// stays true and the next run starts new plugins.
+func TestWarmPluginsKilledDetachedContainerLivesOn(t *testing.T) {
+	e := withBusybox(t)
+	id := strings.TrimSpace(e.ok("run", "-d", "--network", "none", "busybox", "sleep", "600").stdout)
+	t.Cleanup(func() { e.run("", "rm", "-f", id) })
+	old := e.warmPIDs()
+	if len(old) != 2 {
+		t.Fatalf("want two warm plugins, got %v", old)
+	}
+	for _, pid := range old {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if ps := e.ok("ps", "--format", "{{.Status}}").stdout; !strings.HasPrefix(ps, "Up") {
+		t.Fatalf("after the warm plugins were killed, ps says %q", ps)
+	}
+	if left := findDescendantOrZero(1, "sleep 600", os.Getuid()); left == 0 {
+		t.Fatal("the container died with its plugins")
+	}
+	if r, _ := e.warmRun("echo", "next"); r.stdout != "next\n" {
+		t.Fatalf("the next run: %s", r)
+	}
+	if now := e.warmPIDs(); len(now) != 2 || e.warmPIDOf("-s-overlay") == old[pidKey(old, "-s-overlay")] {
+		t.Fatalf("no new warm plugins: %v, then %v", old, now)
+	}
+	e.ok("rm", "-f", id)
+}
+
+// With a short idle timeout the holder and the warm plugins go away by
+// themselves; with 0 there is neither (a session per command, as before).
+func TestHolderIdleTimeout(t *testing.T) {
+	e := withBusybox(t)
+	e.vars = append(e.vars, "RRUN_SESSION_IDLE_TIMEOUT=1s")
+	e.warmRun("true")
+	holder, warm := e.holderPID(), e.warmPIDs()
+	if holder == 0 || len(warm) != 2 {
+		t.Fatalf("want a holder and two warm plugins, got %d %v", holder, warm)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) && (len(e.warmPIDs()) > 0 || (ownerOf(holder) == os.Getuid() && !isZombie(holder))) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	if w := e.warmPIDs(); len(w) > 0 || (ownerOf(holder) == os.Getuid() && !isZombie(holder)) {
+		t.Fatalf("still up after the idle timeout: holder %d, plugins %v", holder, w)
+	}
+	e.vars[len(e.vars)-1] = "RRUN_SESSION_IDLE_TIMEOUT=0"
+	os.Remove(filepath.Join(e.home, "run", "rrun", "holder"))
+	if r, joined := e.warmRun("echo", "cold"); r.stdout != "cold\n" || joined || e.holderPID() != 0 || len(e.warmPIDs()) > 0 {
+		t.Fatalf("idle_timeout 0 still used a holder (joined %v, holder %d): %s", joined, e.holderPID(), r)
+	}
+}
+
+// warmPIDOf is the pid of the warm plugin whose dir ends with suffix.
+func (e *env) warmPIDOf(suffix string) int {
+	m := e.warmPIDs()
+	return m[pidKey(m, suffix)]
+}
+
+func pidKey(m map[string]int, suffix string) string {
+	for k := range m {
+		if strings.HasSuffix(k, suffix) {
+			return k
+		}
+	}
+	return ""
 }
