@@ -11,6 +11,7 @@ import (
 	"github.com/rrun-project/rrun/host/network"
 	"github.com/rrun-project/rrun/host/pluginmgr"
 	"github.com/rrun-project/rrun/host/session"
+	"github.com/rrun-project/rrun/host/session/join"
 	"github.com/rrun-project/rrun/plugins/api"
 )
 
@@ -91,7 +92,13 @@ func choosePlugins(mgr *pluginmgr.Manager, cfg config.Config, n needs) (storage,
 		if err != nil {
 			return nil, err
 		}
-		if !c.Builtin && !session.Inside() {
+		switch {
+		case c.Builtin:
+		case join.Joined():
+			if err := pluginmgr.CheckPermissionsJoined(c.Path); err != nil {
+				return nil, err
+			}
+		case !session.Inside():
 			if err := pluginmgr.CheckPermissions(c.Path); err != nil {
 				return nil, err
 			}

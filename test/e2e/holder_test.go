@@ -347,3 +347,16 @@ func pidKey(m map[string]int, suffix string) string {
 	}
 	return ""
 }
+
+// A joined run checks external plugins as the cold path does: a plugin
+// file others can write is refused.
+func TestHolderRefusesInsecurePlugin(t *testing.T) {
+	e := withBusybox(t)
+	e.warmRun("true")
+	installBad(t, e, "", 0o777)
+	e.vars = append(e.vars, "RRUN_TRACE=1")
+	r := e.run("", "--storage", "bad", "run", "--rm", "--network", "none", "busybox", "true")
+	if !strings.Contains(r.stderr, " joined (setns took") || !strings.Contains(r.stderr, "writable by group or others") || r.code != 125 {
+		t.Fatalf("want a joined run to refuse the plugin: %s", r)
+	}
+}
