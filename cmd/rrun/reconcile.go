@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -68,11 +69,14 @@ func cleanupStale(cfg config.Config, store *state.Store, recs []state.Record) {
 		ids[i] = r.ID
 	}
 	_, _, err := choosePlugins(newManager(cfg), cfg, needs{storage: true, isolation: true})
+	args := append(globalArgsFor(cfg), reconcileArg, strings.Join(ids, ","))
 	switch {
 	case err == nil && session.Inside(): // a joined command is a session already
 		err = cleanupInSession(cfg, store, ids)
+	case err == nil && holderFor(cfg):
+		err = runJoined(args)
 	case err == nil:
-		err = enterSession(cfg, append(globalArgsFor(cfg), reconcileArg, strings.Join(ids, ",")))
+		err = enterSession(cfg, args)
 	}
 	if err == nil {
 		return
@@ -174,4 +178,27 @@ func shortIDs(ids []string) string {
 
 func warnf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "rrun: warning: "+format+"\n", args...)
+}
+
+// holderFor makes sure the session holder runs, for a cleanup: a container
+// of the warm path runs in the host's pid namespace, where only a process
+// in the holder's namespaces can see and end it (a new session's pid
+// namespace cannot). False when the holder is off or cannot start.
+func holderFor(cfg config.Config) bool {
+	if cfg.SessionIdleTimeout == 0 || os.Getenv("RRUN_HOLDER") == "0" {
+		return false
+	}
+	return session.StartHolder(cfg.Dirs.Run, session.PlanMapping(), cfg.SessionIdleTimeout) == nil
+}
+
+// runJoined runs `rrun ARGS`, which the C constructor moves into the
+// holder (or, when the holder went meanwhile, which enters a session of
+// its own).
+func runJoined(args []string) error {
+	cmd := exec.Command("/proc/self/exe", args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("failed to clean up in the session holder: %w", err)
+	}
+	return nil
 }

@@ -132,7 +132,10 @@ static int warm_network(char **argv, int i, int argc) {
 	return 0;
 }
 
-// warm_verb reports whether argv is a command the warm path serves.
+// warm_verb reports whether argv is a command the warm path serves: 1 for
+// a run (a holder is started when none is usable), 2 for the reconcile
+// of containers killed rrun processes left (it joins a holder that runs;
+// see cmd/rrun/reconcile.go).
 static int warm_verb(int argc, char **argv) {
 	int i = 1;
 	while (i < argc) {
@@ -141,6 +144,8 @@ static int warm_verb(int argc, char **argv) {
 			break;
 		i += n;
 	}
+	if (i < argc && strcmp(argv[i], "__reconcile") == 0)
+		return 2;
 	if (i >= argc || strcmp(argv[i], "run") != 0)
 		return 0;
 	return warm_network(argv, i + 1, argc);
@@ -250,11 +255,12 @@ __attribute__((constructor)) static void rrun_join_init(int argc, char **argv, c
 	if (getenv("_RRUN_IN_SESSION") || getenv("_RRUN_ROOTLESSKIT_PIPEFD") || (off && strcmp(off, "0") == 0) ||
 	    (idle && (strcmp(idle, "0") == 0 || strcmp(idle, "0s") == 0)))
 		return;
-	if (!warm_verb(argc, argv))
+	int verb = warm_verb(argc, argv);
+	if (!verb)
 		return;
 	rrun_join_start_ns = now_ns();
 	rrun_join_uid = getuid(), rrun_join_gid = getgid();
-	rrun_join_state = JOIN_WANTED;
+	rrun_join_state = verb == 1 ? JOIN_WANTED : JOIN_NONE;
 	if (run_dir(rrun_join_rundir, sizeof(rrun_join_rundir)) < 0)
 		return;
 	struct holder_record r;
