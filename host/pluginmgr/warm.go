@@ -51,9 +51,6 @@ func (m *Manager) CanWarm(c Candidate) bool {
 // reach it.
 func (m *Manager) Acquire(ctx context.Context, c Candidate, key string, configure func(*Instance) error) (*Instance, error) {
 	dir := m.warmDir(c)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("failed to create %s: %w", dir, err)
-	}
 	unlock, err := lockDir(dir)
 	if err != nil {
 		return nil, err
@@ -69,7 +66,7 @@ func (m *Manager) Acquire(ctx context.Context, c Candidate, key string, configur
 		}
 	}
 	stopWarm(dir) // another binary, configuration, or a plugin that does not answer
-	removeDeadWarmDirs(filepath.Dir(dir), dir)
+	removeDeadWarmDirs(filepath.Dir(dir))
 	return m.startConfigured(ctx, c, dir, id, key, configure)
 }
 

@@ -85,12 +85,12 @@ func WarmPlugins(runDir string) []string {
 
 // removeDeadWarmDirs removes the dirs of warm plugins that are gone (of
 // earlier holders), skipping any a command is using.
-func removeDeadWarmDirs(parent, keep string) {
+func removeDeadWarmDirs(parent string) {
 	entries, _ := os.ReadDir(parent)
 	for _, e := range entries {
 		dir := filepath.Join(parent, e.Name())
-		if dir == keep {
-			continue
+		if strings.HasPrefix(e.Name(), nsTag()+"-") {
+			continue // this holder's: in use or about to be
 		}
 		if rec, ok := readWarm(dir); ok && processStart(rec.PID) == rec.Start {
 			continue
@@ -107,16 +107,30 @@ func removeDeadWarmDirs(parent, keep string) {
 	}
 }
 
+// lockDir creates dir and takes the flock of its lock file; it tries
+// again when a sweep removed the dir meanwhile.
 func lockDir(dir string) (func(), error) {
-	f, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_CREATE|os.O_RDWR|unix.O_CLOEXEC, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("failed to lock %s: %w", dir, err)
+	for range 3 {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("failed to create %s: %w", dir, err)
+		}
+		path := filepath.Join(dir, "lock")
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR|unix.O_CLOEXEC, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("failed to lock %s: %w", dir, err)
+		}
+		if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("failed to lock %s: %w", dir, err)
+		}
+		if held, err := f.Stat(); err == nil {
+			if now, err := os.Stat(path); err == nil && os.SameFile(held, now) {
+				return func() { f.Close() }, nil
+			}
+		}
+		f.Close() // removed meanwhile by a sweep: again
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("failed to lock %s: %w", dir, err)
-	}
-	return func() { f.Close() }, nil
+	return nil, fmt.Errorf("failed to lock %s: it keeps being removed", dir)
 }
 
 // binaryID identifies an executable by device, inode, size and mtime.
