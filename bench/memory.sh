@@ -25,13 +25,23 @@ printf '[storage]\ndriver = "overlay"\nrootless_storage_path = "%s/podman"\n' "$
 "$d/rrun" load -q -i "$d/busybox.tar" >/dev/null
 podman load -q -i "$d/busybox.tar" >/dev/null
 
-# rss_of PATTERN: the summed RSS (kB) of this user's processes whose command line matches.
-rss_of() { ps -u "$(id -u)" -o rss=,args= | awk -v p="$1" '$0 ~ p {s += $1} END {print s + 0}'; }
+# rss_of PATTERN: the summed RSS (kB) of this user's processes whose command
+# line matches and that belong to this benchmark (its home in their
+# command line or environment: other rrun commands of the user do not count).
+rss_of() {
+  local sum=0 pid rss args
+  while read -r pid rss args; do
+    [[ $args =~ $1 ]] || continue
+    [[ $args == *"$home"* ]] || tr '\0' '\n' < "/proc/$pid/environ" 2>/dev/null | grep -q "$home" || continue
+    sum=$((sum + rss))
+  done < <(ps -u "$(id -u)" -o pid=,rss=,args=)
+  echo "$sum"
+}
 
 for i in $(seq "$N"); do "$d/rrun" run -d --network none busybox sleep 600 >/dev/null; done
 mon=$(rss_of "__monitor"); holder=$(rss_of "__holder"); plugins=$(rss_of "__plugin")
 for i in $(seq "$N"); do podman run -d --network none busybox sleep 600 >/dev/null; done
-conmon=$(rss_of "^ *[0-9]+ /usr/bin/conmon"); pause=$(rss_of "catatonit|podman pause|rootlessport")
+conmon=$(rss_of "^/usr/bin/conmon"); pause=$(home=/ rss_of "catatonit|podman pause|rootlessport")
 echo "resident memory, $N detached containers (kB): load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "  rrun:   monitors $mon ($((mon / N)) per container), holder $holder, warm plugins $plugins; per container $(((mon + holder + plugins) / N))"
 echo "  podman: conmons $conmon ($((conmon / N)) per container), pause $pause; per container $(((conmon + pause) / N))"
