@@ -13,6 +13,7 @@ import (
 	"github.com/rrun-project/rrun/host/config"
 	"github.com/rrun-project/rrun/host/container"
 	"github.com/rrun-project/rrun/host/monitor"
+	"github.com/rrun-project/rrun/host/network"
 	"github.com/rrun-project/rrun/host/pluginmgr"
 	"github.com/rrun-project/rrun/host/session"
 	"github.com/rrun-project/rrun/host/state"
@@ -73,7 +74,7 @@ func cleanupStale(cfg config.Config, store *state.Store, recs []state.Record) {
 	switch {
 	case err == nil && session.Inside(): // a joined command is a session already
 		err = cleanupInSession(cfg, store, ids)
-	case err == nil && holderFor(cfg):
+	case err == nil && holderFor(cfg, recs):
 		err = runJoined(args)
 	case err == nil:
 		err = enterSession(cfg, args)
@@ -180,15 +181,24 @@ func warnf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "rrun: warning: "+format+"\n", args...)
 }
 
-// holderFor makes sure the session holder runs, for a cleanup: a container
-// of the warm path runs in the host's pid namespace, where only a process
-// in the holder's namespaces can see and end it (a new session's pid
-// namespace cannot). False when the holder is off or cannot start.
-func holderFor(cfg config.Config) bool {
+// holderFor reports whether a cleanup runs in the session holder: when
+// one runs, or when a container of the warm path (--network none or host)
+// is among recs, for which it starts one: such a container runs in the
+// host's pid namespace, where only a process in the holder's namespaces
+// can see and end it (a new session's pid namespace cannot). False when
+// the holder is off or cannot start: the cleanup gets a session of its own.
+func holderFor(cfg config.Config, recs []state.Record) bool {
 	if cfg.SessionIdleTimeout == 0 || os.Getenv("RRUN_HOLDER") == "0" {
 		return false
 	}
-	return session.StartHolder(cfg.Dirs.Run, session.PlanMapping(), cfg.SessionIdleTimeout) == nil
+	if h, ok := session.ReadHolder(cfg.Dirs.Run); ok && h.Alive() {
+		return true
+	}
+	warm := false
+	for _, r := range recs {
+		warm = warm || r.Options.Network == network.ModeNone || r.Options.Network == network.ModeHost
+	}
+	return warm && session.StartHolder(cfg.Dirs.Run, session.PlanMapping(), cfg.SessionIdleTimeout) == nil
 }
 
 // runJoined runs `rrun ARGS`, which the C constructor moves into the
