@@ -40,8 +40,16 @@ CONF
 "$d/rrun" load -q -i "$d/busybox.tar" >/dev/null
 podman load -q -i "$d/busybox.tar" >/dev/null
 "$d/rrun" run --rm busybox true && "$d/rrun" --isolation oci run --rm busybox true && podman run --rm --network none busybox true
+"$d/rrun" run -d --name bx --network none busybox sleep 600 >/dev/null
+podman run -d --name bx --network none busybox sleep 600 >/dev/null
+# rrun: warm (the session holder and warm plugins are up: --network none
+# joins them) and cold (RRUN_HOLDER=0: a session per command, as before;
+# `env` adds ~1 ms).
 hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$home/result.json" \
   -n rrun "$d/rrun run --rm --network none busybox true" \
+  -n rrun-cold "env RRUN_HOLDER=0 $d/rrun run --rm --network none busybox true" \
+  -n rrun-exec "$d/rrun exec bx true" \
+  -n podman-exec "podman exec bx true" \
   -n rrun-oci "$d/rrun --isolation oci run --rm --network none busybox true" \
   -n podman "podman run --rm --network none busybox true" \
   -n rrun-default-net "$d/rrun run --rm busybox true" \
@@ -52,12 +60,18 @@ import json, sys
 r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
 med = {k: v["median"] * 1000 for k, v in r.items()}
 print("run --rm busybox true, median of %d runs (ms); rrun and podman with --network none:" % len(r["rrun"]["times"]))
-for k in ("rrun", "rrun-oci", "podman", "bwrap"):
+for k in ("rrun", "rrun-cold", "rrun-oci", "podman", "bwrap"):
     print("  %-7s %8.1f ms   rrun/%s = %.2f" % (k, med[k], k, med["rrun"] / med[k]))
 print("with each tool's default private network (rrun: pasta; podman 4.3: slirp4netns):")
 print("  rrun %.1f ms, podman %.1f ms, rrun/podman = %.2f" % (med["rrun-default-net"], med["podman-default-net"],
       med["rrun-default-net"] / med["podman-default-net"]))
+print("exec CONTAINER true: rrun %.1f ms, podman %.1f ms, rrun/podman = %.2f" % (med["rrun-exec"], med["podman-exec"],
+      med["rrun-exec"] / med["podman-exec"]))
+print("load average while measuring: %s" % open("/proc/loadavg").read().strip())
 PY
+"$d/rrun" rm -f bx >/dev/null; podman rm -f -t 0 bx >/dev/null
+RRUN_TRACE=1 "$d/rrun" run --rm --network none busybox true 2>&1 | sed 's/^/  warm trace: /'
+"$d/rrun" system migrate >/dev/null
 "$d/rrun" unshare rm -rf "$home/data"
 podman system reset -f >/dev/null 2>&1 || true
 rm -rf "$home"

@@ -11,6 +11,7 @@ import (
 	"github.com/rrun-project/rrun/host/container"
 	"github.com/rrun-project/rrun/host/monitor"
 	"github.com/rrun-project/rrun/host/session"
+	"github.com/rrun-project/rrun/host/session/join"
 	"github.com/rrun-project/rrun/host/state"
 	"github.com/rrun-project/rrun/plugins/api"
 )
@@ -27,7 +28,7 @@ func loadStore() (config.Config, *state.Store, error) {
 	if err != nil {
 		return cfg, nil, err
 	}
-	if !session.Inside() {
+	if !session.Inside() || join.Joined() {
 		if err := cfg.Dirs.Ensure(); err != nil {
 			return cfg, nil, err
 		}

@@ -63,6 +63,7 @@ func printInfo() error {
 	}
 	fmt.Fprintf(w, "Isolation:\t%s\n", cfg.Isolation)
 	fmt.Fprintf(w, "Network:\t%s\n", networkInfo())
+	fmt.Fprintf(w, "Session:\t%s\n", sessionInfo(cfg))
 	w.Flush()
 	all, err := probeAll()
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"go.podman.io/storage/pkg/reexec"
 
+	"github.com/rrun-project/rrun/host/session/join"
 	"github.com/rrun-project/rrun/host/trace"
 )
 
@@ -16,9 +17,14 @@ func main() {
 	if reexec.Init() {
 		return
 	}
+	if join.Joined() || join.Wanted() {
+		start, _ := join.Times()
+		trace.Rebase(start) // the constructor ran before Go
+	}
 	trace.Mark("main " + strings.Join(os.Args[1:min(3, len(os.Args))], " "))
 	if role := reexecRole(os.Args); role != nil {
 		role() // never returns
 	}
+	joinSession()
 	os.Exit(execute())
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"github.com/rrun-project/rrun/host/config"
 	"github.com/rrun-project/rrun/host/container"
@@ -20,6 +21,7 @@ import (
 	"github.com/rrun-project/rrun/host/network"
 	"github.com/rrun-project/rrun/host/pluginmgr"
 	"github.com/rrun-project/rrun/host/session"
+	"github.com/rrun-project/rrun/host/session/join"
 	"github.com/rrun-project/rrun/host/state"
 	"github.com/rrun-project/rrun/plugins/api"
 )
@@ -48,9 +50,14 @@ const ownerFDEnv = "_RRUN_OWNER_FD"
 var monitorOwner *state.Owner
 
 func runMonitor(id string, attach bool) error {
-	if fd, err := strconv.Atoi(os.Getenv(ownerFDEnv)); err == nil && !session.Inside() {
+	if fd, err := strconv.Atoi(os.Getenv(ownerFDEnv)); err == nil {
 		os.Unsetenv(ownerFDEnv)
 		monitorOwner = state.AdoptOwner(fd)
+	}
+	if session.Inside() {
+		// A monitor started by a joined `run -d` is no __session: it
+		// reaps its container's orphans itself.
+		_ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) // __session set it already
 	}
 	cfg, store, err := openStore()
 	if err != nil {
@@ -165,7 +172,11 @@ func notifyReady(runDir, id string, err error) {
 // startDetached starts the monitor of rec in the background and waits until
 // the container runs or failed to start.
 func startDetached(cfg config.Config, store *state.Store, rec state.Record, owner *state.Owner) error {
-	if _, err := planNetwork(cfg, store, rec); err != nil {
+	net, err := planNetwork(cfg, store, rec)
+	if err == nil && join.Joined() {
+		err = checkWarmNetwork(net)
+	}
+	if err != nil {
 		return abandonStart(store, rec, err)
 	}
 	l, err := listenReady(cfg.Dirs.Run, rec.ID)

@@ -160,3 +160,14 @@ func exposedPorts(image string) ([]network.Mapping, error) {
 	}
 	return ms, nil
 }
+
+// checkWarmNetwork refuses a network the warm path cannot give: the C
+// constructor joined the holder because argv named --network none or
+// host, so a plan that says otherwise means those words were not the flag.
+func checkWarmNetwork(p *network.Plan) error {
+	if p.Mode == network.ModeNone || p.Mode == network.ModeHost {
+		return nil
+	}
+	return api.Errorf(api.ErrInvalidArgument, "pass --network before the image, or set RRUN_HOLDER=0",
+		"network %s needs its own session, but this command joined the session holder (argv names --network none or host)", p.Mode)
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/rrun-project/rrun/host/config"
 	"github.com/rrun-project/rrun/host/container"
 	"github.com/rrun-project/rrun/host/monitor"
+	"github.com/rrun-project/rrun/host/network"
 	"github.com/rrun-project/rrun/host/pluginmgr"
 	"github.com/rrun-project/rrun/host/session"
 	"github.com/rrun-project/rrun/host/state"
@@ -69,8 +71,14 @@ func cleanupStale(cfg config.Config, store *state.Store, recs []state.Record) {
 		ids[i] = r.ID
 	}
 	_, _, err := choosePlugins(newManager(cfg), cfg, needs{storage: true, isolation: true})
-	if err == nil {
-		err = enterSession(cfg, append(globalArgsFor(cfg), reconcileArg, strings.Join(ids, ",")))
+	args := append(globalArgsFor(cfg), reconcileArg, strings.Join(ids, ","))
+	switch {
+	case err == nil && session.Inside(): // a joined command is a session already
+		err = cleanupInSession(cfg, store, ids)
+	case err == nil && holderFor(cfg, recs):
+		err = runJoined(args)
+	case err == nil:
+		err = enterSession(cfg, args)
 	}
 	if err == nil {
 		return
@@ -98,19 +106,24 @@ func newReconcileCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return inSessionWith(cfg, needs{storage: true, isolation: true}, func(ctx context.Context, _ *pluginmgr.Manager, b *container.Backends) error {
-				// Opening the store lets the plugin remove what its killed
-				// predecessors left (temporary files, half-written layers).
-				if _, err := b.Storage.ListImages(ctx); err != nil {
-					return err
-				}
-				for _, id := range strings.Split(args[0], ",") {
-					cleanupOne(ctx, cfg, store, b, id)
-				}
-				return nil
-			})
+			return cleanupInSession(cfg, store, strings.Split(args[0], ","))
 		},
 	}
+}
+
+// cleanupInSession is cleanupStale's part inside a session.
+func cleanupInSession(cfg config.Config, store *state.Store, ids []string) error {
+	return inSessionWith(cfg, needs{storage: true, isolation: true}, func(ctx context.Context, _ *pluginmgr.Manager, b *container.Backends) error {
+		// Opening the store lets the plugin remove what its killed
+		// predecessors left (temporary files, half-written layers).
+		if _, err := b.Storage.ListImages(ctx); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			cleanupOne(ctx, cfg, store, b, id)
+		}
+		return nil
+	})
 }
 
 // cleanupOne deletes a killed container's isolation state and unmounts
@@ -167,4 +180,36 @@ func shortIDs(ids []string) string {
 
 func warnf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "rrun: warning: "+format+"\n", args...)
+}
+
+// holderFor reports whether a cleanup runs in the session holder: when
+// one runs, or when a container of the warm path (--network none or host)
+// is among recs, for which it starts one: such a container runs in the
+// host's pid namespace, where only a process in the holder's namespaces
+// can see and end it (a new session's pid namespace cannot). False when
+// the holder is off or cannot start: the cleanup gets a session of its own.
+func holderFor(cfg config.Config, recs []state.Record) bool {
+	if cfg.SessionIdleTimeout == 0 || os.Getenv("RRUN_HOLDER") == "0" {
+		return false
+	}
+	if h, ok := session.ReadHolder(cfg.Dirs.Run); ok && h.Alive() {
+		return true
+	}
+	warm := false
+	for _, r := range recs {
+		warm = warm || r.Options.Network == network.ModeNone || r.Options.Network == network.ModeHost
+	}
+	return warm && session.StartHolder(cfg.Dirs.Run, session.PlanMapping(), cfg.SessionIdleTimeout) == nil
+}
+
+// runJoined runs `rrun ARGS`, which the C constructor moves into the
+// holder (or, when the holder went meanwhile, which enters a session of
+// its own).
+func runJoined(args []string) error {
+	cmd := exec.Command("/proc/self/exe", args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("failed to clean up in the session holder: %w", err)
+	}
+	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/rrun-project/rrun/host/config"
 	"github.com/rrun-project/rrun/host/container"
 	"github.com/rrun-project/rrun/host/monitor"
+	"github.com/rrun-project/rrun/host/session/join"
 	"github.com/rrun-project/rrun/host/state"
 )
 
@@ -135,6 +136,12 @@ func startOwned(cfg config.Config, store *state.Store, rec state.Record, owner *
 		net, err := planNetwork(cfg, store, rec)
 		if err != nil {
 			return abandonStart(store, rec, err)
+		}
+		if join.Joined() {
+			if err := checkWarmNetwork(net); err != nil {
+				return abandonStart(store, rec, err)
+			}
+			return runMonitor(rec.ID, true) // this process is the session: no re-exec
 		}
 		return enterContainerSession(cfg, append(globalArgs(), monitorArg, rec.ID, "--attach"), net)
 	}

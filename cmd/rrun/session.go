@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/rrun-project/rrun/host/config"
 	"github.com/rrun-project/rrun/host/container"
 	"github.com/rrun-project/rrun/host/network"
 	"github.com/rrun-project/rrun/host/pluginmgr"
 	"github.com/rrun-project/rrun/host/session"
+	"github.com/rrun-project/rrun/host/session/join"
 	"github.com/rrun-project/rrun/plugins/api"
 )
 
@@ -36,7 +38,12 @@ func newManager(cfg config.Config) *pluginmgr.Manager {
 	if exe, err := os.Executable(); err == nil && !session.Inside() {
 		self = exe
 	}
+	var warm time.Duration
+	if session.Joined() {
+		warm = cfg.SessionIdleTimeout // the holder's namespaces outlive the command
+	}
 	return &pluginmgr.Manager{
+		WarmIdle:     warm,
 		Self:         self,
 		Builtins:     map[string][]string{api.KindStorage: builtinStorage, api.KindIsolation: builtinIsolation},
 		SearchPath:   pluginmgr.SearchPath(cfg.Dirs.Plugins),
@@ -85,7 +92,13 @@ func choosePlugins(mgr *pluginmgr.Manager, cfg config.Config, n needs) (storage,
 		if err != nil {
 			return nil, err
 		}
-		if !c.Builtin && !session.Inside() {
+		switch {
+		case c.Builtin:
+		case join.Joined():
+			if err := pluginmgr.CheckPermissionsJoined(c.Path); err != nil {
+				return nil, err
+			}
+		case !session.Inside():
 			if err := pluginmgr.CheckPermissions(c.Path); err != nil {
 				return nil, err
 			}

@@ -41,7 +41,7 @@ func newSystemCommand() *cobra.Command {
 	}
 	df.Flags().BoolVarP(&verbose, "verbose", "v", false, "Show detailed information on space usage")
 	df.Flags().StringVar(&dfFormat, "format", "", "Format output using a custom template: 'table', 'table TEMPLATE', 'json' or a Go template")
-	cmd.AddCommand(df, newSystemPruneCommand())
+	cmd.AddCommand(df, newSystemPruneCommand(), newSystemMigrateCommand())
 	return cmd
 }
 

@@ -37,6 +37,11 @@ type Config struct {
 	// RRUN_PLUGIN_START_TIMEOUT: how long a plugin may take to start and
 	// describe itself (0: the plugin manager's default).
 	PluginStartTimeout time.Duration
+	// SessionIdleTimeout is [session] idle_timeout, or
+	// RRUN_SESSION_IDLE_TIMEOUT: how long the session holder stays up
+	// after the last command that used it (0: no holder, a session per
+	// command).
+	SessionIdleTimeout time.Duration
 }
 
 type fileConfig struct {
@@ -54,6 +59,9 @@ type fileConfig struct {
 	Plugins struct {
 		StartTimeout string `toml:"start_timeout"`
 	} `toml:"plugins"`
+	Session struct {
+		IdleTimeout string `toml:"idle_timeout"`
+	} `toml:"session"`
 }
 
 // Load reads config.toml (if any) and the RRUN_STORAGE / RRUN_ISOLATION
@@ -87,7 +95,42 @@ func Load() (Config, error) {
 	if cfg.PluginStartTimeout, err = pluginStartTimeout(fc.Plugins.StartTimeout); err != nil {
 		return Config{}, fmt.Errorf("%w (in RRUN_PLUGIN_START_TIMEOUT or %s)", err, path)
 	}
+	if cfg.SessionIdleTimeout, err = sessionIdleTimeout(fc.Session.IdleTimeout); err != nil {
+		return Config{}, fmt.Errorf("%w (in RRUN_SESSION_IDLE_TIMEOUT or %s)", err, path)
+	}
 	return cfg, nil
+}
+
+// DefaultSessionIdleTimeout is how long the session holder outlives the
+// last command that used it, unless configured.
+const DefaultSessionIdleTimeout = 30 * time.Second
+
+// SessionIdleTimeout is [session] idle_timeout alone, read without the
+// rest of Load (the holder is started before the CLI parses anything).
+func SessionIdleTimeout(dirs Dirs) (time.Duration, error) {
+	var fc fileConfig
+	path := filepath.Join(dirs.Config, "config.toml")
+	if _, err := toml.DecodeFile(path, &fc); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return 0, fmt.Errorf("failed to read %s: %w (fix or remove the file)", path, err)
+	}
+	return sessionIdleTimeout(fc.Session.IdleTimeout)
+}
+
+// sessionIdleTimeout is RRUN_SESSION_IDLE_TIMEOUT, else the file's value,
+// as a Go duration; "0" turns the holder off.
+func sessionIdleTimeout(fromFile string) (time.Duration, error) {
+	v := first(os.Getenv("RRUN_SESSION_IDLE_TIMEOUT"), fromFile)
+	if v == "" {
+		return DefaultSessionIdleTimeout, nil
+	}
+	if v == "0" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("invalid session idle timeout %q: want a duration such as \"30s\" (0: no session holder)", v)
+	}
+	return d, nil
 }
 
 // pluginStartTimeout is RRUN_PLUGIN_START_TIMEOUT, else the file's value,

@@ -2,6 +2,7 @@ package container
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -68,18 +69,28 @@ func Open(ctx context.Context, mgr *pluginmgr.Manager, cfg config.Config, storag
 }
 
 func openOne(ctx context.Context, mgr *pluginmgr.Manager, dirs config.Dirs, c pluginmgr.Candidate, opts map[string]string) (*pluginmgr.Instance, error) {
-	inst, err := mgr.Launch(ctx, c)
-	if err != nil {
-		return nil, err
-	}
 	uidMap, gidMap := readIDMap("/proc/self/uid_map"), readIDMap("/proc/self/gid_map")
-	err = inst.Configure(ctx, api.Config{
+	conf := api.Config{
 		Options:  opts,
 		StateDir: filepath.Join(dirs.Data, c.Kind, c.Name),
 		RunDir:   filepath.Join(dirs.Run, c.Kind, c.Name),
 		UIDMap:   uidMap,
 		GIDMap:   gidMap,
-	})
+	}
+	if mgr.CanWarm(c) {
+		key, _ := json.Marshal(conf) // plain fields: cannot fail
+		inst, err := mgr.Acquire(ctx, c, string(key), func(inst *pluginmgr.Instance) error {
+			trace.Mark(c.Kind + " plugin started warm")
+			return inst.Configure(ctx, conf)
+		})
+		trace.Mark(c.Kind + " plugin attached")
+		return inst, err
+	}
+	inst, err := mgr.Launch(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	err = inst.Configure(ctx, conf)
 	if err != nil {
 		inst.Close()
 		return nil, err

@@ -43,6 +43,9 @@ func (inst *Instance) explainCrash(method string, err error) error {
 	if err == nil || (status.Code(err) != codes.Unavailable && status.Code(err) != codes.Canceled) {
 		return err
 	}
+	if inst.proc == nil {
+		return inst.explainWarmCrash(method, err)
+	}
 	// Never inst.client.Exited(): go-plugin's Client() holds the lock it
 	// takes while its first stream fails through this interceptor.
 	if !inst.proc.waitExited(time.Second) {
@@ -65,4 +68,17 @@ func shortMethod(m string) string {
 		}
 	}
 	return m
+}
+
+// explainWarmCrash names a warm plugin that died during a call; it is no
+// child of this command, so its end is seen in /proc and its log is a file.
+func (inst *Instance) explainWarmCrash(method string, err error) error {
+	for i := 0; i < 20 && processStart(inst.warmPID) != 0; i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if processStart(inst.warmPID) != 0 {
+		return err
+	}
+	msg := fmt.Sprintf("%s plugin %s (pid %d) died during %s", inst.Kind, inst.Name, inst.warmPID, shortMethod(method))
+	return status.New(codes.Unavailable, msg).Err()
 }

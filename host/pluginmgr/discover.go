@@ -35,6 +35,9 @@ type Manager struct {
 	// StartTimeout bounds each plugin's handshake and Info answer (0 for
 	// DefaultStartTimeout).
 	StartTimeout time.Duration
+	// WarmIdle, when not 0, makes Acquire's plugins warm: they outlive
+	// the command and exit after this long without a client.
+	WarmIdle time.Duration
 }
 
 // SearchPath is DESIGN.md's order: $RRUN_PLUGIN_PATH (colon separated),

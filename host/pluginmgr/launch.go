@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -25,7 +26,8 @@ type Instance struct {
 	Isolation api.Isolation // set for isolation plugins
 
 	client  *plugin.Client
-	proc    *procRunner
+	proc    *procRunner // nil for a warm plugin
+	warmPID int         // a warm plugin's process, not this command's child
 	stderr  *tailBuffer
 	timeout time.Duration // for the handshake
 }
@@ -37,6 +39,10 @@ type Instance struct {
 func (m *Manager) Launch(ctx context.Context, c Candidate) (*Instance, error) {
 	inst := &Instance{Candidate: c, stderr: newTailBuffer(20), timeout: m.startTimeout()}
 	cmd := exec.Command(c.Path)
+	// A plugin ends with the command that launched it: a joined command
+	// has no pid namespace to take its plugins along (the container, a
+	// grandchild, survives, as the contract requires).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if c.Builtin {
 		cmd.Args = []string{c.Path, PluginArg, c.Kind, c.Name}
 	}
@@ -158,6 +164,10 @@ func (inst *Instance) Configure(ctx context.Context, cfg api.Config) error {
 // a session, whose pid namespace takes every process with it anyway. Its
 // socket goes too.
 func (inst *Instance) Abandon() {
+	if inst.proc == nil {
+		inst.client.Kill() // a warm plugin: only the connection closes
+		return
+	}
 	_ = inst.proc.Kill(context.Background()) // only fails for a process already gone
 	inst.removeSocketDir()
 }
@@ -165,7 +175,10 @@ func (inst *Instance) Abandon() {
 // Close stops the plugin process gracefully, waits for it, and removes
 // its socket.
 func (inst *Instance) Close() {
-	inst.client.Kill()
+	inst.client.Kill() // a warm plugin (reattached in test mode) is not stopped
+	if inst.proc == nil {
+		return
+	}
 	inst.removeSocketDir()
 }
 

@@ -46,6 +46,11 @@ func socketDirStale(dir string) bool {
 			continue
 		}
 		sockets++
+		// A socket is bound a moment before its plugin listens: a young
+		// one that refuses may be a plugin starting up.
+		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) < 10*time.Second {
+			return false
+		}
 		if listening(filepath.Join(dir, e.Name())) {
 			return false
 		}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // A killed plugin's socket directory goes; a live plugin's stays.
@@ -28,6 +29,15 @@ func TestRemoveStaleSocketsKeepsLivePlugins(t *testing.T) {
 	}
 	gone.(*net.UnixListener).SetUnlinkOnClose(false) // as after SIGKILL: the socket file stays
 	gone.Close()
+	// A socket that refuses a moment after it was bound may be a plugin
+	// between bind and listen: it is kept until it is older.
+	if n := RemoveStaleSockets(run); n != 0 {
+		t.Errorf("RemoveStaleSockets removed %d dirs of young sockets, want 0", n)
+	}
+	old := time.Now().Add(-time.Minute)
+	if err := os.Chtimes(filepath.Join(dead, "plugin2"), old, old); err != nil {
+		t.Fatal(err)
+	}
 	if n := RemoveStaleSockets(run); n != 1 {
 		t.Errorf("RemoveStaleSockets removed %d dirs, want 1", n)
 	}

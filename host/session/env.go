@@ -8,6 +8,7 @@ import (
 // Environment keys shared by the roles of the rrun binary.
 const (
 	envInside    = "_RRUN_IN_SESSION"
+	envJoined    = "_RRUN_SESSION_JOINED"  // the session is the holder's (see Adopt)
 	envMapping   = "_RRUN_SESSION_MAPPING" // "subuid" or "single"
 	envHostUID   = "_RRUN_HOST_UID"
 	envHostGID   = "_RRUN_HOST_GID"
@@ -39,3 +40,7 @@ func HostIDs() (uid, gid int) {
 	gid, _ = strconv.Atoi(os.Getenv(envHostGID))
 	return uid, gid
 }
+
+// Joined reports whether this process (or the command it descends from)
+// joined the session holder: its plugins may then stay warm.
+func Joined() bool { return os.Getenv(envJoined) == "1" }

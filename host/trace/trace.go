@@ -13,8 +13,9 @@ import (
 const envStart = "_RRUN_TRACE_T0"
 
 var (
-	enabled = os.Getenv("RRUN_TRACE") == "1"
-	t0      = start()
+	enabled   = os.Getenv("RRUN_TRACE") == "1"
+	inherited = os.Getenv(envStart) != ""
+	t0        = start()
 )
 
 func start() time.Time {
@@ -32,5 +33,22 @@ func start() time.Time {
 func Mark(phase string) {
 	if enabled {
 		fmt.Fprintf(os.Stderr, "rrun trace: %7.2f ms  [pid %d] %s\n", float64(time.Since(t0).Microseconds())/1000, os.Getpid(), phase)
+	}
+}
+
+// Rebase makes t the start of this command's trace, unless a parent
+// process set it: the session holder's C constructor runs before Go does.
+func Rebase(t time.Time) {
+	if enabled && !inherited && t.Before(t0) {
+		t0 = t
+		os.Setenv(envStart, strconv.FormatInt(t.UnixNano(), 10))
+	}
+}
+
+// MarkAt prints one phase that ended at t (measured before Go started,
+// e.g. by the session holder's C constructor), when tracing is on.
+func MarkAt(phase string, t time.Time) {
+	if enabled {
+		fmt.Fprintf(os.Stderr, "rrun trace: %7.2f ms  [pid %d] %s\n", float64(t.Sub(t0).Microseconds())/1000, os.Getpid(), phase)
 	}
 }

@@ -20,7 +20,7 @@ func serve(set plugin.PluginSet) {
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  Handshake,
 		VersionedPlugins: map[int]plugin.PluginSet{WireVersion: set},
-		GRPCServer:       plugin.DefaultGRPCServer,
+		GRPCServer:       grpcServer,
 		// Plugin logs go to stderr as plain lines; the host shows them
 		// only with --log-level=debug and keeps the last ones for crashes.
 		Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: hclog.DefaultOutput}),

@@ -1,0 +1,172 @@
+package pluginmgr
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	"golang.org/x/sys/unix"
+	"google.golang.org/grpc"
+
+	"github.com/rrun-project/rrun/plugins/api"
+)
+
+// Warm plugins (see "Session holder" in docs/internal.md): a plugin started
+// by a command in the holder's namespaces outlives it, serves later
+// commands, which reattach over its unix socket, and exits on its own once
+// no client was connected for the idle timeout.
+
+// IdleTimeoutEnv tells a warm plugin how long to stay up without clients.
+const IdleTimeoutEnv = "RRUN_PLUGIN_IDLE_TIMEOUT"
+
+// warmDir is KIND-NAME's dir for this holder: a plugin of an earlier
+// holder lives in other namespaces (its mounts and its view of this
+// process are not this session's) and serves that holder's containers
+// until it is idle.
+func (m *Manager) warmDir(c Candidate) string {
+	return filepath.Join(m.RunDir, "plugins", "warm", nsTag()+"-"+c.Kind[:1]+"-"+c.Name)
+}
+
+// CanWarm reports whether c's socket path fits a unix socket address
+// (go-plugin names it plugin + 10 digits); a longer run dir keeps plugins
+// per command.
+func (m *Manager) CanWarm(c Candidate) bool {
+	return m.WarmIdle > 0 && len(m.warmDir(c))+len("/plugin0123456789") < 104
+}
+
+// Acquire returns a connection to the warm plugin c configured with key,
+// starting one when none runs (or the one that runs is from another
+// binary, another configuration, or does not answer). A plugin just
+// started is configured with configure before any other command can
+// reach it.
+func (m *Manager) Acquire(ctx context.Context, c Candidate, key string, configure func(*Instance) error) (*Instance, error) {
+	dir := m.warmDir(c)
+	unlock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	id, err := binaryID(c.Path)
+	if err != nil {
+		return nil, err
+	}
+	if rec, ok := readWarm(dir); ok && rec.Binary == id && rec.Key == key && processStart(rec.PID) == rec.Start {
+		if inst, err := m.reattach(ctx, c, rec); err == nil {
+			return inst, nil
+		}
+	}
+	stopWarm(dir) // another binary, configuration, or a plugin that does not answer
+	removeDeadWarmDirs(filepath.Dir(dir))
+	return m.startConfigured(ctx, c, dir, id, key, configure)
+}
+
+// startConfigured starts a warm plugin, configures it, and only then
+// records it for other commands.
+func (m *Manager) startConfigured(ctx context.Context, c Candidate, dir, id, key string, configure func(*Instance) error) (*Instance, error) {
+	rec, err := m.startWarm(c, dir, id, key)
+	if err != nil {
+		return nil, err
+	}
+	inst, err := m.reattach(ctx, c, rec)
+	if err == nil {
+		if err = configure(inst); err != nil {
+			inst.client.Kill()
+		}
+	}
+	if err == nil {
+		err = writeWarm(dir, rec)
+	}
+	if err != nil {
+		_ = unix.Kill(rec.PID, unix.SIGKILL) // started above, never recorded
+		return nil, err
+	}
+	return inst, nil
+}
+
+// startWarm starts c in its own session, with its log in dir/stderr.log,
+// reads go-plugin's handshake line and records where it serves.
+func (m *Manager) startWarm(c Candidate, dir, id, key string) (warmRecord, error) {
+	cmd := exec.Command(c.Path)
+	if c.Builtin {
+		cmd.Args = []string{c.Path, PluginArg, c.Kind, c.Name}
+	}
+	cmd.Env = append(os.Environ(), api.Handshake.MagicCookieKey+"="+api.Handshake.MagicCookieValue,
+		"PLUGIN_PROTOCOL_VERSIONS="+strconv.Itoa(api.WireVersion), "PLUGIN_UNIX_SOCKET_DIR="+dir,
+		IdleTimeoutEnv+"="+m.WarmIdle.String())
+	cmd.Dir = "/"
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // it outlives this command
+	logf, err := os.OpenFile(filepath.Join(dir, "stderr.log"), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return warmRecord{}, err
+	}
+	defer logf.Close()
+	cmd.Stderr = logf
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return warmRecord{}, err
+	}
+	if err := cmd.Start(); err != nil {
+		return warmRecord{}, fmt.Errorf("failed to start plugin %s: %w", c.Path, err)
+	}
+	addr, err := readHandshake(out, m.startTimeout())
+	if err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return warmRecord{}, fmt.Errorf("plugin %s did not start: %w (see %s)", c.Path, err, logf.Name())
+	}
+	rec := warmRecord{Version: 1, Kind: c.Kind, Name: c.Name, PID: cmd.Process.Pid, Start: processStart(cmd.Process.Pid), Binary: id, Key: key, Addr: addr}
+	_ = cmd.Process.Release() // it is not this command's to wait for
+	return rec, nil
+}
+
+// readHandshake reads go-plugin's line CORE|APP|unix|ADDR|grpc|...
+func readHandshake(out interface{ Read([]byte) (int, error) }, timeout time.Duration) (string, error) {
+	line := make(chan string, 1)
+	go func() {
+		s, _ := bufio.NewReader(out).ReadString('\n')
+		line <- s
+	}()
+	select {
+	case s := <-line:
+		f := strings.Split(strings.TrimSpace(s), "|")
+		if len(f) < 5 || f[2] != "unix" || f[4] != "grpc" {
+			return "", fmt.Errorf("unexpected handshake %q", s)
+		}
+		return f[3], nil
+	case <-time.After(timeout):
+		return "", fmt.Errorf("no handshake within %s", timeout)
+	}
+}
+
+// reattach connects to a warm plugin with go-plugin's ReattachConfig in
+// test mode: closing the client never stops the plugin.
+func (m *Manager) reattach(ctx context.Context, c Candidate, rec warmRecord) (*Instance, error) {
+	inst := &Instance{Candidate: c, stderr: newTailBuffer(20), timeout: m.startTimeout(), warmPID: rec.PID}
+	inst.client = plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig: api.Handshake,
+		Plugins:         api.PluginSets()[api.WireVersion], // reattached: no version negotiation
+		Reattach: &plugin.ReattachConfig{Protocol: plugin.ProtocolGRPC, ProtocolVersion: api.WireVersion,
+			Addr: &net.UnixAddr{Name: rec.Addr, Net: "unix"}, Pid: rec.PID, Test: true},
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		Logger:           hclog.New(&hclog.LoggerOptions{Name: "plugin", Level: hclog.Off}),
+		GRPCDialOptions: []grpc.DialOption{
+			grpc.WithChainUnaryInterceptor(inst.unaryCrashInterceptor),
+			grpc.WithChainStreamInterceptor(inst.streamCrashInterceptor),
+		},
+	})
+	if err := inst.connect(ctx); err != nil {
+		inst.client.Kill()
+		return nil, err
+	}
+	return inst, nil
+}

@@ -1,0 +1,99 @@
+package session
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Holder is what $RUN/holder records about the running session holder.
+type Holder struct {
+	PID     int
+	Start   uint64 // field 22 of /proc/PID/stat: tells a recycled pid apart
+	Binary  BinaryID
+	Mapping string
+	Warning string // the mapping's warning, said by every joined command
+}
+
+// BinaryID identifies the rrun binary a holder (or plugin) was started
+// from: a command from another binary never joins it.
+type BinaryID struct{ Dev, Ino, Size, Mtime uint64 }
+
+// SelfBinary is the identity of this process's binary.
+func SelfBinary() (BinaryID, error) {
+	var st unix.Stat_t
+	if err := unix.Stat("/proc/self/exe", &st); err != nil {
+		return BinaryID{}, fmt.Errorf("failed to stat /proc/self/exe: %w", err)
+	}
+	return BinaryID{Dev: st.Dev, Ino: st.Ino, Size: uint64(st.Size), Mtime: uint64(st.Mtim.Nano())}, nil
+}
+
+func holderPath(runDir string) string { return filepath.Join(runDir, "holder") }
+
+// ReadHolder reads the holder's record; ok is false when there is none.
+func ReadHolder(runDir string) (h Holder, ok bool) {
+	data, err := os.ReadFile(holderPath(runDir))
+	if err != nil {
+		return h, false
+	}
+	first, warning, _ := strings.Cut(string(data), "\n")
+	b := &h.Binary
+	n, err := fmt.Sscanf(first, "%d %d %d %d %d %d %s", &h.PID, &h.Start, &b.Dev, &b.Ino, &b.Size, &b.Mtime, &h.Mapping)
+	h.Warning = strings.TrimSpace(warning)
+	return h, err == nil && n == 7
+}
+
+// Alive reports whether h's process still runs (same pid, same start).
+func (h Holder) Alive() bool { return h.PID > 0 && processStart(h.PID) == h.Start }
+
+// Age is how long the holder has run.
+func (h Holder) Age() time.Duration {
+	st, err := os.Stat(fmt.Sprintf("/proc/%d", h.PID))
+	if err != nil {
+		return 0
+	}
+	return time.Since(st.ModTime()).Round(time.Second)
+}
+
+// processStart is field 22 of /proc/PID/stat, 0 when pid is gone.
+func processStart(pid int) uint64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	i := strings.LastIndexByte(string(data), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(data[i+1:]))
+	if len(f) < 20 || f[0] == "Z" || f[0] == "X" {
+		return 0 // a dead holder nobody reaped is no holder
+	}
+	v, _ := strconv.ParseUint(f[19], 10, 64) // field 22 is the 20th after the comm
+	return v
+}
+
+func writeHolder(runDir string, h Holder) error {
+	b := h.Binary
+	data := fmt.Sprintf("%d %d %d %d %d %d %s\n%s\n", h.PID, h.Start, b.Dev, b.Ino, b.Size, b.Mtime, h.Mapping, h.Warning)
+	tmp := holderPath(runDir) + ".new"
+	if err := os.WriteFile(tmp, []byte(data), 0o600); err != nil {
+		return fmt.Errorf("failed to record the session holder: %w", err)
+	}
+	if err := os.Rename(tmp, holderPath(runDir)); err != nil {
+		return fmt.Errorf("failed to record the session holder: %w", err)
+	}
+	return nil
+}
+
+// TouchHolder tells the holder a command used it: it stays up for another
+// idle timeout.
+func TouchHolder(runDir string) {
+	now := time.Now()
+	_ = os.Chtimes(holderPath(runDir), now, now) // a holder gone meanwhile: the next command starts one
+}

@@ -1,0 +1,278 @@
+// The C half of the session holder (see "Session holder" in
+// docs/internal.md). Its constructor runs before the Go runtime starts any
+// thread, the only moment a Go program can setns(CLONE_NEWUSER): it either
+// plays the holder (`rrun __holder`, never returning to Go) or joins a
+// running holder's user and mount namespaces for a verb of the warm path.
+// Go reads the outcome through the rrun_join_* globals (join_linux.go).
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+// Outcomes of the constructor, read by Go.
+#define JOIN_NONE 0   // not a warm-path command (or the holder is off)
+#define JOIN_JOINED 1 // this process is in the holder's namespaces
+#define JOIN_WANTED 2 // a warm-path command, but no usable holder
+
+int rrun_join_state;
+int rrun_join_pid;
+unsigned int rrun_join_uid, rrun_join_gid; // the user's ids outside
+long long rrun_join_start_ns, rrun_join_done_ns;
+char rrun_join_mapping[16];
+char rrun_join_rundir[PATH_MAX];
+char rrun_join_reason[128]; // why a holder was not usable
+
+static long long now_ns(void) {
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+// holder_idle reports whether the holder should go: its record (path) is
+// gone or names another process, or no command touched it for idle seconds.
+static int holder_idle(const char *path, long idle) {
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return 1;
+	FILE *f = fopen(path, "re");
+	int pid = 0;
+	if (!f)
+		return 1;
+	if (fscanf(f, "%d", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	return pid != getpid() || time(NULL) - st.st_mtime > idle;
+}
+
+// holder_main is `rrun __holder IDLE_SECONDS RECORD`: it waits until its
+// starter has written the id maps (a byte on fd 3), then holds the
+// namespaces until it is killed or idle (running containers keep their
+// namespaces alive themselves).
+static void holder_main(int argc, char **argv) {
+	long idle = argc > 2 ? atol(argv[2]) : 30;
+	const char *record = argc > 3 ? argv[3] : "";
+	char c;
+	if (read(3, &c, 1) != 1)
+		_exit(1);
+	close(3);
+	int null = open("/dev/null", O_RDWR);
+	if (null >= 0) {
+		dup2(null, 0), dup2(null, 1), dup2(null, 2);
+		if (null > 2)
+			close(null);
+	}
+	if (chdir("/") < 0)
+		_exit(1);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	unsigned tick = idle > 0 && idle < 5 ? (unsigned)idle : 5;
+	for (;;) {
+		sleep(tick);
+		if (holder_idle(record, idle > 0 ? idle : 30))
+			_exit(0);
+	}
+}
+
+// run_dir finds rrun's volatile dir as host/config's runDir does.
+static int run_dir(char *out, size_t n) {
+	const char *v = getenv("_RRUN_RUN_DIR");
+	if (v && *v)
+		return snprintf(out, n, "%s", v) < (int)n ? 0 : -1;
+	v = getenv("XDG_RUNTIME_DIR");
+	struct stat st;
+	if (v && v[0] == '/' && stat(v, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == getuid())
+		return snprintf(out, n, "%s/rrun", v) < (int)n ? 0 : -1;
+	const char *tmp = getenv("TMPDIR");
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	return snprintf(out, n, "%s/rrun-%u", tmp, getuid()) < (int)n ? 0 : -1;
+}
+
+// skip_global returns how many argv entries a global flag at argv[i] uses
+// (0: not a global flag).
+static int skip_global(char **argv, int i, int argc) {
+	static const char *const flags[] = {"--log-level", "--storage", "--isolation"};
+	for (size_t f = 0; f < sizeof(flags) / sizeof(flags[0]); f++) {
+		size_t l = strlen(flags[f]);
+		if (strncmp(argv[i], flags[f], l) == 0) {
+			if (argv[i][l] == '=')
+				return 1;
+			if (argv[i][l] == '\0')
+				return i + 1 < argc ? 2 : 1;
+		}
+	}
+	return 0;
+}
+
+// warm_network reports whether the first --network/--net of a run names a
+// network the warm path serves (none or host).
+static int warm_network(char **argv, int i, int argc) {
+	for (; i < argc; i++) {
+		const char *a = argv[i], *v = NULL;
+		if (strcmp(a, "--") == 0)
+			return 0;
+		if (strcmp(a, "--network") == 0 || strcmp(a, "--net") == 0)
+			v = i + 1 < argc ? argv[i + 1] : "";
+		else if (strncmp(a, "--network=", 10) == 0)
+			v = a + 10;
+		else if (strncmp(a, "--net=", 6) == 0)
+			v = a + 6;
+		if (v)
+			return strcmp(v, "none") == 0 || strcmp(v, "host") == 0;
+	}
+	return 0;
+}
+
+// warm_verb reports whether argv is a command the warm path serves: 1 for
+// a run (a holder is started when none is usable), 2 for the reconcile
+// of containers killed rrun processes left (it joins a holder that runs;
+// see cmd/rrun/reconcile.go).
+static int warm_verb(int argc, char **argv) {
+	int i = 1;
+	while (i < argc) {
+		int n = skip_global(argv, i, argc);
+		if (!n)
+			break;
+		i += n;
+	}
+	if (i < argc && strcmp(argv[i], "__reconcile") == 0)
+		return 2;
+	if (i >= argc || strcmp(argv[i], "run") != 0)
+		return 0;
+	return warm_network(argv, i + 1, argc);
+}
+
+// holder_record is the first line of RUNDIR/holder, written by Go.
+struct holder_record {
+	int pid;
+	unsigned long long start, dev, ino, size, mtime;
+	char mapping[16];
+};
+
+static int read_record(const char *dir, struct holder_record *r) {
+	char path[PATH_MAX + 16];
+	snprintf(path, sizeof(path), "%s/holder", dir);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -1;
+	int n = fscanf(f, "%d %llu %llu %llu %llu %llu %15s", &r->pid, &r->start, &r->dev, &r->ino, &r->size, &r->mtime, r->mapping);
+	fclose(f);
+	return n == 7 ? 0 : -1;
+}
+
+// start_time is field 22 of /proc/PID/stat (0 when the pid is gone).
+static unsigned long long start_time(int pid) {
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	unsigned long long v = 0;
+	if (p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
+		return 0; // a dead holder nobody reaped is no holder
+	// after ") " come fields 3..: state is field 3, start time field 22.
+	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", &v) != 1)
+		return 0;
+	return v;
+}
+
+static int same_binary(const struct holder_record *r) {
+	struct stat st;
+	if (stat("/proc/self/exe", &st) < 0)
+		return 0;
+	unsigned long long mtime = (unsigned long long)st.st_mtim.tv_sec * 1000000000ULL + st.st_mtim.tv_nsec;
+	return r->dev == (unsigned long long)st.st_dev && r->ino == (unsigned long long)st.st_ino &&
+	       r->size == (unsigned long long)st.st_size && r->mtime == mtime;
+}
+
+static int usable(const struct holder_record *r) {
+	char path[64];
+	struct stat st;
+	snprintf(path, sizeof(path), "/proc/%d", r->pid);
+	if (stat(path, &st) < 0 || st.st_uid != getuid())
+		return snprintf(rrun_join_reason, sizeof(rrun_join_reason), "holder %d is gone", r->pid), 0;
+	if (start_time(r->pid) != r->start)
+		return snprintf(rrun_join_reason, sizeof(rrun_join_reason), "holder %d is gone", r->pid), 0;
+	if (!same_binary(r))
+		return snprintf(rrun_join_reason, sizeof(rrun_join_reason), "holder %d runs another rrun binary", r->pid), 0;
+	return 1;
+}
+
+static int open_ns(int pid, const char *ns) {
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/%s", pid, ns);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+// join_holder enters r's user then mount namespace and returns to the
+// working directory. A failure after the user namespace was entered
+// cannot be undone: the process exits 125.
+static int join_holder(const struct holder_record *r) {
+	int userfd = open_ns(r->pid, "user"), mntfd = open_ns(r->pid, "mnt");
+	int ok = userfd >= 0 && mntfd >= 0 && start_time(r->pid) == r->start; // not a recycled pid
+	char cwd[PATH_MAX];
+	int cwdfd = open(".", O_PATH | O_CLOEXEC);
+	int havecwd = getcwd(cwd, sizeof(cwd)) != NULL;
+	if (ok && setns(userfd, CLONE_NEWUSER) < 0)
+		ok = 0, snprintf(rrun_join_reason, sizeof(rrun_join_reason), "setns user: %s", strerror(errno));
+	else if (ok && setns(mntfd, CLONE_NEWNS) < 0) {
+		fprintf(stderr, "rrun: failed to join the session holder %d: setns mount: %s (set RRUN_HOLDER=0 to do without)\n", r->pid, strerror(errno));
+		_exit(125);
+	}
+	if (ok && !(havecwd && chdir(cwd) == 0) && cwdfd >= 0)
+		(void)!fchdir(cwdfd); // a cwd that is gone: Go reports it when it matters
+	if (userfd >= 0)
+		close(userfd);
+	if (mntfd >= 0)
+		close(mntfd);
+	if (cwdfd >= 0)
+		close(cwdfd);
+	return ok ? 0 : -1;
+}
+
+__attribute__((constructor)) static void rrun_join_init(int argc, char **argv, char **envp) {
+	(void)envp;
+	if (argc >= 2 && strcmp(argv[1], "__holder") == 0)
+		holder_main(argc, argv);
+	const char *off = getenv("RRUN_HOLDER"), *idle = getenv("RRUN_SESSION_IDLE_TIMEOUT");
+	if (getenv("_RRUN_IN_SESSION") || getenv("_RRUN_ROOTLESSKIT_PIPEFD") || (off && strcmp(off, "0") == 0) ||
+	    (idle && (strcmp(idle, "0") == 0 || strcmp(idle, "0s") == 0)))
+		return;
+	int verb = warm_verb(argc, argv);
+	if (!verb)
+		return;
+	rrun_join_start_ns = now_ns();
+	rrun_join_uid = getuid(), rrun_join_gid = getgid();
+	rrun_join_state = verb == 1 ? JOIN_WANTED : JOIN_NONE;
+	if (run_dir(rrun_join_rundir, sizeof(rrun_join_rundir)) < 0)
+		return;
+	struct holder_record r;
+	memset(&r, 0, sizeof(r));
+	if (read_record(rrun_join_rundir, &r) < 0) {
+		snprintf(rrun_join_reason, sizeof(rrun_join_reason), "no holder");
+		return;
+	}
+	if (!usable(&r) || join_holder(&r) < 0)
+		return;
+	rrun_join_state = JOIN_JOINED;
+	rrun_join_pid = r.pid;
+	snprintf(rrun_join_mapping, sizeof(rrun_join_mapping), "%s", r.mapping);
+	rrun_join_done_ns = now_ns();
+}
