@@ -7,27 +7,59 @@ import (
 	"github.com/rrun-project/rrun/plugins/api"
 )
 
-// applyUserNS gives a --userns=keep-id container a user namespace of its
-// own, nested in the session's: container uid U (the invoking user's) is
-// session uid 0, which is U on the host, so files it writes into a bind
-// mount belong to U afterwards; the other ids are the session's shifted
-// around it (container 0..U-1 = session 1..U, U+1.. = U+1..). Nothing of
-// the image is chowned. The isolation backend creates the namespace and
-// writes the maps (the session's uid 0 may). See docs/ci.md for what the
-// image's own files look like inside.
+// applyUserNS gives a container a user namespace of its own, nested in the
+// session's, when it needs one:
+//
+//   - --userns=keep-id: container uid U (the invoking user's) is session uid
+//     0, which is U on the host, so files it writes into a bind mount belong
+//     to U afterwards; the other ids are the session's shifted around it
+//     (container 0..U-1 = session 1..U, U+1.. = U+1..).
+//   - a single-uid session (no subordinate range) whose process runs as
+//     another user than root (an image's `USER 1000`, `-u 1000`): the
+//     session has one id, so the container's one id becomes the process's
+//     uid and gid instead of 0, and the process owns what it writes.
+//
+// Nothing of the image is chowned. The isolation backend creates the
+// namespace and writes the maps (the session's uid 0 may). See docs/ci.md
+// for what the image's own files look like inside.
 func applyUserNS(spec *specs.Spec, o RunOptions) error {
+	uids, gids := mappedCount(readIDMap("/proc/self/uid_map")), mappedCount(readIDMap("/proc/self/gid_map"))
+	if uids == 1 && gids == 1 {
+		return singleIDUserNS(spec)
+	}
 	if o.UserNS != UserNSKeepID {
 		return nil
 	}
-	uid, gid := session.HostIDs()
-	uids, gids := mappedCount(readIDMap("/proc/self/uid_map")), mappedCount(readIDMap("/proc/self/gid_map"))
 	if uids == 0 || gids == 0 {
 		return api.Errorf(api.ErrFailedPrecondition, "", "--userns=keep-id: cannot read the session's id maps")
 	}
-	spec.Linux.Namespaces = append(spec.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
-	spec.Linux.UIDMappings = keepIDMap(uint32(uid), uids)
-	spec.Linux.GIDMappings = keepIDMap(uint32(gid), gids)
+	uid, gid := session.HostIDs()
+	setUserNS(spec, keepIDMap(uint32(uid), uids), keepIDMap(uint32(gid), gids))
 	return nil
+}
+
+// singleIDUserNS maps the process's uid and gid to the session's only id
+// (the invoking user) when they are not 0, with keep-id or without: the
+// only mapping in which the process can be the user it asks to be.
+func singleIDUserNS(spec *specs.Spec) error {
+	if spec.Process == nil {
+		return nil
+	}
+	u := spec.Process.User
+	if u.UID == 0 && u.GID == 0 {
+		return nil
+	}
+	// setgroups is denied in a single-uid session: the process keeps its
+	// gid only (the backend tolerates the refusal).
+	spec.Process.User.AdditionalGids = []uint32{u.GID}
+	setUserNS(spec, []specs.LinuxIDMapping{{ContainerID: u.UID, HostID: 0, Size: 1}},
+		[]specs.LinuxIDMapping{{ContainerID: u.GID, HostID: 0, Size: 1}})
+	return nil
+}
+
+func setUserNS(spec *specs.Spec, uids, gids []specs.LinuxIDMapping) {
+	spec.Linux.Namespaces = append(spec.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+	spec.Linux.UIDMappings, spec.Linux.GIDMappings = uids, gids
 }
 
 // keepIDMap maps container id to session id 0 and the session's other
