@@ -36,7 +36,7 @@ type Prepared struct {
 // pulling the image first as --pull says (progress gets its lines). On
 // error nothing is left prepared.
 func Prepare(ctx context.Context, b *Backends, o RunOptions, id string, env SpecEnv, progress func(string)) (*Prepared, error) {
-	img, err := inspectOrPull(ctx, b.Storage, o.Image, o.Pull, progress)
+	img, err := inspectOrPull(ctx, b.Storage, o.Image, o.Pull, o.TransferOptions(), progress)
 	if err != nil {
 		return nil, err
 	}
