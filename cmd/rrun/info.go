@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -58,6 +59,7 @@ func printInfo() error {
 	fmt.Fprintf(w, "ID mapping:\t%s\n", mapping)
 	fmt.Fprintf(w, "Storage:\t%s (%s)\n", cfg.Storage, storageReason(cfg))
 	fmt.Fprintf(w, "Storage dir:\t%s\n", filepath.Join(cfg.Dirs.Data, "storage", cfg.Storage))
+	fmt.Fprintf(w, "Keep-id owners:\t%s\n", keepIDOwners(cfg, plan))
 	fmt.Fprintf(w, "Isolation:\t%s\n", cfg.Isolation)
 	fmt.Fprintf(w, "Network:\t%s\n", networkInfo())
 	w.Flush()
@@ -93,4 +95,15 @@ func storageReason(cfg config.Config) string {
 		return "probed: " + cfg.StorageWhy
 	}
 	return "the default"
+}
+
+// keepIDOwners is how a --userns=keep-id container sees the image's owners.
+func keepIDOwners(cfg config.Config, plan session.Plan) string {
+	if plan.Mapping == session.MappingSingle {
+		return "squashed to your uid (single-uid mapping)"
+	}
+	if !slices.Contains(builtinStorage, cfg.Storage) {
+		return "as the storage plugin " + cfg.Storage + " does it"
+	}
+	return cstorage.KeepIDOwners(filepath.Join(cfg.Dirs.Data, "storage", cfg.Storage), cfg.Storage)
 }

@@ -61,8 +61,12 @@ func missingImageError(ref, policy string, err error) error {
 }
 
 func canPull(ctx context.Context, s api.Storage) bool {
+	return hasCapability(ctx, s, api.CapStoragePull)
+}
+
+func hasCapability(ctx context.Context, s api.Storage, capability string) bool {
 	info, err := s.Info(ctx)
-	return err == nil && slices.Contains(info.Capabilities, api.CapStoragePull)
+	return err == nil && slices.Contains(info.Capabilities, capability)
 }
 
 func shortDigest(d string) string {

@@ -40,7 +40,7 @@ func Prepare(ctx context.Context, b *Backends, o RunOptions, id string, env Spec
 	if err != nil {
 		return nil, err
 	}
-	mounts, err := b.Storage.PrepareRootfs(ctx, id, img.ID)
+	mounts, err := prepareRootfs(ctx, b.Storage, o, id, img.ID)
 	if err != nil {
 		return nil, fmt.Errorf("failed to prepare the root filesystem of %s: %w", o.Image, err)
 	}

@@ -1,6 +1,8 @@
 package container
 
 import (
+	"context"
+
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rrun-project/rrun/host/session"
@@ -33,9 +35,39 @@ func applyUserNS(spec *specs.Spec, o RunOptions) error {
 	if uids == 0 || gids == 0 {
 		return api.Errorf(api.ErrFailedPrecondition, "", "--userns=keep-id: cannot read the session's id maps")
 	}
-	uid, gid := session.HostIDs()
-	setUserNS(spec, keepIDMap(uint32(uid), uids), keepIDMap(uint32(gid), gids))
+	um, gm := keepIDMaps(uids, gids)
+	setUserNS(spec, um, gm)
 	return nil
+}
+
+// keepIDMaps are a keep-id container's maps in a session with uids and
+// gids ids.
+func keepIDMaps(uids, gids uint32) (um, gm []specs.LinuxIDMapping) {
+	uid, gid := session.HostIDs()
+	return keepIDMap(uint32(uid), uids), keepIDMap(uint32(gid), gids)
+}
+
+// prepareRootfs prepares the container's root filesystem. A keep-id
+// container in a session with a subordinate range gets one on which the
+// image's files keep their owners seen through its maps (see
+// api.IDMappedRootfs), when the storage plugin can; else the usual one, on
+// which root's files appear owned by the invoking user.
+func prepareRootfs(ctx context.Context, s api.Storage, o RunOptions, id, image string) ([]api.Mount, error) {
+	uids, gids := mappedCount(readIDMap("/proc/self/uid_map")), mappedCount(readIDMap("/proc/self/gid_map"))
+	m, ok := s.(api.IDMappedRootfs)
+	if o.UserNS != UserNSKeepID || uids <= 1 || gids <= 1 || !ok || !hasCapability(ctx, s, api.CapStorageIDMap) {
+		return s.PrepareRootfs(ctx, id, image)
+	}
+	um, gm := keepIDMaps(uids, gids)
+	return m.PrepareMappedRootfs(ctx, id, image, toAPIMaps(um), toAPIMaps(gm))
+}
+
+func toAPIMaps(ms []specs.LinuxIDMapping) []api.IDMap {
+	out := make([]api.IDMap, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, api.IDMap{ContainerID: m.ContainerID, HostID: m.HostID, Size: m.Size})
+	}
+	return out
 }
 
 // singleIDUserNS maps the process's uid and gid to the session's only id

@@ -20,8 +20,9 @@ type Backend struct {
 }
 
 var (
-	_ api.Storage      = (*Backend)(nil)
-	_ api.ImageManager = (*Backend)(nil)
+	_ api.Storage        = (*Backend)(nil)
+	_ api.ImageManager   = (*Backend)(nil)
+	_ api.IDMappedRootfs = (*Backend)(nil)
 )
 
 // New returns an unconfigured backend for driver: "vfs", "overlay" or
@@ -32,6 +33,7 @@ func New(driver string) *Backend { return &Backend{driver: driver} }
 var capabilities = []string{
 	api.CapStorageLoad, api.CapStorageRootfs, api.CapStoragePull, api.CapStoragePush, api.CapStorageSave,
 	api.CapStorageImport, api.CapStorageTag, api.CapStorageRemove, api.CapStorageUsage, api.CapStorageCommit,
+	api.CapStorageIDMap,
 }
 
 // Info describes the backend; it needs no configuration.

@@ -389,9 +389,15 @@ func (x *InspectImageResponse) GetTopLayer() string {
 }
 
 type PrepareRootfsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ContainerId   string                 `protobuf:"bytes,1,opt,name=container_id,json=containerId,proto3" json:"container_id,omitempty"`
-	Image         string                 `protobuf:"bytes,2,opt,name=image,proto3" json:"image,omitempty"` // image id as returned by InspectImage
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	ContainerId string                 `protobuf:"bytes,1,opt,name=container_id,json=containerId,proto3" json:"container_id,omitempty"`
+	Image       string                 `protobuf:"bytes,2,opt,name=image,proto3" json:"image,omitempty"` // image id as returned by InspectImage
+	// When set (capability storage.idmap), the container runs in a user
+	// namespace with these maps (container id -> session id): the rootfs
+	// must show the image's files so that, seen through them, they have the
+	// image's owners. Empty: the session's own ids.
+	UidMap        []*pluginv1.IDMap `protobuf:"bytes,3,rep,name=uid_map,json=uidMap,proto3" json:"uid_map,omitempty"`
+	GidMap        []*pluginv1.IDMap `protobuf:"bytes,4,rep,name=gid_map,json=gidMap,proto3" json:"gid_map,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -438,6 +444,20 @@ func (x *PrepareRootfsRequest) GetImage() string {
 		return x.Image
 	}
 	return ""
+}
+
+func (x *PrepareRootfsRequest) GetUidMap() []*pluginv1.IDMap {
+	if x != nil {
+		return x.UidMap
+	}
+	return nil
+}
+
+func (x *PrepareRootfsRequest) GetGidMap() []*pluginv1.IDMap {
+	if x != nil {
+		return x.GidMap
+	}
+	return nil
 }
 
 type PrepareRootfsResponse struct {
@@ -2019,10 +2039,12 @@ const file_rrun_storage_v1_storage_proto_rawDesc = "" +
 	"\x05image\x18\x01 \x01(\v2\x16.rrun.storage.v1.ImageR\x05image\x12\x1f\n" +
 	"\vconfig_json\x18\x02 \x01(\fR\n" +
 	"configJson\x12\x1b\n" +
-	"\ttop_layer\x18\x03 \x01(\tR\btopLayer\"O\n" +
+	"\ttop_layer\x18\x03 \x01(\tR\btopLayer\"\xaf\x01\n" +
 	"\x14PrepareRootfsRequest\x12!\n" +
 	"\fcontainer_id\x18\x01 \x01(\tR\vcontainerId\x12\x14\n" +
-	"\x05image\x18\x02 \x01(\tR\x05image\"F\n" +
+	"\x05image\x18\x02 \x01(\tR\x05image\x12.\n" +
+	"\auid_map\x18\x03 \x03(\v2\x15.rrun.plugin.v1.IDMapR\x06uidMap\x12.\n" +
+	"\agid_map\x18\x04 \x03(\v2\x15.rrun.plugin.v1.IDMapR\x06gidMap\"F\n" +
 	"\x15PrepareRootfsResponse\x12-\n" +
 	"\x06mounts\x18\x01 \x03(\v2\x15.rrun.plugin.v1.MountR\x06mounts\"9\n" +
 	"\x14ReleaseRootfsRequest\x12!\n" +
@@ -2192,62 +2214,65 @@ var file_rrun_storage_v1_storage_proto_goTypes = []any{
 	(*InspectLayerResponse)(nil),      // 35: rrun.storage.v1.InspectLayerResponse
 	(*CreateImageRequest)(nil),        // 36: rrun.storage.v1.CreateImageRequest
 	(*CreateImageResponse)(nil),       // 37: rrun.storage.v1.CreateImageResponse
-	(*pluginv1.Mount)(nil),            // 38: rrun.plugin.v1.Mount
+	(*pluginv1.IDMap)(nil),            // 38: rrun.plugin.v1.IDMap
+	(*pluginv1.Mount)(nil),            // 39: rrun.plugin.v1.Mount
 }
 var file_rrun_storage_v1_storage_proto_depIdxs = []int32{
 	0,  // 0: rrun.storage.v1.LoadEvent.loaded:type_name -> rrun.storage.v1.Image
 	0,  // 1: rrun.storage.v1.ListImagesResponse.images:type_name -> rrun.storage.v1.Image
 	0,  // 2: rrun.storage.v1.InspectImageResponse.image:type_name -> rrun.storage.v1.Image
-	38, // 3: rrun.storage.v1.PrepareRootfsResponse.mounts:type_name -> rrun.plugin.v1.Mount
-	14, // 4: rrun.storage.v1.TransferEvent.progress:type_name -> rrun.storage.v1.LayerProgress
-	0,  // 5: rrun.storage.v1.TransferEvent.image:type_name -> rrun.storage.v1.Image
-	13, // 6: rrun.storage.v1.PullRequest.options:type_name -> rrun.storage.v1.TransferOptions
-	13, // 7: rrun.storage.v1.PushRequest.options:type_name -> rrun.storage.v1.TransferOptions
-	0,  // 8: rrun.storage.v1.ImportResponse.image:type_name -> rrun.storage.v1.Image
-	30, // 9: rrun.storage.v1.CommitRootfsResponse.layer:type_name -> rrun.storage.v1.Layer
-	30, // 10: rrun.storage.v1.InspectLayerResponse.layer:type_name -> rrun.storage.v1.Layer
-	0,  // 11: rrun.storage.v1.CreateImageResponse.image:type_name -> rrun.storage.v1.Image
-	1,  // 12: rrun.storage.v1.Storage.Load:input_type -> rrun.storage.v1.LoadRequest
-	3,  // 13: rrun.storage.v1.Storage.ListImages:input_type -> rrun.storage.v1.ListImagesRequest
-	5,  // 14: rrun.storage.v1.Storage.InspectImage:input_type -> rrun.storage.v1.InspectImageRequest
-	7,  // 15: rrun.storage.v1.Storage.PrepareRootfs:input_type -> rrun.storage.v1.PrepareRootfsRequest
-	9,  // 16: rrun.storage.v1.Storage.ReleaseRootfs:input_type -> rrun.storage.v1.ReleaseRootfsRequest
-	11, // 17: rrun.storage.v1.Storage.RemoveRootfs:input_type -> rrun.storage.v1.RemoveRootfsRequest
-	16, // 18: rrun.storage.v1.Storage.Pull:input_type -> rrun.storage.v1.PullRequest
-	17, // 19: rrun.storage.v1.Storage.Push:input_type -> rrun.storage.v1.PushRequest
-	18, // 20: rrun.storage.v1.Storage.Save:input_type -> rrun.storage.v1.SaveRequest
-	20, // 21: rrun.storage.v1.Storage.Import:input_type -> rrun.storage.v1.ImportRequest
-	22, // 22: rrun.storage.v1.Storage.Tag:input_type -> rrun.storage.v1.TagRequest
-	24, // 23: rrun.storage.v1.Storage.RemoveImage:input_type -> rrun.storage.v1.RemoveImageRequest
-	26, // 24: rrun.storage.v1.Storage.Prune:input_type -> rrun.storage.v1.PruneRequest
-	28, // 25: rrun.storage.v1.Storage.Usage:input_type -> rrun.storage.v1.UsageRequest
-	31, // 26: rrun.storage.v1.Storage.PrepareLayerRootfs:input_type -> rrun.storage.v1.PrepareLayerRootfsRequest
-	32, // 27: rrun.storage.v1.Storage.CommitRootfs:input_type -> rrun.storage.v1.CommitRootfsRequest
-	34, // 28: rrun.storage.v1.Storage.InspectLayer:input_type -> rrun.storage.v1.InspectLayerRequest
-	36, // 29: rrun.storage.v1.Storage.CreateImage:input_type -> rrun.storage.v1.CreateImageRequest
-	2,  // 30: rrun.storage.v1.Storage.Load:output_type -> rrun.storage.v1.LoadEvent
-	4,  // 31: rrun.storage.v1.Storage.ListImages:output_type -> rrun.storage.v1.ListImagesResponse
-	6,  // 32: rrun.storage.v1.Storage.InspectImage:output_type -> rrun.storage.v1.InspectImageResponse
-	8,  // 33: rrun.storage.v1.Storage.PrepareRootfs:output_type -> rrun.storage.v1.PrepareRootfsResponse
-	10, // 34: rrun.storage.v1.Storage.ReleaseRootfs:output_type -> rrun.storage.v1.ReleaseRootfsResponse
-	12, // 35: rrun.storage.v1.Storage.RemoveRootfs:output_type -> rrun.storage.v1.RemoveRootfsResponse
-	15, // 36: rrun.storage.v1.Storage.Pull:output_type -> rrun.storage.v1.TransferEvent
-	15, // 37: rrun.storage.v1.Storage.Push:output_type -> rrun.storage.v1.TransferEvent
-	19, // 38: rrun.storage.v1.Storage.Save:output_type -> rrun.storage.v1.SaveResponse
-	21, // 39: rrun.storage.v1.Storage.Import:output_type -> rrun.storage.v1.ImportResponse
-	23, // 40: rrun.storage.v1.Storage.Tag:output_type -> rrun.storage.v1.TagResponse
-	25, // 41: rrun.storage.v1.Storage.RemoveImage:output_type -> rrun.storage.v1.RemoveImageResponse
-	27, // 42: rrun.storage.v1.Storage.Prune:output_type -> rrun.storage.v1.PruneResponse
-	29, // 43: rrun.storage.v1.Storage.Usage:output_type -> rrun.storage.v1.UsageResponse
-	8,  // 44: rrun.storage.v1.Storage.PrepareLayerRootfs:output_type -> rrun.storage.v1.PrepareRootfsResponse
-	33, // 45: rrun.storage.v1.Storage.CommitRootfs:output_type -> rrun.storage.v1.CommitRootfsResponse
-	35, // 46: rrun.storage.v1.Storage.InspectLayer:output_type -> rrun.storage.v1.InspectLayerResponse
-	37, // 47: rrun.storage.v1.Storage.CreateImage:output_type -> rrun.storage.v1.CreateImageResponse
-	30, // [30:48] is the sub-list for method output_type
-	12, // [12:30] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	38, // 3: rrun.storage.v1.PrepareRootfsRequest.uid_map:type_name -> rrun.plugin.v1.IDMap
+	38, // 4: rrun.storage.v1.PrepareRootfsRequest.gid_map:type_name -> rrun.plugin.v1.IDMap
+	39, // 5: rrun.storage.v1.PrepareRootfsResponse.mounts:type_name -> rrun.plugin.v1.Mount
+	14, // 6: rrun.storage.v1.TransferEvent.progress:type_name -> rrun.storage.v1.LayerProgress
+	0,  // 7: rrun.storage.v1.TransferEvent.image:type_name -> rrun.storage.v1.Image
+	13, // 8: rrun.storage.v1.PullRequest.options:type_name -> rrun.storage.v1.TransferOptions
+	13, // 9: rrun.storage.v1.PushRequest.options:type_name -> rrun.storage.v1.TransferOptions
+	0,  // 10: rrun.storage.v1.ImportResponse.image:type_name -> rrun.storage.v1.Image
+	30, // 11: rrun.storage.v1.CommitRootfsResponse.layer:type_name -> rrun.storage.v1.Layer
+	30, // 12: rrun.storage.v1.InspectLayerResponse.layer:type_name -> rrun.storage.v1.Layer
+	0,  // 13: rrun.storage.v1.CreateImageResponse.image:type_name -> rrun.storage.v1.Image
+	1,  // 14: rrun.storage.v1.Storage.Load:input_type -> rrun.storage.v1.LoadRequest
+	3,  // 15: rrun.storage.v1.Storage.ListImages:input_type -> rrun.storage.v1.ListImagesRequest
+	5,  // 16: rrun.storage.v1.Storage.InspectImage:input_type -> rrun.storage.v1.InspectImageRequest
+	7,  // 17: rrun.storage.v1.Storage.PrepareRootfs:input_type -> rrun.storage.v1.PrepareRootfsRequest
+	9,  // 18: rrun.storage.v1.Storage.ReleaseRootfs:input_type -> rrun.storage.v1.ReleaseRootfsRequest
+	11, // 19: rrun.storage.v1.Storage.RemoveRootfs:input_type -> rrun.storage.v1.RemoveRootfsRequest
+	16, // 20: rrun.storage.v1.Storage.Pull:input_type -> rrun.storage.v1.PullRequest
+	17, // 21: rrun.storage.v1.Storage.Push:input_type -> rrun.storage.v1.PushRequest
+	18, // 22: rrun.storage.v1.Storage.Save:input_type -> rrun.storage.v1.SaveRequest
+	20, // 23: rrun.storage.v1.Storage.Import:input_type -> rrun.storage.v1.ImportRequest
+	22, // 24: rrun.storage.v1.Storage.Tag:input_type -> rrun.storage.v1.TagRequest
+	24, // 25: rrun.storage.v1.Storage.RemoveImage:input_type -> rrun.storage.v1.RemoveImageRequest
+	26, // 26: rrun.storage.v1.Storage.Prune:input_type -> rrun.storage.v1.PruneRequest
+	28, // 27: rrun.storage.v1.Storage.Usage:input_type -> rrun.storage.v1.UsageRequest
+	31, // 28: rrun.storage.v1.Storage.PrepareLayerRootfs:input_type -> rrun.storage.v1.PrepareLayerRootfsRequest
+	32, // 29: rrun.storage.v1.Storage.CommitRootfs:input_type -> rrun.storage.v1.CommitRootfsRequest
+	34, // 30: rrun.storage.v1.Storage.InspectLayer:input_type -> rrun.storage.v1.InspectLayerRequest
+	36, // 31: rrun.storage.v1.Storage.CreateImage:input_type -> rrun.storage.v1.CreateImageRequest
+	2,  // 32: rrun.storage.v1.Storage.Load:output_type -> rrun.storage.v1.LoadEvent
+	4,  // 33: rrun.storage.v1.Storage.ListImages:output_type -> rrun.storage.v1.ListImagesResponse
+	6,  // 34: rrun.storage.v1.Storage.InspectImage:output_type -> rrun.storage.v1.InspectImageResponse
+	8,  // 35: rrun.storage.v1.Storage.PrepareRootfs:output_type -> rrun.storage.v1.PrepareRootfsResponse
+	10, // 36: rrun.storage.v1.Storage.ReleaseRootfs:output_type -> rrun.storage.v1.ReleaseRootfsResponse
+	12, // 37: rrun.storage.v1.Storage.RemoveRootfs:output_type -> rrun.storage.v1.RemoveRootfsResponse
+	15, // 38: rrun.storage.v1.Storage.Pull:output_type -> rrun.storage.v1.TransferEvent
+	15, // 39: rrun.storage.v1.Storage.Push:output_type -> rrun.storage.v1.TransferEvent
+	19, // 40: rrun.storage.v1.Storage.Save:output_type -> rrun.storage.v1.SaveResponse
+	21, // 41: rrun.storage.v1.Storage.Import:output_type -> rrun.storage.v1.ImportResponse
+	23, // 42: rrun.storage.v1.Storage.Tag:output_type -> rrun.storage.v1.TagResponse
+	25, // 43: rrun.storage.v1.Storage.RemoveImage:output_type -> rrun.storage.v1.RemoveImageResponse
+	27, // 44: rrun.storage.v1.Storage.Prune:output_type -> rrun.storage.v1.PruneResponse
+	29, // 45: rrun.storage.v1.Storage.Usage:output_type -> rrun.storage.v1.UsageResponse
+	8,  // 46: rrun.storage.v1.Storage.PrepareLayerRootfs:output_type -> rrun.storage.v1.PrepareRootfsResponse
+	33, // 47: rrun.storage.v1.Storage.CommitRootfs:output_type -> rrun.storage.v1.CommitRootfsResponse
+	35, // 48: rrun.storage.v1.Storage.InspectLayer:output_type -> rrun.storage.v1.InspectLayerResponse
+	37, // 49: rrun.storage.v1.Storage.CreateImage:output_type -> rrun.storage.v1.CreateImageResponse
+	32, // [32:50] is the sub-list for method output_type
+	14, // [14:32] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_rrun_storage_v1_storage_proto_init() }
