@@ -52,9 +52,15 @@ func (s *Store) PrepareMappedRootfs(ctx context.Context, containerID, ref string
 	uids, gids := toIDTools(uidMap), toIDTools(gidMap)
 	mech := s.idmapMechanism(st, uids, gids)
 	var dir string
-	if mech == IDMapCopies {
+	switch {
+	case mech == IDMapCopies:
 		dir, err = mountMappedCopy(st, s.opts.GraphRoot, containerID, ref, uids, gids)
-	} else {
+	case mech == IDMapFuse && s.opts.Driver == DriverOverlay:
+		var fst cstore.Store
+		if fst, err = s.fuseStore(); err == nil {
+			dir, err = mountShifted(fst, containerID, ref, uids, gids)
+		}
+	default:
 		dir, err = mountShifted(st, containerID, ref, uids, gids)
 	}
 	if err != nil {
@@ -71,8 +77,13 @@ func IDMapMechanism(graphRoot string) string {
 	return strings.TrimSpace(string(b))
 }
 
-// idmapMechanism probes, in the order, what the driver offers.
+// idmapMechanism picks the cheapest way the store offers: ids shifted at
+// mount time by fuse-overlayfs (the fuse-overlayfs store, or an overlay
+// store's fuse view) or by an idmapped mount, else mapped layer copies.
 func (s *Store) idmapMechanism(st cstore.Store, uids, gids []idtools.IDMap) string {
+	if s.fuseMountable() {
+		return IDMapFuse
+	}
 	d, err := st.GraphDriver()
 	if err != nil || !d.SupportsShifting(uids, gids) {
 		return IDMapCopies

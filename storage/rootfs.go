@@ -65,7 +65,7 @@ func (s *Store) ReleaseRootfs(ctx context.Context, containerID string) error {
 	if err != nil {
 		return err
 	}
-	return unmount(st, containerID)
+	return unmount(s.mountStoreFor(st, containerID), containerID)
 }
 
 func unmount(st cstore.Store, containerID string) error {
@@ -108,7 +108,7 @@ func (s *Store) RemoveRootfs(ctx context.Context, containerID string) error {
 	if err := emptyWritableLayer(st, c.LayerID); err != nil {
 		return fmt.Errorf("failed to remove the rootfs of container %s: %w", containerID, err)
 	}
-	if err := unmount(st, containerID); err != nil {
+	if err := unmount(s.mountStoreFor(st, containerID), containerID); err != nil {
 		return err
 	}
 	err = st.DeleteContainer(c.ID)

@@ -38,7 +38,8 @@ type Store struct {
 	opts  Options
 	mu    sync.Mutex
 	store cstore.Store
-	tmp   *os.File // this process's locked temporary dir (see tmp.go)
+	fuse  cstore.Store // the fuse-overlayfs view for keep-id (idmap_fuse.go)
+	tmp   *os.File     // this process's locked temporary dir (see tmp.go)
 }
 
 // New checks opts and returns a Store; it does no I/O.
@@ -107,6 +108,7 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.releaseTmp()
+	s.closeFuse()
 	_, err := s.store.Shutdown(true)
 	if errors.Is(err, cstore.ErrLayerUsedByContainer) {
 		// Shutdown unmounted the layers but reports that it had to; the

@@ -31,28 +31,39 @@ func debianEnv(t *testing.T, vars ...string) *env {
 // A --userns=keep-id container of the Debian image sees the image's real
 // owners (root's files 0:0, /etc/shadow 0:42, both layers), runs as the
 // invoking user, writes into a -v workspace as that user, and a setuid
-// root binary (su) works in it; `rrun info` says how. On the overlay store
-// (mapped copies of the layers, made by the first run and reused) and the
-// fuse-overlayfs one (ids shifted by fuse-overlayfs, nothing copied).
+// root binary (su) works in it; `rrun info` says how. On the overlay and
+// fuse-overlayfs stores fuse-overlayfs shifts the ids (nothing copied); on
+// vfs (and on overlay without a usable /dev/fuse) the first run makes a
+// mapped copy of each layer, which later runs reuse.
 func TestKeepIDDebianImageOwners(t *testing.T) {
 	if !fixtures.HasSubUIDs() {
 		t.Skip("the image's owners need a subordinate uid range (without one they are squashed; see TestCIDebianNoSubuid)")
 	}
+	fuse := fuseUsable()
+	overlayWay := "mapped copy of each layer"
+	if fuse == nil {
+		overlayWay = "fuse-overlayfs uidmapping"
+	}
 	for _, c := range []struct{ storage, mechanism string }{
-		{"overlay", "mapped copy of each layer"},
+		{"overlay", overlayWay},
 		{"fuse-overlayfs", "fuse-overlayfs uidmapping"},
+		{"vfs", "mapped copy of each layer"},
 	} {
 		t.Run(c.storage, func(t *testing.T) {
-			if c.storage == "fuse-overlayfs" {
-				if f, err := os.OpenFile("/dev/fuse", os.O_RDWR, 0); err != nil {
-					t.Skipf("fuse-overlayfs needs /dev/fuse: %v (test/setup-host.sh makes it usable)", err)
-				} else {
-					f.Close()
-				}
+			if c.storage == "fuse-overlayfs" && fuse != nil {
+				t.Skipf("fuse-overlayfs needs /dev/fuse: %v (test/setup-host.sh makes it usable)", fuse)
 			}
 			checkKeepIDOwners(t, c.storage, c.mechanism)
 		})
 	}
+}
+
+func fuseUsable() error {
+	f, err := os.OpenFile("/dev/fuse", os.O_RDWR, 0)
+	if err == nil {
+		f.Close()
+	}
+	return err
 }
 
 func checkKeepIDOwners(t *testing.T, storage, mechanism string) {
