@@ -224,3 +224,40 @@ func toIDTools(ms []api.IDMap) []idtools.IDMap {
 	}
 	return out
 }
+
+// removeOrphanCopies deletes the mapped copies of layers that no longer
+// exist, top first (a copy with a child cannot go before it). A copy still
+// under a container's layer stays: DeleteLayer refuses it.
+func removeOrphanCopies(st cstore.Store) {
+	layers, err := st.Layers()
+	if err != nil {
+		return
+	}
+	exists := map[string]bool{}
+	for _, l := range layers {
+		exists[l.ID] = true
+	}
+	for removed := true; removed; {
+		removed = false
+		for _, l := range layers {
+			src, ok := copySource(l)
+			if !ok || exists[src] || !exists[l.ID] {
+				continue
+			}
+			if st.DeleteLayer(l.ID) == nil {
+				exists[l.ID], removed = false, true
+			}
+		}
+	}
+}
+
+// copySource is the layer a mapped copy was made from.
+func copySource(l cstore.Layer) (string, bool) {
+	for _, n := range l.Names {
+		if rest, ok := strings.CutPrefix(n, idmapLayerPrefix); ok {
+			_, src, ok := strings.Cut(rest, ":")
+			return src, ok
+		}
+	}
+	return "", false
+}

@@ -94,4 +94,20 @@ func checkKeepIDOwners(t *testing.T, storage, mechanism string) {
 	e.ok("exec", "-u", "0", id, "sed", "-i", "s/^root:[^:]*:/root::/", "/etc/shadow")
 	r = e.ok("exec", id, "sh", "-c", "id -u; su -c 'id -u' root")
 	expect(t, "su from the invoking user to root", strings.Join(strings.Fields(r.stdout), " "), fmt.Sprintf("%d 0", os.Getuid()))
+
+	// Removing the image removes the mapped copies of its layers too.
+	e.ok("rm", "-f", id)
+	e.ok("rmi", fixtures.DebianName)
+	layers := filepath.Join(e.home, "data", "rrun", "storage", storage, storageDriverDir(storage)+"-layers", "layers.json")
+	if b, err := os.ReadFile(layers); err != nil || strings.Contains(string(b), "rrun-idmap") {
+		t.Fatalf("mapped layer copies left after rmi (%v): %s", err, b)
+	}
+}
+
+// storageDriverDir is c/storage's driver name of a built-in storage plugin.
+func storageDriverDir(storage string) string {
+	if storage == "vfs" {
+		return "vfs"
+	}
+	return "overlay"
 }
