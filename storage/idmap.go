@@ -36,6 +36,8 @@ const (
 	IDMapMounts   = "idmapped mounts (no copy)"
 	IDMapCopies   = "mapped copy of each layer, made once per layer and mapping"
 	idmapMechFile = "idmap-mechanism" // in the graph root: the last one used
+	// IDMapOptionCopy is Options.IDMap's value for mapped copies always.
+	IDMapOptionCopy = "copy"
 )
 
 // PrepareMappedRootfs implements api.IDMappedRootfs: shifting at mount time
@@ -81,6 +83,9 @@ func IDMapMechanism(graphRoot string) string {
 // mount time by fuse-overlayfs (the fuse-overlayfs store, or an overlay
 // store's fuse view) or by an idmapped mount, else mapped layer copies.
 func (s *Store) idmapMechanism(st cstore.Store, uids, gids []idtools.IDMap) string {
+	if s.opts.IDMap == IDMapOptionCopy {
+		return IDMapCopies
+	}
 	if s.fuseMountable() {
 		return IDMapFuse
 	}

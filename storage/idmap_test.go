@@ -29,8 +29,14 @@ func TestPrepareMappedRootfs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, d := range []string{"vfs", "overlay", "fuse-overlayfs"} {
-		t.Run(d, func(t *testing.T) {
+	for _, c := range []struct{ driver, idmap, want string }{
+		{"vfs", "", storage.IDMapCopies},
+		{"overlay", "", ""}, // fuse-overlayfs where /dev/fuse is usable, else copies
+		{"overlay", storage.IDMapOptionCopy, storage.IDMapCopies},
+		{"fuse-overlayfs", "", storage.IDMapFuse},
+	} {
+		d := c.driver
+		t.Run(d+"-"+c.idmap, func(t *testing.T) {
 			if d == "fuse-overlayfs" {
 				if f, err := os.OpenFile("/dev/fuse", os.O_RDWR, 0); err != nil {
 					t.Skip(err)
@@ -40,7 +46,7 @@ func TestPrepareMappedRootfs(t *testing.T) {
 			}
 			ctx := context.Background()
 			root := t.TempDir()
-			st, err := storage.New(storage.Options{GraphRoot: root, RunRoot: t.TempDir(), Driver: d})
+			st, err := storage.New(storage.Options{GraphRoot: root, RunRoot: t.TempDir(), Driver: d, IDMap: c.idmap})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -48,8 +54,8 @@ func TestPrepareMappedRootfs(t *testing.T) {
 			if _, err := st.Load(ctx, bb.DockerArchive, "", nil); err != nil {
 				t.Fatal(err)
 			}
-			for _, c := range []string{"c1", "c2"} { // c2 reuses what c1 made
-				ms, err := st.PrepareMappedRootfs(ctx, c, "busybox", keepIDTestMap, keepIDTestMap)
+			for _, id := range []string{"c1", "c2"} { // c2 reuses what c1 made
+				ms, err := st.PrepareMappedRootfs(ctx, id, "busybox", keepIDTestMap, keepIDTestMap)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -60,15 +66,15 @@ func TestPrepareMappedRootfs(t *testing.T) {
 						t.Fatal(err)
 					}
 					if got := fi.Sys().(*syscall.Stat_t).Uid; got != want {
-						t.Errorf("%s %s: owner %d in the session, want %d", c, p, got, want)
+						t.Errorf("%s %s: owner %d in the session, want %d", id, p, got, want)
 					}
 				}
-				if err := st.RemoveRootfs(ctx, c); err != nil {
+				if err := st.RemoveRootfs(ctx, id); err != nil {
 					t.Fatal(err)
 				}
 			}
-			if m := storage.IDMapMechanism(root); m == "" {
-				t.Error("the mechanism used is not recorded for rrun info")
+			if m := storage.IDMapMechanism(root); m == "" || c.want != "" && m != c.want {
+				t.Errorf("recorded mechanism %q, want %q", m, c.want)
 			}
 		})
 	}

@@ -29,6 +29,10 @@ type Options struct {
 	// SingleIDMapping is set when the session maps only one uid: layers
 	// then load with every file owned by root instead of failing to chown.
 	SingleIDMapping bool
+	// IDMap "copy" gives keep-id containers mapped layer copies even where
+	// fuse-overlayfs could shift ids (native speed after the first run);
+	// "" picks the cheapest (see idmap.go).
+	IDMap string
 }
 
 // Store is an image and container-rootfs store. The underlying

@@ -48,7 +48,8 @@ func (b *Backend) Info(ctx context.Context) (api.PluginInfo, error) {
 }
 
 // Configure sets the store up: StateDir is the graph root, RunDir the run
-// root, Options["driver"] overrides the driver, and a UIDMap of one uid in
+// root, Options["driver"] overrides the driver, Options["idmap"] = "copy"
+// makes keep-id containers use mapped layer copies, and a UIDMap of one uid in
 // total makes layers load without chowning. The store itself is opened by
 // the first call that needs it.
 func (b *Backend) Configure(ctx context.Context, cfg api.Config) error {
@@ -65,6 +66,7 @@ func (b *Backend) Configure(ctx context.Context, cfg api.Config) error {
 		RunRoot:         cfg.RunDir,
 		Driver:          driver,
 		SingleIDMapping: mappedIDs(cfg.UIDMap) == 1,
+		IDMap:           cfg.Options["idmap"],
 	})
 	if err != nil {
 		return err
