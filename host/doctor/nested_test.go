@@ -1,6 +1,7 @@
 package doctor
 
 import (
+	"fmt"
 	"syscall"
 	"testing"
 )
@@ -26,6 +27,17 @@ func TestUserNSRefusedNamesTheOuterOptions(t *testing.T) {
 	f.TryUserNS = func() error { return syscall.EPERM }
 	r, _ := f.result(t, "userns")
 	for _, opt := range []string{"--privileged (rrun)", "seccomp=unconfined", "seccompProfile.type: Unconfined"} {
+		expect(t, r, StatusFail, opt)
+	}
+}
+
+// A seccomp filter that lets user namespaces be made but refuses
+// sethostname in them (podman's default profile): the fix names seccomp.
+func TestProcCheckSethostnameRefusedNamesSeccomp(t *testing.T) {
+	f := newFake(t)
+	f.ProbeProc = func() error { return fmt.Errorf("sethostname: %w", errSyscallFiltered) }
+	r, _ := f.result(t, "proc")
+	for _, opt := range []string{"seccomp=unconfined (podman)", "--privileged (rrun)"} {
 		expect(t, r, StatusFail, opt)
 	}
 }

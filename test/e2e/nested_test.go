@@ -103,7 +103,8 @@ func TestNestedInRrun(t *testing.T) {
 	}
 }
 
-// rrun inside a rootless podman container, with podman's options for it.
+// rrun inside a rootless podman container, with podman's options for it;
+// without seccomp=unconfined the inner rrun doctor names it.
 func TestNestedInPodman(t *testing.T) {
 	e := withBusybox(t)
 	tar := nestedImage(t, e)
@@ -113,5 +114,14 @@ func TestNestedInPodman(t *testing.T) {
 		"example.com/rrun-nested:1", "sh", "-c", nestedScript)
 	if !strings.Contains(out, "nested-ok\n0") {
 		t.Fatalf("rrun in a podman container: %q", out)
+	}
+	// podman's default seccomp profile lets a user namespace be made but
+	// refuses sethostname in it: the inner doctor names the option.
+	cmd := exec.Command("podman", "--storage-driver", "vfs", "run", "--rm", "--network", "none", "--cgroups", "disabled",
+		"--security-opt", "unmask=ALL", "example.com/rrun-nested:1", "sh", "-c", nestedScript)
+	cmd.Env = e.vars
+	b, err := cmd.Output()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 || !strings.Contains(string(b), "seccomp=unconfined (podman)") {
+		t.Fatalf("podman's default seccomp profile: the inner rrun doctor must fail naming seccomp=unconfined: %v\n%s", err, b)
 	}
 }
