@@ -105,6 +105,8 @@ func rootfsLayer(st cstore.Store, containerID string) (*cstore.Layer, error) {
 	id := buildRootfsPrefix + containerID
 	if c, err := st.Container(containerID); err == nil {
 		id = c.LayerID
+	} else if l := extraRootfsLayer(st, containerID); l != nil {
+		id = l.ID
 	}
 	l, err := st.Layer(id)
 	if isUnknown(err) {

@@ -65,7 +65,7 @@ func (s *Store) ReleaseRootfs(ctx context.Context, containerID string) error {
 	if err != nil {
 		return err
 	}
-	return unmount(st, containerID)
+	return unmount(s.mountStoreFor(st, containerID), containerID)
 }
 
 func unmount(st cstore.Store, containerID string) error {
@@ -74,7 +74,7 @@ func unmount(st cstore.Store, containerID string) error {
 		id = c.ID
 	} else if !isUnknown(err) {
 		return fmt.Errorf("failed to find container %s: %w", containerID, err)
-	} else if l, err := st.Layer(buildRootfsPrefix + containerID); err == nil {
+	} else if l := extraRootfsLayer(st, containerID); l != nil {
 		id = l.ID
 	}
 	if id == "" {
@@ -108,7 +108,7 @@ func (s *Store) RemoveRootfs(ctx context.Context, containerID string) error {
 	if err := emptyWritableLayer(st, c.LayerID); err != nil {
 		return fmt.Errorf("failed to remove the rootfs of container %s: %w", containerID, err)
 	}
-	if err := unmount(st, containerID); err != nil {
+	if err := unmount(s.mountStoreFor(st, containerID), containerID); err != nil {
 		return err
 	}
 	err = st.DeleteContainer(c.ID)
@@ -118,14 +118,29 @@ func (s *Store) RemoveRootfs(ctx context.Context, containerID string) error {
 	return nil
 }
 
-// removeBuildLayer deletes containerID's build rootfs, if it has one.
+// removeBuildLayer deletes containerID's rootfs layer (a build step's, or
+// an id-mapped container's), if it has one.
 func removeBuildLayer(st cstore.Store, containerID string) error {
-	l, err := st.Layer(buildRootfsPrefix + containerID)
-	if err == nil {
-		err = st.DeleteLayer(l.ID)
+	l := extraRootfsLayer(st, containerID)
+	if l == nil {
+		return nil
 	}
-	if err != nil && !isUnknown(err) {
-		return fmt.Errorf("failed to remove the build rootfs of %s: %w", containerID, err)
+	if err := unmount(st, containerID); err != nil {
+		return err
+	}
+	if err := st.DeleteLayer(l.ID); err != nil && !isUnknown(err) {
+		return fmt.Errorf("failed to remove the rootfs of %s: %w", containerID, err)
+	}
+	return nil
+}
+
+// extraRootfsLayer is containerID's writable layer when its rootfs is not a
+// c/storage container: a build step's, or an id-mapped one (idmap.go).
+func extraRootfsLayer(st cstore.Store, containerID string) *cstore.Layer {
+	for _, prefix := range []string{buildRootfsPrefix, keepIDRootfsPrefix} {
+		if l, err := st.Layer(prefix + containerID); err == nil {
+			return l
+		}
 	}
 	return nil
 }

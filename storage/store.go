@@ -33,6 +33,10 @@ type Options struct {
 	// the same driver, e.g. on a shared filesystem) whose images are used
 	// without copying: c/storage's additionalimagestores.
 	AdditionalImageStores []string
+	// IDMap "copy" gives keep-id containers mapped layer copies even where
+	// fuse-overlayfs could shift ids (native speed after the first run);
+	// "" picks the cheapest (see idmap.go).
+	IDMap string
 }
 
 // Store is an image and container-rootfs store. The underlying
@@ -42,7 +46,8 @@ type Store struct {
 	opts  Options
 	mu    sync.Mutex
 	store cstore.Store
-	tmp   *os.File // this process's locked temporary dir (see tmp.go)
+	fuse  cstore.Store // the fuse-overlayfs view for keep-id (idmap_fuse.go)
+	tmp   *os.File     // this process's locked temporary dir (see tmp.go)
 }
 
 // New checks opts and returns a Store; it does no I/O.
@@ -114,6 +119,7 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.releaseTmp()
+	s.closeFuse()
 	_, err := s.store.Shutdown(true)
 	if errors.Is(err, cstore.ErrLayerUsedByContainer) {
 		// Shutdown unmounted the layers but reports that it had to; the

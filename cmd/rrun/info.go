@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -61,6 +62,7 @@ func printInfo() error {
 	if ro := cfg.StorageOptions[cstorage.OptionAdditionalImageStores]; ro != "" {
 		fmt.Fprintf(w, "Read-only image stores:\t%s\n", ro)
 	}
+	fmt.Fprintf(w, "Keep-id owners:\t%s\n", keepIDOwners(cfg, plan))
 	fmt.Fprintf(w, "Isolation:\t%s\n", cfg.Isolation)
 	fmt.Fprintf(w, "Network:\t%s\n", networkInfo())
 	fmt.Fprintf(w, "Session:\t%s\n", sessionInfo(cfg))
@@ -97,4 +99,15 @@ func storageReason(cfg config.Config) string {
 		return "probed: " + cfg.StorageWhy
 	}
 	return "the default"
+}
+
+// keepIDOwners is how a --userns=keep-id container sees the image's owners.
+func keepIDOwners(cfg config.Config, plan session.Plan) string {
+	if plan.Mapping == session.MappingSingle {
+		return "squashed to your uid (single-uid mapping)"
+	}
+	if !slices.Contains(builtinStorage, cfg.Storage) {
+		return "as the storage plugin " + cfg.Storage + " does it"
+	}
+	return cstorage.KeepIDOwners(filepath.Join(cfg.Dirs.Data, "storage", cfg.Storage), cfg.Storage)
 }

@@ -139,7 +139,12 @@ func enterContainerSession(cfg config.Config, args []string, net *network.Plan) 
 	if args == nil {
 		args = os.Args[1:]
 	}
+	stopPulls, err := startPullBroker(cfg.Dirs.Run, net)
+	if err != nil {
+		return err
+	}
 	code, err := session.EnterWith(cfg.Dirs.Run, plan, args)
+	stopPulls()
 	if err != nil {
 		return err
 	}

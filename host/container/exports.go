@@ -41,7 +41,7 @@ func CreatePrepared(ctx context.Context, b *Backends, id string, mounts []api.Mo
 // InspectOrPull resolves ref in the store, pulling it first as policy
 // ("missing", "always", "never") says; progress gets the pull's lines.
 func InspectOrPull(ctx context.Context, s api.Storage, ref, policy string, progress func(string)) (ImageInfo, error) {
-	return inspectOrPull(ctx, s, ref, policy, progress)
+	return inspectOrPull(ctx, s, ref, policy, api.TransferOptions{}, progress)
 }
 
 // Resources is the cgroup limits of o's --memory, --memory-swap, --cpus,

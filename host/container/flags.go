@@ -36,6 +36,7 @@ func AddRunFlags(fs *pflag.FlagSet, o *RunOptions) {
 	fs.StringArrayVar(&o.Ulimits, "ulimit", nil, "Ulimit options")
 	fs.VarP(labelValue{&o.Labels}, "label", "l", "Set meta data on a container")
 	fs.StringVar(&o.Pull, "pull", "missing", `Pull image before running ("always", "missing", "never")`)
+	addPullFlags(fs, o)
 	addNetworkFlags(fs, o)
 	addLimitFlags(fs, o)
 }

@@ -23,6 +23,7 @@ func (o *RunOptions) Resolve(cwd string) error {
 		o.checkProcess,
 		func() error { return o.resolveMounts(cwd) },
 		func() error { return o.resolveSeccomp(cwd) },
+		func() error { return o.resolveAuthFile(cwd) },
 		o.checkSecurity,
 		o.checkLifecycle,
 		o.checkRestart,

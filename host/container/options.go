@@ -55,4 +55,8 @@ type RunOptions struct {
 	Ulimits     []string          `json:"ulimits,omitempty"`      // nofile=1024:2048
 	Labels      map[string]string `json:"labels,omitempty"`
 	Pull        string            `json:"pull,omitempty"` // always | missing | never
+	// SkipTLSVerify is --tls-verify=false, AuthFile --authfile (absolute):
+	// the registry options of --pull's pull.
+	SkipTLSVerify bool   `json:"skip_tls_verify,omitempty"`
+	AuthFile      string `json:"authfile,omitempty"`
 }

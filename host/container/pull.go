@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 
@@ -14,8 +15,10 @@ import (
 // "missing" (the default) pulls only when ref is not in the store, "never"
 // never does. progress gets one line per layer event. A backend that cannot
 // pull leaves a missing image missing (InspectImage's error says so). The
-// common case, an image in the store, costs one InspectImage.
-func inspectOrPull(ctx context.Context, s api.Storage, ref, policy string, progress func(string)) (ImageInfo, error) {
+// common case, an image in the store, costs one InspectImage. In a session
+// whose network namespace is a container's private one, the pull is made
+// outside it (see PullBrokerEnv), so that it sees the host's network.
+func inspectOrPull(ctx context.Context, s api.Storage, ref, policy string, opts api.TransferOptions, progress func(string)) (ImageInfo, error) {
 	if policy != "always" {
 		img, err := Inspect(ctx, s, ref)
 		if err == nil || policy == "never" || !errors.Is(err, api.ErrNotFound) {
@@ -23,15 +26,18 @@ func inspectOrPull(ctx context.Context, s api.Storage, ref, policy string, progr
 		}
 	}
 	if im, ok := s.(api.ImageManager); ok && canPull(ctx, s) {
-		if err := pull(ctx, im, ref, progress); err != nil {
+		if err := pull(ctx, im, ref, opts, progress); err != nil {
 			return ImageInfo{}, missingImageError(ref, policy, err)
 		}
 	}
 	return Inspect(ctx, s, ref)
 }
 
-func pull(ctx context.Context, im api.ImageManager, ref string, progress func(string)) error {
-	_, err := im.Pull(ctx, ref, api.TransferOptions{}, func(p api.LayerProgress) {
+func pull(ctx context.Context, im api.ImageManager, ref string, opts api.TransferOptions, progress func(string)) error {
+	if broker := os.Getenv(PullBrokerEnv); broker != "" {
+		return pullOutside(ctx, broker, PullRequest{Ref: ref, Options: opts})
+	}
+	_, err := im.Pull(ctx, ref, opts, func(p api.LayerProgress) {
 		if p.Status != "" {
 			progress(fmt.Sprintf("%s: %s", shortDigest(p.ID), p.Status))
 		}
@@ -55,8 +61,12 @@ func missingImageError(ref, policy string, err error) error {
 }
 
 func canPull(ctx context.Context, s api.Storage) bool {
+	return hasCapability(ctx, s, api.CapStoragePull)
+}
+
+func hasCapability(ctx context.Context, s api.Storage, capability string) bool {
 	info, err := s.Info(ctx)
-	return err == nil && slices.Contains(info.Capabilities, api.CapStoragePull)
+	return err == nil && slices.Contains(info.Capabilities, capability)
 }
 
 func shortDigest(d string) string {

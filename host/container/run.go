@@ -36,11 +36,11 @@ type Prepared struct {
 // pulling the image first as --pull says (progress gets its lines). On
 // error nothing is left prepared.
 func Prepare(ctx context.Context, b *Backends, o RunOptions, id string, env SpecEnv, progress func(string)) (*Prepared, error) {
-	img, err := inspectOrPull(ctx, b.Storage, o.Image, o.Pull, progress)
+	img, err := inspectOrPull(ctx, b.Storage, o.Image, o.Pull, o.TransferOptions(), progress)
 	if err != nil {
 		return nil, err
 	}
-	mounts, err := b.Storage.PrepareRootfs(ctx, id, img.ID)
+	mounts, err := prepareRootfs(ctx, b.Storage, o, id, img.ID)
 	if err != nil {
 		return nil, fmt.Errorf("failed to prepare the root filesystem of %s: %w", o.Image, err)
 	}

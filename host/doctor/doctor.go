@@ -40,6 +40,7 @@ type check struct {
 // checks in the order they are shown.
 var checks = []check{
 	{"userns", "unprivileged user namespaces", checkUserNS},
+	{"proc", "a new /proc (rrun in a container)", checkProc},
 	{"idmap-helpers", "newuidmap/newgidmap", checkIDMapHelpers},
 	{"subids", "subordinate uid/gid ranges", checkSubIDs},
 	{"storage-fs", "storage filesystem", checkStorageFS},

@@ -39,6 +39,7 @@ func newFake(t *testing.T) *fake {
 		TryUserNS:    func() error { return nil },
 		TryIDMap:     func(string, string, []IDRange, []IDRange) error { return nil },
 		ProbeOverlay: func(string) error { return nil },
+		ProbeProc:    func() error { return nil },
 		Libseccomp:   func() (string, error) { return "2.5.4", nil },
 	}
 	f.write(t, "/proc/sys/kernel/seccomp/actions_avail", "kill_process kill_thread trap errno user_notif trace log allow\n")

@@ -30,6 +30,9 @@ type Host struct {
 	// ProbeOverlay mounts overlay with userxattr over dirs in dir, inside a
 	// new user and mount namespace, and unmounts it.
 	ProbeOverlay func(dir string) error
+	// ProbeProc mounts a /proc in a new user and pid namespace (nil: not
+	// probed).
+	ProbeProc func() error
 	// Libseccomp returns the version of the linked libseccomp (nil: rrun
 	// was built without it).
 	Libseccomp func() (string, error)

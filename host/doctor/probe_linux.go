@@ -33,6 +33,7 @@ func Default(dataDir string) *Host {
 	h.TryUserNS = func() error { return tryUserNS(h.UID, h.GID) }
 	h.TryIDMap = tryIDMap
 	h.ProbeOverlay = func(dir string) error { return probeOverlay(dir, h.UID, h.GID) }
+	h.ProbeProc = func() error { return probeProc(h.UID, h.GID) }
 	h.Libseccomp = libseccompVersion
 	return h
 }

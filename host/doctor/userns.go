@@ -35,8 +35,7 @@ func checkUserNS(h *Host) Result {
 	case blocking != nil:
 		return fail(join(blocking.Problem, evidence), sysctlFix(*blocking))
 	case tryErr != nil:
-		return fail(evidence, "allow unshare(CLONE_NEWUSER) for this user: if rrun runs in a container, "+
-			"start that container with a seccomp profile that allows it (docker: --security-opt seccomp=unconfined)")
+		return fail(evidence, "allow unshare(CLONE_NEWUSER) for this user (a seccomp filter refuses it): "+outerSeccomp.String())
 	}
 	return ok(evidence)
 }

@@ -33,8 +33,9 @@ func PlanMapping() Plan {
 	if _, _, err := idtools.GetSubIDRanges(uid, u.Username); err != nil {
 		return Plan{Mapping: MappingSingle, Warning: fmt.Sprintf(
 			"no subordinate uid/gid range for user %s (see /etc/subuid and /etc/subgid); running with a single-uid mapping: "+
-				"files of other owners in images belong to root in the container (fix: %s)",
-			u.Username, addSubIDsFix(u.Username))}
+				"your uid %s is the container's user (root, or the image's or -u's uid and gid when not 0), "+
+				"and files of other owners in images belong to it (fix: %s)",
+			u.Username, u.Uid, addSubIDsFix(u.Username))}
 	}
 	for _, tool := range []string{"newuidmap", "newgidmap"} {
 		if _, err := exec.LookPath(tool); err != nil {

@@ -67,6 +67,18 @@ func (s *storageClient) PrepareRootfs(ctx context.Context, containerID, image st
 	return mountsFromProto(r.GetMounts()), nil
 }
 
+// PrepareMappedRootfs implements IDMappedRootfs; the plugin refuses it
+// unless it announces CapStorageIDMap.
+func (s *storageClient) PrepareMappedRootfs(ctx context.Context, containerID, image string, uidMap, gidMap []IDMap) ([]Mount, error) {
+	r, err := s.c.PrepareRootfs(ctx, &storagev1.PrepareRootfsRequest{
+		ContainerId: containerID, Image: image, UidMap: idMapsToProto(uidMap), GidMap: idMapsToProto(gidMap),
+	})
+	if err != nil {
+		return nil, fromStatus(err)
+	}
+	return mountsFromProto(r.GetMounts()), nil
+}
+
 func (s *storageClient) ReleaseRootfs(ctx context.Context, containerID string) error {
 	_, err := s.c.ReleaseRootfs(ctx, &storagev1.ReleaseRootfsRequest{ContainerId: containerID})
 	return fromStatus(err)

@@ -38,7 +38,15 @@ func (s *storageServer) InspectImage(ctx context.Context, r *storagev1.InspectIm
 }
 
 func (s *storageServer) PrepareRootfs(ctx context.Context, r *storagev1.PrepareRootfsRequest) (*storagev1.PrepareRootfsResponse, error) {
-	mounts, err := s.impl.PrepareRootfs(ctx, r.GetContainerId(), r.GetImage())
+	var mounts []Mount
+	var err error
+	if len(r.GetUidMap())+len(r.GetGidMap()) == 0 {
+		mounts, err = s.impl.PrepareRootfs(ctx, r.GetContainerId(), r.GetImage())
+	} else if m, ok := s.impl.(IDMappedRootfs); ok {
+		mounts, err = m.PrepareMappedRootfs(ctx, r.GetContainerId(), r.GetImage(), idMapsFromProto(r.GetUidMap()), idMapsFromProto(r.GetGidMap()))
+	} else {
+		err = Errorf(ErrNotImplemented, "", "this storage plugin cannot id-map a root filesystem")
+	}
 	if err != nil {
 		return nil, toStatus(err)
 	}

@@ -29,7 +29,7 @@ func (b *Backend) Exec(ctx context.Context, req api.ExecRequest) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	p, err := parseProcess(req.ID, req.ProcessJSON, initUserMaps(c.init.pid))
+	p, own, err := parseProcess(req.ID, req.ProcessJSON, initUserMaps(c.init.pid), b.isSingleIDMap())
 	if err != nil {
 		return 0, err
 	}
@@ -39,7 +39,7 @@ func (b *Backend) Exec(ctx context.Context, req api.ExecRequest) (int, error) {
 	if err := c.reserveExec(req.ExecID); err != nil {
 		return 0, err
 	}
-	pr, err := b.startExec(ctx, c, req, p)
+	pr, err := b.startExec(ctx, c, req, p, own)
 	c.publishExec(req.ExecID, pr) // a failed exec stays, with 126 or 127, for Wait
 	if err != nil {
 		return 0, err
@@ -47,24 +47,26 @@ func (b *Backend) Exec(ctx context.Context, req api.ExecRequest) (int, error) {
 	return pr.pid, nil
 }
 
-// parseProcess decodes and checks an exec's process.
-func parseProcess(id string, data []byte, maps *specs.Linux) (*specs.Process, error) {
+// parseProcess decodes and checks an exec's process, and says which user
+// it maps in a user namespace of its own (nil: none; see execOwnUser).
+func parseProcess(id string, data []byte, maps *specs.Linux, singleIDMap bool) (*specs.Process, *specs.User, error) {
 	var p specs.Process
 	if err := json.Unmarshal(data, &p); err != nil {
-		return nil, api.Errorf(api.ErrInvalidArgument, "", "invalid process for exec in container %s: %v", id, err)
+		return nil, nil, api.Errorf(api.ErrInvalidArgument, "", "invalid process for exec in container %s: %v", id, err)
 	}
 	if len(p.Args) == 0 || p.Args[0] == "" {
-		return nil, api.Errorf(api.ErrInvalidArgument, "", "exec in container %s has no command", id)
+		return nil, nil, api.Errorf(api.ErrInvalidArgument, "", "exec in container %s has no command", id)
 	}
-	if err := checkProcess(&p, maps); err != nil {
-		return nil, api.Errorf(api.ErrInvalidArgument, "", "exec in container %s: %v", id, err)
+	own := execOwnUser(p.User, maps, singleIDMap)
+	if err := checkProcess(&p, execMaps(own, maps)); err != nil {
+		return nil, nil, api.Errorf(api.ErrInvalidArgument, "", "exec in container %s: %v", id, err)
 	}
-	return &p, nil
+	return &p, own, nil
 }
 
 // startExec runs the exec process and waits until it has exec'd its
 // command. It returns the process whenever one was started.
-func (b *Backend) startExec(ctx context.Context, c *container, req api.ExecRequest, p *specs.Process) (*proc, error) {
+func (b *Backend) startExec(ctx context.Context, c *container, req api.ExecRequest, p *specs.Process, own *specs.User) (*proc, error) {
 	sec, err := readSeccomp(c.dir) // an exec gets the container's filter
 	if err != nil {
 		return nil, fmt.Errorf("failed to exec in container %s: %w", c.id, err)
@@ -75,7 +77,7 @@ func (b *Backend) startExec(ctx context.Context, c *container, req api.ExecReque
 	}
 	defer files.closeConsole()
 	defer files.conn.Close()
-	cmd, err := b.startNsenter(c, files)
+	cmd, err := b.startNsenter(c, files, own)
 	files.close()
 	if err != nil {
 		return nil, err
@@ -114,17 +116,22 @@ func (b *Backend) startExec(ctx context.Context, c *container, req api.ExecReque
 }
 
 // startNsenter starts the binary with _RRUN_NSENTER naming a pidfd of the
-// container's init (fd 5) and the namespaces to join.
-func (b *Backend) startNsenter(c *container, files *childFiles) (*exec.Cmd, error) {
+// container's init (fd 5), the namespaces to join and, when the exec gets
+// a user namespace of its own, the uid and gid to map there.
+func (b *Backend) startNsenter(c *container, files *childFiles, own *specs.User) (*exec.Cmd, error) {
 	pidfd, flags, err := c.nsTarget()
 	if err != nil {
 		return nil, err
 	}
 	defer pidfd.Close()
+	env := fmt.Sprintf("_RRUN_NSENTER=%d:%d", files.base()+initPidfdFd, flags)
+	if own != nil {
+		env += fmt.Sprintf(":%d:%d", own.UID, own.GID)
+	}
 	cmd := &exec.Cmd{
 		Path:  b.initPath,
 		Args:  []string{"rrun", "__init", "exec"},
-		Env:   append(files.env(), fmt.Sprintf("_RRUN_NSENTER=%d:%d", files.base()+initPidfdFd, flags)),
+		Env:   append(files.env(), env),
 		Stdin: files.stdio[0], Stdout: files.stdio[1], Stderr: files.stdio[2],
 		ExtraFiles: append(files.extra(), pidfd),
 	}

@@ -8,9 +8,14 @@
 // CLONE_PARENT (so that the plugin is its parent and reaps it; the pid
 // namespace takes effect for children only), reports the child's pid on the
 // control socket (fd 3, or $_RRUN_FD_BASE with preserved fds) as a JSON message and exits. The child returns into
-// Go as `__init exec`.
+// Go as `__init exec`. With "<pidfd>:<clone flags>:<uid>:<gid>", the child
+// first makes a user namespace of its own in which uid and gid are the
+// container's one id (an exec as a user the single-uid container does not
+// map; see userns_exec_linux.go): it is in the container's pid namespace,
+// so /proc/self is its own there.
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -46,10 +51,36 @@ static void rrun_fail(const char *what, int err) {
 	_exit(1);
 }
 
+static void rrun_write_file(const char *path, const char *data) {
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		rrun_fail("open the exec's id maps", errno);
+	if (write(fd, data, strlen(data)) < 0)
+		rrun_fail("write the exec's id maps", errno);
+	close(fd);
+}
+
+// rrun_own_userns maps uid and gid, in a new user namespace, to the ids
+// the process has in the container's (the container's one id). A process
+// may write such one-line maps of itself; setgroups must be denied first.
+static void rrun_own_userns(unsigned int uid, unsigned int gid) {
+	char buf[64];
+	unsigned int outer_uid = (unsigned int)geteuid(), outer_gid = (unsigned int)getegid();
+
+	if (unshare(CLONE_NEWUSER) < 0)
+		rrun_fail("create a user namespace for the exec's user", errno);
+	rrun_write_file("/proc/self/setgroups", "deny");
+	snprintf(buf, sizeof(buf), "%u %u 1\n", uid, outer_uid);
+	rrun_write_file("/proc/self/uid_map", buf);
+	snprintf(buf, sizeof(buf), "%u %u 1\n", gid, outer_gid);
+	rrun_write_file("/proc/self/gid_map", buf);
+}
+
 __attribute__((constructor)) static void rrun_nsenter(void) {
 	const char *v = getenv("_RRUN_NSENTER");
-	int fd;
+	int fd, n;
 	unsigned long flags;
+	unsigned int uid = 0, gid = 0;
 	pid_t pid;
 	char buf[64];
 
@@ -57,7 +88,8 @@ __attribute__((constructor)) static void rrun_nsenter(void) {
 		return;
 	if (getenv("_RRUN_FD_BASE") != NULL && atoi(getenv("_RRUN_FD_BASE")) > 3)
 		rrun_control_fd = atoi(getenv("_RRUN_FD_BASE"));
-	if (sscanf(v, "%d:%lu", &fd, &flags) != 2)
+	n = sscanf(v, "%d:%lu:%u:%u", &fd, &flags, &uid, &gid);
+	if (n != 2 && n != 4)
 		rrun_fail("parse _RRUN_NSENTER", EINVAL);
 	unsetenv("_RRUN_NSENTER");
 	// Processes of the container must not ptrace us or open our
@@ -75,5 +107,7 @@ __attribute__((constructor)) static void rrun_nsenter(void) {
 		rrun_send(buf);
 		_exit(0);
 	}
+	if (n == 4)
+		rrun_own_userns(uid, gid);
 	rrun_entered = 1;
 }

@@ -21,8 +21,9 @@ type Backend struct {
 }
 
 var (
-	_ api.Storage      = (*Backend)(nil)
-	_ api.ImageManager = (*Backend)(nil)
+	_ api.Storage        = (*Backend)(nil)
+	_ api.ImageManager   = (*Backend)(nil)
+	_ api.IDMappedRootfs = (*Backend)(nil)
 )
 
 // New returns an unconfigured backend for driver: "vfs", "overlay" or
@@ -34,6 +35,7 @@ var capabilities = []string{
 	api.CapStorageLoad, api.CapStorageRootfs, api.CapStoragePull, api.CapStoragePush, api.CapStorageSave,
 	api.CapStorageImport, api.CapStorageTag, api.CapStorageRemove, api.CapStorageUsage, api.CapStorageCommit, api.CapStorageBuildCache,
 	api.CapStorageRootfsInspect,
+	api.CapStorageIDMap,
 }
 
 // Info describes the backend; it needs no configuration.
@@ -49,7 +51,8 @@ func (b *Backend) Info(ctx context.Context) (api.PluginInfo, error) {
 
 // Configure sets the store up: StateDir is the graph root, RunDir the run
 // root, Options["driver"] overrides the driver, Options["additionalimagestores"]
-// (comma-separated graph roots) adds read-only image stores, and a UIDMap of one uid in
+// (comma-separated graph roots) adds read-only image stores, Options["idmap"] = "copy"
+// makes keep-id containers use mapped layer copies, and a UIDMap of one uid in
 // total makes layers load without chowning. The store itself is opened by
 // the first call that needs it.
 func (b *Backend) Configure(ctx context.Context, cfg api.Config) error {
@@ -67,6 +70,7 @@ func (b *Backend) Configure(ctx context.Context, cfg api.Config) error {
 		Driver:                driver,
 		SingleIDMapping:       mappedIDs(cfg.UIDMap) == 1,
 		AdditionalImageStores: splitList(cfg.Options[OptionAdditionalImageStores]),
+		IDMap:                 cfg.Options["idmap"],
 	})
 	if err != nil {
 		return err

@@ -78,3 +78,19 @@ func (b *Backend) Usage(ctx context.Context) (api.StorageUsage, error) {
 // and says why (see storage.ProbeDriver). rrun calls it once per
 // filesystem and caches the answer.
 func ProbeDriver(dir string) (name, why string) { return storage.ProbeDriver(dir) }
+
+// KeepIDOwners says how a --userns=keep-id container of a store in
+// graphRoot with driver gets the image's owners: what the last one used, or
+// what the driver will try before the first.
+func KeepIDOwners(graphRoot, driver string) string {
+	if m := storage.IDMapMechanism(graphRoot); m != "" {
+		return m
+	}
+	switch driver {
+	case storage.DriverFuseOverlayfs:
+		return storage.IDMapFuse + " (not used yet)"
+	case storage.DriverOverlay:
+		return storage.IDMapMounts + " where the kernel allows them rootless, else " + storage.IDMapCopies + " (probed at the first keep-id run)"
+	}
+	return storage.IDMapCopies + " (not used yet)"
+}

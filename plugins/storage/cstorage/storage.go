@@ -41,6 +41,14 @@ func (b *Backend) PrepareRootfs(ctx context.Context, containerID, image string) 
 	return st.PrepareRootfs(ctx, containerID, image)
 }
 
+func (b *Backend) PrepareMappedRootfs(ctx context.Context, containerID, image string, uidMap, gidMap []api.IDMap) ([]api.Mount, error) {
+	st, err := b.get()
+	if err != nil {
+		return nil, err
+	}
+	return st.PrepareMappedRootfs(ctx, containerID, image, uidMap, gidMap)
+}
+
 func (b *Backend) ReleaseRootfs(ctx context.Context, containerID string) error {
 	st, err := b.get()
 	if err != nil {

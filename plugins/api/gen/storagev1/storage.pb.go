@@ -626,9 +626,15 @@ func (x *InspectImageResponse) GetTopLayer() string {
 }
 
 type PrepareRootfsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ContainerId   string                 `protobuf:"bytes,1,opt,name=container_id,json=containerId,proto3" json:"container_id,omitempty"`
-	Image         string                 `protobuf:"bytes,2,opt,name=image,proto3" json:"image,omitempty"` // image id as returned by InspectImage
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	ContainerId string                 `protobuf:"bytes,1,opt,name=container_id,json=containerId,proto3" json:"container_id,omitempty"`
+	Image       string                 `protobuf:"bytes,2,opt,name=image,proto3" json:"image,omitempty"` // image id as returned by InspectImage
+	// When set (capability storage.idmap), the container runs in a user
+	// namespace with these maps (container id -> session id): the rootfs
+	// must show the image's files so that, seen through them, they have the
+	// image's owners. Empty: the session's own ids.
+	UidMap        []*pluginv1.IDMap `protobuf:"bytes,3,rep,name=uid_map,json=uidMap,proto3" json:"uid_map,omitempty"`
+	GidMap        []*pluginv1.IDMap `protobuf:"bytes,4,rep,name=gid_map,json=gidMap,proto3" json:"gid_map,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -675,6 +681,20 @@ func (x *PrepareRootfsRequest) GetImage() string {
 		return x.Image
 	}
 	return ""
+}
+
+func (x *PrepareRootfsRequest) GetUidMap() []*pluginv1.IDMap {
+	if x != nil {
+		return x.UidMap
+	}
+	return nil
+}
+
+func (x *PrepareRootfsRequest) GetGidMap() []*pluginv1.IDMap {
+	if x != nil {
+		return x.GidMap
+	}
+	return nil
 }
 
 type PrepareRootfsResponse struct {
@@ -2305,10 +2325,12 @@ const file_rrun_storage_v1_storage_proto_rawDesc = "" +
 	"\x05image\x18\x01 \x01(\v2\x16.rrun.storage.v1.ImageR\x05image\x12\x1f\n" +
 	"\vconfig_json\x18\x02 \x01(\fR\n" +
 	"configJson\x12\x1b\n" +
-	"\ttop_layer\x18\x03 \x01(\tR\btopLayer\"O\n" +
+	"\ttop_layer\x18\x03 \x01(\tR\btopLayer\"\xaf\x01\n" +
 	"\x14PrepareRootfsRequest\x12!\n" +
 	"\fcontainer_id\x18\x01 \x01(\tR\vcontainerId\x12\x14\n" +
-	"\x05image\x18\x02 \x01(\tR\x05image\"F\n" +
+	"\x05image\x18\x02 \x01(\tR\x05image\x12.\n" +
+	"\auid_map\x18\x03 \x03(\v2\x15.rrun.plugin.v1.IDMapR\x06uidMap\x12.\n" +
+	"\agid_map\x18\x04 \x03(\v2\x15.rrun.plugin.v1.IDMapR\x06gidMap\"F\n" +
 	"\x15PrepareRootfsResponse\x12-\n" +
 	"\x06mounts\x18\x01 \x03(\v2\x15.rrun.plugin.v1.MountR\x06mounts\"9\n" +
 	"\x14ReleaseRootfsRequest\x12!\n" +
@@ -2489,69 +2511,72 @@ var file_rrun_storage_v1_storage_proto_goTypes = []any{
 	(*InspectLayerResponse)(nil),      // 41: rrun.storage.v1.InspectLayerResponse
 	(*CreateImageRequest)(nil),        // 42: rrun.storage.v1.CreateImageRequest
 	(*CreateImageResponse)(nil),       // 43: rrun.storage.v1.CreateImageResponse
-	(*pluginv1.Mount)(nil),            // 44: rrun.plugin.v1.Mount
+	(*pluginv1.IDMap)(nil),            // 44: rrun.plugin.v1.IDMap
+	(*pluginv1.Mount)(nil),            // 45: rrun.plugin.v1.Mount
 }
 var file_rrun_storage_v1_storage_proto_depIdxs = []int32{
 	3,  // 0: rrun.storage.v1.RootfsChangesResponse.changes:type_name -> rrun.storage.v1.RootfsChange
 	5,  // 1: rrun.storage.v1.LoadEvent.loaded:type_name -> rrun.storage.v1.Image
 	5,  // 2: rrun.storage.v1.ListImagesResponse.images:type_name -> rrun.storage.v1.Image
 	5,  // 3: rrun.storage.v1.InspectImageResponse.image:type_name -> rrun.storage.v1.Image
-	44, // 4: rrun.storage.v1.PrepareRootfsResponse.mounts:type_name -> rrun.plugin.v1.Mount
-	19, // 5: rrun.storage.v1.TransferEvent.progress:type_name -> rrun.storage.v1.LayerProgress
-	5,  // 6: rrun.storage.v1.TransferEvent.image:type_name -> rrun.storage.v1.Image
-	18, // 7: rrun.storage.v1.PullRequest.options:type_name -> rrun.storage.v1.TransferOptions
-	18, // 8: rrun.storage.v1.PushRequest.options:type_name -> rrun.storage.v1.TransferOptions
-	5,  // 9: rrun.storage.v1.ImportResponse.image:type_name -> rrun.storage.v1.Image
-	36, // 10: rrun.storage.v1.CommitRootfsResponse.layer:type_name -> rrun.storage.v1.Layer
-	36, // 11: rrun.storage.v1.InspectLayerResponse.layer:type_name -> rrun.storage.v1.Layer
-	5,  // 12: rrun.storage.v1.CreateImageResponse.image:type_name -> rrun.storage.v1.Image
-	6,  // 13: rrun.storage.v1.Storage.Load:input_type -> rrun.storage.v1.LoadRequest
-	8,  // 14: rrun.storage.v1.Storage.ListImages:input_type -> rrun.storage.v1.ListImagesRequest
-	10, // 15: rrun.storage.v1.Storage.InspectImage:input_type -> rrun.storage.v1.InspectImageRequest
-	12, // 16: rrun.storage.v1.Storage.PrepareRootfs:input_type -> rrun.storage.v1.PrepareRootfsRequest
-	14, // 17: rrun.storage.v1.Storage.ReleaseRootfs:input_type -> rrun.storage.v1.ReleaseRootfsRequest
-	16, // 18: rrun.storage.v1.Storage.RemoveRootfs:input_type -> rrun.storage.v1.RemoveRootfsRequest
-	21, // 19: rrun.storage.v1.Storage.Pull:input_type -> rrun.storage.v1.PullRequest
-	22, // 20: rrun.storage.v1.Storage.Push:input_type -> rrun.storage.v1.PushRequest
-	23, // 21: rrun.storage.v1.Storage.Save:input_type -> rrun.storage.v1.SaveRequest
-	25, // 22: rrun.storage.v1.Storage.Import:input_type -> rrun.storage.v1.ImportRequest
-	27, // 23: rrun.storage.v1.Storage.Tag:input_type -> rrun.storage.v1.TagRequest
-	29, // 24: rrun.storage.v1.Storage.RemoveImage:input_type -> rrun.storage.v1.RemoveImageRequest
-	31, // 25: rrun.storage.v1.Storage.Prune:input_type -> rrun.storage.v1.PruneRequest
-	34, // 26: rrun.storage.v1.Storage.Usage:input_type -> rrun.storage.v1.UsageRequest
-	37, // 27: rrun.storage.v1.Storage.PrepareLayerRootfs:input_type -> rrun.storage.v1.PrepareLayerRootfsRequest
-	38, // 28: rrun.storage.v1.Storage.CommitRootfs:input_type -> rrun.storage.v1.CommitRootfsRequest
-	40, // 29: rrun.storage.v1.Storage.InspectLayer:input_type -> rrun.storage.v1.InspectLayerRequest
-	42, // 30: rrun.storage.v1.Storage.CreateImage:input_type -> rrun.storage.v1.CreateImageRequest
-	32, // 31: rrun.storage.v1.Storage.PruneBuildCache:input_type -> rrun.storage.v1.PruneBuildCacheRequest
-	0,  // 32: rrun.storage.v1.Storage.RootfsSize:input_type -> rrun.storage.v1.RootfsSizeRequest
-	2,  // 33: rrun.storage.v1.Storage.RootfsChanges:input_type -> rrun.storage.v1.RootfsChangesRequest
-	7,  // 34: rrun.storage.v1.Storage.Load:output_type -> rrun.storage.v1.LoadEvent
-	9,  // 35: rrun.storage.v1.Storage.ListImages:output_type -> rrun.storage.v1.ListImagesResponse
-	11, // 36: rrun.storage.v1.Storage.InspectImage:output_type -> rrun.storage.v1.InspectImageResponse
-	13, // 37: rrun.storage.v1.Storage.PrepareRootfs:output_type -> rrun.storage.v1.PrepareRootfsResponse
-	15, // 38: rrun.storage.v1.Storage.ReleaseRootfs:output_type -> rrun.storage.v1.ReleaseRootfsResponse
-	17, // 39: rrun.storage.v1.Storage.RemoveRootfs:output_type -> rrun.storage.v1.RemoveRootfsResponse
-	20, // 40: rrun.storage.v1.Storage.Pull:output_type -> rrun.storage.v1.TransferEvent
-	20, // 41: rrun.storage.v1.Storage.Push:output_type -> rrun.storage.v1.TransferEvent
-	24, // 42: rrun.storage.v1.Storage.Save:output_type -> rrun.storage.v1.SaveResponse
-	26, // 43: rrun.storage.v1.Storage.Import:output_type -> rrun.storage.v1.ImportResponse
-	28, // 44: rrun.storage.v1.Storage.Tag:output_type -> rrun.storage.v1.TagResponse
-	30, // 45: rrun.storage.v1.Storage.RemoveImage:output_type -> rrun.storage.v1.RemoveImageResponse
-	33, // 46: rrun.storage.v1.Storage.Prune:output_type -> rrun.storage.v1.PruneResponse
-	35, // 47: rrun.storage.v1.Storage.Usage:output_type -> rrun.storage.v1.UsageResponse
-	13, // 48: rrun.storage.v1.Storage.PrepareLayerRootfs:output_type -> rrun.storage.v1.PrepareRootfsResponse
-	39, // 49: rrun.storage.v1.Storage.CommitRootfs:output_type -> rrun.storage.v1.CommitRootfsResponse
-	41, // 50: rrun.storage.v1.Storage.InspectLayer:output_type -> rrun.storage.v1.InspectLayerResponse
-	43, // 51: rrun.storage.v1.Storage.CreateImage:output_type -> rrun.storage.v1.CreateImageResponse
-	33, // 52: rrun.storage.v1.Storage.PruneBuildCache:output_type -> rrun.storage.v1.PruneResponse
-	1,  // 53: rrun.storage.v1.Storage.RootfsSize:output_type -> rrun.storage.v1.RootfsSizeResponse
-	4,  // 54: rrun.storage.v1.Storage.RootfsChanges:output_type -> rrun.storage.v1.RootfsChangesResponse
-	34, // [34:55] is the sub-list for method output_type
-	13, // [13:34] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	44, // 4: rrun.storage.v1.PrepareRootfsRequest.uid_map:type_name -> rrun.plugin.v1.IDMap
+	44, // 5: rrun.storage.v1.PrepareRootfsRequest.gid_map:type_name -> rrun.plugin.v1.IDMap
+	45, // 6: rrun.storage.v1.PrepareRootfsResponse.mounts:type_name -> rrun.plugin.v1.Mount
+	19, // 7: rrun.storage.v1.TransferEvent.progress:type_name -> rrun.storage.v1.LayerProgress
+	5,  // 8: rrun.storage.v1.TransferEvent.image:type_name -> rrun.storage.v1.Image
+	18, // 9: rrun.storage.v1.PullRequest.options:type_name -> rrun.storage.v1.TransferOptions
+	18, // 10: rrun.storage.v1.PushRequest.options:type_name -> rrun.storage.v1.TransferOptions
+	5,  // 11: rrun.storage.v1.ImportResponse.image:type_name -> rrun.storage.v1.Image
+	36, // 12: rrun.storage.v1.CommitRootfsResponse.layer:type_name -> rrun.storage.v1.Layer
+	36, // 13: rrun.storage.v1.InspectLayerResponse.layer:type_name -> rrun.storage.v1.Layer
+	5,  // 14: rrun.storage.v1.CreateImageResponse.image:type_name -> rrun.storage.v1.Image
+	6,  // 15: rrun.storage.v1.Storage.Load:input_type -> rrun.storage.v1.LoadRequest
+	8,  // 16: rrun.storage.v1.Storage.ListImages:input_type -> rrun.storage.v1.ListImagesRequest
+	10, // 17: rrun.storage.v1.Storage.InspectImage:input_type -> rrun.storage.v1.InspectImageRequest
+	12, // 18: rrun.storage.v1.Storage.PrepareRootfs:input_type -> rrun.storage.v1.PrepareRootfsRequest
+	14, // 19: rrun.storage.v1.Storage.ReleaseRootfs:input_type -> rrun.storage.v1.ReleaseRootfsRequest
+	16, // 20: rrun.storage.v1.Storage.RemoveRootfs:input_type -> rrun.storage.v1.RemoveRootfsRequest
+	21, // 21: rrun.storage.v1.Storage.Pull:input_type -> rrun.storage.v1.PullRequest
+	22, // 22: rrun.storage.v1.Storage.Push:input_type -> rrun.storage.v1.PushRequest
+	23, // 23: rrun.storage.v1.Storage.Save:input_type -> rrun.storage.v1.SaveRequest
+	25, // 24: rrun.storage.v1.Storage.Import:input_type -> rrun.storage.v1.ImportRequest
+	27, // 25: rrun.storage.v1.Storage.Tag:input_type -> rrun.storage.v1.TagRequest
+	29, // 26: rrun.storage.v1.Storage.RemoveImage:input_type -> rrun.storage.v1.RemoveImageRequest
+	31, // 27: rrun.storage.v1.Storage.Prune:input_type -> rrun.storage.v1.PruneRequest
+	34, // 28: rrun.storage.v1.Storage.Usage:input_type -> rrun.storage.v1.UsageRequest
+	37, // 29: rrun.storage.v1.Storage.PrepareLayerRootfs:input_type -> rrun.storage.v1.PrepareLayerRootfsRequest
+	38, // 30: rrun.storage.v1.Storage.CommitRootfs:input_type -> rrun.storage.v1.CommitRootfsRequest
+	40, // 31: rrun.storage.v1.Storage.InspectLayer:input_type -> rrun.storage.v1.InspectLayerRequest
+	42, // 32: rrun.storage.v1.Storage.CreateImage:input_type -> rrun.storage.v1.CreateImageRequest
+	32, // 33: rrun.storage.v1.Storage.PruneBuildCache:input_type -> rrun.storage.v1.PruneBuildCacheRequest
+	0,  // 34: rrun.storage.v1.Storage.RootfsSize:input_type -> rrun.storage.v1.RootfsSizeRequest
+	2,  // 35: rrun.storage.v1.Storage.RootfsChanges:input_type -> rrun.storage.v1.RootfsChangesRequest
+	7,  // 36: rrun.storage.v1.Storage.Load:output_type -> rrun.storage.v1.LoadEvent
+	9,  // 37: rrun.storage.v1.Storage.ListImages:output_type -> rrun.storage.v1.ListImagesResponse
+	11, // 38: rrun.storage.v1.Storage.InspectImage:output_type -> rrun.storage.v1.InspectImageResponse
+	13, // 39: rrun.storage.v1.Storage.PrepareRootfs:output_type -> rrun.storage.v1.PrepareRootfsResponse
+	15, // 40: rrun.storage.v1.Storage.ReleaseRootfs:output_type -> rrun.storage.v1.ReleaseRootfsResponse
+	17, // 41: rrun.storage.v1.Storage.RemoveRootfs:output_type -> rrun.storage.v1.RemoveRootfsResponse
+	20, // 42: rrun.storage.v1.Storage.Pull:output_type -> rrun.storage.v1.TransferEvent
+	20, // 43: rrun.storage.v1.Storage.Push:output_type -> rrun.storage.v1.TransferEvent
+	24, // 44: rrun.storage.v1.Storage.Save:output_type -> rrun.storage.v1.SaveResponse
+	26, // 45: rrun.storage.v1.Storage.Import:output_type -> rrun.storage.v1.ImportResponse
+	28, // 46: rrun.storage.v1.Storage.Tag:output_type -> rrun.storage.v1.TagResponse
+	30, // 47: rrun.storage.v1.Storage.RemoveImage:output_type -> rrun.storage.v1.RemoveImageResponse
+	33, // 48: rrun.storage.v1.Storage.Prune:output_type -> rrun.storage.v1.PruneResponse
+	35, // 49: rrun.storage.v1.Storage.Usage:output_type -> rrun.storage.v1.UsageResponse
+	13, // 50: rrun.storage.v1.Storage.PrepareLayerRootfs:output_type -> rrun.storage.v1.PrepareRootfsResponse
+	39, // 51: rrun.storage.v1.Storage.CommitRootfs:output_type -> rrun.storage.v1.CommitRootfsResponse
+	41, // 52: rrun.storage.v1.Storage.InspectLayer:output_type -> rrun.storage.v1.InspectLayerResponse
+	43, // 53: rrun.storage.v1.Storage.CreateImage:output_type -> rrun.storage.v1.CreateImageResponse
+	33, // 54: rrun.storage.v1.Storage.PruneBuildCache:output_type -> rrun.storage.v1.PruneResponse
+	1,  // 55: rrun.storage.v1.Storage.RootfsSize:output_type -> rrun.storage.v1.RootfsSizeResponse
+	4,  // 56: rrun.storage.v1.Storage.RootfsChanges:output_type -> rrun.storage.v1.RootfsChangesResponse
+	36, // [36:57] is the sub-list for method output_type
+	15, // [15:36] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_rrun_storage_v1_storage_proto_init() }

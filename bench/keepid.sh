@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# --userns=keep-id of the Debian minbase image against podman's
+# (`podman run --userns=keep-id`), both on native overlay stores: the first
+# keep-id run after a load (rrun: fuse-overlayfs shifts the ids, nothing is
+# copied; podman: chowns a copy of the image), the second one, and a plain
+# run for reference. Rounds alternate A B / B A (FACTS.md "Benchmarking
+# here"); every round starts from fresh stores. Reports medians and ratios.
+# As root it builds what it needs and runs everything as the user rrun-test.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+RUNS=${RUNS:-3}
+if [ "$(id -u)" = 0 ]; then
+  "$here/test/setup-host.sh"
+  "$here/test/fixtures/debian-minbase.sh"
+  export PATH=/usr/local/go/bin:$PATH
+  out=$(mktemp -d /var/tmp/rrun-bench-keepid.XXXXXX)
+  (cd "$here" && go build -tags "$(make -s print-tags)" -o "$out/rrun" ./cmd/rrun && go build -o "$out/mkimage" ./test/fixtures/mkimage)
+  chmod -R a+rX "$out"; chmod 777 "$out"
+  su rrun-test -s /bin/bash -c "RUNS=$RUNS BENCH_DIR=$out bash '$here/bench/keepid.sh'"
+  rm -rf "$out"
+  exit 0
+fi
+
+d=${BENCH_DIR:?run as root, or set BENCH_DIR to a dir with rrun and mkimage}
+archive=$("$d/mkimage" -debian)
+image=docker.io/library/debian-minbase:bookworm
+work=$(mktemp -d "$d/work.XXXXXX")
+export XDG_RUNTIME_DIR=$work/run XDG_CONFIG_HOME=$work/config
+mkdir -p "$XDG_RUNTIME_DIR" "$XDG_CONFIG_HOME/containers" && chmod 700 "$XDG_RUNTIME_DIR"
+cat > "$XDG_CONFIG_HOME/containers/storage.conf" <<CONF
+[storage]
+driver = "overlay"
+rootless_storage_path = "$work/podman"
+CONF
+trap '"$d/rrun" unshare rm -rf "$work" 2>/dev/null; podman unshare rm -rf "$work/podman" 2>/dev/null; rm -rf "$work"' EXIT
+
+now() { date +%s%N; }
+ms() { echo $(( ($2 - $1) / 1000000 )); }
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2)}'; }
+R() { XDG_DATA_HOME=$work/rrun-data "$d/rrun" --storage overlay "$@"; }
+timed() { # file cmd...
+  local f=$1 t0 t1; shift; t0=$(now); "$@" >/dev/null; t1=$(now); ms "$t0" "$t1" >> "$work/$f"
+}
+rrun_round() {
+  "$d/rrun" unshare rm -rf "$work/rrun-data" >/dev/null 2>&1 || true
+  R load -q -i "$archive" >/dev/null
+  timed first.rrun R run --rm --network none --userns=keep-id "$image" true
+  timed second.rrun R run --rm --network none --userns=keep-id "$image" true
+  timed plain.rrun R run --rm --network none "$image" true
+}
+podman_round() {
+  podman unshare rm -rf "$work/podman" >/dev/null 2>&1 || true
+  podman load -q -i "$archive" >/dev/null
+  timed first.podman podman run --rm --network none --userns=keep-id "$image" true
+  timed second.podman podman run --rm --network none --userns=keep-id "$image" true
+  timed plain.podman podman run --rm --network none "$image" true
+}
+for f in first second plain; do : > "$work/$f.rrun"; : > "$work/$f.podman"; done
+for i in $(seq "$RUNS"); do
+  if [ $((i % 2)) = 1 ]; then rrun_round; podman_round; else podman_round; rrun_round; fi
+done
+report() { # name
+  local a b; a=$(median < "$work/$1.rrun"); b=$(median < "$work/$1.podman")
+  printf '%-7s rrun %6d ms   podman %6d ms   rrun/podman %.2f   (median of %d, runs: %s | %s)\n' "$1" "$a" "$b" \
+    "$(echo "$a $b" | awk '{print $1/$2}')" "$RUNS" "$(tr '\n' ' ' < "$work/$1.rrun")" "$(tr '\n' ' ' < "$work/$1.podman")"
+}
+report first; report second; report plain
+a=$(median < "$work/second.rrun"); p=$(median < "$work/plain.rrun")
+printf 'rrun second keep-id run / plain run: %.2f\n' "$(echo "$a $p" | awk '{print $1/$2}')"

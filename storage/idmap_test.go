@@ -1,0 +1,81 @@
+package storage_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"github.com/rrun-project/rrun/plugins/api"
+	"github.com/rrun-project/rrun/plugins/testsuite/fixtures"
+	"github.com/rrun-project/rrun/storage"
+)
+
+// A keep-id style map: container 1000 is session 0, container 0..999 are
+// session 1..1000, the rest is unchanged.
+var keepIDTestMap = []api.IDMap{{ContainerID: 0, HostID: 1, Size: 1000}, {ContainerID: 1000, HostID: 0, Size: 1}, {ContainerID: 1001, HostID: 1001, Size: 64535}}
+
+// PrepareMappedRootfs shows the image's files with their owners shifted by
+// the maps, on every driver (vfs: mapped layer copies, reused; overlay:
+// fuse-overlayfs where usable, else copies; fuse-overlayfs: shifted), and
+// RemoveRootfs takes it away.
+func TestPrepareMappedRootfs(t *testing.T) {
+	fixtures.RequireUserNS(t)
+	if fixtures.SingleUIDMapping() {
+		t.Skip("id maps need more than one id in the session")
+	}
+	bb, err := fixtures.Busybox(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ driver, idmap, want string }{
+		{"vfs", "", storage.IDMapCopies},
+		{"overlay", "", ""}, // fuse-overlayfs where /dev/fuse is usable, else copies
+		{"overlay", storage.IDMapOptionCopy, storage.IDMapCopies},
+		{"fuse-overlayfs", "", storage.IDMapFuse},
+	} {
+		d := c.driver
+		t.Run(d+"-"+c.idmap, func(t *testing.T) {
+			if d == "fuse-overlayfs" {
+				if f, err := os.OpenFile("/dev/fuse", os.O_RDWR, 0); err != nil {
+					t.Skip(err)
+				} else {
+					f.Close()
+				}
+			}
+			ctx := context.Background()
+			root := t.TempDir()
+			st, err := storage.New(storage.Options{GraphRoot: root, RunRoot: t.TempDir(), Driver: d, IDMap: c.idmap})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			if _, err := st.Load(ctx, bb.DockerArchive, "", nil); err != nil {
+				t.Fatal(err)
+			}
+			for _, id := range []string{"c1", "c2"} { // c2 reuses what c1 made
+				ms, err := st.PrepareMappedRootfs(ctx, id, "busybox", keepIDTestMap, keepIDTestMap)
+				if err != nil {
+					t.Fatal(err)
+				}
+				owners := map[string]uint32{"bin/busybox": 1, "home/nobody": 65534}
+				for p, want := range owners {
+					fi, err := os.Lstat(filepath.Join(ms[0].Source, p))
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got := fi.Sys().(*syscall.Stat_t).Uid; got != want {
+						t.Errorf("%s %s: owner %d in the session, want %d", id, p, got, want)
+					}
+				}
+				if err := st.RemoveRootfs(ctx, id); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if m := storage.IDMapMechanism(root); m == "" || c.want != "" && m != c.want {
+				t.Errorf("recorded mechanism %q, want %q", m, c.want)
+			}
+		})
+	}
+}
