@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/rrun-project/rrun/plugins/api"
+	"github.com/rrun-project/rrun/plugins/isolation/native/nsinit"
 )
 
 // Version is the backend's version, reported by Info.
@@ -21,7 +22,8 @@ const Version = "0.1.0"
 // Backend is the native isolation backend. It is safe for concurrent use.
 type Backend struct {
 	log      hclog.Logger
-	initPath string // the binary that serves `__init`
+	initPath string // rrun-nsinit, or "" when not found (then initErr)
+	initErr  error
 
 	mu          sync.Mutex
 	runDir      string
@@ -34,13 +36,14 @@ var _ api.Isolation = (*Backend)(nil)
 // New returns an unconfigured backend. Its logs go to stderr as JSON lines,
 // which go-plugin hands to the host's logger at their level.
 func New() *Backend {
-	return &Backend{
+	b := &Backend{
 		log: hclog.New(&hclog.LoggerOptions{
 			Name: "isolation.native", Level: hclog.Info, Output: os.Stderr, JSONFormat: true,
 		}),
-		initPath:   "/proc/self/exe",
 		containers: map[string]*container{},
 	}
+	b.initPath, b.initErr = findNsinit()
+	return b
 }
 
 // Info describes the backend.
@@ -49,7 +52,7 @@ func (b *Backend) Info(context.Context) (api.PluginInfo, error) {
 		api.CapIsolationPIDNS, api.CapIsolationUTSNS, api.CapIsolationIPCNS,
 		api.CapIsolationNetNS, api.CapIsolationDevices, api.CapIsolationTTY,
 	}
-	if nsenterBuilt {
+	if nsinit.NsenterBuilt {
 		caps = append(caps, api.CapIsolationExec)
 	}
 	if seccompBuilt {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rrun-project/rrun/plugins/api"
+	"github.com/rrun-project/rrun/plugins/isolation/native/nsinit"
 )
 
 // container is what the plugin knows about one container: its init, its
@@ -124,13 +125,13 @@ func (c *container) procs() []*proc {
 
 // next reads the next message from the init, passing log lines to log.
 // io.EOF means the init closed the socket: it exec'd or it died.
-func next(dec *json.Decoder, log func(string)) (message, error) {
+func next(dec *json.Decoder, log func(string)) (nsinit.Message, error) {
 	for {
-		var m message
+		var m nsinit.Message
 		if err := dec.Decode(&m); err != nil {
-			return message{}, err
+			return nsinit.Message{}, err
 		}
-		if m.Type != msgLog {
+		if m.Type != nsinit.MsgLog {
 			return m, nil
 		}
 		log(m.Message)

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rrun-project/rrun/plugins/api"
+	"github.com/rrun-project/rrun/plugins/isolation/native/nsinit"
 )
 
 // Create spawns the container's init, which sets up the namespaces and the
@@ -34,6 +35,9 @@ func (b *Backend) Create(ctx context.Context, req api.CreateRequest) (int, error
 	if err != nil {
 		return 0, err
 	}
+	if b.initErr != nil {
+		return 0, b.initErr
+	}
 	sec, err := b.containerSeccomp(req.ID, spec)
 	if err != nil {
 		return 0, err
@@ -47,7 +51,7 @@ func (b *Backend) Create(ctx context.Context, req api.CreateRequest) (int, error
 		err = saveSeccomp(c.dir, sec)
 	}
 	if err == nil {
-		err = b.awaitReady(ctx, c, initConfig{Spec: spec, Rootfs: rootfs, Terminal: req.Stdio.Terminal, Seccomp: sec})
+		err = b.awaitReady(ctx, c, nsinit.Config{Spec: spec, Rootfs: nsinitMounts(rootfs), Terminal: req.Stdio.Terminal, Seccomp: sec})
 	}
 	if err == nil && console != nil {
 		err = handOverTerminal(ctx, c.init, console, req.Stdio.ConsoleSocket)
@@ -81,7 +85,16 @@ func rootfsMounts(id string, ms []api.Mount, spec *specs.Spec) ([]api.Mount, err
 	return nil, api.Errorf(api.ErrInvalidArgument, "", "container %s has no root filesystem mounts", id)
 }
 
-// spawn starts `<initPath> __init` in new namespaces with the container's
+// nsinitMounts copies mount descriptors into the init's own type.
+func nsinitMounts(ms []api.Mount) []nsinit.Mount {
+	out := make([]nsinit.Mount, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, nsinit.Mount{Type: m.Type, Source: m.Source, Target: m.Target, Options: m.Options})
+	}
+	return out
+}
+
+// spawn starts rrun-nsinit in new namespaces with the container's
 // stdio, the control socket as fd 3 and, with a terminal, the console
 // channel as fd 4. Nothing of the init depends on the plugin once it runs
 // the command: no parent-death signal, no fd of ours but the control
@@ -107,7 +120,7 @@ func (b *Backend) spawn(req api.CreateRequest, spec *specs.Spec, dir string) (*c
 	userNSAttr(spec, attr)
 	cmd := &exec.Cmd{
 		Path:  b.initPath,
-		Args:  []string{"rrun", "__init"},
+		Args:  nsinitArgs(false),
 		Env:   []string{}, // nothing of the plugin's environment leaks in
 		Stdin: files.stdio[0], Stdout: files.stdio[1], Stderr: files.stdio[2],
 		ExtraFiles:  files.extra(),
@@ -138,10 +151,10 @@ func (b *Backend) spawn(req api.CreateRequest, spec *specs.Spec, dir string) (*c
 
 // awaitReady sends the init its configuration and waits until it is set up.
 // cfg carries the spec, rootfs, terminal and seccomp; the rest is filled in.
-func (b *Backend) awaitReady(ctx context.Context, c *container, cfg initConfig) error {
+func (b *Backend) awaitReady(ctx context.Context, c *container, cfg nsinit.Config) error {
 	stop := context.AfterFunc(ctx, func() { c.conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
-	cfg.Version, cfg.RootfsDir, cfg.SingleIDMap = protocolVersion, filepath.Join(c.dir, "rootfs"), b.isSingleIDMap()
+	cfg.Version, cfg.RootfsDir, cfg.SingleIDMap = nsinit.ProtocolVersion, filepath.Join(c.dir, "rootfs"), b.isSingleIDMap()
 	if err := c.enc.Encode(cfg); err != nil {
 		return c.initFailure(ctx, err)
 	}
@@ -149,9 +162,9 @@ func (b *Backend) awaitReady(ctx context.Context, c *container, cfg initConfig) 
 	switch {
 	case err != nil:
 		return c.initFailure(ctx, err)
-	case m.Type == msgReady:
+	case m.Type == nsinit.MsgReady:
 		return nil
-	case m.Type == msgError:
+	case m.Type == nsinit.MsgError:
 		return api.Errorf(api.ErrFailedPrecondition, "", "failed to create container %s: %s", c.id, m.Message)
 	}
 	return fmt.Errorf("failed to create container %s: unexpected message %q from init", c.id, m.Type)

@@ -14,16 +14,20 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rrun-project/rrun/plugins/api"
+	"github.com/rrun-project/rrun/plugins/isolation/native/nsinit"
 )
 
-// Exec starts a process in a running container: `<initPath> __init exec`,
+// Exec starts a process in a running container: `rrun-nsinit __init exec`,
 // which nsenter_linux.c moves into the init's namespaces before the Go
 // runtime starts and clones as a child of the plugin. The pid returned is
 // that child's, as the plugin sees it. With a terminal, the pty master has
 // been sent to the console socket when Exec returns.
 func (b *Backend) Exec(ctx context.Context, req api.ExecRequest) (int, error) {
-	if !nsenterBuilt {
+	if !nsinit.NsenterBuilt {
 		return 0, api.Errorf(api.ErrNotImplemented, "build rrun with CGO_ENABLED=1", "isolation native: exec needs a binary built with cgo")
+	}
+	if b.initErr != nil {
+		return 0, b.initErr
 	}
 	c, err := b.get(req.ID)
 	if err != nil {
@@ -83,14 +87,14 @@ func (b *Backend) startExec(ctx context.Context, c *container, req api.ExecReque
 	stop := context.AfterFunc(ctx, func() { files.conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	dec, log := json.NewDecoder(files.conn), b.initLog(c.id)
-	cfg := execConfig{Version: protocolVersion, Process: p, Terminal: req.Stdio.Terminal, SingleIDMap: b.isSingleIDMap(), Seccomp: sec}
+	cfg := nsinit.ExecConfig{Version: nsinit.ProtocolVersion, Process: p, Terminal: req.Stdio.Terminal, SingleIDMap: b.isSingleIDMap(), Seccomp: sec}
 	if err := json.NewEncoder(files.conn).Encode(cfg); err != nil {
 		cmd.Wait()
 		return nil, fmt.Errorf("failed to exec in container %s: %w", c.id, err)
 	}
 	m, err := next(dec, log)
 	cmd.Wait() // nsenter exits once it has reported
-	if err != nil || m.Type != msgPid {
+	if err != nil || m.Type != nsinit.MsgPid {
 		return nil, nsenterFailure(c.id, m, err)
 	}
 	pr, err := execProc(m.Pid, req.Stdio.Terminal, func() { b.saveLogged(c) })
@@ -123,8 +127,8 @@ func (b *Backend) startNsenter(c *container, files *childFiles) (*exec.Cmd, erro
 	defer pidfd.Close()
 	cmd := &exec.Cmd{
 		Path:  b.initPath,
-		Args:  []string{"rrun", "__init", "exec"},
-		Env:   []string{fmt.Sprintf("_RRUN_NSENTER=%d:%d", initPidfdFd, flags)},
+		Args:  nsinitArgs(true),
+		Env:   []string{fmt.Sprintf("%s=%d:%d", nsinit.NsenterEnv, nsinit.PidfdFd, flags)},
 		Stdin: files.stdio[0], Stdout: files.stdio[1], Stderr: files.stdio[2],
 		ExtraFiles: append(files.extra(), pidfd),
 	}
@@ -134,11 +138,11 @@ func (b *Backend) startNsenter(c *container, files *childFiles) (*exec.Cmd, erro
 	return cmd, nil
 }
 
-func nsenterFailure(id string, m message, err error) error {
+func nsenterFailure(id string, m nsinit.Message, err error) error {
 	if err != nil {
 		return fmt.Errorf("failed to exec in container %s: nsenter ended without a word: %w", id, err)
 	}
-	if m.Type == msgError {
+	if m.Type == nsinit.MsgError {
 		return api.Errorf(api.ErrFailedPrecondition, "", "failed to exec in container %s: %s", id, m.Message)
 	}
 	return fmt.Errorf("failed to exec in container %s: unexpected message %q", id, m.Type)

@@ -7,17 +7,21 @@ import (
 
 	"github.com/rrun-project/rrun/plugins/api"
 	"github.com/rrun-project/rrun/plugins/isolation/native"
+	"github.com/rrun-project/rrun/plugins/isolation/native/nsinit"
 	"github.com/rrun-project/rrun/plugins/testsuite"
 )
 
-// TestMain lets the test binary play rrun's roles: the container init the
-// backend spawns as /proc/self/exe, and the plugin of the RPC test. Then it
-// enters a user namespace, as rrun's session would.
+// TestMain lets the test binary play rrun's roles: rrun-nsinit (unless
+// RRUN_NSINIT names a built one, e.g. bin/rrun-nsinit), and the plugin of
+// the RPC test. Then it enters a user namespace, as rrun's session would.
 func TestMain(m *testing.M) {
+	if os.Getenv(native.NsinitEnv) == "" {
+		os.Setenv(native.NsinitEnv, "/proc/self/exe")
+	}
 	if len(os.Args) > 1 {
 		switch os.Args[1] {
-		case "__init":
-			native.InitMain()
+		case nsinit.InitArg:
+			nsinit.Main()
 		case "__plugin":
 			api.ServeIsolation(native.New())
 			os.Exit(0)
