@@ -114,3 +114,13 @@ func procState(pid int) string {
 	s := string(data)
 	return strings.Fields(s[strings.LastIndexByte(s, ')')+1:])[0]
 }
+
+func TestStartTimeOfSelf(t *testing.T) {
+	st, err := reaper.StartTime(os.Getpid())
+	if err != nil || st == 0 {
+		t.Fatalf("StartTime(self) = %d, %v", st, err)
+	}
+	if !reaper.Running(os.Getpid(), st) || reaper.Running(os.Getpid(), st+1) {
+		t.Errorf("Running(self) does not follow the start time %d", st)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/rrun-project/rrun/plugins/api"
+	"github.com/rrun-project/rrun/plugins/api/reaper"
 	"github.com/rrun-project/rrun/plugins/isolation/native/nsinit"
 )
 
@@ -24,6 +25,7 @@ type Backend struct {
 	log      hclog.Logger
 	initPath string // rrun-nsinit, or "" when not found (then initErr)
 	initErr  error
+	reaper   *reaper.Reaper // set by Configure: reaps the containers' processes
 
 	mu          sync.Mutex
 	runDir      string
@@ -82,11 +84,15 @@ func (b *Backend) Configure(_ context.Context, cfg api.Config) error {
 	if lvl, ok := cfg.Options["log_level"]; ok {
 		b.log.SetLevel(hclog.LevelFromString(lvl))
 	}
+	r, err := reaper.Get()
+	if err != nil {
+		return api.Errorf(api.ErrFailedPrecondition, "", "isolation native: %v", err)
+	}
 	removeLeftovers(cfg.RunDir)
 	single := singleIDMap("/proc/self/uid_map")
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.runDir, b.singleIDMap = cfg.RunDir, single
+	b.runDir, b.singleIDMap, b.reaper = cfg.RunDir, single, r
 	return nil
 }
 
@@ -157,9 +163,9 @@ func (b *Backend) get(id string) (*container, error) {
 	if err != nil {
 		return nil, api.Errorf(api.ErrFailedPrecondition, "remove the directory "+dir, "container %s cannot be adopted: %v", id, err)
 	}
-	c := adoptContainer(dir, st)
+	c := b.adoptContainer(dir, st)
 	b.containers[id] = c
-	b.log.Info("adopted container from an earlier plugin process", "container", id, "pid", c.init.pid)
+	b.log.Info("adopted container from an earlier plugin process", "container", id, "pid", c.init.Pid)
 	return c, nil
 }
 

@@ -28,7 +28,7 @@ type container struct {
 	init *proc
 
 	mu      sync.Mutex
-	status  string // created or running; stopped is init.stopped()
+	status  string // created or running; stopped is init.Ended()
 	started time.Time
 	execs   map[string]*proc // nil value: id reserved by an Exec in progress
 
@@ -37,9 +37,9 @@ type container struct {
 
 func (c *container) state() api.ContainerState {
 	c.mu.Lock()
-	st := api.ContainerState{ID: c.id, Status: c.status, Pid: c.init.pid, Started: c.started}
+	st := api.ContainerState{ID: c.id, Status: c.status, Pid: c.init.Pid, Started: c.started}
 	c.mu.Unlock()
-	if c.init.stopped() {
+	if c.init.Ended() {
 		exit, known := c.init.status()
 		st.Status, st.ExitCode, st.Finished = api.StatusStopped, exit.Code, c.init.finishedAt()
 		if !known {
@@ -51,7 +51,7 @@ func (c *container) state() api.ContainerState {
 
 // setStatus moves the container from one status to another, or says why not.
 func (c *container) setStatus(from, to string) error {
-	if c.init.stopped() {
+	if c.init.Ended() {
 		return api.Errorf(api.ErrFailedPrecondition, "", "container %s is stopped, not %s", c.id, from)
 	}
 	c.mu.Lock()
@@ -86,7 +86,7 @@ func (c *container) reserveExec(execID string) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.status != api.StatusRunning || c.init.stopped() {
+	if c.status != api.StatusRunning || c.init.Ended() {
 		return api.Errorf(api.ErrFailedPrecondition, "", "container %s is not running", c.id)
 	}
 	if _, taken := c.execs[execID]; taken {

@@ -70,7 +70,7 @@ func (b *Backend) Create(ctx context.Context, req api.CreateRequest) (int, error
 		return 0, err
 	}
 	b.publish(req.ID, c)
-	return c.init.pid, nil
+	return c.init.Pid, nil
 }
 
 // rootfsMounts returns the rootfs descriptors, or a bind of spec.Root.Path
@@ -116,7 +116,8 @@ func (b *Backend) spawn(req api.CreateRequest, spec *specs.Spec, dir string) (*c
 		os.RemoveAll(dir)
 		return nil, nil, err
 	}
-	attr := &syscall.SysProcAttr{Cloneflags: flags, Setsid: true}
+	pidfd := -1 // a pidfd of the init from clone itself: it cannot name another process
+	attr := &syscall.SysProcAttr{Cloneflags: flags, Setsid: true, PidFD: &pidfd}
 	userNSAttr(spec, attr)
 	cmd := &exec.Cmd{
 		Path:  b.initPath,
@@ -126,6 +127,7 @@ func (b *Backend) spawn(req api.CreateRequest, spec *specs.Spec, dir string) (*c
 		ExtraFiles:  files.extra(),
 		SysProcAttr: attr,
 	}
+	mark := b.reaper.Mark()
 	if err := cmd.Start(); err != nil {
 		files.conn.Close()
 		files.closeConsole()
@@ -134,15 +136,11 @@ func (b *Backend) spawn(req api.CreateRequest, spec *specs.Spec, dir string) (*c
 	}
 	c := &container{id: req.ID, dir: dir, cgroup: cgroup, conn: files.conn, status: api.StatusCreated, execs: map[string]*proc{},
 		enc: json.NewEncoder(files.conn), dec: json.NewDecoder(files.conn)}
-	if c.init, err = trackInit(cmd, req.Stdio.Terminal, func() { b.saveLogged(c) }); err != nil {
-		files.conn.Close()
-		files.closeConsole()
-		os.RemoveAll(dir)
-		return nil, nil, fmt.Errorf("failed to start init of container %s: %w", req.ID, err)
-	}
+	c.init = b.track(cmd.Process.Pid, pidfdFile(pidfd), mark, req.Stdio.Terminal, func() { b.saveLogged(c) })
+	_ = cmd.Process.Release() // the reaper reaps the init; this frees os/exec's handle and cannot fail
 	// The init runs nothing of the container's before its spec arrives, so
 	// joining here puts every process of the container in the cgroup.
-	if err := joinCgroup(cgroup, c.init.pid); err != nil {
+	if err := joinCgroup(cgroup, c.init.Pid); err != nil {
 		c.destroy()
 		return nil, nil, err
 	}
@@ -176,7 +174,7 @@ func (c *container) initFailure(ctx context.Context, err error) error {
 		return fmt.Errorf("failed to create container %s: %w", c.id, ctx.Err())
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) {
-		<-c.init.done
+		<-c.init.Done()
 		st, _ := c.init.status()
 		return fmt.Errorf("failed to create container %s: init exited (code %d) before it was ready", c.id, st.Code)
 	}
@@ -217,15 +215,11 @@ func socketPair() (*net.UnixConn, *os.File, error) {
 	return fc.(*net.UnixConn), os.NewFile(uintptr(fds[1]), "init-control"), nil
 }
 
-// trackInit hands the init, started by cmd, over to a proc that reaps it
-// through a pidfd; cmd is done with. If that fails, the init is killed.
-func trackInit(cmd *exec.Cmd, terminal bool, onEnd func()) (*proc, error) {
-	p, err := childProc(cmd.Process.Pid, terminal, onEnd)
-	if err != nil {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait() // reaps it; its status does not matter
-		return nil, err
+// pidfdFile wraps the pidfd clone returned; nil when the kernel gave none
+// (-1), and then the reaper opens one.
+func pidfdFile(fd int) *os.File {
+	if fd < 0 {
+		return nil
 	}
-	_ = cmd.Process.Release() // frees os/exec's own handle; cannot fail
-	return p, nil
+	return os.NewFile(uintptr(fd), "pidfd")
 }

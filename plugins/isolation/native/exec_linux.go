@@ -33,7 +33,7 @@ func (b *Backend) Exec(ctx context.Context, req api.ExecRequest) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	p, err := parseProcess(req.ID, req.ProcessJSON, initUserMaps(c.init.pid))
+	p, err := parseProcess(req.ID, req.ProcessJSON, initUserMaps(c.init.Pid))
 	if err != nil {
 		return 0, err
 	}
@@ -48,7 +48,7 @@ func (b *Backend) Exec(ctx context.Context, req api.ExecRequest) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return pr.pid, nil
+	return pr.Pid, nil
 }
 
 // parseProcess decodes and checks an exec's process.
@@ -79,6 +79,7 @@ func (b *Backend) startExec(ctx context.Context, c *container, req api.ExecReque
 	}
 	defer files.closeConsole()
 	defer files.conn.Close()
+	mark := b.reaper.Mark()
 	cmd, err := b.startNsenter(c, files)
 	files.close()
 	if err != nil {
@@ -87,22 +88,22 @@ func (b *Backend) startExec(ctx context.Context, c *container, req api.ExecReque
 	stop := context.AfterFunc(ctx, func() { files.conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	dec, log := json.NewDecoder(files.conn), b.initLog(c.id)
-	cfg := nsinit.ExecConfig{Version: nsinit.ProtocolVersion, Process: p, Terminal: req.Stdio.Terminal, SingleIDMap: b.isSingleIDMap(), Seccomp: sec}
-	if err := json.NewEncoder(files.conn).Encode(cfg); err != nil {
-		cmd.Wait()
-		return nil, fmt.Errorf("failed to exec in container %s: %w", c.id, err)
-	}
 	m, err := next(dec, log)
-	cmd.Wait() // nsenter exits once it has reported
+	_ = cmd.Wait() // nsenter exits once it has reported; what it said is what counts
 	if err != nil || m.Type != nsinit.MsgPid {
 		return nil, nsenterFailure(c.id, m, err)
 	}
-	pr, err := execProc(m.Pid, req.Stdio.Terminal, func() { b.saveLogged(c) })
-	if err != nil {
-		return nil, fmt.Errorf("failed to exec in container %s: %w", c.id, err)
+	// The exec process, a child of ours thanks to CLONE_PARENT, waits for
+	// its configuration: it cannot have ended, so the pidfd opened now is
+	// its own.
+	pr := b.track(m.Pid, nil, mark, req.Stdio.Terminal, func() { b.saveLogged(c) })
+	cfg := nsinit.ExecConfig{Version: nsinit.ProtocolVersion, Process: p, Terminal: req.Stdio.Terminal, SingleIDMap: b.isSingleIDMap(), Seccomp: sec}
+	if err := json.NewEncoder(files.conn).Encode(cfg); err != nil {
+		_ = pr.signal(unix.SIGKILL) // it cannot run without its configuration
+		return pr, fmt.Errorf("failed to exec in container %s: %w", c.id, err)
 	}
 	if m, err = next(dec, log); !errors.Is(err, io.EOF) && !errors.Is(err, syscall.ECONNRESET) {
-		<-pr.done // it exits right after telling us
+		<-pr.Done() // it exits right after telling us
 		if err != nil {
 			return pr, fmt.Errorf("failed to exec in container %s: %w", c.id, err)
 		}
@@ -146,10 +147,4 @@ func nsenterFailure(id string, m nsinit.Message, err error) error {
 		return api.Errorf(api.ErrFailedPrecondition, "", "failed to exec in container %s: %s", id, m.Message)
 	}
 	return fmt.Errorf("failed to exec in container %s: unexpected message %q", id, m.Type)
-}
-
-// execProc tracks the exec process, a child of the plugin thanks to
-// CLONE_PARENT.
-func execProc(pid int, terminal bool, onEnd func()) (*proc, error) {
-	return childProc(pid, terminal, onEnd)
 }

@@ -39,7 +39,7 @@ func (b *Backend) Start(_ context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("failed to start container %s: %w", id, err)
 	}
-	<-c.init.done // the init exits with 126 or 127 right after telling us
+	<-c.init.Done() // the init exits with 126 or 127 right after telling us
 	return execFailure(id, m)
 }
 
@@ -68,7 +68,7 @@ func (b *Backend) Wait(ctx context.Context, id, execID string) (api.ExitStatus, 
 		return api.ExitStatus{}, err
 	}
 	select {
-	case <-p.done:
+	case <-p.Done():
 	case <-ctx.Done():
 		return api.ExitStatus{}, ctx.Err()
 	}

@@ -58,12 +58,3 @@ func TestSingleIDMap(t *testing.T) {
 	}
 }
 
-func TestStartTimeOfSelf(t *testing.T) {
-	st, err := startTime(os.Getpid())
-	if err != nil || st == 0 {
-		t.Fatalf("startTime(self) = %d, %v", st, err)
-	}
-	if !running(os.Getpid(), st) || running(os.Getpid(), st+1) {
-		t.Errorf("running(self) does not follow the start time %d", st)
-	}
-}
