@@ -57,4 +57,3 @@ func TestSingleIDMap(t *testing.T) {
 		}
 	}
 }
-

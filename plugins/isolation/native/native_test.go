@@ -15,9 +15,6 @@ import (
 // RRUN_NSINIT names a built one, e.g. bin/rrun-nsinit), and the plugin of
 // the RPC test. Then it enters a user namespace, as rrun's session would.
 func TestMain(m *testing.M) {
-	if os.Getenv(native.NsinitEnv) == "" {
-		os.Setenv(native.NsinitEnv, "/proc/self/exe")
-	}
 	if len(os.Args) > 1 {
 		switch os.Args[1] {
 		case nsinit.InitArg:
@@ -29,6 +26,10 @@ func TestMain(m *testing.M) {
 	}
 	if code, done := testsuite.ReexecInSession(); done {
 		os.Exit(code)
+	}
+	givenNsinit = os.Getenv(native.NsinitEnv)
+	if givenNsinit == "" {
+		os.Setenv(native.NsinitEnv, "/proc/self/exe")
 	}
 	os.Exit(m.Run())
 }
@@ -55,7 +56,15 @@ func TestIsolationRrunBinary(t *testing.T) {
 		t.Skip("set RRUN_BINARY to a built rrun to run the suite against its built-in plugin")
 	}
 	testsuite.RequireUserNS(t)
+	// Its own rrun-nsinit, next to it, unless the caller named one: the
+	// plugin inherits this process's environment (go-plugin adds it).
+	saved := os.Getenv(native.NsinitEnv)
+	os.Setenv(native.NsinitEnv, givenNsinit)
+	t.Cleanup(func() { os.Setenv(native.NsinitEnv, saved) }) // after the parallel subtests
 	testsuite.TestIsolation(t, testsuite.PluginIsolation(func() *exec.Cmd {
 		return exec.Command(bin, "__plugin", "isolation", "native")
 	}), testsuite.IsolationRootfs)
 }
+
+// givenNsinit is RRUN_NSINIT as the test binary was started with.
+var givenNsinit string
