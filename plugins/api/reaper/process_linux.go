@@ -89,6 +89,14 @@ func (r *Reaper) Adopt(pid int, startTime uint64, lookup func() (Status, bool), 
 	return p
 }
 
+// Finished returns a Process that has already ended with st: one whose
+// command could not run, or whose status a plugin process recorded.
+func Finished(pid int, st Status) *Process {
+	p := newProcess(pid, nil)
+	p.end(st, true)
+	return p
+}
+
 func newProcess(pid int, onEnd func()) *Process {
 	return &Process{Pid: pid, onEnd: onEnd, done: make(chan struct{})}
 }
