@@ -1,10 +1,13 @@
 package storage
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
 	cstore "go.podman.io/storage"
+
+	"github.com/rrun-project/rrun/plugins/api"
 )
 
 // pruneBuildLayers deletes the build cache no image uses: committed step
@@ -76,4 +79,53 @@ func usedLayers(st cstore.Store, layers []cstore.Layer) (map[string]bool, error)
 		used[c.LayerID] = true
 	}
 	return used, nil
+}
+
+// PruneBuildCache deletes the build cache no image uses and nothing else
+// (api.CachePruner): unnamed images stay. The layers an image still uses
+// lose their cache keys, so that, as with docker, the next build runs
+// every step again.
+func (s *Store) PruneBuildCache(ctx context.Context) (api.PruneReport, error) {
+	st, err := s.open()
+	if err != nil {
+		return api.PruneReport{}, err
+	}
+	before, err := s.Usage(ctx)
+	if err != nil {
+		return api.PruneReport{}, err
+	}
+	if err := pruneBuildLayers(st); err != nil {
+		return api.PruneReport{}, err
+	}
+	if err := forgetCacheKeys(st); err != nil {
+		return api.PruneReport{}, err
+	}
+	var rep api.PruneReport
+	if after, err := s.Usage(ctx); err == nil {
+		rep.Reclaimed = max(0, before.LayersSize-after.LayersSize)
+	}
+	return rep, nil
+}
+
+// forgetCacheKeys removes the cache keys of the layers that stay.
+func forgetCacheKeys(st cstore.Store) error {
+	layers, err := st.Layers()
+	if err != nil {
+		return fmt.Errorf("failed to list layers: %w", err)
+	}
+	for _, l := range layers {
+		var keys []string
+		for _, n := range l.Names {
+			if strings.HasPrefix(n, cachePrefix) {
+				keys = append(keys, n)
+			}
+		}
+		if len(keys) == 0 {
+			continue
+		}
+		if err := st.RemoveNames(l.ID, keys); err != nil && !isUnknown(err) {
+			return fmt.Errorf("failed to forget the cache key of layer %s: %w", shortID(l.ID), err)
+		}
+	}
+	return nil
 }

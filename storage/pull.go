@@ -36,7 +36,7 @@ func (s *Store) Pull(ctx context.Context, ref string, o api.TransferOptions, pro
 	if err != nil {
 		return api.Image{}, err
 	}
-	err = s.copyImage(ctx, dest, src, sys, api.LayerDownloading, progress, nil)
+	err = s.copyImage(ctx, dest, checkedReference{src}, sys, api.LayerDownloading, progress, nil)
 	if err != nil {
 		return api.Image{}, registryError("pull", named.String(), err)
 	}

@@ -5,6 +5,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -30,17 +31,26 @@ func newAttachCommand() *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().BoolVar(&f.noStdin, "no-stdin", false, "Do not attach STDIN (rrun never attaches it yet)")
+	cmd.Flags().BoolVar(&f.noStdin, "no-stdin", false, "Do not attach STDIN")
 	cmd.Flags().BoolVar(&f.sigProxy, "sig-proxy", true, "Proxy all received signals to the process")
 	return cmd
 }
 
 // attachTo follows r's log from its end until r exits, and returns its
-// exit status. stdin is not attached (a detached container's stdin is
-// /dev/null unless the monitor kept it, which it does not yet).
+// exit status. A container run with -i also gets what is typed (stdin),
+// unless --no-stdin.
 func attachTo(cfg config.Config, store *state.Store, r state.Record, f attachFlags) error {
 	if st, _ := status(cfg, r); st != state.StatusRunning {
 		return api.Errorf(api.ErrFailedPrecondition, "rrun start -a "+r.Name, "you cannot attach to a stopped container, start it first")
+	}
+	// From now on: entries written after this instant, even those the
+	// container writes before the log is opened (an answer to our stdin).
+	o := monitor.LogOptions{Follow: true, Tail: -1, Since: time.Now()}
+	if r.Options.Interactive && !f.noStdin {
+		if r.Options.TTY && monitor.IsTerminal(0) {
+			defer monitor.MakeRaw(0)()
+		}
+		go forwardStdin(cfg, r) // ends with this process
 	}
 	if f.sigProxy {
 		stop := proxySignals(cfg, r)
@@ -48,7 +58,6 @@ func attachTo(cfg config.Config, store *state.Store, r state.Record, f attachFla
 	}
 	path := filepath.Join(store.Dir(r.ID), monitor.LogName)
 	running := func() bool { return monitor.Alive(cfg.Dirs.Run, r.ID) }
-	o := monitor.LogOptions{Follow: true, Tail: 0}
 	if err := monitor.ReadLog(path, o, os.Stdout, os.Stderr, running); err != nil {
 		return err
 	}
@@ -56,6 +65,29 @@ func attachTo(cfg config.Config, store *state.Store, r state.Record, f attachFla
 		return exitCode(fresh.ExitCode)
 	}
 	return nil
+}
+
+// forwardStdin sends this process's stdin to r's monitor until EOF (the
+// container's stdin stays open, as docker's for a container run -d -i).
+func forwardStdin(cfg config.Config, r state.Record) {
+	c, err := monitor.Dial(cfg.Dirs.Run, r.ID)
+	if err != nil {
+		return // the container is gone: the log ends the attach
+	}
+	defer c.Close()
+	buf := make([]byte, monitor.MaxStdinChunk)
+	for {
+		n, err := os.Stdin.Read(buf)
+		if n > 0 {
+			if _, cerr := c.Call(monitor.Request{Op: monitor.OpStdin, Data: buf[:n]}); cerr != nil {
+				report(cerr)
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
 }
 
 // proxySignals sends the signals rrun gets to the container, as docker

@@ -30,6 +30,7 @@ type buildFlags struct {
 	platform, progress, iidfile      string
 	noCache, quiet                   bool
 	networkPlan                      string // hidden: the plan's directory, inside the session
+	stateDir                         string // hidden: the build's state dir (build_reclaim.go)
 }
 
 func newBuildCommand() *cobra.Command {
@@ -58,23 +59,31 @@ func newBuildCommand() *cobra.Command {
 	fl.StringVar(&f.network, "network", "", "network of RUN steps: none, host, pasta or slirp4netns (default: run's)")
 	fl.StringVar(&f.platform, "platform", "", "target platform (only this machine's)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only the image id")
-	fl.StringVar(&f.progress, "progress", "auto", "output: auto, plain or tty (all print plain lines)")
+	fl.StringVar(&f.progress, "progress", "auto", "output: auto (tty on a terminal, else plain), plain or tty")
 	fl.StringVar(&f.iidfile, "iidfile", "", "write the image id to this file")
 	fl.StringArrayVar(&f.secrets, "secret", nil, "expose a secret file to RUN --mount=type=secret: id=ID,src=FILE")
 	fl.StringVar(&f.networkPlan, "network-plan", "", "")
 	_ = fl.MarkHidden("network-plan") // the flag exists: MarkHidden cannot fail
+	fl.StringVar(&f.stateDir, "state-dir", "", "")
+	_ = fl.MarkHidden("state-dir") // as above
 	return cmd
 }
 
 // startBuild checks the flags outside the session, plans the network and
 // runs the build inside a session.
 func startBuild(f buildFlags, contextArg string) error {
-	cfg, err := loadConfig()
+	cfg, _, err := loadStore() // reconciles: a killed build's leftovers go first
 	if err != nil {
 		return err
 	}
+	st, err := newBuildState(cfg)
+	if err != nil {
+		return err
+	}
+	defer st.release()
+	f.stateDir = st.dir
 	if contextArg == "-" || f.file == "-" {
-		in, err := readStdinInput(cfg, contextArg == "-")
+		in, err := readStdinInput(st.dir, contextArg == "-")
 		if err != nil {
 			return err
 		}
@@ -189,7 +198,8 @@ func (f *buildFlags) args() []string {
 	for _, s := range f.secrets {
 		a = append(a, "--secret", s)
 	}
-	a = append(a, "--file", f.file, "--pull="+f.pull, "--network", f.network, "--network-plan", f.networkPlan)
+	a = append(a, "--file", f.file, "--pull="+f.pull, "--network", f.network, "--network-plan", f.networkPlan,
+		"--state-dir", f.stateDir, "--progress", f.progress)
 	if f.target != "" {
 		a = append(a, "--target", f.target)
 	}
@@ -225,7 +235,7 @@ func buildNetwork(cfg config.Config, f *buildFlags) (*network.Plan, func(), erro
 	if err := cfg.Dirs.Ensure(); err != nil {
 		return nil, nil, err
 	}
-	dir, err := os.MkdirTemp(cfg.Dirs.Run, "build-")
+	dir, err := os.MkdirTemp(f.stateDir, "network-")
 	if err != nil {
 		return nil, nil, fmt.Errorf("failed to create the build's network directory: %w", err)
 	}

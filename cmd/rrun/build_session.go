@@ -13,6 +13,7 @@ import (
 
 	"github.com/rrun-project/rrun/host/build"
 	"github.com/rrun-project/rrun/host/container"
+	"github.com/rrun-project/rrun/host/monitor"
 	"github.com/rrun-project/rrun/host/network"
 	"github.com/rrun-project/rrun/host/pluginmgr"
 )
@@ -26,6 +27,7 @@ func buildInSession(f buildFlags, contextArg string) error {
 	}
 	o := buildOptions(f, contextArg)
 	o.CacheMountDir = filepath.Join(cfg.Dirs.Data, "build", "cache-mounts")
+	o.StateDir = f.stateDir
 	env := container.SpecEnv{VolumesDir: filepath.Join(cfg.Dirs.Data, "volumes"), Cgroups: cfg.Cgroups}
 	if f.networkPlan != "" {
 		env.Network = &network.Plan{Mode: f.network, Dir: f.networkPlan}
@@ -53,7 +55,7 @@ func buildInSession(f buildFlags, contextArg string) error {
 func buildOptions(f buildFlags, contextArg string) build.Options {
 	o := build.Options{
 		Dockerfile: f.file, Tags: f.tags, Target: f.target, NoCache: f.noCache, Network: f.network,
-		Quiet: f.quiet, IIDFile: f.iidfile, Platform: f.platform, Out: os.Stderr, Stdout: os.Stdout,
+		Quiet: f.quiet, IIDFile: f.iidfile, LiveView: liveView(f.progress), Platform: f.platform, Out: os.Stderr, Stdout: os.Stdout,
 		BuildArgs: keyValues(f.buildArgs), Labels: keyValues(f.labels), Secrets: map[string]string{},
 		Pull: map[string]string{"true": "always", "false": "missing"}[f.pull],
 	}
@@ -80,4 +82,10 @@ func keyValues(list []string) map[string]string {
 		}
 	}
 	return m
+}
+
+// liveView decides the build output: the compact live view with
+// --progress tty, or auto when stderr is a terminal; plain lines else.
+func liveView(progress string) bool {
+	return progress == "tty" || (progress == "auto" && monitor.IsTerminal(2))
 }

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/rrun-project/rrun/host/config"
 	"github.com/rrun-project/rrun/plugins/api"
 )
 
@@ -24,15 +23,12 @@ type stdinInput struct {
 	dockerfile string
 }
 
-func readStdinInput(cfg config.Config, wantContext bool) (*stdinInput, error) {
+func readStdinInput(stateDir string, wantContext bool) (*stdinInput, error) {
 	data, err := io.ReadAll(os.Stdin)
 	if err != nil {
 		return nil, fmt.Errorf("failed to read stdin: %w", err)
 	}
-	if err := cfg.Dirs.Ensure(); err != nil {
-		return nil, err
-	}
-	dir, err := os.MkdirTemp(cfg.Dirs.Run, "build-stdin-")
+	dir, err := os.MkdirTemp(stateDir, "stdin-")
 	if err != nil {
 		return nil, fmt.Errorf("failed to create a directory for stdin: %w", err)
 	}

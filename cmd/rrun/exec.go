@@ -17,6 +17,7 @@ import (
 func newExecCommand() *cobra.Command {
 	var e monitor.Exec
 	var envs []string
+	var preserved []int
 	cmd := &cobra.Command{
 		Use: "exec [OPTIONS] CONTAINER COMMAND [ARG...]", Short: "Run a command in a running container", Args: execArgs,
 		RunE: func(_ *cobra.Command, args []string) error {
@@ -29,8 +30,11 @@ func newExecCommand() *cobra.Command {
 				return err
 			}
 			e.Env = withTerm(env, e.TTY)
+			if preserved, err = preservedFds(e.PreserveFds); err != nil {
+				return err
+			}
 			return forEach(args[:1], func(cfg config.Config, _ *state.Store, r state.Record) error {
-				return execIn(cfg, r, e)
+				return execIn(cfg, r, e, preserved)
 			})
 		},
 	}
@@ -42,12 +46,13 @@ func newExecCommand() *cobra.Command {
 	f.StringArrayVarP(&envs, "env", "e", nil, "set an environment variable")
 	f.StringVarP(&e.Workdir, "workdir", "w", "", "working directory inside the container")
 	f.StringVarP(&e.User, "user", "u", "", "user[:group] to run as")
+	f.IntVar(&e.PreserveFds, "preserve-fds", 0, "pass N additional file descriptors (3 to 3+N-1) to the command")
 	return cmd
 }
 
 // execIn asks the container's monitor to run e with this process's stdio
 // (passed as fds) and returns the command's exit status.
-func execIn(cfg config.Config, r state.Record, e monitor.Exec) error {
+func execIn(cfg config.Config, r state.Record, e monitor.Exec, preserved []int) error {
 	c, err := monitor.Dial(cfg.Dirs.Run, r.ID)
 	if err != nil {
 		return notRunning(r, err)
@@ -59,7 +64,7 @@ func execIn(cfg config.Config, r state.Record, e monitor.Exec) error {
 		stop := forwardResize(c)
 		defer stop()
 	}
-	if err := c.Send(monitor.Request{Op: monitor.OpExec, Exec: &e}, monitor.StdFds()...); err != nil {
+	if err := c.Send(monitor.Request{Op: monitor.OpExec, Exec: &e}, append(monitor.StdFds(), preserved...)...); err != nil {
 		return err
 	}
 	if _, err := c.Receive(); err != nil {

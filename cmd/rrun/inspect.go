@@ -209,9 +209,19 @@ func keepFirst(first, err error) error {
 	return err
 }
 
+// configEnv is docker's Config.Env: the image's and the user's variables
+// once the container has started; before, only the user's (the image is
+// read when it starts).
+func configEnv(r state.Record) []string {
+	if r.ConfigEnv != nil {
+		return r.ConfigEnv
+	}
+	return r.Options.Env
+}
+
 func inspectOf(cfg config.Config, store *state.Store, r state.Record) inspectJSON {
 	o := r.Options
-	j := inspectJSON{ID: r.ID, Created: r.Created.Format(time.RFC3339Nano), Image: "sha256:" + r.ImageID,
+	j := inspectJSON{ID: r.ID, RestartCount: r.RestartCount, Created: r.Created.Format(time.RFC3339Nano), Image: "sha256:" + r.ImageID,
 		Name: "/" + r.Name, Driver: r.Storage, Platform: "linux", LogPath: store.Dir(r.ID) + "/container.log",
 		Mounts: dockerMounts(cfg, r), NetworkSettings: networkSettings(cfg, store, r)}
 	if len(r.Args) > 0 {
@@ -223,7 +233,7 @@ func inspectOf(cfg config.Config, store *state.Store, r state.Record) inspectJSO
 	if j.State.Running {
 		j.State.Pid = hostPid(r)
 	}
-	j.Config = containerConfig{Hostname: firstNonEmpty(o.Hostname, r.ShortID()), User: o.User, Env: o.Env,
+	j.Config = containerConfig{Hostname: firstNonEmpty(o.Hostname, r.ShortID()), User: o.User, Env: configEnv(r),
 		Cmd: o.Cmd, Image: r.Image, WorkingDir: o.Workdir, Labels: o.Labels, Tty: o.TTY, OpenStdin: o.Interactive,
 		AttachStdin: o.Interactive, StopSignal: firstNonEmpty(o.StopSignal, "SIGTERM"), StopTimeout: o.StopTimeout}
 	if o.Entrypoint != nil && *o.Entrypoint != "" {

@@ -33,20 +33,52 @@ func prunableContainers() ([]string, error) {
 }
 
 // pruneContainers is `container prune`: docker's question unless force,
-// then "Deleted Containers:" with the ids and the total reclaimed space.
+// then, inside a session, "Deleted Containers:" with the ids and the total
+// reclaimed space (the removed containers' writable layers, as docker's).
 func pruneContainers(force bool) error {
-	if !force && !confirm("WARNING! This will remove all stopped containers.") {
+	if !session.Inside() && !force && !confirm("WARNING! This will remove all stopped containers.") {
 		return nil
+	}
+	cfg, _, err := loadStore() // outside: reconciles first
+	if err != nil {
+		return err
+	}
+	if !session.Inside() {
+		return enterSession(cfg, append(os.Args[1:], "--force"))
 	}
 	ids, err := prunableContainers()
 	if err != nil {
 		return err
 	}
+	sizes := writableSizes(cfg, ids)
 	if len(ids) > 0 {
-		err = removeContainers(ids, false, false, false)
+		err = removeRecorded(cfg, ids, false, false)
 	}
-	printDeleted("Deleted Containers:", removedOf(ids), 0)
+	gone := removedOf(ids)
+	var total int64
+	for _, id := range gone {
+		total += sizes[id]
+	}
+	printDeleted("Deleted Containers:", gone, total)
 	return err
+}
+
+// writableSizes are the sizes of the writable layers of ids (inside a
+// session), what removing them reclaims; a storage plugin that cannot
+// measure them gives none (0B reclaimed, as before it could).
+func writableSizes(cfg config.Config, ids []string) map[string]int64 {
+	out := map[string]int64{}
+	if len(ids) == 0 {
+		return out
+	}
+	_ = inSessionWith(cfg, needs{storage: true}, func(ctx context.Context, _ *pluginmgr.Manager, b *container.Backends) error {
+		sizes, err := rootfsSizes(ctx, b, ids, "measure containers")
+		for id, sz := range sizes {
+			out[id] = sz.RW
+		}
+		return err
+	})
+	return out
 }
 
 // removedOf is the ids whose records are gone.
@@ -111,13 +143,16 @@ func systemPrune(cfg config.Config, f systemPruneFlags) error {
 	if err != nil {
 		return err
 	}
+	var total int64
 	if len(ids) > 0 {
+		for _, n := range writableSizes(cfg, ids) {
+			total += n
+		}
 		if err := removeRecorded(cfg, ids, false, false); err != nil {
 			return err
 		}
 		printSection("Deleted Containers:", ids)
 	}
-	var total int64
 	if f.volumes {
 		names, n, err := pruneVolumes(cfg, false)
 		printSection("Deleted Volumes:", names)

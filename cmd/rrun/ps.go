@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"sort"
@@ -11,7 +12,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rrun-project/rrun/host/config"
+	"github.com/rrun-project/rrun/host/container"
 	"github.com/rrun-project/rrun/host/format"
+	"github.com/rrun-project/rrun/host/session"
 	"github.com/rrun-project/rrun/host/state"
 )
 
@@ -19,6 +22,7 @@ import (
 // field names (.Labels is "k=v,k2=v2"; .Label "k" one value).
 type psRow struct {
 	ID, Image, Command, CreatedAt, RunningFor, Ports, State, Status, Names, Labels, Mounts, Networks string
+	Size                                                                                             string // with -s
 	rec                                                                                              state.Record
 	exitCode                                                                                         int
 }
@@ -34,10 +38,10 @@ var psHeaders = map[string]string{"ID": "CONTAINER ID", "RunningFor": "CREATED",
 
 // psFlags are `rrun ps`' options, as docker's.
 type psFlags struct {
-	all, quiet, noTrunc, latest bool
-	last                        int
-	format                      string
-	filters                     []string
+	all, quiet, noTrunc, latest, size bool
+	last                              int
+	format                            string
+	filters                           []string
 }
 
 func newPsCommand() *cobra.Command {
@@ -47,6 +51,10 @@ func newPsCommand() *cobra.Command {
 		RunE: func(*cobra.Command, []string) error {
 			if p.latest {
 				p.last = 1
+			}
+			// docker measures sizes when -s is given or the template uses .Size.
+			if p.size = p.size || strings.Contains(p.format, ".Size"); p.size && !p.quiet {
+				return psWithSizes(p)
 			}
 			rows, err := psSelect(p)
 			if err != nil {
@@ -61,6 +69,7 @@ func newPsCommand() *cobra.Command {
 	f.BoolVar(&p.noTrunc, "no-trunc", false, "Don't truncate output")
 	f.IntVarP(&p.last, "last", "n", -1, "Show n last created containers (includes all states)")
 	f.BoolVarP(&p.latest, "latest", "l", false, "Show the latest created container (includes all states)")
+	f.BoolVarP(&p.size, "size", "s", false, "Display total file sizes")
 	f.StringVar(&p.format, "format", "", "Format output using a custom template: 'table', 'table TEMPLATE', 'json' or a Go template")
 	f.StringArrayVarP(&p.filters, "filter", "f", nil, "Filter output based on conditions provided: status=, name=, id=, label=K[=V], ancestor=")
 	return cmd
@@ -196,5 +205,37 @@ func printPs(rows []psRow, p psFlags) error {
 		}
 		return nil
 	}
-	return format.List(os.Stdout, p.format, psDefault, psHeaders, rows)
+	def := psDefault
+	if p.size {
+		def += "\t{{.Size}}"
+	}
+	return format.List(os.Stdout, p.format, def, psHeaders, rows)
+}
+
+// psWithSizes is `ps -s`: the rows with docker's SIZE, measured by the
+// storage plugin inside a session.
+func psWithSizes(p psFlags) error {
+	if !session.Inside() {
+		if _, _, err := loadStore(); err != nil { // reconcile, outside
+			return err
+		}
+	}
+	return inSession(needs{storage: true}, func(ctx context.Context, b *container.Backends) error {
+		rows, err := psSelect(p)
+		if err != nil {
+			return err
+		}
+		ids := make([]string, len(rows))
+		for i, r := range rows {
+			ids[i] = r.rec.ID
+		}
+		sizes, err := rootfsSizes(ctx, b, ids, "measure containers")
+		if err != nil {
+			return err
+		}
+		for i := range rows {
+			rows[i].Size = sizeColumn(sizes[rows[i].rec.ID])
+		}
+		return printPs(rows, p)
+	})
 }

@@ -39,6 +39,7 @@ func reconcile(cfg config.Config, store *state.Store) {
 	for _, group := range byBackends(stale) {
 		cleanupStale(withConfigOf(cfg, group[0]), store, group)
 	}
+	reclaimStaleBuilds(cfg)
 }
 
 // byBackends groups records by the plugins they were made with.

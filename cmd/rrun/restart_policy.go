@@ -36,6 +36,9 @@ func runWithPolicy(ctx context.Context, d monitor.Deps, rec state.Record, attach
 	policy, _ := container.ParseRestart(rec.Options.Restart) // checked when it was created
 	delay := 100 * time.Millisecond
 	for retries := 0; ; retries++ {
+		if retries > 0 || rec.RestartCount != 0 {
+			setRestartCount(d.Store, rec.ID, retries) // a user's start resets it, as docker's
+		}
 		started := time.Now()
 		code, err := monitor.Run(ctx, d, rec.ID, attach, ready)
 		if attach || (err != nil && retries == 0) || !policy.Restarts(code, retries, stoppedSince(d.Store, rec.ID, started)) {
@@ -54,4 +57,10 @@ func runWithPolicy(ctx context.Context, d monitor.Deps, rec state.Record, attach
 			return code, nil // removed while it waited
 		}
 	}
+}
+
+// setRestartCount records how many times the policy restarted id
+// (docker's RestartCount).
+func setRestartCount(store *state.Store, id string, n int) {
+	_ = store.Update(id, func(r *state.Record) error { r.RestartCount = n; return nil }) // gone: nothing to count
 }

@@ -46,11 +46,11 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(newPullCommand(), newPushCommand(), newSaveCommand(), newImportCommand(), newTagCommand(), newRmiCommand(), newImageCommand(), newSystemCommand(), newInfoCommand())
 	root.AddCommand(newCreateCommand(), newStartCommand(), newStopCommand(), newKillCommand(), newWaitCommand(), newRenameCommand(),
 		newPsCommand(), newLogsCommand(), newInspectCommand(), newTopCommand(), newRmCommand(), newContainerCommand(), newExecCommand(),
-		newMonitorCommand(), newRmInSessionCommand(), newReconcileCommand())
+		newMonitorCommand(), newRmInSessionCommand(), newReconcileCommand(), newReclaimBuildCommand())
 	root.AddCommand(newStatsCommand())
 	root.AddCommand(newPortCommand())
 	root.AddCommand(newBuildCommand(), newCommitCommand(), newHistoryCommand(), newBuilderCommand())
-	root.AddCommand(newVersionCommand(), newVolumeCommand(), newCompletionCommand(), newPauseCommand(true), newPauseCommand(false), newUpdateCommand(), newRestartCommand(), newLoginCommand(), newLogoutCommand(), newCpCommand(), newExportCommand(), newAttachCommand())
+	root.AddCommand(newVersionCommand(), newVolumeCommand(), newCompletionCommand(), newPauseCommand(true), newPauseCommand(false), newUpdateCommand(), newRestartCommand(), newLoginCommand(), newLogoutCommand(), newCpCommand(), newExportCommand(), newAttachCommand(), newDiffCommand())
 	addCompletions(root)
 	return root
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rrun-project/rrun/host/config"
 	"github.com/rrun-project/rrun/host/container"
+	"github.com/rrun-project/rrun/host/monitor"
 	"github.com/rrun-project/rrun/host/state"
 )
 
@@ -34,6 +35,7 @@ func newRunCommand() *cobra.Command {
 	}
 	cmd.Flags().SetInterspersed(false) // flags after IMAGE belong to the command
 	addRunFlags(cmd, &o)
+	cmd.Flags().IntVar(&o.PreserveFds, "preserve-fds", 0, "Pass N additional file descriptors (3 to 3+N-1) to the container")
 	return cmd
 }
 
@@ -83,9 +85,20 @@ func runContainer(o *container.RunOptions) error {
 	if _, _, err := choosePlugins(newManager(cfg), cfg, needs{storage: true, isolation: true}); err != nil {
 		return err
 	}
+	fds, err := preservedFds(o.PreserveFds)
+	if err != nil {
+		return err
+	}
 	rec, owner, err := createRecord(cfg, store, *o, true)
 	if err != nil {
 		return err
+	}
+	if len(fds) > 0 {
+		stop, err := monitor.OfferFds(cfg.Dirs.Run, rec.ID, fds)
+		if err != nil {
+			return abandonStart(store, rec, err)
+		}
+		defer stop()
 	}
 	err = startOwned(cfg, store, rec, owner, !o.Detach)
 	owner.Release()

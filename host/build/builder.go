@@ -3,7 +3,6 @@ package build
 import (
 	"context"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 
@@ -37,7 +36,8 @@ func Build(ctx context.Context, b *container.Backends, env container.SpecEnv, o 
 	}
 	bl := &builder{o: o, b: b, c: c, env: env, built: map[int]*stage{},
 		args: &argScope{given: o.BuildArgs, used: map[string]bool{}},
-		out:  &progress{w: o.Out, quiet: o.Quiet}}
+		out:  newProgress(o.Out, o.Quiet, o.LiveView)}
+	defer bl.out.close()
 	if bl.d, err = parseDockerfile(o.Dockerfile); err != nil {
 		return "", err
 	}
@@ -113,7 +113,7 @@ func (bl *builder) need(i int, need map[int]bool) error {
 				bl.d.path, bl.d.stages[i].Name, ref)
 		}
 	}
-	return checkCommands(bl.d.path, bl.d.stages[i])
+	return checkCommands(bl.d.path, bl.d.stages[i], bl.o.Network)
 }
 
 // deps are the stage references of stage i: its base and COPY --from.
@@ -159,6 +159,6 @@ func stageName(st instructions.Stage, i int) string {
 // warnUnusedArgs says which --build-args no ARG consumed, as docker does.
 func (bl *builder) warnUnusedArgs() {
 	if u := bl.args.unused(); len(u) > 0 && !bl.o.Quiet {
-		fmt.Fprintf(os.Stderr, "rrun: warning: one or more build-args [%s] were not consumed\n", strings.Join(u, " "))
+		bl.out.warn(fmt.Sprintf("rrun: warning: one or more build-args [%s] were not consumed", strings.Join(u, " ")))
 	}
 }

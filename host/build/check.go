@@ -7,10 +7,15 @@ import (
 )
 
 // checkCommands refuses, before any step runs, the flags rrun does not
-// implement, naming the file and line.
-func checkCommands(path string, st instructions.Stage) error {
+// implement and an ADD of a URL without a network, naming the file and
+// line.
+func checkCommands(path string, st instructions.Stage, network string) error {
 	for _, cmd := range st.Commands {
-		if reason := unsupported(cmd); reason != "" {
+		reason := unsupported(cmd)
+		if a, ok := cmd.(*instructions.AddCommand); ok && reason == "" && network == "none" && len(a.SourcePaths) > 0 && isURL(a.SourcePaths[0]) {
+			reason = "ADD " + a.SourcePaths[0] + ": cannot download with --network none (build with --network host or pasta)"
+		}
+		if reason != "" {
 			line := 0
 			if loc := cmd.Location(); len(loc) > 0 {
 				line = loc[0].Start.Line
@@ -31,8 +36,8 @@ func unsupported(cmd instructions.Command) string {
 			return "COPY --exclude is not supported"
 		}
 	case *instructions.AddCommand:
-		if c.Checksum != "" || c.KeepGitDir != nil {
-			return "ADD --checksum and --keep-git-dir are not supported"
+		if c.KeepGitDir != nil {
+			return "ADD --keep-git-dir is not supported"
 		}
 		if len(c.ExcludePatterns) > 0 {
 			return "ADD --exclude is not supported"

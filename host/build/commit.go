@@ -35,10 +35,8 @@ func Commit(ctx context.Context, s api.Storage, o CommitOptions) (api.Image, err
 	if err != nil {
 		return api.Image{}, err
 	}
-	for _, ch := range o.Changes {
-		if err := applyChange(st, ch); err != nil {
-			return api.Image{}, err
-		}
+	if err := applyChanges(st, o.Changes); err != nil {
+		return api.Image{}, err
 	}
 	l, err := c.CommitRootfs(ctx, o.ContainerID, "")
 	if err != nil {

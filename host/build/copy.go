@@ -23,7 +23,8 @@ type copySpec struct {
 	from     string
 	chown    string
 	chmod    string
-	unpack   bool // ADD: extract local tar archives
+	unpack   bool   // ADD: extract local tar archives
+	checksum string // ADD --checksum of a URL
 }
 
 func copyFromCopy(c *instructions.CopyCommand) copySpec {
@@ -32,7 +33,8 @@ func copyFromCopy(c *instructions.CopyCommand) copySpec {
 
 func copyFromAdd(c *instructions.AddCommand) copySpec {
 	unpack := c.Unpack == nil || *c.Unpack
-	return copySpec{add: true, srcs: c.SourcePaths, contents: c.SourceContents, dest: c.DestPath, chown: c.Chown, chmod: c.Chmod, unpack: unpack}
+	return copySpec{add: true, srcs: c.SourcePaths, contents: c.SourceContents, dest: c.DestPath, chown: c.Chown, chmod: c.Chmod,
+		unpack: unpack, checksum: c.Checksum}
 }
 
 func (c copySpec) name() string {
@@ -74,15 +76,11 @@ func (bl *builder) copyLayer(ctx context.Context, s *stage, c copySpec, st *step
 	if err := c.check(); err != nil {
 		return api.Layer{}, err
 	}
-	src, err := bl.copySource(ctx, c.from)
+	src, files, err := bl.sources(ctx, c)
 	if err != nil {
 		return api.Layer{}, err
 	}
 	defer src.close()
-	files, err := src.match(c.srcs)
-	if err != nil {
-		return api.Layer{}, err
-	}
 	sum, err := src.checksum(files)
 	if err != nil {
 		return api.Layer{}, err
@@ -104,13 +102,41 @@ func (bl *builder) copyLayer(ctx context.Context, s *stage, c copySpec, st *step
 	return l, err
 }
 
+// sources opens the copy's source and finds its files: the URLs of an
+// ADD downloaded, or the paths matched in the context, stage or image.
+func (bl *builder) sources(ctx context.Context, c copySpec) (*copySource, []string, error) {
+	if c.add && len(c.srcs) > 0 && isURL(c.srcs[0]) {
+		return bl.urlSource(ctx, c)
+	}
+	src, err := bl.copySource(ctx, c.from)
+	if err != nil {
+		return nil, nil, err
+	}
+	files, err := src.match(c.srcs)
+	if err != nil {
+		src.close()
+		return nil, nil, err
+	}
+	return src, files, nil
+}
+
 // check refuses what rrun does not do, and the forms docker refuses.
 func (c copySpec) check() error {
+	urls := 0
 	for _, p := range c.srcs {
-		if c.add && (strings.HasPrefix(p, "http://") || strings.HasPrefix(p, "https://") || strings.HasPrefix(p, "git@")) {
-			return api.Errorf(api.ErrNotImplemented, "download it in a RUN step (curl, wget) instead",
-				"ADD of a URL is not supported: %s", p)
+		if c.add && (strings.HasPrefix(p, "git@") || isURL(p) && strings.HasSuffix(p, ".git")) {
+			return api.Errorf(api.ErrNotImplemented, "clone it in a RUN step instead", "ADD of a git repository is not supported: %s", p)
 		}
+		if c.add && isURL(p) {
+			urls++
+		}
+	}
+	if urls > 0 && urls < len(c.srcs) {
+		return api.Errorf(api.ErrNotImplemented, "use one ADD for the URLs and one for the local files",
+			"ADD of URLs and local files in one instruction is not supported")
+	}
+	if c.checksum != "" && urls == 0 {
+		return api.Errorf(api.ErrInvalidArgument, "", "ADD --checksum needs an http(s) source")
 	}
 	if c.chmod != "" {
 		if _, err := strconv.ParseUint(c.chmod, 8, 32); err != nil {

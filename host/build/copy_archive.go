@@ -95,6 +95,9 @@ func (w *writer) extractEntry(tr *tar.Reader, hdr *tar.Header, dest string) erro
 			return err
 		}
 	}
+	if err := setTarXattrs(hp, hdr.PAXRecords); err != nil {
+		return err
+	}
 	w.setTimes(hp, hdr.FileInfo())
 	return nil
 }

@@ -64,14 +64,14 @@ func (bl *builder) fromLayer(ctx context.Context, from string) (string, error) {
 // layerSource mounts a root filesystem on top (read only by use).
 func (bl *builder) layerSource(ctx context.Context, top string) (*copySource, error) {
 	if top == "" {
-		dir, err := os.MkdirTemp("", "rrun-build-empty-")
+		dir, err := bl.tempDir("rrun-build-empty-")
 		if err != nil {
 			return nil, err
 		}
 		return &copySource{root: dir, id: "empty", keepOwner: true, close: func() { os.RemoveAll(dir) }}, nil
 	}
 	id := newID()
-	mounts, err := bl.c.PrepareLayerRootfs(ctx, id, top)
+	mounts, err := bl.prepareRootfs(ctx, id, top)
 	if err != nil {
 		return nil, fmt.Errorf("failed to mount layer %s: %w", top, err)
 	}

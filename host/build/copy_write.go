@@ -161,7 +161,10 @@ func (w *writer) copyEntry(sp string, fi os.FileInfo, dst string) error {
 	if err := w.create(sp, fi, hp); err != nil {
 		return fmt.Errorf("failed to copy to %s: %w", dst, err)
 	}
-	return w.setMeta(hp, fi)
+	if err := w.setMeta(hp, fi); err != nil {
+		return err
+	}
+	return copyXattrs(sp, hp)
 }
 
 func (w *writer) create(sp string, fi os.FileInfo, hp string) error {

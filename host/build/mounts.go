@@ -1,6 +1,7 @@
 package build
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -16,21 +17,36 @@ import (
 	"github.com/rrun-project/rrun/plugins/api"
 )
 
-// runMount is one RUN --mount: a cache directory, a secret file or a tmpfs.
+// runMount is one RUN --mount: a cache directory, a secret file, a tmpfs
+// or a bind of a context, stage or image path.
 type runMount struct {
-	typ    string // "cache", "secret", "tmpfs"
-	source string // host path (cache, secret)
+	typ    string // "cache", "secret", "tmpfs", "bind"
+	source string // host path (cache, secret, bind)
 	target string // absolute path in the container
 	key    string // what the cache key covers
+	file   bool   // a bind of a file: its mount point is a file
+	rw     bool   // a bind the step may write to (the writes are discarded)
+	close  func() // releases the source after the step (bind)
+}
+
+// closeMounts releases what the mounts hold.
+func closeMounts(ms []runMount) {
+	for _, m := range ms {
+		if m.close != nil {
+			m.close()
+		}
+	}
 }
 
 // runMounts resolves the --mount flags of c; a secret that was not given
 // is skipped unless required, as BuildKit does.
-func (bl *builder) runMounts(c *instructions.RunCommand) ([]runMount, error) {
+// The caller closes them (closeMounts).
+func (bl *builder) runMounts(ctx context.Context, s *stage, c *instructions.RunCommand) ([]runMount, error) {
 	var out []runMount
 	for _, m := range instructions.GetMounts(c) {
-		rm, ok, err := bl.runMount(m)
+		rm, ok, err := bl.runMount(ctx, s, m)
 		if err != nil {
+			closeMounts(out)
 			return nil, err
 		}
 		if ok {
@@ -40,8 +56,10 @@ func (bl *builder) runMounts(c *instructions.RunCommand) ([]runMount, error) {
 	return out, nil
 }
 
-func (bl *builder) runMount(m *instructions.Mount) (runMount, bool, error) {
+func (bl *builder) runMount(ctx context.Context, s *stage, m *instructions.Mount) (runMount, bool, error) {
 	switch m.Type {
+	case instructions.MountTypeBind:
+		return bl.bindMount(ctx, s, m)
 	case instructions.MountTypeCache:
 		return bl.cacheMount(m)
 	case instructions.MountTypeSecret:
@@ -50,7 +68,7 @@ func (bl *builder) runMount(m *instructions.Mount) (runMount, bool, error) {
 		return runMount{typ: "tmpfs", target: path.Clean(m.Target), key: "tmpfs:" + m.Target}, true, nil
 	}
 	return runMount{}, false, api.Errorf(api.ErrNotImplemented, "see docs/build.md",
-		"RUN --mount=type=%s is not supported (only cache, secret and tmpfs)", m.Type)
+		"RUN --mount=type=%s is not supported (only bind, cache, secret and tmpfs)", m.Type)
 }
 
 // cacheMount is a directory kept across builds under the data dir, one per
@@ -126,6 +144,8 @@ func (r *runSpec) volumes() []string {
 			out = append(out, m.source+":"+m.target)
 		case "secret":
 			out = append(out, m.source+":"+m.target+":ro")
+		case "bind":
+			out = append(out, m.source+":"+m.target+map[bool]string{true: ":rw", false: ":ro"}[m.rw])
 		}
 	}
 	return out
@@ -159,7 +179,7 @@ func prepareMountpoints(rootfs []api.Mount, ms []runMount) (undo func(), err err
 		return undo, err
 	}
 	for _, m := range ms {
-		c, err := makeMountpoint(root, m.target, m.typ == "secret")
+		c, err := makeMountpoint(root, m.target, m.typ == "secret" || m.file)
 		created = append(created, c...)
 		if err != nil {
 			undo()

@@ -16,9 +16,16 @@ type Options struct {
 	Secrets    map[string]string // --secret id=ID,src=FILE: id -> file
 	// CacheMountDir holds the directories of RUN --mount=type=cache.
 	CacheMountDir string
-	Quiet         bool
-	IIDFile       string
-	Platform      string
+	// StateDir is a directory this build owns while it runs: it records
+	// the build root filesystems there (RootfsDir) and keeps its
+	// temporary files in it. "" records nothing.
+	StateDir string
+	Quiet    bool
+	IIDFile  string
+	Platform string
 	// Out receives the progress (stderr), Stdout the image id with -q.
 	Out, Stdout io.Writer
+	// LiveView asks for BuildKit's compact live view (--progress tty, or
+	// auto on a terminal) instead of plain lines; Out must be a terminal.
+	LiveView bool
 }

@@ -33,7 +33,7 @@ func rootDir(mounts []api.Mount) (string, error) {
 // removed in every case.
 func (bl *builder) withRootfs(ctx context.Context, s *stage, key string, change func(id string, mounts []api.Mount) error) (api.Layer, error) {
 	id := newID()
-	mounts, err := bl.c.PrepareLayerRootfs(ctx, id, s.top)
+	mounts, err := bl.prepareRootfs(ctx, id, s.top)
 	if err != nil {
 		return api.Layer{}, fmt.Errorf("failed to prepare a build root filesystem: %w", err)
 	}
@@ -48,9 +48,25 @@ func (bl *builder) withRootfs(ctx context.Context, s *stage, key string, change 
 	return l, nil
 }
 
+// prepareRootfs makes build root filesystem id on layer top, recorded
+// first so that a killed build's is removed by the next command.
+func (bl *builder) prepareRootfs(ctx context.Context, id, top string) ([]api.Mount, error) {
+	if err := bl.track(id); err != nil {
+		return nil, err
+	}
+	mounts, err := bl.c.PrepareLayerRootfs(ctx, id, top)
+	if err != nil {
+		bl.removeRootfs(id) // what a failed prepare made, and the record
+	}
+	return mounts, err
+}
+
 // removeRootfs deletes a build root filesystem, even after cancellation.
+// Its record stays when that fails, for the next command to try again.
 func (bl *builder) removeRootfs(id string) {
 	if err := bl.b.Storage.RemoveRootfs(context.Background(), id); err != nil {
 		fmt.Fprintf(bl.o.Out, "rrun: warning: failed to remove build root filesystem %s: %v\n", id[:12], err)
+		return
 	}
+	bl.untrack(id)
 }

@@ -42,10 +42,17 @@ func (bl *builder) runStep(ctx context.Context, s *stage, c *instructions.RunCom
 	if n := instructions.GetNetwork(c); n != "" && n != instructions.NetworkDefault {
 		r.network = string(n)
 	}
-	if r.mounts, err = bl.runMounts(c); err != nil {
+	if r.mounts, err = bl.runMounts(ctx, s, c); err != nil {
 		st.fail(err)
 		return err
 	}
+	defer func() { closeMounts(r.mounts) }()
+	cleanup, err := bl.shebangHeredoc(c, r)
+	if err != nil {
+		st.fail(err)
+		return err
+	}
+	defer cleanup()
 	key := cacheKey("RUN", s.top, s.configKey(), jsonString(r.args), jsonString(r.env), r.network, r.mountsKey())
 	l, err := bl.runCached(ctx, s, r, key, st)
 	if err != nil {

@@ -128,9 +128,9 @@ func (bl *builder) export(ctx context.Context, s *stage) (string, error) {
 		step.fail(err)
 		return "", err
 	}
-	bl.out.printf("#%d writing image sha256:%s done\n", step.n, img.ID)
+	step.sub("writing image sha256:" + img.ID)
 	for _, n := range img.Names {
-		bl.out.printf("#%d naming to %s done\n", step.n, n)
+		step.sub("naming to " + n)
 	}
 	step.done()
 	bl.warnUnusedArgs()

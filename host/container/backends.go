@@ -43,7 +43,7 @@ func Open(ctx context.Context, mgr *pluginmgr.Manager, cfg config.Config, storag
 		}()
 		return ch
 	}
-	sch, ich := start(storage, cfg.StorageOptions), start(isolation, cfg.IsolationOptions)
+	sch, ich := start(storage, withLogLevel(cfg.StorageOptions, cfg.LogLevel)), start(isolation, withLogLevel(cfg.IsolationOptions, cfg.LogLevel))
 	s, i := <-sch, <-ich
 	b := &Backends{}
 	for _, r := range []result{s, i} {
@@ -134,4 +134,18 @@ func (b *Backends) checkSeccomp(spec *specs.Spec) error {
 		}
 	}
 	return nil
+}
+
+// withLogLevel adds option log_level (rrun's --log-level) to a plugin's
+// options, unless the configuration sets it for that plugin: every plugin
+// logs at the host's level (see "log_level" in docs/plugins.md).
+func withLogLevel(opts map[string]string, level string) map[string]string {
+	if _, set := opts["log_level"]; set || level == "" {
+		return opts
+	}
+	out := map[string]string{"log_level": level}
+	for k, v := range opts {
+		out[k] = v
+	}
+	return out
 }

@@ -19,6 +19,9 @@ type RunOptions struct {
 	TTY         bool `json:"tty,omitempty"`
 	Remove      bool `json:"remove,omitempty"`
 	Init        bool `json:"init,omitempty"`
+	// PreserveFds passes the caller's fds 3 to 3+N-1 on to the container
+	// (run only; the CLI offers them to the monitor, see monitor.OfferFds).
+	PreserveFds int `json:"preserve_fds,omitempty"`
 
 	Volumes  []string `json:"volumes,omitempty"` // -v host:ctr[:ro] or name:ctr[:ro] or ctr (anonymous)
 	Mounts   []string `json:"mounts,omitempty"`  // --mount type=bind|tmpfs|volume,...

@@ -34,6 +34,30 @@ func processEnv(img ocispec.ImageConfig, userEnv []string, hostname string, tty 
 	return env
 }
 
+// ConfigEnv is docker's Config.Env of a container: the user's variables
+// (-e, --env-file; a bare KEY resolved as for the process), then the
+// image's whose key the user did not set (docker's merge). HOSTNAME, the
+// default PATH and TERM are the process's, not the config's.
+func ConfigEnv(imageEnv, userEnv []string) []string {
+	var env []string
+	for _, kv := range userEnv {
+		if !strings.Contains(kv, "=") {
+			v, ok := os.LookupEnv(kv)
+			if !ok {
+				continue
+			}
+			kv += "=" + v
+		}
+		env = mergeEnv(env, []string{kv})
+	}
+	for _, kv := range imageEnv {
+		if key, _, _ := strings.Cut(kv, "="); !hasKey(env, key) {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
 func mergeEnv(env, add []string) []string {
 	for _, kv := range add {
 		key, _, _ := strings.Cut(kv, "=")

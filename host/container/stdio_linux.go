@@ -84,3 +84,27 @@ func relay(fd int, in bool) (string, func(), error) {
 	go func() { _, _ = io.Copy(peer, r); close(copied) }()
 	return fmt.Sprintf("/proc/%d/fd/%d", os.Getpid(), w.Fd()), func() { w.Close(); <-copied; r.Close(); peer.Close() }, nil
 }
+
+// NameExtraFiles names fds of this process as the container's fds 3, 4,
+// ... (--preserve-fds), each with its open flags, for the backend to
+// reopen through /proc. A socket cannot be reopened by path: it is
+// refused.
+func NameExtraFiles(fds []int) ([]api.ExtraFile, error) {
+	out := make([]api.ExtraFile, 0, len(fds))
+	for i, fd := range fds {
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			return nil, api.Errorf(api.ErrInvalidArgument, "", "--preserve-fds: fd %d is not open", 3+i)
+		}
+		if st.Mode&unix.S_IFMT == unix.S_IFSOCK {
+			return nil, api.Errorf(api.ErrInvalidArgument, "pass the socket's data through a pipe, or a path with -v",
+				"--preserve-fds: fd %d is a socket, which rrun cannot hand to a container", 3+i)
+		}
+		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+		if err != nil {
+			return nil, fmt.Errorf("failed to read the flags of fd %d: %w", 3+i, err)
+		}
+		out = append(out, api.ExtraFile{Path: fmt.Sprintf("/proc/%d/fd/%d", os.Getpid(), fd), Flags: flags})
+	}
+	return out, nil
+}

@@ -2,6 +2,7 @@ package container
 
 import (
 	"bufio"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -137,7 +138,14 @@ func (db userDB) read(file string, optional bool) ([][]string, error) {
 			out = append(out, strings.Split(line, ":"))
 		}
 	}
-	return out, sc.Err()
+	if errors.Is(sc.Err(), bufio.ErrTooLong) {
+		return nil, api.Errorf(api.ErrInvalidArgument, "shorten that line of the image's file, or use a numeric uid:gid",
+			"cannot read /%s of the container: a line is longer than %d KiB", file, bufio.MaxScanTokenSize>>10)
+	}
+	if sc.Err() != nil {
+		return nil, api.Errorf(api.ErrInvalidArgument, "use a numeric uid:gid", "cannot read /%s of the container: %v", file, sc.Err())
+	}
+	return out, nil
 }
 
 func notFound(v, file string) error {

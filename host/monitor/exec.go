@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 
@@ -19,12 +20,19 @@ import (
 // and answers twice: started, then exited with the exit code (unless
 // detached). Resize requests on the same connection go to this exec.
 func (m *monitor) exec(ctx context.Context, cs *connState, req Request, fds []int) {
-	if req.Exec == nil || len(req.Exec.Args) == 0 || len(fds) != 3 {
+	if req.Exec == nil || len(req.Exec.Args) == 0 || len(fds) != 3+req.Exec.PreserveFds {
 		closeFds(fds)
-		reply(cs.conn, failure(api.Errorf(api.ErrInvalidArgument, "", "exec needs a command and three stdio fds")))
+		reply(cs.conn, failure(api.Errorf(api.ErrInvalidArgument, "", "exec needs a command, three stdio fds and the preserved ones")))
 		return
 	}
 	e := req.Exec
+	if e.PreserveFds > 0 {
+		if err := m.checkPreserveFds(ctx); err != nil {
+			closeFds(fds)
+			reply(cs.conn, failure(err))
+			return
+		}
+	}
 	proc, err := m.execProcess(e)
 	if err != nil {
 		closeFds(fds)
@@ -116,7 +124,11 @@ func (m *monitor) execStdio(e *Exec, execID string, fds []int) (*execIO, error) 
 	io := &execIO{}
 	for i, fd := range fds {
 		unix.CloseOnExec(fd)
-		io.files = append(io.files, os.NewFile(uintptr(fd), []string{"stdin", "stdout", "stderr"}[i]))
+		io.files = append(io.files, os.NewFile(uintptr(fd), fmt.Sprintf("exec-fd-%d", i)))
+	}
+	extra, err := container.NameExtraFiles(fds[3:])
+	if err != nil {
+		return nil, err // the caller closes fds
 	}
 	io.closers = append(io.closers, func() {
 		for _, f := range io.files {
@@ -129,7 +141,7 @@ func (m *monitor) execStdio(e *Exec, execID string, fds []int) (*execIO, error) 
 		if err != nil {
 			return nil, err
 		}
-		io.spec = api.Stdio{Terminal: true, ConsoleSocket: path}
+		io.spec = api.Stdio{Terminal: true, ConsoleSocket: path, ExtraFiles: extra}
 		io.masterCh = make(chan *os.File, 1)
 		go func() { master, _ := cs.receive(); io.masterCh <- master }()
 		io.closers = append(io.closers, cs.close)
@@ -137,7 +149,9 @@ func (m *monitor) execStdio(e *Exec, execID string, fds []int) (*execIO, error) 
 	}
 	if e.Detach {
 		// docker's exec -d attaches nothing: the client's stdio must not be
-		// held open by a process that outlives the client.
+		// held open by a process that outlives the client (but the fds
+		// it asked to preserve are passed).
+		io.spec = api.Stdio{ExtraFiles: extra}
 		return io, nil
 	}
 	stdin := -1
@@ -145,6 +159,7 @@ func (m *monitor) execStdio(e *Exec, execID string, fds []int) (*execIO, error) 
 		stdin = fds[0]
 	}
 	spec, done, err := container.NameStdio(stdin, fds[1], fds[2])
+	spec.ExtraFiles = extra
 	io.spec = spec
 	io.closers = append([]func(){done}, io.closers...)
 	return io, err

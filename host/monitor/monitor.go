@@ -44,6 +44,7 @@ type monitor struct {
 	exited   chan struct{} // closed when the init has exited
 	exitCode int
 	master   *os.File // the init's pty master, with -t
+	stdinW   *os.File // detached -i: the init's stdin pipe (for attach)
 }
 
 // Run owns container id until it exits and returns its exit code. attach
@@ -90,6 +91,10 @@ func (m *monitor) start(ctx context.Context) (*stdio, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := m.preserveFds(ctx, io); err != nil {
+		io.abort()
+		return nil, err
+	}
 	if m.pid, err = container.Create(ctx, m.Backends, prep, io.spec); err != nil {
 		io.abort()
 		return nil, err
@@ -113,7 +118,7 @@ func (m *monitor) start(ctx context.Context) (*stdio, error) {
 		io.abort()
 		return nil, err
 	}
-	m.master = io.master
+	m.master, m.stdinW = io.master, io.stdinW
 	m.setRunning(prep.Spec.Process)
 	go m.serve(ctx)
 	return io, nil
@@ -124,6 +129,7 @@ func (m *monitor) setRunning(p *specs.Process) {
 		r.Status, r.Pid, r.StartedAt, r.Args, r.Error = state.StatusRunning, m.pid, time.Now().UTC(), p.Args, ""
 		r.Starting, r.Unstarted = false, false
 		r.ImageID, r.PidNS = m.prep.Image.ID, pidNS(m.pid)
+		r.ConfigEnv = container.ConfigEnv(m.prep.Image.Config.Config.Env, m.rec.Options.Env)
 		return nil
 	})
 }

@@ -15,7 +15,14 @@ const (
 	OpWait   = "wait"
 	OpExec   = "exec"
 	OpResize = "resize"
+	// OpStdin writes Data to the stdin of a detached -i container (its
+	// pipe, or its terminal with -t): `rrun attach`.
+	OpStdin = "stdin"
 )
+
+// MaxStdinChunk bounds the Data of one OpStdin request (the request,
+// base64 in JSON, must fit one 64 KiB message).
+const MaxStdinChunk = 32 << 10
 
 // Request is one JSON message (SOCK_SEQPACKET) from a client. An exec request carries the
 // client's stdin, stdout and stderr (or its terminal) as SCM_RIGHTS fds.
@@ -27,6 +34,7 @@ type Request struct {
 	Exec    *Exec  `json:"exec,omitempty"`
 	Width   uint   `json:"width,omitempty"`
 	Height  uint   `json:"height,omitempty"`
+	Data    []byte `json:"data,omitempty"` // stdin only
 }
 
 // Exec describes `rrun exec`.
@@ -40,6 +48,9 @@ type Exec struct {
 	Detach      bool     `json:"detach,omitempty"`
 	Width       uint     `json:"width,omitempty"`
 	Height      uint     `json:"height,omitempty"`
+	// PreserveFds: the request carries that many fds after the stdio, the
+	// exec's fds 3, 4, ... (--preserve-fds).
+	PreserveFds int `json:"preserve_fds,omitempty"`
 }
 
 // Response is one JSON message from the monitor. A request gets one, except

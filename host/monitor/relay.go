@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -29,7 +30,10 @@ func (m *monitor) relayTerminal(ctx context.Context, s *stdio, master *os.File) 
 	if m.rec.Options.Interactive {
 		in = os.Stdin
 	}
-	s.ttyDone = relayTTY(master, in, os.Stdout)
+	lines := s.log.lineWriter("stdout") // the terminal's output is logged too
+	done, logged := relayTTY(master, in, io.MultiWriter(os.Stdout, lines)), make(chan struct{})
+	go func() { <-done; lines.flush(); close(logged) }()
+	s.ttyDone = logged
 	return restore
 }
 

@@ -93,6 +93,8 @@ func (m *monitor) dispatch(ctx context.Context, cs *connState, req Request, fds 
 		reply(conn, result(m.isolation().ResizePty(ctx, m.rec.ID, cs.execID, req.Width, req.Height)))
 	case OpExec:
 		m.exec(ctx, cs, req, fds)
+	case OpStdin:
+		reply(conn, result(m.writeStdin(req.Data)))
 	default:
 		reply(conn, failure(api.Errorf(api.ErrInvalidArgument, "", "unknown monitor operation %q", req.Op)))
 	}
@@ -126,7 +128,7 @@ func (m *monitor) stop(ctx context.Context, timeout int) error {
 // message is one request, with its fds.
 func readRequest(conn *net.UnixConn) (Request, []int, error) {
 	var req Request
-	buf, oob := make([]byte, 64<<10), make([]byte, unix.CmsgSpace(3*4))
+	buf, oob := make([]byte, 64<<10), make([]byte, unix.CmsgSpace((3+MaxPreservedFds)*4))
 	n, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
 	// An empty message may still carry fds: they are closed with it.
 	fds := parseRights(oob[:oobn])

@@ -17,35 +17,39 @@ type stdio struct {
 	master   *os.File
 	log      *logWriter // detached: output goes here
 	ours     []*os.File // write ends we close once the container has them
+	stdinW   *os.File   // detached with -i: the container's stdin, for attach
 	closers  []func()
 	ttyDone  <-chan struct{}
 }
 
-// openStdio connects the init to this process's stdio (foreground) or to
-// the container's log (detached), through a pty with -t.
+// openStdio connects the init's output to the container's log, and in
+// the foreground to this process's stdout and stderr too (docker's
+// json-file log keeps every container's output); stdin is this process's
+// own in the foreground with -i. With -t the output comes through a pty.
 func (m *monitor) openStdio() (*stdio, error) {
 	s := &stdio{}
 	o := m.rec.Options
-	if !m.attach {
-		lw, err := openLog(m.Store.Dir(m.rec.ID))
-		if err != nil {
-			return nil, fmt.Errorf("failed to open the container's log: %w", err)
-		}
-		s.log = lw
+	lw, err := openLog(m.Store.Dir(m.rec.ID))
+	if err != nil {
+		return nil, fmt.Errorf("failed to open the container's log: %w", err)
 	}
+	s.log = lw
 	if o.TTY {
 		return s, m.openConsole(s)
 	}
-	if m.attach {
-		stdin := -1
-		if o.Interactive {
-			stdin = 0
+	if !m.attach && o.Interactive {
+		if err := s.stdinPipe(); err != nil {
+			return s, err
 		}
-		spec, done, err := container.NameStdio(stdin, 1, 2)
-		s.spec, s.closers = spec, append(s.closers, done)
-		return s, err
 	}
-	return s, s.pipesToLog()
+	if m.attach && o.Interactive {
+		spec, done, err := container.NameStdio(0, -1, -1)
+		s.spec.Stdin, s.closers = spec.Stdin, append(s.closers, done)
+		if err != nil {
+			return s, err
+		}
+	}
+	return s, s.pipesToLog(m.attach)
 }
 
 func (m *monitor) openConsole(s *stdio) error {
@@ -70,15 +74,26 @@ func (m *monitor) openConsole(s *stdio) error {
 	return nil
 }
 
-// pipesToLog gives the container pipes whose other ends feed the log.
-func (s *stdio) pipesToLog() error {
+// pipesToLog gives the container pipes whose other ends feed the log
+// and, with tee (the foreground), this process's stdout and stderr.
+func (s *stdio) pipesToLog(tee bool) error {
 	for _, stream := range []string{"stdout", "stderr"} {
 		r, w, err := os.Pipe()
 		if err != nil {
 			return fmt.Errorf("failed to create a log pipe: %w", err)
 		}
 		s.ours = append(s.ours, w)
-		s.log.pump(r, stream)
+		if tee {
+			catchSigpipe()
+		}
+		switch {
+		case tee && stream == "stdout":
+			s.log.tee(r, os.Stdout, stream)
+		case tee:
+			s.log.tee(r, os.Stderr, stream)
+		default:
+			s.log.pump(r, stream)
+		}
 		path := fmt.Sprintf("/proc/%d/fd/%d", os.Getpid(), w.Fd())
 		if stream == "stdout" {
 			s.spec.Stdout = path
@@ -86,6 +101,19 @@ func (s *stdio) pipesToLog() error {
 			s.spec.Stderr = path
 		}
 	}
+	return nil
+}
+
+// stdinPipe gives a detached -i container a pipe as stdin (docker keeps
+// it open for attach); this process keeps the write end.
+func (s *stdio) stdinPipe() error {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return fmt.Errorf("failed to create a stdin pipe: %w", err)
+	}
+	s.ours, s.stdinW = append(s.ours, r), w
+	s.spec.Stdin = fmt.Sprintf("/proc/%d/fd/%d", os.Getpid(), r.Fd())
+	s.closers = append(s.closers, func() { w.Close() })
 	return nil
 }
 

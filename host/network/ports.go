@@ -124,9 +124,11 @@ func portRange(s string, optional bool) (lo, hi int, err error) {
 	return lo, hi, nil
 }
 
+// portNumber reads a port: decimal digits only (Atoi would take "+80",
+// which docker refuses).
 func portNumber(s string) (int, error) {
 	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > 65535 {
+	if err != nil || strings.TrimLeft(s, "0123456789") != "" || n < 1 || n > 65535 {
 		return 0, fmt.Errorf("%q is not a port number (1-65535)", s)
 	}
 	return n, nil

@@ -38,6 +38,12 @@ type Record struct {
 	FinishedAt  time.Time            `json:"finished_at,omitzero"`
 	Error       string               `json:"error,omitempty"`
 	AnonVolumes []string             `json:"anon_volumes,omitempty"`
+	// ConfigEnv is docker's Config.Env (the user's and the image's
+	// variables), recorded when the container starts.
+	ConfigEnv []string `json:"config_env,omitempty"`
+	// RestartCount is how many times the monitor restarted the container
+	// under its --restart policy since it was last started by a user.
+	RestartCount int `json:"restart_count,omitempty"`
 	// Starting says a process holds the owner lock while it starts the
 	// container (a run or start); with Status running, the monitor holds it.
 	Starting bool `json:"starting,omitempty"`

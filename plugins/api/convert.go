@@ -73,11 +73,19 @@ func imagesFromProto(ims []*storagev1.Image) []Image {
 }
 
 func stdioToProto(s Stdio) *isolationv1.Stdio {
-	return &isolationv1.Stdio{Stdin: s.Stdin, Stdout: s.Stdout, Stderr: s.Stderr, Terminal: s.Terminal, ConsoleSocket: s.ConsoleSocket}
+	p := &isolationv1.Stdio{Stdin: s.Stdin, Stdout: s.Stdout, Stderr: s.Stderr, Terminal: s.Terminal, ConsoleSocket: s.ConsoleSocket}
+	for _, f := range s.ExtraFiles {
+		p.ExtraFiles = append(p.ExtraFiles, &isolationv1.ExtraFile{Path: f.Path, Flags: int32(f.Flags)})
+	}
+	return p
 }
 
 func stdioFromProto(s *isolationv1.Stdio) Stdio {
-	return Stdio{Stdin: s.GetStdin(), Stdout: s.GetStdout(), Stderr: s.GetStderr(), Terminal: s.GetTerminal(), ConsoleSocket: s.GetConsoleSocket()}
+	out := Stdio{Stdin: s.GetStdin(), Stdout: s.GetStdout(), Stderr: s.GetStderr(), Terminal: s.GetTerminal(), ConsoleSocket: s.GetConsoleSocket()}
+	for _, f := range s.GetExtraFiles() {
+		out.ExtraFiles = append(out.ExtraFiles, ExtraFile{Path: f.GetPath(), Flags: int(f.GetFlags())})
+	}
+	return out
 }
 
 func timeFromNano(ns int64) time.Time {

@@ -72,3 +72,18 @@ type Committer interface {
 	// top layer.
 	CreateImage(ctx context.Context, img NewImage) (Image, error)
 }
+
+// CapStorageBuildCache announces PruneBuildCache (`rrun builder prune`).
+const CapStorageBuildCache = "storage.build-cache"
+
+// CachePruner is the call that reclaims the build cache alone. A Storage
+// implements it optionally (announced by CapStorageBuildCache); the
+// Storage a host gets from NewStorageClient always does, and a plugin
+// without it answers ErrNotImplemented.
+type CachePruner interface {
+	// PruneBuildCache deletes the layers committed with a cache key (and
+	// the build root filesystems of killed builds) that no image, container
+	// or running build step uses, and nothing else: unnamed images and
+	// their layers stay. Safe for concurrent use with builds.
+	PruneBuildCache(ctx context.Context) (PruneReport, error)
+}

@@ -57,3 +57,11 @@ func (s *storageClient) CreateImage(ctx context.Context, img NewImage) (Image, e
 	}
 	return imageFromProto(r.GetImage()), nil
 }
+
+func (s *storageClient) PruneBuildCache(ctx context.Context) (PruneReport, error) {
+	r, err := s.c.PruneBuildCache(ctx, &storagev1.PruneBuildCacheRequest{})
+	if err != nil {
+		return PruneReport{}, fromStatus(err)
+	}
+	return PruneReport{Deleted: r.GetDeleted(), Reclaimed: r.GetReclaimed()}, nil
+}

@@ -63,3 +63,16 @@ func (s *storageServer) CreateImage(ctx context.Context, r *storagev1.CreateImag
 	}
 	return &storagev1.CreateImageResponse{Image: imageToProto(img)}, nil
 }
+
+func (s *storageServer) PruneBuildCache(ctx context.Context, _ *storagev1.PruneBuildCacheRequest) (*storagev1.PruneResponse, error) {
+	p, ok := s.impl.(CachePruner)
+	if !ok {
+		return nil, toStatus(Errorf(ErrNotImplemented, "use a storage plugin with "+CapStorageBuildCache+", e.g. overlay",
+			"this storage plugin cannot prune the build cache alone (no %s)", CapStorageBuildCache))
+	}
+	res, err := p.PruneBuildCache(ctx)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &storagev1.PruneResponse{Deleted: res.Deleted, Reclaimed: res.Reclaimed}, nil
+}

@@ -26,6 +26,9 @@ const (
 	// process and every exec get the filter); one without it must refuse a
 	// spec that has a seccomp section.
 	CapIsolationSeccomp = "isolation.seccomp"
+	// CapIsolationPreserveFds: the backend honours Stdio.ExtraFiles. The
+	// host refuses --preserve-fds with a backend that does not announce it.
+	CapIsolationPreserveFds = "isolation.preserve-fds"
 )
 
 // PluginInfo describes a plugin. It is what `rrun plugins ls` shows.
@@ -89,6 +92,17 @@ type Stdio struct {
 	// Stdout and Stderr are unused.
 	Terminal      bool
 	ConsoleSocket string
+	// ExtraFiles become the process's fds 3, 4, ... in order (docker's
+	// --preserve-fds), with a terminal too. Every other fd above 2 is
+	// closed before the command runs.
+	ExtraFiles []ExtraFile
+}
+
+// ExtraFile is one preserved fd: a path (usually /proc/PID/fd/N) the
+// backend opens with Flags, the open(2) flags of the host's fd.
+type ExtraFile struct {
+	Path  string
+	Flags int
 }
 
 // ExecRequest describes an extra process to start in a running container.

@@ -53,6 +53,7 @@ func (s *isolationSuite) cases() []isolationCase {
 		{"Capabilities", s.testCapabilities},
 		{"NoNewPrivileges", s.testNoNewPrivileges},
 		{"Seccomp", s.testSeccomp},
+		{"PreserveFds", s.testPreserveFds},
 		{"Rlimits", s.testRlimits},
 		{"ReadonlyRootfs", s.testReadonlyRootfs},
 		{"Mounts", s.testMounts},

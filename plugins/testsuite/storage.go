@@ -51,6 +51,7 @@ func TestStorage(t *testing.T, newBackend func(t *testing.T) api.Storage, fixtur
 		{"Images", s.testImages},
 		{"Malformed", s.testMalformed},
 		{"Rootfs", s.testRootfs},
+		{"RootfsInspect", s.testRootfsInspect},
 		{"RootfsIdempotent", s.testRootfsIdempotent},
 		{"RootfsErrors", s.testRootfsErrors},
 		{"TagRemove", s.testTagRemove},

@@ -33,6 +33,7 @@ func TestStorageCommit(t *testing.T, newBackend func(t *testing.T) api.Storage, 
 		{"ImageFromScratch", s.testCommitScratch},
 		{"Concurrent", s.testCommitConcurrent},
 		{"Errors", s.testCommitErrors},
+		{"PruneBuildCache", s.testPruneBuildCache},
 	} {
 		t.Run(tc.name, tc.fn)
 	}

@@ -135,3 +135,23 @@ func TestBuildRefusedWithoutCommitCapability(t *testing.T) {
 		t.Errorf("a build on a plugin without storage.commit must fail naming it: %s", r)
 	}
 }
+
+// TestBuildHeredocShebang: a RUN heredoc whose first line is a shebang
+// runs with that interpreter, from a file (BuildKit's /dev/pipes/NAME),
+// not through SHELL; the file is not left in the image; a change of the
+// text is a cache miss.
+func TestBuildHeredocShebang(t *testing.T) {
+	e := withBusybox(t)
+	df := "FROM busybox\nRUN <<EOF\n#!/bin/sh -e\necho \"script: $0\" > /shebang\nEOF\n" +
+		"RUN <<AWK\n#!/bin/awk -f\nBEGIN { print \"awk ran\" > \"/awk\" }\nAWK\n"
+	ctx := buildContext(t, e, map[string]string{"Dockerfile": df})
+	buildOK(t, e, "-t", "shebang", ctx)
+	out := e.ok("run", "--rm", "shebang", "sh", "-c", "cat /shebang /awk; ls /dev/pipes 2>&1 | grep -c EOF; true")
+	if out.stdout != "script: /dev/pipes/EOF\nawk ran\n0\n" {
+		t.Errorf("a shebang heredoc must run as a file with its interpreter; got %q", out.stdout)
+	}
+	writeFile(t, filepath.Join(ctx, "Dockerfile"), strings.Replace(df, "awk ran", "awk ran again", 1))
+	if r := buildOK(t, e, "-t", "shebang", ctx); strings.Count(r.stderr, "CACHED") != 1 {
+		t.Errorf("a changed heredoc must run again (only the first RUN cached):\n%s", r.stderr)
+	}
+}

@@ -97,3 +97,24 @@ func TestBuildCacheAndInvalidation(t *testing.T) {
 		t.Errorf("builder prune must reclaim the cache:\n%s", r.stderr)
 	}
 }
+
+// TestBuilderPruneKeepsUnnamedImages: `builder prune` reclaims only the
+// build cache (docker's semantics): an unnamed image made by a build stays
+// and runs, the next build runs every step again; `image prune` then
+// removes the unnamed image.
+func TestBuilderPruneKeepsUnnamedImages(t *testing.T) {
+	e := withBusybox(t)
+	ctx := buildContext(t, e, map[string]string{"Dockerfile": "FROM busybox\nRUN echo one > /one\n"})
+	id := strings.TrimSpace(buildOK(t, e, "-q", ctx).stdout)
+	e.ok("builder", "prune", "-f")
+	if out := e.ok("run", "--rm", id, "cat", "/one"); out.stdout != "one\n" {
+		t.Errorf("the unnamed image after builder prune has %q", out.stdout)
+	}
+	if r := buildOK(t, e, ctx); strings.Contains(r.stderr, "CACHED") {
+		t.Errorf("builder prune must reclaim the cache:\n%s", r.stderr)
+	}
+	e.ok("image", "prune", "-f")
+	if r := e.run("", "image", "inspect", id); r.code == 0 {
+		t.Errorf("image prune must remove the unnamed image %s", id)
+	}
+}

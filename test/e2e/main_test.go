@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -67,6 +68,7 @@ func build(dir string) error {
 		{"go", "build", "-o", filepath.Join(dir, "rrun-nsinit"), "./cmd/rrun-nsinit"},
 		{"go", "build", "-o", filepath.Join(pluginDir, "rrun-storage-rootfsdir"), "./plugins/examples/rootfsdir"},
 		{"go", "build", "-o", filepath.Join(dir, "badplugin"), "./test/e2e/testdata/badplugin"},
+		{"env", "CGO_ENABLED=0", "go", "build", "-o", filepath.Join(dir, "xattr"), "./test/e2e/testdata/xattr"},
 		{"go", "run", "./test/fixtures/mkimage", "-o", busyboxDocker, "-tag", "docker.io/library/busybox:latest"},
 		{"go", "run", "./test/fixtures/mkimage", "-o", busyboxOCI, "-format", "oci-archive", "-tag", "example.com/busybox-oci:1"},
 		{"go", "run", "./test/fixtures/mkimage", "-rootfs", exampleRootfs},
@@ -146,22 +148,50 @@ func (e *env) run(stdin string, args ...string) result {
 	return e.runWith(nil, stdin, args...)
 }
 
-// runWith is run with extra open fds (3, 4, ...) in rrun.
+// runWith is run with extra open fds (3, 4, ...) in rrun. Each command is
+// bounded (cmdTimeout): a hung rrun fails its test with what it printed,
+// instead of hanging the package until go test's own timeout.
 func (e *env) runWith(fds []*os.File, stdin string, args ...string) result {
 	e.t.Helper()
-	cmd := exec.Command(rrunBin, args...)
+	r, hung := e.runLimited(cmdTimeout(), fds, stdin, args...)
+	if hung {
+		e.t.Fatalf("rrun %v did not finish within %s (RRUN_E2E_CMD_TIMEOUT); killed:\nstdout:\n%s\nstderr:\n%s",
+			args, cmdTimeout(), r.stdout, r.stderr)
+	}
+	return r
+}
+
+// runLimited runs rrun, killing it after limit; hung says it was killed.
+func (e *env) runLimited(limit time.Duration, fds []*os.File, stdin string, args ...string) (result, bool) {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, rrunBin, args...)
 	cmd.Env, cmd.ExtraFiles = e.vars, fds
 	cmd.Stdin = strings.NewReader(stdin)
+	cmd.WaitDelay = 10 * time.Second // a child holding the output pipes open
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
+	if ctx.Err() != nil {
+		return result{stdout: out.String(), stderr: errb.String(), code: -1}, true
+	}
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
 	} else if err != nil {
 		e.t.Fatalf("rrun %v: %v", args, err)
 	}
-	return result{stdout: out.String(), stderr: errb.String(), code: code}
+	return result{stdout: out.String(), stderr: errb.String(), code: code}, false
+}
+
+// cmdTimeout bounds one rrun command: $RRUN_E2E_CMD_TIMEOUT (a Go
+// duration), else 5 minutes.
+func cmdTimeout() time.Duration {
+	if d, err := time.ParseDuration(os.Getenv("RRUN_E2E_CMD_TIMEOUT")); err == nil && d > 0 {
+		return d
+	}
+	return 5 * time.Minute
 }
 
 // ok runs rrun and fails the test unless it exits 0.

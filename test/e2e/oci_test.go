@@ -35,6 +35,10 @@ func TestOCIIsolation(t *testing.T) {
 		"Exec":             TestExecIntoARunningContainer,
 		"TTY":              TestTTYIsARealTerminalThatFollowsTheWindowSize,
 		"ExecTTY":          TestExecTTYGetsATerminalOfTheUsersSize,
+		// Limits: refused on cgroup v1 as native refuses them, applied
+		// by the host on a delegated cgroup v2 (each skips on the other).
+		"LimitsRefused": TestCILimitsRefusedWithoutCgroupV2NoSubuid,
+		"LimitsApplied": TestCILimitsApplied,
 	}
 	t.Run("UsesOCI", testUsesOCI)
 	for name, fn := range tests {
@@ -55,5 +59,56 @@ func testUsesOCI(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(isolation, "native", id)); err == nil {
 		t.Fatalf("the native plugin holds state of %s too", id)
+	}
+}
+
+// TestOCIMissingCommandOneLine: with crun and with runc, a command that is
+// missing or not executable fails run and exec with one line in docker's
+// wording (not the runtime's message too) and 127 / 126.
+func TestOCIMissingCommandOneLine(t *testing.T) {
+	for _, rt := range []string{"crun", "runc"} {
+		t.Run(rt, func(t *testing.T) {
+			e := withBusybox(t)
+			writeConfig(t, e, "[isolation]\nbackend = \"oci\"\n[isolation.options]\nruntime = \""+rt+"\"\n")
+			id := strings.TrimSpace(e.ok("run", "-d", "--network", "none", "busybox", "sleep", "60").stdout)
+			t.Cleanup(func() { e.run("", "rm", "-f", id) })
+			cases := []struct {
+				cmd  string
+				code int
+				want string
+			}{
+				{"nosuchcmd", 127, `rrun: exec: "nosuchcmd": executable file not found in $PATH`},
+				{"/nonexistent", 127, `rrun: exec: "/nonexistent": no such file or directory`},
+				{"/etc/passwd", 126, `rrun: exec: "/etc/passwd": permission denied`},
+			}
+			for _, c := range cases {
+				for _, args := range [][]string{{"run", "--rm", "--network", "none", "busybox", c.cmd}, {"exec", id, c.cmd}} {
+					r := e.run("", args...)
+					if r.code != c.code || strings.TrimSpace(r.stderr) != c.want {
+						t.Errorf("%v: want %d and the one line %q, got %d and:\n%s", args, c.code, c.want, r.code, r.stderr)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestPluginDebugLinesOnce: --log-level debug shows each line a plugin
+// logs at debug level (the oci backend's runtime command lines), once;
+// the default level shows none.
+func TestPluginDebugLinesOnce(t *testing.T) {
+	e := withBusybox(t)
+	r := e.ok("--log-level", "debug", "--isolation", "oci", "run", "--rm", "--network", "none", "busybox", "true")
+	starts := 0
+	for _, l := range strings.Split(r.stderr, "\n") {
+		if strings.Contains(l, `"@module":"isolation.oci"`) && strings.Contains(l, `"@message":"runtime"`) && strings.Contains(l, `"start",`) {
+			starts++
+		}
+	}
+	if starts != 1 {
+		t.Errorf("--log-level debug must show the plugin's `runtime start` debug line once, saw it %d times:\n%s", starts, r.stderr)
+	}
+	if r := e.ok("--isolation", "oci", "run", "--rm", "--network", "none", "busybox", "true"); strings.Contains(r.stderr, "isolation.oci") {
+		t.Errorf("the default log level must show no plugin debug line:\n%s", r.stderr)
 	}
 }

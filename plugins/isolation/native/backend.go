@@ -52,7 +52,7 @@ func New() *Backend {
 func (b *Backend) Info(context.Context) (api.PluginInfo, error) {
 	caps := []string{
 		api.CapIsolationPIDNS, api.CapIsolationUTSNS, api.CapIsolationIPCNS,
-		api.CapIsolationNetNS, api.CapIsolationDevices, api.CapIsolationTTY,
+		api.CapIsolationNetNS, api.CapIsolationDevices, api.CapIsolationTTY, api.CapIsolationPreserveFds,
 	}
 	if nsinit.NsenterBuilt {
 		caps = append(caps, api.CapIsolationExec)

@@ -122,7 +122,7 @@ func (b *Backend) spawn(req api.CreateRequest, spec *specs.Spec, dir string) (*c
 	cmd := &exec.Cmd{
 		Path:  b.initPath,
 		Args:  nsinitArgs(false),
-		Env:   []string{}, // nothing of the plugin's environment leaks in
+		Env:   files.env(), // nothing of the plugin's environment leaks in
 		Stdin: files.stdio[0], Stdout: files.stdio[1], Stderr: files.stdio[2],
 		ExtraFiles:  files.extra(),
 		SysProcAttr: attr,

@@ -129,7 +129,7 @@ func (b *Backend) startNsenter(c *container, files *childFiles) (*exec.Cmd, erro
 	cmd := &exec.Cmd{
 		Path:  b.initPath,
 		Args:  nsinitArgs(true),
-		Env:   []string{fmt.Sprintf("%s=%d:%d", nsinit.NsenterEnv, nsinit.PidfdFd, flags)},
+		Env:   append(files.env(), fmt.Sprintf("%s=%d:%d", nsinit.NsenterEnv, files.base()+nsinit.PidfdFd, flags)),
 		Stdin: files.stdio[0], Stdout: files.stdio[1], Stderr: files.stdio[2],
 		ExtraFiles: append(files.extra(), pidfd),
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/rrun-project/rrun/plugins/api"
 )
 
@@ -22,6 +24,23 @@ func openStdio(s api.Stdio) ([]*os.File, error) {
 		if err != nil {
 			closeAll(files)
 			return nil, fmt.Errorf("failed to open %s %s: %w", names[i], p, err)
+		}
+		files = append(files, f)
+	}
+	return files, nil
+}
+
+// openExtraFiles opens the preserved fds by path with the host fd's
+// flags. O_CREAT and O_TRUNC are never honoured: the file exists, and
+// what the caller wrote stays.
+func openExtraFiles(extra []api.ExtraFile) ([]*os.File, error) {
+	const allowed = unix.O_ACCMODE | unix.O_APPEND | unix.O_NONBLOCK | unix.O_PATH | unix.O_DIRECTORY | unix.O_NOFOLLOW
+	files := make([]*os.File, 0, len(extra))
+	for i, e := range extra {
+		f, err := os.OpenFile(e.Path, e.Flags&allowed, 0)
+		if err != nil {
+			closeAll(files)
+			return nil, fmt.Errorf("failed to open preserved fd %d (%s): %w", 3+i, e.Path, err)
 		}
 		files = append(files, f)
 	}

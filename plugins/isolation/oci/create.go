@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/rrun-project/rrun/plugins/api"
 )
@@ -77,6 +78,9 @@ func (b *Backend) create(ctx context.Context, rt *runtime, dir string, req api.C
 	if err != nil {
 		return nil, err
 	}
+	if err := checkCommand(root, spec.Process, spec.Mounts); err != nil {
+		return nil, err
+	}
 	cgroup := runtimeSpec(spec, root, req.Stdio.Terminal)
 	if err := writeBundle(dir, spec); err != nil {
 		return nil, err
@@ -124,7 +128,15 @@ func (b *Backend) runWithStdio(ctx context.Context, rt *runtime, s api.Stdio, ar
 		}
 		defer fds.close() // the process has its own copies: keep none, or the host never sees EOF
 	}
-	if err := rt.run(ctx, fds, append(args, id)...); err != nil {
+	extra, err := openExtra(s.ExtraFiles)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer closeFiles(extra)
+	if len(extra) > 0 {
+		args = append(args, "--preserve-fds", strconv.Itoa(len(extra)))
+	}
+	if err := rt.runKeeping(ctx, fds, extra, append(args, id)...); err != nil {
 		return 0, nil, err
 	}
 	pid, err := readPid(pidFile)
@@ -156,6 +168,28 @@ func openStdio(s api.Stdio) (stdio, error) {
 		fds[i] = f
 	}
 	return fds, nil
+}
+
+// openExtra opens the preserved fds by path with the host's flags (never
+// creating or truncating); the runtime passes them on with --preserve-fds.
+func openExtra(extra []api.ExtraFile) ([]*os.File, error) {
+	const allowed = unix.O_ACCMODE | unix.O_APPEND | unix.O_NONBLOCK | unix.O_PATH | unix.O_DIRECTORY | unix.O_NOFOLLOW
+	files := make([]*os.File, 0, len(extra))
+	for i, e := range extra {
+		f, err := os.OpenFile(e.Path, e.Flags&allowed, 0)
+		if err != nil {
+			closeFiles(files)
+			return nil, api.Errorf(api.ErrInvalidArgument, "", "failed to open preserved fd %d (%s): %v", 3+i, e.Path, err)
+		}
+		files = append(files, f)
+	}
+	return files, nil
+}
+
+func closeFiles(files []*os.File) {
+	for _, f := range files {
+		f.Close()
+	}
 }
 
 func (s stdio) close() {

@@ -45,6 +45,10 @@ func (b *Backend) Exec(ctx context.Context, req api.ExecRequest) (int, error) {
 // c.mu.
 func (b *Backend) exec(ctx context.Context, rt *runtime, c *container, req api.ExecRequest, p *specs.Process) (*proc, error) {
 	p.Terminal = req.Stdio.Terminal
+	// The running container's root shows every mount: nothing is covered.
+	if err := checkCommand("/proc/"+strconv.Itoa(c.init.pid)+"/root", p, nil); err != nil {
+		return nil, b.failedExec(c, req.ExecID, err)
+	}
 	dir, err := os.MkdirTemp(c.dir, "exec-")
 	if err != nil {
 		return nil, err

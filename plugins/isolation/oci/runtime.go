@@ -37,6 +37,12 @@ type stdio [3]*os.File
 // run runs the runtime with args. Its error messages are read from a log
 // file, because create and exec hand their own stderr to the container.
 func (r *runtime) run(ctx context.Context, fds stdio, args ...string) error {
+	return r.runKeeping(ctx, fds, nil, args...)
+}
+
+// runKeeping is run with extra files as the runtime's fds 3, 4, ... (for
+// its --preserve-fds).
+func (r *runtime) runKeeping(ctx context.Context, fds stdio, extra []*os.File, args ...string) error {
 	logFile, err := os.CreateTemp(r.root, "log-")
 	if err != nil {
 		return fmt.Errorf("failed to create a runtime log file: %w", err)
@@ -48,6 +54,7 @@ func (r *runtime) run(ctx context.Context, fds stdio, args ...string) error {
 		global = append(global, "--cgroup-manager=disabled")
 	}
 	cmd := exec.CommandContext(ctx, r.path, append(global, args...)...)
+	cmd.ExtraFiles = extra
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	// Only non-nil files: a nil *os.File in the interface would leave

@@ -31,7 +31,8 @@ func New(driver string) *Backend { return &Backend{driver: driver} }
 // capabilities are every storage call: c/storage backs them all.
 var capabilities = []string{
 	api.CapStorageLoad, api.CapStorageRootfs, api.CapStoragePull, api.CapStoragePush, api.CapStorageSave,
-	api.CapStorageImport, api.CapStorageTag, api.CapStorageRemove, api.CapStorageUsage, api.CapStorageCommit,
+	api.CapStorageImport, api.CapStorageTag, api.CapStorageRemove, api.CapStorageUsage, api.CapStorageCommit, api.CapStorageBuildCache,
+	api.CapStorageRootfsInspect,
 }
 
 // Info describes the backend; it needs no configuration.

@@ -42,3 +42,29 @@ func (b *Backend) CreateImage(ctx context.Context, img api.NewImage) (api.Image,
 	}
 	return st.CreateImage(ctx, img)
 }
+
+func (b *Backend) PruneBuildCache(ctx context.Context) (api.PruneReport, error) {
+	st, err := b.get()
+	if err != nil {
+		return api.PruneReport{}, err
+	}
+	return st.PruneBuildCache(ctx)
+}
+
+var _ api.RootfsInspector = (*Backend)(nil)
+
+func (b *Backend) RootfsSize(ctx context.Context, containerID string) (api.RootfsSize, error) {
+	st, err := b.get()
+	if err != nil {
+		return api.RootfsSize{}, err
+	}
+	return st.RootfsSize(ctx, containerID)
+}
+
+func (b *Backend) RootfsChanges(ctx context.Context, containerID string) ([]api.RootfsChange, error) {
+	st, err := b.get()
+	if err != nil {
+		return nil, err
+	}
+	return st.RootfsChanges(ctx, containerID)
+}

@@ -37,6 +37,10 @@ type Stdio struct {
 	// (as OCI runtimes' --console-socket). stdin/stdout/stderr are then unused.
 	Terminal      bool   `protobuf:"varint,4,opt,name=terminal,proto3" json:"terminal,omitempty"`
 	ConsoleSocket string `protobuf:"bytes,5,opt,name=console_socket,json=consoleSocket,proto3" json:"console_socket,omitempty"`
+	// extra_files become the process's fds 3, 4, ... in order (docker's
+	// --preserve-fds; capability isolation.preserve-fds). Every other fd
+	// above 2 is closed.
+	ExtraFiles    []*ExtraFile `protobuf:"bytes,6,rep,name=extra_files,json=extraFiles,proto3" json:"extra_files,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -106,6 +110,68 @@ func (x *Stdio) GetConsoleSocket() string {
 	return ""
 }
 
+func (x *Stdio) GetExtraFiles() []*ExtraFile {
+	if x != nil {
+		return x.ExtraFiles
+	}
+	return nil
+}
+
+// ExtraFile is one preserved fd: a path the backend opens with flags (the
+// open(2) flags of the caller's fd: access mode, O_APPEND, O_NONBLOCK,
+// O_PATH, O_DIRECTORY).
+type ExtraFile struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Path          string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	Flags         int32                  `protobuf:"varint,2,opt,name=flags,proto3" json:"flags,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExtraFile) Reset() {
+	*x = ExtraFile{}
+	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExtraFile) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExtraFile) ProtoMessage() {}
+
+func (x *ExtraFile) ProtoReflect() protoreflect.Message {
+	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExtraFile.ProtoReflect.Descriptor instead.
+func (*ExtraFile) Descriptor() ([]byte, []int) {
+	return file_rrun_isolation_v1_isolation_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ExtraFile) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *ExtraFile) GetFlags() int32 {
+	if x != nil {
+		return x.Flags
+	}
+	return 0
+}
+
 type CreateRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -118,7 +184,7 @@ type CreateRequest struct {
 
 func (x *CreateRequest) Reset() {
 	*x = CreateRequest{}
-	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[1]
+	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -130,7 +196,7 @@ func (x *CreateRequest) String() string {
 func (*CreateRequest) ProtoMessage() {}
 
 func (x *CreateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[1]
+	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -143,7 +209,7 @@ func (x *CreateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateRequest.ProtoReflect.Descriptor instead.
 func (*CreateRequest) Descriptor() ([]byte, []int) {
-	return file_rrun_isolation_v1_isolation_proto_rawDescGZIP(), []int{1}
+	return file_rrun_isolation_v1_isolation_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *CreateRequest) GetId() string {
@@ -183,7 +249,7 @@ type CreateResponse struct {
 
 func (x *CreateResponse) Reset() {
 	*x = CreateResponse{}
-	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[2]
+	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -195,7 +261,7 @@ func (x *CreateResponse) String() string {
 func (*CreateResponse) ProtoMessage() {}
 
 func (x *CreateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[2]
+	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -208,7 +274,7 @@ func (x *CreateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateResponse.ProtoReflect.Descriptor instead.
 func (*CreateResponse) Descriptor() ([]byte, []int) {
-	return file_rrun_isolation_v1_isolation_proto_rawDescGZIP(), []int{2}
+	return file_rrun_isolation_v1_isolation_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *CreateResponse) GetPid() int32 {
@@ -227,7 +293,7 @@ type StartRequest struct {
 
 func (x *StartRequest) Reset() {
 	*x = StartRequest{}
-	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[3]
+	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -239,7 +305,7 @@ func (x *StartRequest) String() string {
 func (*StartRequest) ProtoMessage() {}
 
 func (x *StartRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[3]
+	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -252,7 +318,7 @@ func (x *StartRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartRequest.ProtoReflect.Descriptor instead.
 func (*StartRequest) Descriptor() ([]byte, []int) {
-	return file_rrun_isolation_v1_isolation_proto_rawDescGZIP(), []int{3}
+	return file_rrun_isolation_v1_isolation_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *StartRequest) GetId() string {
@@ -270,7 +336,7 @@ type StartResponse struct {
 
 func (x *StartResponse) Reset() {
 	*x = StartResponse{}
-	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[4]
+	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -282,7 +348,7 @@ func (x *StartResponse) String() string {
 func (*StartResponse) ProtoMessage() {}
 
 func (x *StartResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[4]
+	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -295,7 +361,7 @@ func (x *StartResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartResponse.ProtoReflect.Descriptor instead.
 func (*StartResponse) Descriptor() ([]byte, []int) {
-	return file_rrun_isolation_v1_isolation_proto_rawDescGZIP(), []int{4}
+	return file_rrun_isolation_v1_isolation_proto_rawDescGZIP(), []int{5}
 }
 
 type WaitRequest struct {
@@ -308,7 +374,7 @@ type WaitRequest struct {
 
 func (x *WaitRequest) Reset() {
 	*x = WaitRequest{}
-	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[5]
+	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -320,7 +386,7 @@ func (x *WaitRequest) String() string {
 func (*WaitRequest) ProtoMessage() {}
 
 func (x *WaitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[5]
+	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -333,7 +399,7 @@ func (x *WaitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WaitRequest.ProtoReflect.Descriptor instead.
 func (*WaitRequest) Descriptor() ([]byte, []int) {
-	return file_rrun_isolation_v1_isolation_proto_rawDescGZIP(), []int{5}
+	return file_rrun_isolation_v1_isolation_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *WaitRequest) GetId() string {
@@ -360,7 +426,7 @@ type WaitResponse struct {
 
 func (x *WaitResponse) Reset() {
 	*x = WaitResponse{}
-	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[6]
+	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -372,7 +438,7 @@ func (x *WaitResponse) String() string {
 func (*WaitResponse) ProtoMessage() {}
 
 func (x *WaitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[6]
+	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -385,7 +451,7 @@ func (x *WaitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WaitResponse.ProtoReflect.Descriptor instead.
 func (*WaitResponse) Descriptor() ([]byte, []int) {
-	return file_rrun_isolation_v1_isolation_proto_rawDescGZIP(), []int{6}
+	return file_rrun_isolation_v1_isolation_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *WaitResponse) GetExitCode() int32 {
@@ -413,7 +479,7 @@ type KillRequest struct {
 
 func (x *KillRequest) Reset() {
 	*x = KillRequest{}
-	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[7]
+	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -425,7 +491,7 @@ func (x *KillRequest) String() string {
 func (*KillRequest) ProtoMessage() {}
 
 func (x *KillRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[7]
+	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -438,7 +504,7 @@ func (x *KillRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KillRequest.ProtoReflect.Descriptor instead.
 func (*KillRequest) Descriptor() ([]byte, []int) {
-	return file_rrun_isolation_v1_isolation_proto_rawDescGZIP(), []int{7}
+	return file_rrun_isolation_v1_isolation_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *KillRequest) GetId() string {
@@ -470,7 +536,7 @@ type KillResponse struct {
 
 func (x *KillResponse) Reset() {
 	*x = KillResponse{}
-	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[8]
+	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -482,7 +548,7 @@ func (x *KillResponse) String() string {
 func (*KillResponse) ProtoMessage() {}
 
 func (x *KillResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[8]
+	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -495,7 +561,7 @@ func (x *KillResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KillResponse.ProtoReflect.Descriptor instead.
 func (*KillResponse) Descriptor() ([]byte, []int) {
-	return file_rrun_isolation_v1_isolation_proto_rawDescGZIP(), []int{8}
+	return file_rrun_isolation_v1_isolation_proto_rawDescGZIP(), []int{9}
 }
 
 type DeleteRequest struct {
@@ -507,7 +573,7 @@ type DeleteRequest struct {
 
 func (x *DeleteRequest) Reset() {
 	*x = DeleteRequest{}
-	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[9]
+	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -519,7 +585,7 @@ func (x *DeleteRequest) String() string {
 func (*DeleteRequest) ProtoMessage() {}
 
 func (x *DeleteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[9]
+	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -532,7 +598,7 @@ func (x *DeleteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRequest.ProtoReflect.Descriptor instead.
 func (*DeleteRequest) Descriptor() ([]byte, []int) {
-	return file_rrun_isolation_v1_isolation_proto_rawDescGZIP(), []int{9}
+	return file_rrun_isolation_v1_isolation_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *DeleteRequest) GetId() string {
@@ -550,7 +616,7 @@ type DeleteResponse struct {
 
 func (x *DeleteResponse) Reset() {
 	*x = DeleteResponse{}
-	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[10]
+	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -562,7 +628,7 @@ func (x *DeleteResponse) String() string {
 func (*DeleteResponse) ProtoMessage() {}
 
 func (x *DeleteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[10]
+	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -575,7 +641,7 @@ func (x *DeleteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteResponse.ProtoReflect.Descriptor instead.
 func (*DeleteResponse) Descriptor() ([]byte, []int) {
-	return file_rrun_isolation_v1_isolation_proto_rawDescGZIP(), []int{10}
+	return file_rrun_isolation_v1_isolation_proto_rawDescGZIP(), []int{11}
 }
 
 type StateRequest struct {
@@ -587,7 +653,7 @@ type StateRequest struct {
 
 func (x *StateRequest) Reset() {
 	*x = StateRequest{}
-	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[11]
+	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -599,7 +665,7 @@ func (x *StateRequest) String() string {
 func (*StateRequest) ProtoMessage() {}
 
 func (x *StateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[11]
+	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -612,7 +678,7 @@ func (x *StateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StateRequest.ProtoReflect.Descriptor instead.
 func (*StateRequest) Descriptor() ([]byte, []int) {
-	return file_rrun_isolation_v1_isolation_proto_rawDescGZIP(), []int{11}
+	return file_rrun_isolation_v1_isolation_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *StateRequest) GetId() string {
@@ -636,7 +702,7 @@ type StateResponse struct {
 
 func (x *StateResponse) Reset() {
 	*x = StateResponse{}
-	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[12]
+	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -648,7 +714,7 @@ func (x *StateResponse) String() string {
 func (*StateResponse) ProtoMessage() {}
 
 func (x *StateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[12]
+	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -661,7 +727,7 @@ func (x *StateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StateResponse.ProtoReflect.Descriptor instead.
 func (*StateResponse) Descriptor() ([]byte, []int) {
-	return file_rrun_isolation_v1_isolation_proto_rawDescGZIP(), []int{12}
+	return file_rrun_isolation_v1_isolation_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *StateResponse) GetId() string {
@@ -718,7 +784,7 @@ type ExecRequest struct {
 
 func (x *ExecRequest) Reset() {
 	*x = ExecRequest{}
-	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[13]
+	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -730,7 +796,7 @@ func (x *ExecRequest) String() string {
 func (*ExecRequest) ProtoMessage() {}
 
 func (x *ExecRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[13]
+	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -743,7 +809,7 @@ func (x *ExecRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecRequest.ProtoReflect.Descriptor instead.
 func (*ExecRequest) Descriptor() ([]byte, []int) {
-	return file_rrun_isolation_v1_isolation_proto_rawDescGZIP(), []int{13}
+	return file_rrun_isolation_v1_isolation_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ExecRequest) GetId() string {
@@ -783,7 +849,7 @@ type ExecResponse struct {
 
 func (x *ExecResponse) Reset() {
 	*x = ExecResponse{}
-	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[14]
+	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -795,7 +861,7 @@ func (x *ExecResponse) String() string {
 func (*ExecResponse) ProtoMessage() {}
 
 func (x *ExecResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[14]
+	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -808,7 +874,7 @@ func (x *ExecResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecResponse.ProtoReflect.Descriptor instead.
 func (*ExecResponse) Descriptor() ([]byte, []int) {
-	return file_rrun_isolation_v1_isolation_proto_rawDescGZIP(), []int{14}
+	return file_rrun_isolation_v1_isolation_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ExecResponse) GetPid() int32 {
@@ -830,7 +896,7 @@ type ResizePtyRequest struct {
 
 func (x *ResizePtyRequest) Reset() {
 	*x = ResizePtyRequest{}
-	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[15]
+	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -842,7 +908,7 @@ func (x *ResizePtyRequest) String() string {
 func (*ResizePtyRequest) ProtoMessage() {}
 
 func (x *ResizePtyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[15]
+	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -855,7 +921,7 @@ func (x *ResizePtyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResizePtyRequest.ProtoReflect.Descriptor instead.
 func (*ResizePtyRequest) Descriptor() ([]byte, []int) {
-	return file_rrun_isolation_v1_isolation_proto_rawDescGZIP(), []int{15}
+	return file_rrun_isolation_v1_isolation_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ResizePtyRequest) GetId() string {
@@ -894,7 +960,7 @@ type ResizePtyResponse struct {
 
 func (x *ResizePtyResponse) Reset() {
 	*x = ResizePtyResponse{}
-	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[16]
+	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -906,7 +972,7 @@ func (x *ResizePtyResponse) String() string {
 func (*ResizePtyResponse) ProtoMessage() {}
 
 func (x *ResizePtyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[16]
+	mi := &file_rrun_isolation_v1_isolation_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -919,20 +985,25 @@ func (x *ResizePtyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResizePtyResponse.ProtoReflect.Descriptor instead.
 func (*ResizePtyResponse) Descriptor() ([]byte, []int) {
-	return file_rrun_isolation_v1_isolation_proto_rawDescGZIP(), []int{16}
+	return file_rrun_isolation_v1_isolation_proto_rawDescGZIP(), []int{17}
 }
 
 var File_rrun_isolation_v1_isolation_proto protoreflect.FileDescriptor
 
 const file_rrun_isolation_v1_isolation_proto_rawDesc = "" +
 	"\n" +
-	"!rrun/isolation/v1/isolation.proto\x12\x11rrun.isolation.v1\x1a\x1brrun/plugin/v1/plugin.proto\"\x90\x01\n" +
+	"!rrun/isolation/v1/isolation.proto\x12\x11rrun.isolation.v1\x1a\x1brrun/plugin/v1/plugin.proto\"\xcf\x01\n" +
 	"\x05Stdio\x12\x14\n" +
 	"\x05stdin\x18\x01 \x01(\tR\x05stdin\x12\x16\n" +
 	"\x06stdout\x18\x02 \x01(\tR\x06stdout\x12\x16\n" +
 	"\x06stderr\x18\x03 \x01(\tR\x06stderr\x12\x1a\n" +
 	"\bterminal\x18\x04 \x01(\bR\bterminal\x12%\n" +
-	"\x0econsole_socket\x18\x05 \x01(\tR\rconsoleSocket\"\x9b\x01\n" +
+	"\x0econsole_socket\x18\x05 \x01(\tR\rconsoleSocket\x12=\n" +
+	"\vextra_files\x18\x06 \x03(\v2\x1c.rrun.isolation.v1.ExtraFileR\n" +
+	"extraFiles\"5\n" +
+	"\tExtraFile\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x14\n" +
+	"\x05flags\x18\x02 \x01(\x05R\x05flags\"\x9b\x01\n" +
 	"\rCreateRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\tspec_json\x18\x02 \x01(\fR\bspecJson\x12-\n" +
@@ -1001,52 +1072,54 @@ func file_rrun_isolation_v1_isolation_proto_rawDescGZIP() []byte {
 	return file_rrun_isolation_v1_isolation_proto_rawDescData
 }
 
-var file_rrun_isolation_v1_isolation_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_rrun_isolation_v1_isolation_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_rrun_isolation_v1_isolation_proto_goTypes = []any{
 	(*Stdio)(nil),             // 0: rrun.isolation.v1.Stdio
-	(*CreateRequest)(nil),     // 1: rrun.isolation.v1.CreateRequest
-	(*CreateResponse)(nil),    // 2: rrun.isolation.v1.CreateResponse
-	(*StartRequest)(nil),      // 3: rrun.isolation.v1.StartRequest
-	(*StartResponse)(nil),     // 4: rrun.isolation.v1.StartResponse
-	(*WaitRequest)(nil),       // 5: rrun.isolation.v1.WaitRequest
-	(*WaitResponse)(nil),      // 6: rrun.isolation.v1.WaitResponse
-	(*KillRequest)(nil),       // 7: rrun.isolation.v1.KillRequest
-	(*KillResponse)(nil),      // 8: rrun.isolation.v1.KillResponse
-	(*DeleteRequest)(nil),     // 9: rrun.isolation.v1.DeleteRequest
-	(*DeleteResponse)(nil),    // 10: rrun.isolation.v1.DeleteResponse
-	(*StateRequest)(nil),      // 11: rrun.isolation.v1.StateRequest
-	(*StateResponse)(nil),     // 12: rrun.isolation.v1.StateResponse
-	(*ExecRequest)(nil),       // 13: rrun.isolation.v1.ExecRequest
-	(*ExecResponse)(nil),      // 14: rrun.isolation.v1.ExecResponse
-	(*ResizePtyRequest)(nil),  // 15: rrun.isolation.v1.ResizePtyRequest
-	(*ResizePtyResponse)(nil), // 16: rrun.isolation.v1.ResizePtyResponse
-	(*pluginv1.Mount)(nil),    // 17: rrun.plugin.v1.Mount
+	(*ExtraFile)(nil),         // 1: rrun.isolation.v1.ExtraFile
+	(*CreateRequest)(nil),     // 2: rrun.isolation.v1.CreateRequest
+	(*CreateResponse)(nil),    // 3: rrun.isolation.v1.CreateResponse
+	(*StartRequest)(nil),      // 4: rrun.isolation.v1.StartRequest
+	(*StartResponse)(nil),     // 5: rrun.isolation.v1.StartResponse
+	(*WaitRequest)(nil),       // 6: rrun.isolation.v1.WaitRequest
+	(*WaitResponse)(nil),      // 7: rrun.isolation.v1.WaitResponse
+	(*KillRequest)(nil),       // 8: rrun.isolation.v1.KillRequest
+	(*KillResponse)(nil),      // 9: rrun.isolation.v1.KillResponse
+	(*DeleteRequest)(nil),     // 10: rrun.isolation.v1.DeleteRequest
+	(*DeleteResponse)(nil),    // 11: rrun.isolation.v1.DeleteResponse
+	(*StateRequest)(nil),      // 12: rrun.isolation.v1.StateRequest
+	(*StateResponse)(nil),     // 13: rrun.isolation.v1.StateResponse
+	(*ExecRequest)(nil),       // 14: rrun.isolation.v1.ExecRequest
+	(*ExecResponse)(nil),      // 15: rrun.isolation.v1.ExecResponse
+	(*ResizePtyRequest)(nil),  // 16: rrun.isolation.v1.ResizePtyRequest
+	(*ResizePtyResponse)(nil), // 17: rrun.isolation.v1.ResizePtyResponse
+	(*pluginv1.Mount)(nil),    // 18: rrun.plugin.v1.Mount
 }
 var file_rrun_isolation_v1_isolation_proto_depIdxs = []int32{
-	17, // 0: rrun.isolation.v1.CreateRequest.rootfs:type_name -> rrun.plugin.v1.Mount
-	0,  // 1: rrun.isolation.v1.CreateRequest.stdio:type_name -> rrun.isolation.v1.Stdio
-	0,  // 2: rrun.isolation.v1.ExecRequest.stdio:type_name -> rrun.isolation.v1.Stdio
-	1,  // 3: rrun.isolation.v1.Isolation.Create:input_type -> rrun.isolation.v1.CreateRequest
-	3,  // 4: rrun.isolation.v1.Isolation.Start:input_type -> rrun.isolation.v1.StartRequest
-	5,  // 5: rrun.isolation.v1.Isolation.Wait:input_type -> rrun.isolation.v1.WaitRequest
-	7,  // 6: rrun.isolation.v1.Isolation.Kill:input_type -> rrun.isolation.v1.KillRequest
-	9,  // 7: rrun.isolation.v1.Isolation.Delete:input_type -> rrun.isolation.v1.DeleteRequest
-	11, // 8: rrun.isolation.v1.Isolation.State:input_type -> rrun.isolation.v1.StateRequest
-	13, // 9: rrun.isolation.v1.Isolation.Exec:input_type -> rrun.isolation.v1.ExecRequest
-	15, // 10: rrun.isolation.v1.Isolation.ResizePty:input_type -> rrun.isolation.v1.ResizePtyRequest
-	2,  // 11: rrun.isolation.v1.Isolation.Create:output_type -> rrun.isolation.v1.CreateResponse
-	4,  // 12: rrun.isolation.v1.Isolation.Start:output_type -> rrun.isolation.v1.StartResponse
-	6,  // 13: rrun.isolation.v1.Isolation.Wait:output_type -> rrun.isolation.v1.WaitResponse
-	8,  // 14: rrun.isolation.v1.Isolation.Kill:output_type -> rrun.isolation.v1.KillResponse
-	10, // 15: rrun.isolation.v1.Isolation.Delete:output_type -> rrun.isolation.v1.DeleteResponse
-	12, // 16: rrun.isolation.v1.Isolation.State:output_type -> rrun.isolation.v1.StateResponse
-	14, // 17: rrun.isolation.v1.Isolation.Exec:output_type -> rrun.isolation.v1.ExecResponse
-	16, // 18: rrun.isolation.v1.Isolation.ResizePty:output_type -> rrun.isolation.v1.ResizePtyResponse
-	11, // [11:19] is the sub-list for method output_type
-	3,  // [3:11] is the sub-list for method input_type
-	3,  // [3:3] is the sub-list for extension type_name
-	3,  // [3:3] is the sub-list for extension extendee
-	0,  // [0:3] is the sub-list for field type_name
+	1,  // 0: rrun.isolation.v1.Stdio.extra_files:type_name -> rrun.isolation.v1.ExtraFile
+	18, // 1: rrun.isolation.v1.CreateRequest.rootfs:type_name -> rrun.plugin.v1.Mount
+	0,  // 2: rrun.isolation.v1.CreateRequest.stdio:type_name -> rrun.isolation.v1.Stdio
+	0,  // 3: rrun.isolation.v1.ExecRequest.stdio:type_name -> rrun.isolation.v1.Stdio
+	2,  // 4: rrun.isolation.v1.Isolation.Create:input_type -> rrun.isolation.v1.CreateRequest
+	4,  // 5: rrun.isolation.v1.Isolation.Start:input_type -> rrun.isolation.v1.StartRequest
+	6,  // 6: rrun.isolation.v1.Isolation.Wait:input_type -> rrun.isolation.v1.WaitRequest
+	8,  // 7: rrun.isolation.v1.Isolation.Kill:input_type -> rrun.isolation.v1.KillRequest
+	10, // 8: rrun.isolation.v1.Isolation.Delete:input_type -> rrun.isolation.v1.DeleteRequest
+	12, // 9: rrun.isolation.v1.Isolation.State:input_type -> rrun.isolation.v1.StateRequest
+	14, // 10: rrun.isolation.v1.Isolation.Exec:input_type -> rrun.isolation.v1.ExecRequest
+	16, // 11: rrun.isolation.v1.Isolation.ResizePty:input_type -> rrun.isolation.v1.ResizePtyRequest
+	3,  // 12: rrun.isolation.v1.Isolation.Create:output_type -> rrun.isolation.v1.CreateResponse
+	5,  // 13: rrun.isolation.v1.Isolation.Start:output_type -> rrun.isolation.v1.StartResponse
+	7,  // 14: rrun.isolation.v1.Isolation.Wait:output_type -> rrun.isolation.v1.WaitResponse
+	9,  // 15: rrun.isolation.v1.Isolation.Kill:output_type -> rrun.isolation.v1.KillResponse
+	11, // 16: rrun.isolation.v1.Isolation.Delete:output_type -> rrun.isolation.v1.DeleteResponse
+	13, // 17: rrun.isolation.v1.Isolation.State:output_type -> rrun.isolation.v1.StateResponse
+	15, // 18: rrun.isolation.v1.Isolation.Exec:output_type -> rrun.isolation.v1.ExecResponse
+	17, // 19: rrun.isolation.v1.Isolation.ResizePty:output_type -> rrun.isolation.v1.ResizePtyResponse
+	12, // [12:20] is the sub-list for method output_type
+	4,  // [4:12] is the sub-list for method input_type
+	4,  // [4:4] is the sub-list for extension type_name
+	4,  // [4:4] is the sub-list for extension extendee
+	0,  // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_rrun_isolation_v1_isolation_proto_init() }
@@ -1060,7 +1133,7 @@ func file_rrun_isolation_v1_isolation_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_rrun_isolation_v1_isolation_proto_rawDesc), len(file_rrun_isolation_v1_isolation_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   17,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -24,6 +24,243 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type RootfsSizeRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ContainerId   string                 `protobuf:"bytes,1,opt,name=container_id,json=containerId,proto3" json:"container_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RootfsSizeRequest) Reset() {
+	*x = RootfsSizeRequest{}
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RootfsSizeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RootfsSizeRequest) ProtoMessage() {}
+
+func (x *RootfsSizeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RootfsSizeRequest.ProtoReflect.Descriptor instead.
+func (*RootfsSizeRequest) Descriptor() ([]byte, []int) {
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *RootfsSizeRequest) GetContainerId() string {
+	if x != nil {
+		return x.ContainerId
+	}
+	return ""
+}
+
+type RootfsSizeResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	SizeRw        int64                  `protobuf:"varint,1,opt,name=size_rw,json=sizeRw,proto3" json:"size_rw,omitempty"`             // docker's SizeRw: the writable layer
+	SizeRootfs    int64                  `protobuf:"varint,2,opt,name=size_rootfs,json=sizeRootfs,proto3" json:"size_rootfs,omitempty"` // docker's SizeRootFs: the image's layers plus size_rw
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RootfsSizeResponse) Reset() {
+	*x = RootfsSizeResponse{}
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RootfsSizeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RootfsSizeResponse) ProtoMessage() {}
+
+func (x *RootfsSizeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RootfsSizeResponse.ProtoReflect.Descriptor instead.
+func (*RootfsSizeResponse) Descriptor() ([]byte, []int) {
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *RootfsSizeResponse) GetSizeRw() int64 {
+	if x != nil {
+		return x.SizeRw
+	}
+	return 0
+}
+
+func (x *RootfsSizeResponse) GetSizeRootfs() int64 {
+	if x != nil {
+		return x.SizeRootfs
+	}
+	return 0
+}
+
+type RootfsChangesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ContainerId   string                 `protobuf:"bytes,1,opt,name=container_id,json=containerId,proto3" json:"container_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RootfsChangesRequest) Reset() {
+	*x = RootfsChangesRequest{}
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RootfsChangesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RootfsChangesRequest) ProtoMessage() {}
+
+func (x *RootfsChangesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RootfsChangesRequest.ProtoReflect.Descriptor instead.
+func (*RootfsChangesRequest) Descriptor() ([]byte, []int) {
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *RootfsChangesRequest) GetContainerId() string {
+	if x != nil {
+		return x.ContainerId
+	}
+	return ""
+}
+
+// RootfsChange is one line of docker diff.
+type RootfsChange struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Path          string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	Kind          string                 `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"` // "A" added, "C" changed, "D" deleted
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RootfsChange) Reset() {
+	*x = RootfsChange{}
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RootfsChange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RootfsChange) ProtoMessage() {}
+
+func (x *RootfsChange) ProtoReflect() protoreflect.Message {
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RootfsChange.ProtoReflect.Descriptor instead.
+func (*RootfsChange) Descriptor() ([]byte, []int) {
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *RootfsChange) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *RootfsChange) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+type RootfsChangesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Changes       []*RootfsChange        `protobuf:"bytes,1,rep,name=changes,proto3" json:"changes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RootfsChangesResponse) Reset() {
+	*x = RootfsChangesResponse{}
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RootfsChangesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RootfsChangesResponse) ProtoMessage() {}
+
+func (x *RootfsChangesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RootfsChangesResponse.ProtoReflect.Descriptor instead.
+func (*RootfsChangesResponse) Descriptor() ([]byte, []int) {
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *RootfsChangesResponse) GetChanges() []*RootfsChange {
+	if x != nil {
+		return x.Changes
+	}
+	return nil
+}
+
 type Image struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
 	Id              string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -37,7 +274,7 @@ type Image struct {
 
 func (x *Image) Reset() {
 	*x = Image{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[0]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -49,7 +286,7 @@ func (x *Image) String() string {
 func (*Image) ProtoMessage() {}
 
 func (x *Image) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[0]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -62,7 +299,7 @@ func (x *Image) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Image.ProtoReflect.Descriptor instead.
 func (*Image) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{0}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Image) GetId() string {
@@ -110,7 +347,7 @@ type LoadRequest struct {
 
 func (x *LoadRequest) Reset() {
 	*x = LoadRequest{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[1]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -122,7 +359,7 @@ func (x *LoadRequest) String() string {
 func (*LoadRequest) ProtoMessage() {}
 
 func (x *LoadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[1]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -135,7 +372,7 @@ func (x *LoadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadRequest.ProtoReflect.Descriptor instead.
 func (*LoadRequest) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{1}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *LoadRequest) GetPath() string {
@@ -162,7 +399,7 @@ type LoadEvent struct {
 
 func (x *LoadEvent) Reset() {
 	*x = LoadEvent{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[2]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -174,7 +411,7 @@ func (x *LoadEvent) String() string {
 func (*LoadEvent) ProtoMessage() {}
 
 func (x *LoadEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[2]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -187,7 +424,7 @@ func (x *LoadEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadEvent.ProtoReflect.Descriptor instead.
 func (*LoadEvent) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{2}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *LoadEvent) GetProgress() string {
@@ -212,7 +449,7 @@ type ListImagesRequest struct {
 
 func (x *ListImagesRequest) Reset() {
 	*x = ListImagesRequest{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[3]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -224,7 +461,7 @@ func (x *ListImagesRequest) String() string {
 func (*ListImagesRequest) ProtoMessage() {}
 
 func (x *ListImagesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[3]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -237,7 +474,7 @@ func (x *ListImagesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListImagesRequest.ProtoReflect.Descriptor instead.
 func (*ListImagesRequest) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{3}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{8}
 }
 
 type ListImagesResponse struct {
@@ -249,7 +486,7 @@ type ListImagesResponse struct {
 
 func (x *ListImagesResponse) Reset() {
 	*x = ListImagesResponse{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[4]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -261,7 +498,7 @@ func (x *ListImagesResponse) String() string {
 func (*ListImagesResponse) ProtoMessage() {}
 
 func (x *ListImagesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[4]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -274,7 +511,7 @@ func (x *ListImagesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListImagesResponse.ProtoReflect.Descriptor instead.
 func (*ListImagesResponse) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{4}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListImagesResponse) GetImages() []*Image {
@@ -293,7 +530,7 @@ type InspectImageRequest struct {
 
 func (x *InspectImageRequest) Reset() {
 	*x = InspectImageRequest{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[5]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -305,7 +542,7 @@ func (x *InspectImageRequest) String() string {
 func (*InspectImageRequest) ProtoMessage() {}
 
 func (x *InspectImageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[5]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -318,7 +555,7 @@ func (x *InspectImageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InspectImageRequest.ProtoReflect.Descriptor instead.
 func (*InspectImageRequest) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{5}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *InspectImageRequest) GetRef() string {
@@ -339,7 +576,7 @@ type InspectImageResponse struct {
 
 func (x *InspectImageResponse) Reset() {
 	*x = InspectImageResponse{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[6]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -351,7 +588,7 @@ func (x *InspectImageResponse) String() string {
 func (*InspectImageResponse) ProtoMessage() {}
 
 func (x *InspectImageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[6]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -364,7 +601,7 @@ func (x *InspectImageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InspectImageResponse.ProtoReflect.Descriptor instead.
 func (*InspectImageResponse) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{6}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *InspectImageResponse) GetImage() *Image {
@@ -398,7 +635,7 @@ type PrepareRootfsRequest struct {
 
 func (x *PrepareRootfsRequest) Reset() {
 	*x = PrepareRootfsRequest{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[7]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -410,7 +647,7 @@ func (x *PrepareRootfsRequest) String() string {
 func (*PrepareRootfsRequest) ProtoMessage() {}
 
 func (x *PrepareRootfsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[7]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -423,7 +660,7 @@ func (x *PrepareRootfsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PrepareRootfsRequest.ProtoReflect.Descriptor instead.
 func (*PrepareRootfsRequest) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{7}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *PrepareRootfsRequest) GetContainerId() string {
@@ -449,7 +686,7 @@ type PrepareRootfsResponse struct {
 
 func (x *PrepareRootfsResponse) Reset() {
 	*x = PrepareRootfsResponse{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[8]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -461,7 +698,7 @@ func (x *PrepareRootfsResponse) String() string {
 func (*PrepareRootfsResponse) ProtoMessage() {}
 
 func (x *PrepareRootfsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[8]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -474,7 +711,7 @@ func (x *PrepareRootfsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PrepareRootfsResponse.ProtoReflect.Descriptor instead.
 func (*PrepareRootfsResponse) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{8}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *PrepareRootfsResponse) GetMounts() []*pluginv1.Mount {
@@ -493,7 +730,7 @@ type ReleaseRootfsRequest struct {
 
 func (x *ReleaseRootfsRequest) Reset() {
 	*x = ReleaseRootfsRequest{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[9]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -505,7 +742,7 @@ func (x *ReleaseRootfsRequest) String() string {
 func (*ReleaseRootfsRequest) ProtoMessage() {}
 
 func (x *ReleaseRootfsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[9]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -518,7 +755,7 @@ func (x *ReleaseRootfsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseRootfsRequest.ProtoReflect.Descriptor instead.
 func (*ReleaseRootfsRequest) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{9}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ReleaseRootfsRequest) GetContainerId() string {
@@ -536,7 +773,7 @@ type ReleaseRootfsResponse struct {
 
 func (x *ReleaseRootfsResponse) Reset() {
 	*x = ReleaseRootfsResponse{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[10]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -548,7 +785,7 @@ func (x *ReleaseRootfsResponse) String() string {
 func (*ReleaseRootfsResponse) ProtoMessage() {}
 
 func (x *ReleaseRootfsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[10]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -561,7 +798,7 @@ func (x *ReleaseRootfsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseRootfsResponse.ProtoReflect.Descriptor instead.
 func (*ReleaseRootfsResponse) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{10}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{15}
 }
 
 type RemoveRootfsRequest struct {
@@ -573,7 +810,7 @@ type RemoveRootfsRequest struct {
 
 func (x *RemoveRootfsRequest) Reset() {
 	*x = RemoveRootfsRequest{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[11]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -585,7 +822,7 @@ func (x *RemoveRootfsRequest) String() string {
 func (*RemoveRootfsRequest) ProtoMessage() {}
 
 func (x *RemoveRootfsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[11]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -598,7 +835,7 @@ func (x *RemoveRootfsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveRootfsRequest.ProtoReflect.Descriptor instead.
 func (*RemoveRootfsRequest) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{11}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *RemoveRootfsRequest) GetContainerId() string {
@@ -616,7 +853,7 @@ type RemoveRootfsResponse struct {
 
 func (x *RemoveRootfsResponse) Reset() {
 	*x = RemoveRootfsResponse{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[12]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -628,7 +865,7 @@ func (x *RemoveRootfsResponse) String() string {
 func (*RemoveRootfsResponse) ProtoMessage() {}
 
 func (x *RemoveRootfsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[12]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -641,7 +878,7 @@ func (x *RemoveRootfsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveRootfsResponse.ProtoReflect.Descriptor instead.
 func (*RemoveRootfsResponse) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{12}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{17}
 }
 
 type TransferOptions struct {
@@ -655,7 +892,7 @@ type TransferOptions struct {
 
 func (x *TransferOptions) Reset() {
 	*x = TransferOptions{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[13]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -667,7 +904,7 @@ func (x *TransferOptions) String() string {
 func (*TransferOptions) ProtoMessage() {}
 
 func (x *TransferOptions) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[13]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -680,7 +917,7 @@ func (x *TransferOptions) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferOptions.ProtoReflect.Descriptor instead.
 func (*TransferOptions) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{13}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *TransferOptions) GetPlatform() string {
@@ -716,7 +953,7 @@ type LayerProgress struct {
 
 func (x *LayerProgress) Reset() {
 	*x = LayerProgress{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[14]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -728,7 +965,7 @@ func (x *LayerProgress) String() string {
 func (*LayerProgress) ProtoMessage() {}
 
 func (x *LayerProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[14]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -741,7 +978,7 @@ func (x *LayerProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LayerProgress.ProtoReflect.Descriptor instead.
 func (*LayerProgress) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{14}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *LayerProgress) GetId() string {
@@ -783,7 +1020,7 @@ type TransferEvent struct {
 
 func (x *TransferEvent) Reset() {
 	*x = TransferEvent{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[15]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -795,7 +1032,7 @@ func (x *TransferEvent) String() string {
 func (*TransferEvent) ProtoMessage() {}
 
 func (x *TransferEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[15]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -808,7 +1045,7 @@ func (x *TransferEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferEvent.ProtoReflect.Descriptor instead.
 func (*TransferEvent) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{15}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *TransferEvent) GetProgress() *LayerProgress {
@@ -842,7 +1079,7 @@ type PullRequest struct {
 
 func (x *PullRequest) Reset() {
 	*x = PullRequest{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[16]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -854,7 +1091,7 @@ func (x *PullRequest) String() string {
 func (*PullRequest) ProtoMessage() {}
 
 func (x *PullRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[16]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -867,7 +1104,7 @@ func (x *PullRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PullRequest.ProtoReflect.Descriptor instead.
 func (*PullRequest) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{16}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *PullRequest) GetRef() string {
@@ -895,7 +1132,7 @@ type PushRequest struct {
 
 func (x *PushRequest) Reset() {
 	*x = PushRequest{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[17]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -907,7 +1144,7 @@ func (x *PushRequest) String() string {
 func (*PushRequest) ProtoMessage() {}
 
 func (x *PushRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[17]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -920,7 +1157,7 @@ func (x *PushRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushRequest.ProtoReflect.Descriptor instead.
 func (*PushRequest) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{17}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *PushRequest) GetImage() string {
@@ -955,7 +1192,7 @@ type SaveRequest struct {
 
 func (x *SaveRequest) Reset() {
 	*x = SaveRequest{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[18]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -967,7 +1204,7 @@ func (x *SaveRequest) String() string {
 func (*SaveRequest) ProtoMessage() {}
 
 func (x *SaveRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[18]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -980,7 +1217,7 @@ func (x *SaveRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SaveRequest.ProtoReflect.Descriptor instead.
 func (*SaveRequest) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{18}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *SaveRequest) GetPath() string {
@@ -1012,7 +1249,7 @@ type SaveResponse struct {
 
 func (x *SaveResponse) Reset() {
 	*x = SaveResponse{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[19]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1024,7 +1261,7 @@ func (x *SaveResponse) String() string {
 func (*SaveResponse) ProtoMessage() {}
 
 func (x *SaveResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[19]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1037,7 +1274,7 @@ func (x *SaveResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SaveResponse.ProtoReflect.Descriptor instead.
 func (*SaveResponse) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{19}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{24}
 }
 
 type ImportRequest struct {
@@ -1050,7 +1287,7 @@ type ImportRequest struct {
 
 func (x *ImportRequest) Reset() {
 	*x = ImportRequest{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[20]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1062,7 +1299,7 @@ func (x *ImportRequest) String() string {
 func (*ImportRequest) ProtoMessage() {}
 
 func (x *ImportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[20]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1075,7 +1312,7 @@ func (x *ImportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportRequest.ProtoReflect.Descriptor instead.
 func (*ImportRequest) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{20}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ImportRequest) GetPath() string {
@@ -1101,7 +1338,7 @@ type ImportResponse struct {
 
 func (x *ImportResponse) Reset() {
 	*x = ImportResponse{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[21]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1113,7 +1350,7 @@ func (x *ImportResponse) String() string {
 func (*ImportResponse) ProtoMessage() {}
 
 func (x *ImportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[21]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1126,7 +1363,7 @@ func (x *ImportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportResponse.ProtoReflect.Descriptor instead.
 func (*ImportResponse) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{21}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ImportResponse) GetImage() *Image {
@@ -1146,7 +1383,7 @@ type TagRequest struct {
 
 func (x *TagRequest) Reset() {
 	*x = TagRequest{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[22]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1158,7 +1395,7 @@ func (x *TagRequest) String() string {
 func (*TagRequest) ProtoMessage() {}
 
 func (x *TagRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[22]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1171,7 +1408,7 @@ func (x *TagRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TagRequest.ProtoReflect.Descriptor instead.
 func (*TagRequest) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{22}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *TagRequest) GetImage() string {
@@ -1196,7 +1433,7 @@ type TagResponse struct {
 
 func (x *TagResponse) Reset() {
 	*x = TagResponse{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[23]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1208,7 +1445,7 @@ func (x *TagResponse) String() string {
 func (*TagResponse) ProtoMessage() {}
 
 func (x *TagResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[23]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1221,7 +1458,7 @@ func (x *TagResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TagResponse.ProtoReflect.Descriptor instead.
 func (*TagResponse) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{23}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{28}
 }
 
 type RemoveImageRequest struct {
@@ -1234,7 +1471,7 @@ type RemoveImageRequest struct {
 
 func (x *RemoveImageRequest) Reset() {
 	*x = RemoveImageRequest{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[24]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1246,7 +1483,7 @@ func (x *RemoveImageRequest) String() string {
 func (*RemoveImageRequest) ProtoMessage() {}
 
 func (x *RemoveImageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[24]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1259,7 +1496,7 @@ func (x *RemoveImageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveImageRequest.ProtoReflect.Descriptor instead.
 func (*RemoveImageRequest) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{24}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *RemoveImageRequest) GetRef() string {
@@ -1286,7 +1523,7 @@ type RemoveImageResponse struct {
 
 func (x *RemoveImageResponse) Reset() {
 	*x = RemoveImageResponse{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[25]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1298,7 +1535,7 @@ func (x *RemoveImageResponse) String() string {
 func (*RemoveImageResponse) ProtoMessage() {}
 
 func (x *RemoveImageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[25]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1311,7 +1548,7 @@ func (x *RemoveImageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveImageResponse.ProtoReflect.Descriptor instead.
 func (*RemoveImageResponse) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{25}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *RemoveImageResponse) GetUntagged() []string {
@@ -1337,7 +1574,7 @@ type PruneRequest struct {
 
 func (x *PruneRequest) Reset() {
 	*x = PruneRequest{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[26]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1349,7 +1586,7 @@ func (x *PruneRequest) String() string {
 func (*PruneRequest) ProtoMessage() {}
 
 func (x *PruneRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[26]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1362,7 +1599,7 @@ func (x *PruneRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PruneRequest.ProtoReflect.Descriptor instead.
 func (*PruneRequest) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{26}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *PruneRequest) GetAll() bool {
@@ -1370,6 +1607,42 @@ func (x *PruneRequest) GetAll() bool {
 		return x.All
 	}
 	return false
+}
+
+type PruneBuildCacheRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PruneBuildCacheRequest) Reset() {
+	*x = PruneBuildCacheRequest{}
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PruneBuildCacheRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PruneBuildCacheRequest) ProtoMessage() {}
+
+func (x *PruneBuildCacheRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PruneBuildCacheRequest.ProtoReflect.Descriptor instead.
+func (*PruneBuildCacheRequest) Descriptor() ([]byte, []int) {
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{32}
 }
 
 type PruneResponse struct {
@@ -1382,7 +1655,7 @@ type PruneResponse struct {
 
 func (x *PruneResponse) Reset() {
 	*x = PruneResponse{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[27]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1394,7 +1667,7 @@ func (x *PruneResponse) String() string {
 func (*PruneResponse) ProtoMessage() {}
 
 func (x *PruneResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[27]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1407,7 +1680,7 @@ func (x *PruneResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PruneResponse.ProtoReflect.Descriptor instead.
 func (*PruneResponse) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{27}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *PruneResponse) GetDeleted() []string {
@@ -1432,7 +1705,7 @@ type UsageRequest struct {
 
 func (x *UsageRequest) Reset() {
 	*x = UsageRequest{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[28]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1444,7 +1717,7 @@ func (x *UsageRequest) String() string {
 func (*UsageRequest) ProtoMessage() {}
 
 func (x *UsageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[28]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1457,7 +1730,7 @@ func (x *UsageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UsageRequest.ProtoReflect.Descriptor instead.
 func (*UsageRequest) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{28}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{34}
 }
 
 type UsageResponse struct {
@@ -1476,7 +1749,7 @@ type UsageResponse struct {
 
 func (x *UsageResponse) Reset() {
 	*x = UsageResponse{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[29]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1488,7 +1761,7 @@ func (x *UsageResponse) String() string {
 func (*UsageResponse) ProtoMessage() {}
 
 func (x *UsageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[29]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1501,7 +1774,7 @@ func (x *UsageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UsageResponse.ProtoReflect.Descriptor instead.
 func (*UsageResponse) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{29}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *UsageResponse) GetImages() int64 {
@@ -1575,7 +1848,7 @@ type Layer struct {
 
 func (x *Layer) Reset() {
 	*x = Layer{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[30]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1587,7 +1860,7 @@ func (x *Layer) String() string {
 func (*Layer) ProtoMessage() {}
 
 func (x *Layer) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[30]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1600,7 +1873,7 @@ func (x *Layer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Layer.ProtoReflect.Descriptor instead.
 func (*Layer) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{30}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *Layer) GetId() string {
@@ -1655,7 +1928,7 @@ type PrepareLayerRootfsRequest struct {
 
 func (x *PrepareLayerRootfsRequest) Reset() {
 	*x = PrepareLayerRootfsRequest{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[31]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1667,7 +1940,7 @@ func (x *PrepareLayerRootfsRequest) String() string {
 func (*PrepareLayerRootfsRequest) ProtoMessage() {}
 
 func (x *PrepareLayerRootfsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[31]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1680,7 +1953,7 @@ func (x *PrepareLayerRootfsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PrepareLayerRootfsRequest.ProtoReflect.Descriptor instead.
 func (*PrepareLayerRootfsRequest) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{31}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *PrepareLayerRootfsRequest) GetContainerId() string {
@@ -1707,7 +1980,7 @@ type CommitRootfsRequest struct {
 
 func (x *CommitRootfsRequest) Reset() {
 	*x = CommitRootfsRequest{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[32]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1719,7 +1992,7 @@ func (x *CommitRootfsRequest) String() string {
 func (*CommitRootfsRequest) ProtoMessage() {}
 
 func (x *CommitRootfsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[32]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1732,7 +2005,7 @@ func (x *CommitRootfsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitRootfsRequest.ProtoReflect.Descriptor instead.
 func (*CommitRootfsRequest) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{32}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *CommitRootfsRequest) GetContainerId() string {
@@ -1758,7 +2031,7 @@ type CommitRootfsResponse struct {
 
 func (x *CommitRootfsResponse) Reset() {
 	*x = CommitRootfsResponse{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[33]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1770,7 +2043,7 @@ func (x *CommitRootfsResponse) String() string {
 func (*CommitRootfsResponse) ProtoMessage() {}
 
 func (x *CommitRootfsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[33]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1783,7 +2056,7 @@ func (x *CommitRootfsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitRootfsResponse.ProtoReflect.Descriptor instead.
 func (*CommitRootfsResponse) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{33}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *CommitRootfsResponse) GetLayer() *Layer {
@@ -1803,7 +2076,7 @@ type InspectLayerRequest struct {
 
 func (x *InspectLayerRequest) Reset() {
 	*x = InspectLayerRequest{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[34]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1815,7 +2088,7 @@ func (x *InspectLayerRequest) String() string {
 func (*InspectLayerRequest) ProtoMessage() {}
 
 func (x *InspectLayerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[34]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1828,7 +2101,7 @@ func (x *InspectLayerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InspectLayerRequest.ProtoReflect.Descriptor instead.
 func (*InspectLayerRequest) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{34}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *InspectLayerRequest) GetId() string {
@@ -1854,7 +2127,7 @@ type InspectLayerResponse struct {
 
 func (x *InspectLayerResponse) Reset() {
 	*x = InspectLayerResponse{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[35]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1866,7 +2139,7 @@ func (x *InspectLayerResponse) String() string {
 func (*InspectLayerResponse) ProtoMessage() {}
 
 func (x *InspectLayerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[35]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1879,7 +2152,7 @@ func (x *InspectLayerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InspectLayerResponse.ProtoReflect.Descriptor instead.
 func (*InspectLayerResponse) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{35}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *InspectLayerResponse) GetLayer() *Layer {
@@ -1900,7 +2173,7 @@ type CreateImageRequest struct {
 
 func (x *CreateImageRequest) Reset() {
 	*x = CreateImageRequest{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[36]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1912,7 +2185,7 @@ func (x *CreateImageRequest) String() string {
 func (*CreateImageRequest) ProtoMessage() {}
 
 func (x *CreateImageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[36]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1925,7 +2198,7 @@ func (x *CreateImageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateImageRequest.ProtoReflect.Descriptor instead.
 func (*CreateImageRequest) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{36}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *CreateImageRequest) GetTopLayer() string {
@@ -1958,7 +2231,7 @@ type CreateImageResponse struct {
 
 func (x *CreateImageResponse) Reset() {
 	*x = CreateImageResponse{}
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[37]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1970,7 +2243,7 @@ func (x *CreateImageResponse) String() string {
 func (*CreateImageResponse) ProtoMessage() {}
 
 func (x *CreateImageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rrun_storage_v1_storage_proto_msgTypes[37]
+	mi := &file_rrun_storage_v1_storage_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1983,7 +2256,7 @@ func (x *CreateImageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateImageResponse.ProtoReflect.Descriptor instead.
 func (*CreateImageResponse) Descriptor() ([]byte, []int) {
-	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{37}
+	return file_rrun_storage_v1_storage_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *CreateImageResponse) GetImage() *Image {
@@ -1997,7 +2270,20 @@ var File_rrun_storage_v1_storage_proto protoreflect.FileDescriptor
 
 const file_rrun_storage_v1_storage_proto_rawDesc = "" +
 	"\n" +
-	"\x1drrun/storage/v1/storage.proto\x12\x0frrun.storage.v1\x1a\x1brrun/plugin/v1/plugin.proto\"\x85\x01\n" +
+	"\x1drrun/storage/v1/storage.proto\x12\x0frrun.storage.v1\x1a\x1brrun/plugin/v1/plugin.proto\"6\n" +
+	"\x11RootfsSizeRequest\x12!\n" +
+	"\fcontainer_id\x18\x01 \x01(\tR\vcontainerId\"N\n" +
+	"\x12RootfsSizeResponse\x12\x17\n" +
+	"\asize_rw\x18\x01 \x01(\x03R\x06sizeRw\x12\x1f\n" +
+	"\vsize_rootfs\x18\x02 \x01(\x03R\n" +
+	"sizeRootfs\"9\n" +
+	"\x14RootfsChangesRequest\x12!\n" +
+	"\fcontainer_id\x18\x01 \x01(\tR\vcontainerId\"6\n" +
+	"\fRootfsChange\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\"P\n" +
+	"\x15RootfsChangesResponse\x127\n" +
+	"\achanges\x18\x01 \x03(\v2\x1d.rrun.storage.v1.RootfsChangeR\achanges\"\x85\x01\n" +
 	"\x05Image\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05names\x18\x02 \x03(\tR\x05names\x12\x16\n" +
@@ -2073,7 +2359,8 @@ const file_rrun_storage_v1_storage_proto_rawDesc = "" +
 	"\buntagged\x18\x01 \x03(\tR\buntagged\x12\x18\n" +
 	"\adeleted\x18\x02 \x03(\tR\adeleted\" \n" +
 	"\fPruneRequest\x12\x10\n" +
-	"\x03all\x18\x01 \x01(\bR\x03all\"G\n" +
+	"\x03all\x18\x01 \x01(\bR\x03all\"\x18\n" +
+	"\x16PruneBuildCacheRequest\"G\n" +
 	"\rPruneResponse\x12\x18\n" +
 	"\adeleted\x18\x01 \x03(\tR\adeleted\x12\x1c\n" +
 	"\treclaimed\x18\x02 \x01(\x03R\treclaimed\"\x0e\n" +
@@ -2118,7 +2405,7 @@ const file_rrun_storage_v1_storage_proto_rawDesc = "" +
 	"configJson\x12\x14\n" +
 	"\x05names\x18\x03 \x03(\tR\x05names\"C\n" +
 	"\x13CreateImageResponse\x12,\n" +
-	"\x05image\x18\x01 \x01(\v2\x16.rrun.storage.v1.ImageR\x05image2\xe8\v\n" +
+	"\x05image\x18\x01 \x01(\v2\x16.rrun.storage.v1.ImageR\x05image2\xfb\r\n" +
 	"\aStorage\x12B\n" +
 	"\x04Load\x12\x1c.rrun.storage.v1.LoadRequest\x1a\x1a.rrun.storage.v1.LoadEvent0\x01\x12U\n" +
 	"\n" +
@@ -2138,7 +2425,11 @@ const file_rrun_storage_v1_storage_proto_rawDesc = "" +
 	"\x12PrepareLayerRootfs\x12*.rrun.storage.v1.PrepareLayerRootfsRequest\x1a&.rrun.storage.v1.PrepareRootfsResponse\x12[\n" +
 	"\fCommitRootfs\x12$.rrun.storage.v1.CommitRootfsRequest\x1a%.rrun.storage.v1.CommitRootfsResponse\x12[\n" +
 	"\fInspectLayer\x12$.rrun.storage.v1.InspectLayerRequest\x1a%.rrun.storage.v1.InspectLayerResponse\x12X\n" +
-	"\vCreateImage\x12#.rrun.storage.v1.CreateImageRequest\x1a$.rrun.storage.v1.CreateImageResponseBBZ@github.com/rrun-project/rrun/plugins/api/gen/storagev1;storagev1b\x06proto3"
+	"\vCreateImage\x12#.rrun.storage.v1.CreateImageRequest\x1a$.rrun.storage.v1.CreateImageResponse\x12Z\n" +
+	"\x0fPruneBuildCache\x12'.rrun.storage.v1.PruneBuildCacheRequest\x1a\x1e.rrun.storage.v1.PruneResponse\x12U\n" +
+	"\n" +
+	"RootfsSize\x12\".rrun.storage.v1.RootfsSizeRequest\x1a#.rrun.storage.v1.RootfsSizeResponse\x12^\n" +
+	"\rRootfsChanges\x12%.rrun.storage.v1.RootfsChangesRequest\x1a&.rrun.storage.v1.RootfsChangesResponseBBZ@github.com/rrun-project/rrun/plugins/api/gen/storagev1;storagev1b\x06proto3"
 
 var (
 	file_rrun_storage_v1_storage_proto_rawDescOnce sync.Once
@@ -2152,102 +2443,115 @@ func file_rrun_storage_v1_storage_proto_rawDescGZIP() []byte {
 	return file_rrun_storage_v1_storage_proto_rawDescData
 }
 
-var file_rrun_storage_v1_storage_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
+var file_rrun_storage_v1_storage_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_rrun_storage_v1_storage_proto_goTypes = []any{
-	(*Image)(nil),                     // 0: rrun.storage.v1.Image
-	(*LoadRequest)(nil),               // 1: rrun.storage.v1.LoadRequest
-	(*LoadEvent)(nil),                 // 2: rrun.storage.v1.LoadEvent
-	(*ListImagesRequest)(nil),         // 3: rrun.storage.v1.ListImagesRequest
-	(*ListImagesResponse)(nil),        // 4: rrun.storage.v1.ListImagesResponse
-	(*InspectImageRequest)(nil),       // 5: rrun.storage.v1.InspectImageRequest
-	(*InspectImageResponse)(nil),      // 6: rrun.storage.v1.InspectImageResponse
-	(*PrepareRootfsRequest)(nil),      // 7: rrun.storage.v1.PrepareRootfsRequest
-	(*PrepareRootfsResponse)(nil),     // 8: rrun.storage.v1.PrepareRootfsResponse
-	(*ReleaseRootfsRequest)(nil),      // 9: rrun.storage.v1.ReleaseRootfsRequest
-	(*ReleaseRootfsResponse)(nil),     // 10: rrun.storage.v1.ReleaseRootfsResponse
-	(*RemoveRootfsRequest)(nil),       // 11: rrun.storage.v1.RemoveRootfsRequest
-	(*RemoveRootfsResponse)(nil),      // 12: rrun.storage.v1.RemoveRootfsResponse
-	(*TransferOptions)(nil),           // 13: rrun.storage.v1.TransferOptions
-	(*LayerProgress)(nil),             // 14: rrun.storage.v1.LayerProgress
-	(*TransferEvent)(nil),             // 15: rrun.storage.v1.TransferEvent
-	(*PullRequest)(nil),               // 16: rrun.storage.v1.PullRequest
-	(*PushRequest)(nil),               // 17: rrun.storage.v1.PushRequest
-	(*SaveRequest)(nil),               // 18: rrun.storage.v1.SaveRequest
-	(*SaveResponse)(nil),              // 19: rrun.storage.v1.SaveResponse
-	(*ImportRequest)(nil),             // 20: rrun.storage.v1.ImportRequest
-	(*ImportResponse)(nil),            // 21: rrun.storage.v1.ImportResponse
-	(*TagRequest)(nil),                // 22: rrun.storage.v1.TagRequest
-	(*TagResponse)(nil),               // 23: rrun.storage.v1.TagResponse
-	(*RemoveImageRequest)(nil),        // 24: rrun.storage.v1.RemoveImageRequest
-	(*RemoveImageResponse)(nil),       // 25: rrun.storage.v1.RemoveImageResponse
-	(*PruneRequest)(nil),              // 26: rrun.storage.v1.PruneRequest
-	(*PruneResponse)(nil),             // 27: rrun.storage.v1.PruneResponse
-	(*UsageRequest)(nil),              // 28: rrun.storage.v1.UsageRequest
-	(*UsageResponse)(nil),             // 29: rrun.storage.v1.UsageResponse
-	(*Layer)(nil),                     // 30: rrun.storage.v1.Layer
-	(*PrepareLayerRootfsRequest)(nil), // 31: rrun.storage.v1.PrepareLayerRootfsRequest
-	(*CommitRootfsRequest)(nil),       // 32: rrun.storage.v1.CommitRootfsRequest
-	(*CommitRootfsResponse)(nil),      // 33: rrun.storage.v1.CommitRootfsResponse
-	(*InspectLayerRequest)(nil),       // 34: rrun.storage.v1.InspectLayerRequest
-	(*InspectLayerResponse)(nil),      // 35: rrun.storage.v1.InspectLayerResponse
-	(*CreateImageRequest)(nil),        // 36: rrun.storage.v1.CreateImageRequest
-	(*CreateImageResponse)(nil),       // 37: rrun.storage.v1.CreateImageResponse
-	(*pluginv1.Mount)(nil),            // 38: rrun.plugin.v1.Mount
+	(*RootfsSizeRequest)(nil),         // 0: rrun.storage.v1.RootfsSizeRequest
+	(*RootfsSizeResponse)(nil),        // 1: rrun.storage.v1.RootfsSizeResponse
+	(*RootfsChangesRequest)(nil),      // 2: rrun.storage.v1.RootfsChangesRequest
+	(*RootfsChange)(nil),              // 3: rrun.storage.v1.RootfsChange
+	(*RootfsChangesResponse)(nil),     // 4: rrun.storage.v1.RootfsChangesResponse
+	(*Image)(nil),                     // 5: rrun.storage.v1.Image
+	(*LoadRequest)(nil),               // 6: rrun.storage.v1.LoadRequest
+	(*LoadEvent)(nil),                 // 7: rrun.storage.v1.LoadEvent
+	(*ListImagesRequest)(nil),         // 8: rrun.storage.v1.ListImagesRequest
+	(*ListImagesResponse)(nil),        // 9: rrun.storage.v1.ListImagesResponse
+	(*InspectImageRequest)(nil),       // 10: rrun.storage.v1.InspectImageRequest
+	(*InspectImageResponse)(nil),      // 11: rrun.storage.v1.InspectImageResponse
+	(*PrepareRootfsRequest)(nil),      // 12: rrun.storage.v1.PrepareRootfsRequest
+	(*PrepareRootfsResponse)(nil),     // 13: rrun.storage.v1.PrepareRootfsResponse
+	(*ReleaseRootfsRequest)(nil),      // 14: rrun.storage.v1.ReleaseRootfsRequest
+	(*ReleaseRootfsResponse)(nil),     // 15: rrun.storage.v1.ReleaseRootfsResponse
+	(*RemoveRootfsRequest)(nil),       // 16: rrun.storage.v1.RemoveRootfsRequest
+	(*RemoveRootfsResponse)(nil),      // 17: rrun.storage.v1.RemoveRootfsResponse
+	(*TransferOptions)(nil),           // 18: rrun.storage.v1.TransferOptions
+	(*LayerProgress)(nil),             // 19: rrun.storage.v1.LayerProgress
+	(*TransferEvent)(nil),             // 20: rrun.storage.v1.TransferEvent
+	(*PullRequest)(nil),               // 21: rrun.storage.v1.PullRequest
+	(*PushRequest)(nil),               // 22: rrun.storage.v1.PushRequest
+	(*SaveRequest)(nil),               // 23: rrun.storage.v1.SaveRequest
+	(*SaveResponse)(nil),              // 24: rrun.storage.v1.SaveResponse
+	(*ImportRequest)(nil),             // 25: rrun.storage.v1.ImportRequest
+	(*ImportResponse)(nil),            // 26: rrun.storage.v1.ImportResponse
+	(*TagRequest)(nil),                // 27: rrun.storage.v1.TagRequest
+	(*TagResponse)(nil),               // 28: rrun.storage.v1.TagResponse
+	(*RemoveImageRequest)(nil),        // 29: rrun.storage.v1.RemoveImageRequest
+	(*RemoveImageResponse)(nil),       // 30: rrun.storage.v1.RemoveImageResponse
+	(*PruneRequest)(nil),              // 31: rrun.storage.v1.PruneRequest
+	(*PruneBuildCacheRequest)(nil),    // 32: rrun.storage.v1.PruneBuildCacheRequest
+	(*PruneResponse)(nil),             // 33: rrun.storage.v1.PruneResponse
+	(*UsageRequest)(nil),              // 34: rrun.storage.v1.UsageRequest
+	(*UsageResponse)(nil),             // 35: rrun.storage.v1.UsageResponse
+	(*Layer)(nil),                     // 36: rrun.storage.v1.Layer
+	(*PrepareLayerRootfsRequest)(nil), // 37: rrun.storage.v1.PrepareLayerRootfsRequest
+	(*CommitRootfsRequest)(nil),       // 38: rrun.storage.v1.CommitRootfsRequest
+	(*CommitRootfsResponse)(nil),      // 39: rrun.storage.v1.CommitRootfsResponse
+	(*InspectLayerRequest)(nil),       // 40: rrun.storage.v1.InspectLayerRequest
+	(*InspectLayerResponse)(nil),      // 41: rrun.storage.v1.InspectLayerResponse
+	(*CreateImageRequest)(nil),        // 42: rrun.storage.v1.CreateImageRequest
+	(*CreateImageResponse)(nil),       // 43: rrun.storage.v1.CreateImageResponse
+	(*pluginv1.Mount)(nil),            // 44: rrun.plugin.v1.Mount
 }
 var file_rrun_storage_v1_storage_proto_depIdxs = []int32{
-	0,  // 0: rrun.storage.v1.LoadEvent.loaded:type_name -> rrun.storage.v1.Image
-	0,  // 1: rrun.storage.v1.ListImagesResponse.images:type_name -> rrun.storage.v1.Image
-	0,  // 2: rrun.storage.v1.InspectImageResponse.image:type_name -> rrun.storage.v1.Image
-	38, // 3: rrun.storage.v1.PrepareRootfsResponse.mounts:type_name -> rrun.plugin.v1.Mount
-	14, // 4: rrun.storage.v1.TransferEvent.progress:type_name -> rrun.storage.v1.LayerProgress
-	0,  // 5: rrun.storage.v1.TransferEvent.image:type_name -> rrun.storage.v1.Image
-	13, // 6: rrun.storage.v1.PullRequest.options:type_name -> rrun.storage.v1.TransferOptions
-	13, // 7: rrun.storage.v1.PushRequest.options:type_name -> rrun.storage.v1.TransferOptions
-	0,  // 8: rrun.storage.v1.ImportResponse.image:type_name -> rrun.storage.v1.Image
-	30, // 9: rrun.storage.v1.CommitRootfsResponse.layer:type_name -> rrun.storage.v1.Layer
-	30, // 10: rrun.storage.v1.InspectLayerResponse.layer:type_name -> rrun.storage.v1.Layer
-	0,  // 11: rrun.storage.v1.CreateImageResponse.image:type_name -> rrun.storage.v1.Image
-	1,  // 12: rrun.storage.v1.Storage.Load:input_type -> rrun.storage.v1.LoadRequest
-	3,  // 13: rrun.storage.v1.Storage.ListImages:input_type -> rrun.storage.v1.ListImagesRequest
-	5,  // 14: rrun.storage.v1.Storage.InspectImage:input_type -> rrun.storage.v1.InspectImageRequest
-	7,  // 15: rrun.storage.v1.Storage.PrepareRootfs:input_type -> rrun.storage.v1.PrepareRootfsRequest
-	9,  // 16: rrun.storage.v1.Storage.ReleaseRootfs:input_type -> rrun.storage.v1.ReleaseRootfsRequest
-	11, // 17: rrun.storage.v1.Storage.RemoveRootfs:input_type -> rrun.storage.v1.RemoveRootfsRequest
-	16, // 18: rrun.storage.v1.Storage.Pull:input_type -> rrun.storage.v1.PullRequest
-	17, // 19: rrun.storage.v1.Storage.Push:input_type -> rrun.storage.v1.PushRequest
-	18, // 20: rrun.storage.v1.Storage.Save:input_type -> rrun.storage.v1.SaveRequest
-	20, // 21: rrun.storage.v1.Storage.Import:input_type -> rrun.storage.v1.ImportRequest
-	22, // 22: rrun.storage.v1.Storage.Tag:input_type -> rrun.storage.v1.TagRequest
-	24, // 23: rrun.storage.v1.Storage.RemoveImage:input_type -> rrun.storage.v1.RemoveImageRequest
-	26, // 24: rrun.storage.v1.Storage.Prune:input_type -> rrun.storage.v1.PruneRequest
-	28, // 25: rrun.storage.v1.Storage.Usage:input_type -> rrun.storage.v1.UsageRequest
-	31, // 26: rrun.storage.v1.Storage.PrepareLayerRootfs:input_type -> rrun.storage.v1.PrepareLayerRootfsRequest
-	32, // 27: rrun.storage.v1.Storage.CommitRootfs:input_type -> rrun.storage.v1.CommitRootfsRequest
-	34, // 28: rrun.storage.v1.Storage.InspectLayer:input_type -> rrun.storage.v1.InspectLayerRequest
-	36, // 29: rrun.storage.v1.Storage.CreateImage:input_type -> rrun.storage.v1.CreateImageRequest
-	2,  // 30: rrun.storage.v1.Storage.Load:output_type -> rrun.storage.v1.LoadEvent
-	4,  // 31: rrun.storage.v1.Storage.ListImages:output_type -> rrun.storage.v1.ListImagesResponse
-	6,  // 32: rrun.storage.v1.Storage.InspectImage:output_type -> rrun.storage.v1.InspectImageResponse
-	8,  // 33: rrun.storage.v1.Storage.PrepareRootfs:output_type -> rrun.storage.v1.PrepareRootfsResponse
-	10, // 34: rrun.storage.v1.Storage.ReleaseRootfs:output_type -> rrun.storage.v1.ReleaseRootfsResponse
-	12, // 35: rrun.storage.v1.Storage.RemoveRootfs:output_type -> rrun.storage.v1.RemoveRootfsResponse
-	15, // 36: rrun.storage.v1.Storage.Pull:output_type -> rrun.storage.v1.TransferEvent
-	15, // 37: rrun.storage.v1.Storage.Push:output_type -> rrun.storage.v1.TransferEvent
-	19, // 38: rrun.storage.v1.Storage.Save:output_type -> rrun.storage.v1.SaveResponse
-	21, // 39: rrun.storage.v1.Storage.Import:output_type -> rrun.storage.v1.ImportResponse
-	23, // 40: rrun.storage.v1.Storage.Tag:output_type -> rrun.storage.v1.TagResponse
-	25, // 41: rrun.storage.v1.Storage.RemoveImage:output_type -> rrun.storage.v1.RemoveImageResponse
-	27, // 42: rrun.storage.v1.Storage.Prune:output_type -> rrun.storage.v1.PruneResponse
-	29, // 43: rrun.storage.v1.Storage.Usage:output_type -> rrun.storage.v1.UsageResponse
-	8,  // 44: rrun.storage.v1.Storage.PrepareLayerRootfs:output_type -> rrun.storage.v1.PrepareRootfsResponse
-	33, // 45: rrun.storage.v1.Storage.CommitRootfs:output_type -> rrun.storage.v1.CommitRootfsResponse
-	35, // 46: rrun.storage.v1.Storage.InspectLayer:output_type -> rrun.storage.v1.InspectLayerResponse
-	37, // 47: rrun.storage.v1.Storage.CreateImage:output_type -> rrun.storage.v1.CreateImageResponse
-	30, // [30:48] is the sub-list for method output_type
-	12, // [12:30] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	3,  // 0: rrun.storage.v1.RootfsChangesResponse.changes:type_name -> rrun.storage.v1.RootfsChange
+	5,  // 1: rrun.storage.v1.LoadEvent.loaded:type_name -> rrun.storage.v1.Image
+	5,  // 2: rrun.storage.v1.ListImagesResponse.images:type_name -> rrun.storage.v1.Image
+	5,  // 3: rrun.storage.v1.InspectImageResponse.image:type_name -> rrun.storage.v1.Image
+	44, // 4: rrun.storage.v1.PrepareRootfsResponse.mounts:type_name -> rrun.plugin.v1.Mount
+	19, // 5: rrun.storage.v1.TransferEvent.progress:type_name -> rrun.storage.v1.LayerProgress
+	5,  // 6: rrun.storage.v1.TransferEvent.image:type_name -> rrun.storage.v1.Image
+	18, // 7: rrun.storage.v1.PullRequest.options:type_name -> rrun.storage.v1.TransferOptions
+	18, // 8: rrun.storage.v1.PushRequest.options:type_name -> rrun.storage.v1.TransferOptions
+	5,  // 9: rrun.storage.v1.ImportResponse.image:type_name -> rrun.storage.v1.Image
+	36, // 10: rrun.storage.v1.CommitRootfsResponse.layer:type_name -> rrun.storage.v1.Layer
+	36, // 11: rrun.storage.v1.InspectLayerResponse.layer:type_name -> rrun.storage.v1.Layer
+	5,  // 12: rrun.storage.v1.CreateImageResponse.image:type_name -> rrun.storage.v1.Image
+	6,  // 13: rrun.storage.v1.Storage.Load:input_type -> rrun.storage.v1.LoadRequest
+	8,  // 14: rrun.storage.v1.Storage.ListImages:input_type -> rrun.storage.v1.ListImagesRequest
+	10, // 15: rrun.storage.v1.Storage.InspectImage:input_type -> rrun.storage.v1.InspectImageRequest
+	12, // 16: rrun.storage.v1.Storage.PrepareRootfs:input_type -> rrun.storage.v1.PrepareRootfsRequest
+	14, // 17: rrun.storage.v1.Storage.ReleaseRootfs:input_type -> rrun.storage.v1.ReleaseRootfsRequest
+	16, // 18: rrun.storage.v1.Storage.RemoveRootfs:input_type -> rrun.storage.v1.RemoveRootfsRequest
+	21, // 19: rrun.storage.v1.Storage.Pull:input_type -> rrun.storage.v1.PullRequest
+	22, // 20: rrun.storage.v1.Storage.Push:input_type -> rrun.storage.v1.PushRequest
+	23, // 21: rrun.storage.v1.Storage.Save:input_type -> rrun.storage.v1.SaveRequest
+	25, // 22: rrun.storage.v1.Storage.Import:input_type -> rrun.storage.v1.ImportRequest
+	27, // 23: rrun.storage.v1.Storage.Tag:input_type -> rrun.storage.v1.TagRequest
+	29, // 24: rrun.storage.v1.Storage.RemoveImage:input_type -> rrun.storage.v1.RemoveImageRequest
+	31, // 25: rrun.storage.v1.Storage.Prune:input_type -> rrun.storage.v1.PruneRequest
+	34, // 26: rrun.storage.v1.Storage.Usage:input_type -> rrun.storage.v1.UsageRequest
+	37, // 27: rrun.storage.v1.Storage.PrepareLayerRootfs:input_type -> rrun.storage.v1.PrepareLayerRootfsRequest
+	38, // 28: rrun.storage.v1.Storage.CommitRootfs:input_type -> rrun.storage.v1.CommitRootfsRequest
+	40, // 29: rrun.storage.v1.Storage.InspectLayer:input_type -> rrun.storage.v1.InspectLayerRequest
+	42, // 30: rrun.storage.v1.Storage.CreateImage:input_type -> rrun.storage.v1.CreateImageRequest
+	32, // 31: rrun.storage.v1.Storage.PruneBuildCache:input_type -> rrun.storage.v1.PruneBuildCacheRequest
+	0,  // 32: rrun.storage.v1.Storage.RootfsSize:input_type -> rrun.storage.v1.RootfsSizeRequest
+	2,  // 33: rrun.storage.v1.Storage.RootfsChanges:input_type -> rrun.storage.v1.RootfsChangesRequest
+	7,  // 34: rrun.storage.v1.Storage.Load:output_type -> rrun.storage.v1.LoadEvent
+	9,  // 35: rrun.storage.v1.Storage.ListImages:output_type -> rrun.storage.v1.ListImagesResponse
+	11, // 36: rrun.storage.v1.Storage.InspectImage:output_type -> rrun.storage.v1.InspectImageResponse
+	13, // 37: rrun.storage.v1.Storage.PrepareRootfs:output_type -> rrun.storage.v1.PrepareRootfsResponse
+	15, // 38: rrun.storage.v1.Storage.ReleaseRootfs:output_type -> rrun.storage.v1.ReleaseRootfsResponse
+	17, // 39: rrun.storage.v1.Storage.RemoveRootfs:output_type -> rrun.storage.v1.RemoveRootfsResponse
+	20, // 40: rrun.storage.v1.Storage.Pull:output_type -> rrun.storage.v1.TransferEvent
+	20, // 41: rrun.storage.v1.Storage.Push:output_type -> rrun.storage.v1.TransferEvent
+	24, // 42: rrun.storage.v1.Storage.Save:output_type -> rrun.storage.v1.SaveResponse
+	26, // 43: rrun.storage.v1.Storage.Import:output_type -> rrun.storage.v1.ImportResponse
+	28, // 44: rrun.storage.v1.Storage.Tag:output_type -> rrun.storage.v1.TagResponse
+	30, // 45: rrun.storage.v1.Storage.RemoveImage:output_type -> rrun.storage.v1.RemoveImageResponse
+	33, // 46: rrun.storage.v1.Storage.Prune:output_type -> rrun.storage.v1.PruneResponse
+	35, // 47: rrun.storage.v1.Storage.Usage:output_type -> rrun.storage.v1.UsageResponse
+	13, // 48: rrun.storage.v1.Storage.PrepareLayerRootfs:output_type -> rrun.storage.v1.PrepareRootfsResponse
+	39, // 49: rrun.storage.v1.Storage.CommitRootfs:output_type -> rrun.storage.v1.CommitRootfsResponse
+	41, // 50: rrun.storage.v1.Storage.InspectLayer:output_type -> rrun.storage.v1.InspectLayerResponse
+	43, // 51: rrun.storage.v1.Storage.CreateImage:output_type -> rrun.storage.v1.CreateImageResponse
+	33, // 52: rrun.storage.v1.Storage.PruneBuildCache:output_type -> rrun.storage.v1.PruneResponse
+	1,  // 53: rrun.storage.v1.Storage.RootfsSize:output_type -> rrun.storage.v1.RootfsSizeResponse
+	4,  // 54: rrun.storage.v1.Storage.RootfsChanges:output_type -> rrun.storage.v1.RootfsChangesResponse
+	34, // [34:55] is the sub-list for method output_type
+	13, // [13:34] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_rrun_storage_v1_storage_proto_init() }
@@ -2261,7 +2565,7 @@ func file_rrun_storage_v1_storage_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_rrun_storage_v1_storage_proto_rawDesc), len(file_rrun_storage_v1_storage_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   38,
+			NumMessages:   44,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

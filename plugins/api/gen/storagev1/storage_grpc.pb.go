@@ -39,6 +39,9 @@ const (
 	Storage_CommitRootfs_FullMethodName       = "/rrun.storage.v1.Storage/CommitRootfs"
 	Storage_InspectLayer_FullMethodName       = "/rrun.storage.v1.Storage/InspectLayer"
 	Storage_CreateImage_FullMethodName        = "/rrun.storage.v1.Storage/CreateImage"
+	Storage_PruneBuildCache_FullMethodName    = "/rrun.storage.v1.Storage/PruneBuildCache"
+	Storage_RootfsSize_FullMethodName         = "/rrun.storage.v1.Storage/RootfsSize"
+	Storage_RootfsChanges_FullMethodName      = "/rrun.storage.v1.Storage/RootfsChanges"
 )
 
 // StorageClient is the client API for Storage service.
@@ -82,6 +85,15 @@ type StorageClient interface {
 	InspectLayer(ctx context.Context, in *InspectLayerRequest, opts ...grpc.CallOption) (*InspectLayerResponse, error)
 	// CreateImage makes an image of a layer chain and an OCI config.
 	CreateImage(ctx context.Context, in *CreateImageRequest, opts ...grpc.CallOption) (*CreateImageResponse, error)
+	// PruneBuildCache deletes the build cache layers no image or build step
+	// uses, and nothing else (unnamed images stay).
+	PruneBuildCache(ctx context.Context, in *PruneBuildCacheRequest, opts ...grpc.CallOption) (*PruneResponse, error)
+	// RootfsSize reports the bytes of a container's writable layer and of
+	// its whole root filesystem (image included).
+	RootfsSize(ctx context.Context, in *RootfsSizeRequest, opts ...grpc.CallOption) (*RootfsSizeResponse, error)
+	// RootfsChanges lists the paths a container added, changed or deleted
+	// relative to its image.
+	RootfsChanges(ctx context.Context, in *RootfsChangesRequest, opts ...grpc.CallOption) (*RootfsChangesResponse, error)
 }
 
 type storageClient struct {
@@ -299,6 +311,36 @@ func (c *storageClient) CreateImage(ctx context.Context, in *CreateImageRequest,
 	return out, nil
 }
 
+func (c *storageClient) PruneBuildCache(ctx context.Context, in *PruneBuildCacheRequest, opts ...grpc.CallOption) (*PruneResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PruneResponse)
+	err := c.cc.Invoke(ctx, Storage_PruneBuildCache_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *storageClient) RootfsSize(ctx context.Context, in *RootfsSizeRequest, opts ...grpc.CallOption) (*RootfsSizeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RootfsSizeResponse)
+	err := c.cc.Invoke(ctx, Storage_RootfsSize_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *storageClient) RootfsChanges(ctx context.Context, in *RootfsChangesRequest, opts ...grpc.CallOption) (*RootfsChangesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RootfsChangesResponse)
+	err := c.cc.Invoke(ctx, Storage_RootfsChanges_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // StorageServer is the server API for Storage service.
 // All implementations must embed UnimplementedStorageServer
 // for forward compatibility.
@@ -340,6 +382,15 @@ type StorageServer interface {
 	InspectLayer(context.Context, *InspectLayerRequest) (*InspectLayerResponse, error)
 	// CreateImage makes an image of a layer chain and an OCI config.
 	CreateImage(context.Context, *CreateImageRequest) (*CreateImageResponse, error)
+	// PruneBuildCache deletes the build cache layers no image or build step
+	// uses, and nothing else (unnamed images stay).
+	PruneBuildCache(context.Context, *PruneBuildCacheRequest) (*PruneResponse, error)
+	// RootfsSize reports the bytes of a container's writable layer and of
+	// its whole root filesystem (image included).
+	RootfsSize(context.Context, *RootfsSizeRequest) (*RootfsSizeResponse, error)
+	// RootfsChanges lists the paths a container added, changed or deleted
+	// relative to its image.
+	RootfsChanges(context.Context, *RootfsChangesRequest) (*RootfsChangesResponse, error)
 	mustEmbedUnimplementedStorageServer()
 }
 
@@ -403,6 +454,15 @@ func (UnimplementedStorageServer) InspectLayer(context.Context, *InspectLayerReq
 }
 func (UnimplementedStorageServer) CreateImage(context.Context, *CreateImageRequest) (*CreateImageResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateImage not implemented")
+}
+func (UnimplementedStorageServer) PruneBuildCache(context.Context, *PruneBuildCacheRequest) (*PruneResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PruneBuildCache not implemented")
+}
+func (UnimplementedStorageServer) RootfsSize(context.Context, *RootfsSizeRequest) (*RootfsSizeResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RootfsSize not implemented")
+}
+func (UnimplementedStorageServer) RootfsChanges(context.Context, *RootfsChangesRequest) (*RootfsChangesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RootfsChanges not implemented")
 }
 func (UnimplementedStorageServer) mustEmbedUnimplementedStorageServer() {}
 func (UnimplementedStorageServer) testEmbeddedByValue()                 {}
@@ -728,6 +788,60 @@ func _Storage_CreateImage_Handler(srv interface{}, ctx context.Context, dec func
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Storage_PruneBuildCache_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PruneBuildCacheRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StorageServer).PruneBuildCache(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Storage_PruneBuildCache_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StorageServer).PruneBuildCache(ctx, req.(*PruneBuildCacheRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Storage_RootfsSize_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RootfsSizeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StorageServer).RootfsSize(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Storage_RootfsSize_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StorageServer).RootfsSize(ctx, req.(*RootfsSizeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Storage_RootfsChanges_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RootfsChangesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StorageServer).RootfsChanges(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Storage_RootfsChanges_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StorageServer).RootfsChanges(ctx, req.(*RootfsChangesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Storage_ServiceDesc is the grpc.ServiceDesc for Storage service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -794,6 +908,18 @@ var Storage_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CreateImage",
 			Handler:    _Storage_CreateImage_Handler,
+		},
+		{
+			MethodName: "PruneBuildCache",
+			Handler:    _Storage_PruneBuildCache_Handler,
+		},
+		{
+			MethodName: "RootfsSize",
+			Handler:    _Storage_RootfsSize_Handler,
+		},
+		{
+			MethodName: "RootfsChanges",
+			Handler:    _Storage_RootfsChanges_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

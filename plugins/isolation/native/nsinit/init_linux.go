@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 )
@@ -19,11 +20,12 @@ func Main() {
 	// Capabilities and no_new_privs are per thread: set up and exec from
 	// one.
 	runtime.LockOSThread()
-	ch := &initChannel{f: os.NewFile(SocketFd, "init-control")}
+	base := fdBaseFromEnv()
+	ch := &initChannel{f: os.NewFile(uintptr(base+SocketFd), "init-control"), fdBase: base}
 	ch.dec, ch.enc = json.NewDecoder(ch.f), json.NewEncoder(ch.f)
 	// A successful exec must close the socket: that is how the plugin
 	// tells it from a failed one.
-	unix.CloseOnExec(SocketFd)
+	unix.CloseOnExec(base + SocketFd)
 	if len(os.Args) > 2 && os.Args[2] == ExecArg {
 		execMain(ch)
 	}
@@ -68,7 +70,7 @@ func execMain(ch *initChannel) {
 	// with a terminal, the session the terminal belongs to.
 	_, _ = unix.Setsid()
 	if cfg.Terminal {
-		if err := setupTerminal(cfg.Process); err != nil {
+		if err := setupTerminal(cfg.Process, ch.fdBase+ConsoleFd); err != nil {
 			ch.fail(err)
 		}
 	}
@@ -94,7 +96,7 @@ func prepare(ch *initChannel, cfg *Config) error {
 		func() error { return readonlyRoot(spec) },
 		func() error {
 			if cfg.Terminal {
-				return setupTerminal(spec.Process)
+				return setupTerminal(spec.Process, ch.fdBase+ConsoleFd)
 			}
 			return nil
 		},
@@ -110,9 +112,10 @@ func prepare(ch *initChannel, cfg *Config) error {
 
 // initChannel is the init's end of the control socket.
 type initChannel struct {
-	f   *os.File
-	enc *json.Encoder
-	dec *json.Decoder
+	f      *os.File
+	fdBase int // the first fd after the preserved ones
+	enc    *json.Encoder
+	dec    *json.Decoder
 }
 
 func (ch *initChannel) send(m Message) {
@@ -128,4 +131,14 @@ func (ch *initChannel) debugf(format string, args ...any) {
 func (ch *initChannel) fail(err error) {
 	ch.send(Message{Type: MsgError, Message: err.Error()})
 	os.Exit(1)
+}
+
+// fdBaseFromEnv is the fd of the control socket: 3 unless fds are
+// preserved before it.
+func fdBaseFromEnv() int {
+	base, err := strconv.Atoi(os.Getenv(FdBaseEnv))
+	if err != nil || base < 3 {
+		return 3
+	}
+	return base
 }

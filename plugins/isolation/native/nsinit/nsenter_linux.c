@@ -7,7 +7,7 @@
 // namespaces of the process behind the pidfd, clones a child with
 // CLONE_PARENT (so that the plugin is its parent and reaps it; the pid
 // namespace takes effect for children only), reports the child's pid on the
-// control socket (fd 3) as a JSON message and exits. The child returns into
+// control socket (fd 3, or $_RRUN_FD_BASE with preserved fds) as a JSON message and exits. The child returns into
 // Go as `__init exec`.
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,9 +21,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define CONTROL_FD 3
-
 static int rrun_entered;
+static int rrun_control_fd = 3;
 
 // rrun_nsenter_entered tells the Go side that the namespaces were joined.
 int rrun_nsenter_entered(void) { return rrun_entered; }
@@ -31,7 +30,7 @@ int rrun_nsenter_entered(void) { return rrun_entered; }
 static void rrun_send(const char *json) {
 	size_t len = strlen(json), off = 0;
 	while (off < len) {
-		ssize_t n = write(CONTROL_FD, json + off, len - off);
+		ssize_t n = write(rrun_control_fd, json + off, len - off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -56,6 +55,8 @@ __attribute__((constructor)) static void rrun_nsenter(void) {
 
 	if (v == NULL)
 		return;
+	if (getenv("_RRUN_FD_BASE") != NULL && atoi(getenv("_RRUN_FD_BASE")) > 3)
+		rrun_control_fd = atoi(getenv("_RRUN_FD_BASE"));
 	if (sscanf(v, "%d:%lu", &fd, &flags) != 2)
 		rrun_fail("parse _RRUN_NSENTER", EINVAL);
 	unsetenv("_RRUN_NSENTER");

@@ -18,12 +18,16 @@ const (
 	ExecArg = "exec"   // argv[2] of an exec process
 )
 
-// File descriptors of the init and of an exec process: the first
-// exec.Cmd.ExtraFiles.
+// File descriptors of the init and of an exec process, the
+// exec.Cmd.ExtraFiles: first the preserved fds (Stdio.ExtraFiles) from 3,
+// then, from the base fd (3 + their number), the control socket, the
+// console channel and the pidfd. The child learns the base from
+// FdBaseEnv; without it the base is 3.
 const (
-	SocketFd  = 3 // the control socket
-	ConsoleFd = 4 // the console channel, when there is a terminal
-	PidfdFd   = 5 // exec only: a pidfd of the container's init, for nsenter
+	SocketFd  = 0 // base+0: the control socket
+	ConsoleFd = 1 // base+1: the console channel, when there is a terminal
+	PidfdFd   = 2 // base+2, exec only: a pidfd of the container's init, for nsenter
+	FdBaseEnv = "_RRUN_FD_BASE"
 )
 
 // NsenterEnv names the variable that asks the C constructor of an exec

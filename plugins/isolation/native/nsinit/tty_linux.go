@@ -11,12 +11,12 @@ import (
 
 // setupTerminal makes a pty in the container's own devpts (so that the
 // process sees /dev/pts/N of its container), sends the master to the
-// plugin over the console channel (fd ConsoleFd) with the slave's name
+// plugin over the console channel (consoleFd) with the slave's name
 // as data, and makes the slave the caller's controlling terminal and
 // stdin, stdout and stderr. The caller must be a session leader or able to
 // become one.
-func setupTerminal(p *specs.Process) error {
-	console := os.NewFile(ConsoleFd, "console")
+func setupTerminal(p *specs.Process, consoleFd int) error {
+	console := os.NewFile(uintptr(consoleFd), "console")
 	defer console.Close()
 	master, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -43,7 +43,7 @@ func setupTerminal(p *specs.Process) error {
 		ws := unix.Winsize{Row: uint16(p.ConsoleSize.Height), Col: uint16(p.ConsoleSize.Width)}
 		_ = unix.IoctlSetWinsize(master, unix.TIOCSWINSZ, &ws)
 	}
-	if err := unix.Sendmsg(ConsoleFd, []byte(name), unix.UnixRights(master), nil, 0); err != nil {
+	if err := unix.Sendmsg(consoleFd, []byte(name), unix.UnixRights(master), nil, 0); err != nil {
 		return fmt.Errorf("failed to send the pty master to the plugin: %w", err)
 	}
 	return becomeTerminalOwner(slave, name)

@@ -10,7 +10,8 @@ import (
 
 // becomeProcess turns the calling thread into the spec's process, short of
 // exec: working directory, limits, no fd but 0-2 left for the command,
-// user and capabilities, no_new_privs, seccomp. Capabilities, no_new_privs
+// user and capabilities, no_new_privs, seccomp. Preserved fds
+// (3 up to the control socket) stay open. Capabilities, no_new_privs
 // and seccomp are per thread: the caller must have locked its OS thread and
 // exec from it.
 //
@@ -28,7 +29,7 @@ func becomeProcess(ch *initChannel, p *specs.Process, singleIDMap bool, sec *Sec
 	steps := []func() error{
 		func() error { return enterCwd(p.Cwd) },
 		func() error { return setRlimits(ch, p) },
-		func() error { return closeExtraFds(3) },
+		func() error { return closeExtraFds(ch.fdBase) }, // the preserved fds stay
 		seccompEarly,
 		func() error { return setUser(ch, p, singleIDMap) },
 		func() error { return setNoNewPrivs(p) },
