@@ -16,7 +16,7 @@ if [ "$(id -u)" = 0 ]; then
   command -v podman >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman >/dev/null; }
   export PATH=/usr/local/go/bin:$PATH
   out=$(mktemp -d /var/tmp/rrun-bench-build.XXXXXX)
-  (cd "$here" && go build -tags "$(make -s print-tags)" -o "$out/rrun" ./cmd/rrun \
+  (cd "$here" && go build -tags "$(make -s print-tags)" -o "$out/rrun" ./cmd/rrun && go build -o "$out/rrun-nsinit" ./cmd/rrun-nsinit \
     && go run ./test/fixtures/mkimage -o "$out/busybox.tar" -tag docker.io/library/busybox:latest)
   chmod -R a+rX "$out"; chmod 777 "$out"
   su rrun-test -s /bin/bash -c "RUNS=$RUNS BENCH_DIR=$out bash '$here/bench/build.sh'"

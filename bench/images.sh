@@ -15,7 +15,7 @@ if [ "$(id -u)" = 0 ]; then
   command -v podman >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman >/dev/null; }
   export PATH=/usr/local/go/bin:$PATH
   out=$(mktemp -d /var/tmp/rrun-bench-images.XXXXXX)
-  (cd "$here" && go build -tags "$(make -s print-tags)" -o "$out/rrun" ./cmd/rrun && go build -o "$out/registry" ./bench/registry \
+  (cd "$here" && go build -tags "$(make -s print-tags)" -o "$out/rrun" ./cmd/rrun && go build -o "$out/rrun-nsinit" ./cmd/rrun-nsinit && go build -o "$out/registry" ./bench/registry \
     && go build -o "$out/mkimage" ./test/fixtures/mkimage)
   chmod -R a+rX "$out"; chmod 777 "$out"
   su rrun-test -s /bin/bash -c "RUNS=$RUNS BENCH_DIR=$out BENCH_TMPFS=${BENCH_TMPFS:-} BENCH_ONLY=${BENCH_ONLY:-} bash '$here/bench/images.sh'"

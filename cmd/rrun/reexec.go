@@ -13,8 +13,8 @@ import (
 )
 
 // The one registry of re-exec modes of the rrun binary. Each entry runs
-// instead of the CLI and exits the process.
-const initArg = "__init"
+// instead of the CLI and exits the process. (A container's init is
+// rrun-nsinit, a program of its own: see plugins/isolation/native/nsinit.)
 
 // builtinStorage and builtinIsolation are the plugins this binary serves
 // as `rrun __plugin KIND NAME`.
@@ -33,8 +33,6 @@ func reexecRole(args []string) func() {
 	switch args[1] {
 	case pluginmgr.PluginArg:
 		return func() { servePlugin(args[2:]) }
-	case initArg:
-		return native.InitMain
 	}
 	return nil
 }

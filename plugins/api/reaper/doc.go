@@ -20,5 +20,11 @@
 // behind. Commands the backend waits for itself (the runtime CLI)
 // must go through Run, which keeps the reaper off their pids.
 //
+// Process is a container's process and how it ended, as both built-in
+// backends keep it: Child (a process the reaper reaps for the backend),
+// Adopt (one an earlier plugin process started) and Finished (one that
+// never ran). It signals through a pidfd and counts only exits, never the
+// stops of a child that traces itself.
+//
 // It imports only the standard library and golang.org/x/sys.
 package reaper

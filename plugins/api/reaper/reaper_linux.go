@@ -151,7 +151,10 @@ func (r *Reaper) sweep() {
 		}
 		var ws unix.WaitStatus
 		got, err := unix.Wait4(pid, &ws, unix.WNOHANG, nil)
-		if err != nil || got != pid {
+		if err != nil || got != pid || ws.Stopped() || ws.Continued() {
+			// A stop is not an exit: wait4 reports the stops of a child
+			// this process traces (one that called PTRACE_TRACEME) even
+			// without WUNTRACED; the child lives on.
 			continue
 		}
 		r.seq++
@@ -186,7 +189,7 @@ func statusOf(ws unix.WaitStatus) Status {
 // a container's process (its init, an exec) that an OCI runtime forked and
 // left to us. Code of this process that waits for its own children does
 // not start them in a new pid namespace (a backend that does, as the
-// native one, must not share its process with the reaper). It works on
+// native one, tracks them through the reaper too: Child). It works on
 // zombies, whose NSpid line stays until they are reaped.
 func inNestedPIDNS(pid int) bool {
 	return nsDepth("/proc/"+strconv.Itoa(pid)+"/status") > nsDepth("/proc/self/status")

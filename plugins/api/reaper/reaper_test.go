@@ -2,6 +2,7 @@ package reaper_test
 
 import (
 	"bytes"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -59,5 +60,67 @@ func TestOrphansAreReapedWithTheirStatus(t *testing.T) {
 	}
 	if st := waitStatus(t, ch); st.Code != 137 || st.Signal != 9 {
 		t.Errorf("orphan killed by SIGKILL: %+v, want 137 / 9", st)
+	}
+}
+
+// TestChildStopIsNotAnExit: a child that traces itself (PTRACE_TRACEME,
+// as a self-tracing container init does) stops at exec; the stop must not
+// end its Process, and SIGKILL through it ends it with 137.
+func TestChildStopIsNotAnExit(t *testing.T) {
+	r, err := reaper.Get()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mark := r.Mark()
+	cmd := exec.Command("sleep", "100")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Ptrace: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := r.Child(cmd.Process.Pid, nil, mark, nil)
+	for procState(p.Pid) != "t" { // the exec's SIGTRAP stop
+		time.Sleep(time.Millisecond)
+	}
+	// A sweep after the stop: it saw the stopped child too.
+	other := exec.Command("true")
+	m := r.Mark()
+	if err := other.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, r.Watch(other.Process.Pid, m))
+	if p.Ended() {
+		st, _, _ := p.Exit()
+		t.Fatalf("a stopped child was taken for ended: %+v", st)
+	}
+	if err := p.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.Done():
+	case <-time.After(time.Minute):
+		t.Fatal("SIGKILL did not end the stopped child")
+	}
+	if st, _, known := p.Exit(); !known || st.Code != 137 || st.Signal != 9 {
+		t.Errorf("stopped child killed by SIGKILL: %+v (known %v), want 137 / 9", st, known)
+	}
+}
+
+// procState is the state letter of /proc/<pid>/stat.
+func procState(pid int) string {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return ""
+	}
+	s := string(data)
+	return strings.Fields(s[strings.LastIndexByte(s, ')')+1:])[0]
+}
+
+func TestStartTimeOfSelf(t *testing.T) {
+	st, err := reaper.StartTime(os.Getpid())
+	if err != nil || st == 0 {
+		t.Fatalf("StartTime(self) = %d, %v", st, err)
+	}
+	if !reaper.Running(os.Getpid(), st) || reaper.Running(os.Getpid(), st+1) {
+		t.Errorf("Running(self) does not follow the start time %d", st)
 	}
 }

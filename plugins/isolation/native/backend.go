@@ -13,6 +13,8 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/rrun-project/rrun/plugins/api"
+	"github.com/rrun-project/rrun/plugins/api/reaper"
+	"github.com/rrun-project/rrun/plugins/isolation/native/nsinit"
 )
 
 // Version is the backend's version, reported by Info.
@@ -21,7 +23,9 @@ const Version = "0.1.0"
 // Backend is the native isolation backend. It is safe for concurrent use.
 type Backend struct {
 	log      hclog.Logger
-	initPath string // the binary that serves `__init`
+	initPath string // rrun-nsinit, or "" when not found (then initErr)
+	initErr  error
+	reaper   *reaper.Reaper // set by Configure: reaps the containers' processes
 
 	mu          sync.Mutex
 	runDir      string
@@ -34,13 +38,14 @@ var _ api.Isolation = (*Backend)(nil)
 // New returns an unconfigured backend. Its logs go to stderr as JSON lines,
 // which go-plugin hands to the host's logger at their level.
 func New() *Backend {
-	return &Backend{
+	b := &Backend{
 		log: hclog.New(&hclog.LoggerOptions{
 			Name: "isolation.native", Level: hclog.Info, Output: os.Stderr, JSONFormat: true,
 		}),
-		initPath:   "/proc/self/exe",
 		containers: map[string]*container{},
 	}
+	b.initPath, b.initErr = findNsinit()
+	return b
 }
 
 // Info describes the backend.
@@ -49,7 +54,7 @@ func (b *Backend) Info(context.Context) (api.PluginInfo, error) {
 		api.CapIsolationPIDNS, api.CapIsolationUTSNS, api.CapIsolationIPCNS,
 		api.CapIsolationNetNS, api.CapIsolationDevices, api.CapIsolationTTY, api.CapIsolationPreserveFds,
 	}
-	if nsenterBuilt {
+	if nsinit.NsenterBuilt {
 		caps = append(caps, api.CapIsolationExec)
 	}
 	if seccompBuilt {
@@ -79,11 +84,15 @@ func (b *Backend) Configure(_ context.Context, cfg api.Config) error {
 	if lvl, ok := cfg.Options["log_level"]; ok {
 		b.log.SetLevel(hclog.LevelFromString(lvl))
 	}
+	r, err := reaper.Get()
+	if err != nil {
+		return api.Errorf(api.ErrFailedPrecondition, "", "isolation native: %v", err)
+	}
 	removeLeftovers(cfg.RunDir)
 	single := singleIDMap("/proc/self/uid_map")
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.runDir, b.singleIDMap = cfg.RunDir, single
+	b.runDir, b.singleIDMap, b.reaper = cfg.RunDir, single, r
 	return nil
 }
 
@@ -154,9 +163,9 @@ func (b *Backend) get(id string) (*container, error) {
 	if err != nil {
 		return nil, api.Errorf(api.ErrFailedPrecondition, "remove the directory "+dir, "container %s cannot be adopted: %v", id, err)
 	}
-	c := adoptContainer(dir, st)
+	c := b.adoptContainer(dir, st)
 	b.containers[id] = c
-	b.log.Info("adopted container from an earlier plugin process", "container", id, "pid", c.init.pid)
+	b.log.Info("adopted container from an earlier plugin process", "container", id, "pid", c.init.Pid)
 	return c, nil
 }
 

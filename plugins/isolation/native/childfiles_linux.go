@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/rrun-project/rrun/plugins/api"
+	"github.com/rrun-project/rrun/plugins/isolation/native/nsinit"
 )
 
 // childFiles are the files a container process (init or exec) starts with.
@@ -64,7 +65,7 @@ func (f *childFiles) env() []string {
 	if len(f.kept) == 0 {
 		return []string{}
 	}
-	return []string{fmt.Sprintf("%s=%d", envFdBase, f.base())}
+	return []string{fmt.Sprintf("%s=%d", nsinit.FdBaseEnv, f.base())}
 }
 
 // close closes what the child inherited; the plugin keeps conn and console.

@@ -106,7 +106,7 @@ func (b *Backend) ResizePty(_ context.Context, id, execID string, width, height 
 	if p.master != nil {
 		err = unix.IoctlSetWinsize(int(p.master.Fd()), unix.TIOCSWINSZ, &ws)
 	} else {
-		err = resizeThroughSlave(p.pid, &ws)
+		err = resizeThroughSlave(p.Pid, &ws)
 	}
 	if err != nil {
 		return fmt.Errorf("failed to resize the terminal of %s: %w", p.describe(c.id, execID), err)

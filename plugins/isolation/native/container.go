@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rrun-project/rrun/plugins/api"
+	"github.com/rrun-project/rrun/plugins/isolation/native/nsinit"
 )
 
 // container is what the plugin knows about one container: its init, its
@@ -27,7 +28,7 @@ type container struct {
 	init *proc
 
 	mu      sync.Mutex
-	status  string // created or running; stopped is init.stopped()
+	status  string // created or running; stopped is init.Ended()
 	started time.Time
 	execs   map[string]*proc // nil value: id reserved by an Exec in progress
 
@@ -36,9 +37,9 @@ type container struct {
 
 func (c *container) state() api.ContainerState {
 	c.mu.Lock()
-	st := api.ContainerState{ID: c.id, Status: c.status, Pid: c.init.pid, Started: c.started}
+	st := api.ContainerState{ID: c.id, Status: c.status, Pid: c.init.Pid, Started: c.started}
 	c.mu.Unlock()
-	if c.init.stopped() {
+	if c.init.Ended() {
 		exit, known := c.init.status()
 		st.Status, st.ExitCode, st.Finished = api.StatusStopped, exit.Code, c.init.finishedAt()
 		if !known {
@@ -50,7 +51,7 @@ func (c *container) state() api.ContainerState {
 
 // setStatus moves the container from one status to another, or says why not.
 func (c *container) setStatus(from, to string) error {
-	if c.init.stopped() {
+	if c.init.Ended() {
 		return api.Errorf(api.ErrFailedPrecondition, "", "container %s is stopped, not %s", c.id, from)
 	}
 	c.mu.Lock()
@@ -85,7 +86,7 @@ func (c *container) reserveExec(execID string) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.status != api.StatusRunning || c.init.stopped() {
+	if c.status != api.StatusRunning || c.init.Ended() {
 		return api.Errorf(api.ErrFailedPrecondition, "", "container %s is not running", c.id)
 	}
 	if _, taken := c.execs[execID]; taken {
@@ -124,13 +125,13 @@ func (c *container) procs() []*proc {
 
 // next reads the next message from the init, passing log lines to log.
 // io.EOF means the init closed the socket: it exec'd or it died.
-func next(dec *json.Decoder, log func(string)) (message, error) {
+func next(dec *json.Decoder, log func(string)) (nsinit.Message, error) {
 	for {
-		var m message
+		var m nsinit.Message
 		if err := dec.Decode(&m); err != nil {
-			return message{}, err
+			return nsinit.Message{}, err
 		}
-		if m.Type != msgLog {
+		if m.Type != nsinit.MsgLog {
 			return m, nil
 		}
 		log(m.Message)

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rrun-project/rrun/plugins/api"
+	"github.com/rrun-project/rrun/plugins/isolation/native/nsinit"
 )
 
 // Create spawns the container's init, which sets up the namespaces and the
@@ -34,6 +35,9 @@ func (b *Backend) Create(ctx context.Context, req api.CreateRequest) (int, error
 	if err != nil {
 		return 0, err
 	}
+	if b.initErr != nil {
+		return 0, b.initErr
+	}
 	sec, err := b.containerSeccomp(req.ID, spec)
 	if err != nil {
 		return 0, err
@@ -47,7 +51,7 @@ func (b *Backend) Create(ctx context.Context, req api.CreateRequest) (int, error
 		err = saveSeccomp(c.dir, sec)
 	}
 	if err == nil {
-		err = b.awaitReady(ctx, c, initConfig{Spec: spec, Rootfs: rootfs, Terminal: req.Stdio.Terminal, Seccomp: sec})
+		err = b.awaitReady(ctx, c, nsinit.Config{Spec: spec, Rootfs: nsinitMounts(rootfs), Terminal: req.Stdio.Terminal, Seccomp: sec})
 	}
 	if err == nil && console != nil {
 		err = handOverTerminal(ctx, c.init, console, req.Stdio.ConsoleSocket)
@@ -66,7 +70,7 @@ func (b *Backend) Create(ctx context.Context, req api.CreateRequest) (int, error
 		return 0, err
 	}
 	b.publish(req.ID, c)
-	return c.init.pid, nil
+	return c.init.Pid, nil
 }
 
 // rootfsMounts returns the rootfs descriptors, or a bind of spec.Root.Path
@@ -81,7 +85,16 @@ func rootfsMounts(id string, ms []api.Mount, spec *specs.Spec) ([]api.Mount, err
 	return nil, api.Errorf(api.ErrInvalidArgument, "", "container %s has no root filesystem mounts", id)
 }
 
-// spawn starts `<initPath> __init` in new namespaces with the container's
+// nsinitMounts copies mount descriptors into the init's own type.
+func nsinitMounts(ms []api.Mount) []nsinit.Mount {
+	out := make([]nsinit.Mount, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, nsinit.Mount{Type: m.Type, Source: m.Source, Target: m.Target, Options: m.Options})
+	}
+	return out
+}
+
+// spawn starts rrun-nsinit in new namespaces with the container's
 // stdio, the control socket as fd 3 and, with a terminal, the console
 // channel as fd 4. Nothing of the init depends on the plugin once it runs
 // the command: no parent-death signal, no fd of ours but the control
@@ -103,16 +116,18 @@ func (b *Backend) spawn(req api.CreateRequest, spec *specs.Spec, dir string) (*c
 		os.RemoveAll(dir)
 		return nil, nil, err
 	}
-	attr := &syscall.SysProcAttr{Cloneflags: flags, Setsid: true}
+	pidfd := -1 // a pidfd of the init from clone itself: it cannot name another process
+	attr := &syscall.SysProcAttr{Cloneflags: flags, Setsid: true, PidFD: &pidfd}
 	userNSAttr(spec, attr)
 	cmd := &exec.Cmd{
 		Path:  b.initPath,
-		Args:  []string{"rrun", "__init"},
+		Args:  nsinitArgs(false),
 		Env:   files.env(), // nothing of the plugin's environment leaks in
 		Stdin: files.stdio[0], Stdout: files.stdio[1], Stderr: files.stdio[2],
 		ExtraFiles:  files.extra(),
 		SysProcAttr: attr,
 	}
+	mark := b.reaper.Mark()
 	if err := cmd.Start(); err != nil {
 		files.conn.Close()
 		files.closeConsole()
@@ -121,15 +136,11 @@ func (b *Backend) spawn(req api.CreateRequest, spec *specs.Spec, dir string) (*c
 	}
 	c := &container{id: req.ID, dir: dir, cgroup: cgroup, conn: files.conn, status: api.StatusCreated, execs: map[string]*proc{},
 		enc: json.NewEncoder(files.conn), dec: json.NewDecoder(files.conn)}
-	if c.init, err = trackInit(cmd, req.Stdio.Terminal, func() { b.saveLogged(c) }); err != nil {
-		files.conn.Close()
-		files.closeConsole()
-		os.RemoveAll(dir)
-		return nil, nil, fmt.Errorf("failed to start init of container %s: %w", req.ID, err)
-	}
+	c.init = b.track(cmd.Process.Pid, pidfdFile(pidfd), mark, req.Stdio.Terminal, func() { b.saveLogged(c) })
+	_ = cmd.Process.Release() // the reaper reaps the init; this frees os/exec's handle and cannot fail
 	// The init runs nothing of the container's before its spec arrives, so
 	// joining here puts every process of the container in the cgroup.
-	if err := joinCgroup(cgroup, c.init.pid); err != nil {
+	if err := joinCgroup(cgroup, c.init.Pid); err != nil {
 		c.destroy()
 		return nil, nil, err
 	}
@@ -138,10 +149,10 @@ func (b *Backend) spawn(req api.CreateRequest, spec *specs.Spec, dir string) (*c
 
 // awaitReady sends the init its configuration and waits until it is set up.
 // cfg carries the spec, rootfs, terminal and seccomp; the rest is filled in.
-func (b *Backend) awaitReady(ctx context.Context, c *container, cfg initConfig) error {
+func (b *Backend) awaitReady(ctx context.Context, c *container, cfg nsinit.Config) error {
 	stop := context.AfterFunc(ctx, func() { c.conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
-	cfg.Version, cfg.RootfsDir, cfg.SingleIDMap = protocolVersion, filepath.Join(c.dir, "rootfs"), b.isSingleIDMap()
+	cfg.Version, cfg.RootfsDir, cfg.SingleIDMap = nsinit.ProtocolVersion, filepath.Join(c.dir, "rootfs"), b.isSingleIDMap()
 	if err := c.enc.Encode(cfg); err != nil {
 		return c.initFailure(ctx, err)
 	}
@@ -149,9 +160,9 @@ func (b *Backend) awaitReady(ctx context.Context, c *container, cfg initConfig) 
 	switch {
 	case err != nil:
 		return c.initFailure(ctx, err)
-	case m.Type == msgReady:
+	case m.Type == nsinit.MsgReady:
 		return nil
-	case m.Type == msgError:
+	case m.Type == nsinit.MsgError:
 		return api.Errorf(api.ErrFailedPrecondition, "", "failed to create container %s: %s", c.id, m.Message)
 	}
 	return fmt.Errorf("failed to create container %s: unexpected message %q from init", c.id, m.Type)
@@ -163,7 +174,7 @@ func (c *container) initFailure(ctx context.Context, err error) error {
 		return fmt.Errorf("failed to create container %s: %w", c.id, ctx.Err())
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) {
-		<-c.init.done
+		<-c.init.Done()
 		st, _ := c.init.status()
 		return fmt.Errorf("failed to create container %s: init exited (code %d) before it was ready", c.id, st.Code)
 	}
@@ -204,15 +215,11 @@ func socketPair() (*net.UnixConn, *os.File, error) {
 	return fc.(*net.UnixConn), os.NewFile(uintptr(fds[1]), "init-control"), nil
 }
 
-// trackInit hands the init, started by cmd, over to a proc that reaps it
-// through a pidfd; cmd is done with. If that fails, the init is killed.
-func trackInit(cmd *exec.Cmd, terminal bool, onEnd func()) (*proc, error) {
-	p, err := childProc(cmd.Process.Pid, terminal, onEnd)
-	if err != nil {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait() // reaps it; its status does not matter
-		return nil, err
+// pidfdFile wraps the pidfd clone returned; nil when the kernel gave none
+// (-1), and then the reaper opens one.
+func pidfdFile(fd int) *os.File {
+	if fd < 0 {
+		return nil
 	}
-	_ = cmd.Process.Release() // frees os/exec's own handle; cannot fail
-	return p, nil
+	return os.NewFile(uintptr(fd), "pidfd")
 }

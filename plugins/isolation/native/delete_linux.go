@@ -23,7 +23,7 @@ func (c *container) destroy() error {
 		}
 	}
 	for _, p := range procs {
-		<-p.done
+		<-p.Done()
 	}
 	c.closeMasters()
 	return removeRunDir(c.id, c.dir)

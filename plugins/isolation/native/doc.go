@@ -3,13 +3,17 @@
 // namespaces of the session's user namespace, with pivot_root into the root
 // filesystem, using nothing but syscalls.
 //
-// The plugin side (Backend) spawns `/proc/self/exe __init`; the container
-// side (InitMain) prepares the namespaces and execs the user's command so
-// that it becomes pid 1. They talk over an inherited socket (protocol.go).
-// Exec spawns `/proc/self/exe __init exec` with _RRUN_NSENTER set: a C
-// constructor (nsenter_linux.c, so cgo is required) joins the container's
-// namespaces before the Go runtime starts and clones the process that
-// InitMain then turns into the exec'd command.
+// The plugin side (Backend) spawns `rrun-nsinit __init`, a small program
+// of its own (package nsinit, cmd/rrun-nsinit), so that a container's start
+// does not pay for starting the rrun binary; the container side
+// (nsinit.Main) prepares the namespaces and execs the user's command so
+// that it becomes pid 1. They talk over an inherited socket
+// (nsinit/protocol.go). Exec spawns `rrun-nsinit __init exec` with
+// _RRUN_NSENTER set: a C constructor (nsinit/nsenter_linux.c, so cgo is
+// required) joins the container's namespaces before the Go runtime starts
+// and clones the process that nsinit.Main then turns into the exec'd
+// command. The backend finds rrun-nsinit in $RRUN_NSINIT, next to its own
+// executable, or in /usr/local/libexec/rrun and /usr/libexec/rrun.
 //
 // What the host can rely on, beyond the api.Isolation contract:
 //

@@ -14,22 +14,26 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rrun-project/rrun/plugins/api"
+	"github.com/rrun-project/rrun/plugins/isolation/native/nsinit"
 )
 
-// Exec starts a process in a running container: `<initPath> __init exec`,
+// Exec starts a process in a running container: `rrun-nsinit __init exec`,
 // which nsenter_linux.c moves into the init's namespaces before the Go
 // runtime starts and clones as a child of the plugin. The pid returned is
 // that child's, as the plugin sees it. With a terminal, the pty master has
 // been sent to the console socket when Exec returns.
 func (b *Backend) Exec(ctx context.Context, req api.ExecRequest) (int, error) {
-	if !nsenterBuilt {
+	if !nsinit.NsenterBuilt {
 		return 0, api.Errorf(api.ErrNotImplemented, "build rrun with CGO_ENABLED=1", "isolation native: exec needs a binary built with cgo")
+	}
+	if b.initErr != nil {
+		return 0, b.initErr
 	}
 	c, err := b.get(req.ID)
 	if err != nil {
 		return 0, err
 	}
-	p, own, err := parseProcess(req.ID, req.ProcessJSON, initUserMaps(c.init.pid), b.isSingleIDMap())
+	p, own, err := parseProcess(req.ID, req.ProcessJSON, initUserMaps(c.init.Pid), b.isSingleIDMap())
 	if err != nil {
 		return 0, err
 	}
@@ -44,7 +48,7 @@ func (b *Backend) Exec(ctx context.Context, req api.ExecRequest) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return pr.pid, nil
+	return pr.Pid, nil
 }
 
 // parseProcess decodes and checks an exec's process, and says which user
@@ -77,6 +81,7 @@ func (b *Backend) startExec(ctx context.Context, c *container, req api.ExecReque
 	}
 	defer files.closeConsole()
 	defer files.conn.Close()
+	mark := b.reaper.Mark()
 	cmd, err := b.startNsenter(c, files, own)
 	files.close()
 	if err != nil {
@@ -85,22 +90,22 @@ func (b *Backend) startExec(ctx context.Context, c *container, req api.ExecReque
 	stop := context.AfterFunc(ctx, func() { files.conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	dec, log := json.NewDecoder(files.conn), b.initLog(c.id)
-	cfg := execConfig{Version: protocolVersion, Process: p, Terminal: req.Stdio.Terminal, SingleIDMap: b.isSingleIDMap(), Seccomp: sec}
-	if err := json.NewEncoder(files.conn).Encode(cfg); err != nil {
-		cmd.Wait()
-		return nil, fmt.Errorf("failed to exec in container %s: %w", c.id, err)
-	}
 	m, err := next(dec, log)
-	cmd.Wait() // nsenter exits once it has reported
-	if err != nil || m.Type != msgPid {
+	_ = cmd.Wait() // nsenter exits once it has reported; what it said is what counts
+	if err != nil || m.Type != nsinit.MsgPid {
 		return nil, nsenterFailure(c.id, m, err)
 	}
-	pr, err := execProc(m.Pid, req.Stdio.Terminal, func() { b.saveLogged(c) })
-	if err != nil {
-		return nil, fmt.Errorf("failed to exec in container %s: %w", c.id, err)
+	// The exec process, a child of ours thanks to CLONE_PARENT, waits for
+	// its configuration: it cannot have ended, so the pidfd opened now is
+	// its own.
+	pr := b.track(m.Pid, nil, mark, req.Stdio.Terminal, func() { b.saveLogged(c) })
+	cfg := nsinit.ExecConfig{Version: nsinit.ProtocolVersion, Process: p, Terminal: req.Stdio.Terminal, SingleIDMap: b.isSingleIDMap(), Seccomp: sec}
+	if err := json.NewEncoder(files.conn).Encode(cfg); err != nil {
+		_ = pr.signal(unix.SIGKILL) // it cannot run without its configuration
+		return pr, fmt.Errorf("failed to exec in container %s: %w", c.id, err)
 	}
 	if m, err = next(dec, log); !errors.Is(err, io.EOF) && !errors.Is(err, syscall.ECONNRESET) {
-		<-pr.done // it exits right after telling us
+		<-pr.Done() // it exits right after telling us
 		if err != nil {
 			return pr, fmt.Errorf("failed to exec in container %s: %w", c.id, err)
 		}
@@ -124,13 +129,13 @@ func (b *Backend) startNsenter(c *container, files *childFiles, own *specs.User)
 		return nil, err
 	}
 	defer pidfd.Close()
-	env := fmt.Sprintf("_RRUN_NSENTER=%d:%d", files.base()+initPidfdFd, flags)
+	env := fmt.Sprintf("%s=%d:%d", nsinit.NsenterEnv, files.base()+nsinit.PidfdFd, flags)
 	if own != nil {
 		env += fmt.Sprintf(":%d:%d", own.UID, own.GID)
 	}
 	cmd := &exec.Cmd{
 		Path:  b.initPath,
-		Args:  []string{"rrun", "__init", "exec"},
+		Args:  nsinitArgs(true),
 		Env:   append(files.env(), env),
 		Stdin: files.stdio[0], Stdout: files.stdio[1], Stderr: files.stdio[2],
 		ExtraFiles: append(files.extra(), pidfd),
@@ -141,18 +146,12 @@ func (b *Backend) startNsenter(c *container, files *childFiles, own *specs.User)
 	return cmd, nil
 }
 
-func nsenterFailure(id string, m message, err error) error {
+func nsenterFailure(id string, m nsinit.Message, err error) error {
 	if err != nil {
 		return fmt.Errorf("failed to exec in container %s: nsenter ended without a word: %w", id, err)
 	}
-	if m.Type == msgError {
+	if m.Type == nsinit.MsgError {
 		return api.Errorf(api.ErrFailedPrecondition, "", "failed to exec in container %s: %s", id, m.Message)
 	}
 	return fmt.Errorf("failed to exec in container %s: unexpected message %q", id, m.Type)
-}
-
-// execProc tracks the exec process, a child of the plugin thanks to
-// CLONE_PARENT.
-func execProc(pid int, terminal bool, onEnd func()) (*proc, error) {
-	return childProc(pid, terminal, onEnd)
 }

@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/rrun-project/rrun/plugins/api"
+	"github.com/rrun-project/rrun/plugins/isolation/native/nsinit"
 )
 
 // Start tells the init to exec the command. A successful exec closes the
@@ -26,7 +27,7 @@ func (b *Backend) Start(_ context.Context, id string) error {
 	if err := c.setStatus(api.StatusCreated, api.StatusRunning); err != nil {
 		return err
 	}
-	if err := c.enc.Encode(message{Type: msgStart}); err != nil {
+	if err := c.enc.Encode(nsinit.Message{Type: nsinit.MsgStart}); err != nil {
 		return fmt.Errorf("failed to start container %s: %w", id, err)
 	}
 	m, err := next(c.dec, b.initLog(id))
@@ -38,17 +39,17 @@ func (b *Backend) Start(_ context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("failed to start container %s: %w", id, err)
 	}
-	<-c.init.done // the init exits with 126 or 127 right after telling us
+	<-c.init.Done() // the init exits with 126 or 127 right after telling us
 	return execFailure(id, m)
 }
 
 // execFailure turns the container side's report of a failed exec into the
 // contract's error.
-func execFailure(id string, m message) error {
+func execFailure(id string, m nsinit.Message) error {
 	switch {
-	case m.Type == msgExecError && m.Kind == execNotFound:
+	case m.Type == nsinit.MsgExecError && m.Kind == nsinit.ExecNotFound:
 		return api.Errorf(api.ErrCommandNotFound, "", "%s", m.Message)
-	case m.Type == msgExecError && m.Kind == execNotExecutable:
+	case m.Type == nsinit.MsgExecError && m.Kind == nsinit.ExecNotExecutable:
 		return api.Errorf(api.ErrCommandNotExecutable, "", "%s", m.Message)
 	}
 	return fmt.Errorf("failed to start a process in container %s: %s", id, m.Message)
@@ -67,7 +68,7 @@ func (b *Backend) Wait(ctx context.Context, id, execID string) (api.ExitStatus, 
 		return api.ExitStatus{}, err
 	}
 	select {
-	case <-p.done:
+	case <-p.Done():
 	case <-ctx.Done():
 		return api.ExitStatus{}, ctx.Err()
 	}

@@ -7,17 +7,18 @@ import (
 
 	"github.com/rrun-project/rrun/plugins/api"
 	"github.com/rrun-project/rrun/plugins/isolation/native"
+	"github.com/rrun-project/rrun/plugins/isolation/native/nsinit"
 	"github.com/rrun-project/rrun/plugins/testsuite"
 )
 
-// TestMain lets the test binary play rrun's roles: the container init the
-// backend spawns as /proc/self/exe, and the plugin of the RPC test. Then it
-// enters a user namespace, as rrun's session would.
+// TestMain lets the test binary play rrun's roles: rrun-nsinit (unless
+// RRUN_NSINIT names a built one, e.g. bin/rrun-nsinit), and the plugin of
+// the RPC test. Then it enters a user namespace, as rrun's session would.
 func TestMain(m *testing.M) {
 	if len(os.Args) > 1 {
 		switch os.Args[1] {
-		case "__init":
-			native.InitMain()
+		case nsinit.InitArg:
+			nsinit.Main()
 		case "__plugin":
 			api.ServeIsolation(native.New())
 			os.Exit(0)
@@ -25,6 +26,10 @@ func TestMain(m *testing.M) {
 	}
 	if code, done := testsuite.ReexecInSession(); done {
 		os.Exit(code)
+	}
+	givenNsinit = os.Getenv(native.NsinitEnv)
+	if givenNsinit == "" {
+		os.Setenv(native.NsinitEnv, "/proc/self/exe")
 	}
 	os.Exit(m.Run())
 }
@@ -51,7 +56,15 @@ func TestIsolationRrunBinary(t *testing.T) {
 		t.Skip("set RRUN_BINARY to a built rrun to run the suite against its built-in plugin")
 	}
 	testsuite.RequireUserNS(t)
+	// Its own rrun-nsinit, next to it, unless the caller named one: the
+	// plugin inherits this process's environment (go-plugin adds it).
+	saved := os.Getenv(native.NsinitEnv)
+	os.Setenv(native.NsinitEnv, givenNsinit)
+	t.Cleanup(func() { os.Setenv(native.NsinitEnv, saved) }) // after the parallel subtests
 	testsuite.TestIsolation(t, testsuite.PluginIsolation(func() *exec.Cmd {
 		return exec.Command(bin, "__plugin", "isolation", "native")
 	}), testsuite.IsolationRootfs)
 }
+
+// givenNsinit is RRUN_NSINIT as the test binary was started with.
+var givenNsinit string

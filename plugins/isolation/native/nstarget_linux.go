@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rrun-project/rrun/plugins/api"
+	"github.com/rrun-project/rrun/plugins/api/reaper"
 )
 
 // nsKinds are the namespaces an exec joins when the init's differs from
@@ -24,9 +25,9 @@ var nsKinds = []struct {
 // join. The pidfd is opened before the start time is checked, so it cannot
 // name a process that reused the pid.
 func (c *container) nsTarget() (*os.File, int, error) {
-	pid := c.init.pid
+	pid := c.init.Pid
 	fd, err := unix.PidfdOpen(pid, 0)
-	if err != nil || !running(pid, c.init.startTime) {
+	if err != nil || !reaper.Running(pid, c.init.StartTime) {
 		if err == nil {
 			unix.Close(fd)
 		}

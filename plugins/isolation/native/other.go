@@ -4,7 +4,6 @@ package native
 
 import (
 	"context"
-	"os"
 
 	"github.com/rrun-project/rrun/plugins/api"
 )
@@ -15,9 +14,6 @@ type Backend struct{}
 
 // New returns a backend that refuses to run containers.
 func New() *Backend { return &Backend{} }
-
-// InitMain exits: there is no container init outside Linux.
-func InitMain() { os.Exit(125) }
 
 func (*Backend) Info(context.Context) (api.PluginInfo, error) {
 	return api.PluginInfo{Kind: api.KindIsolation, Name: "native", Version: "0.1.0", APIVersions: []string{api.APIVersion}}, nil

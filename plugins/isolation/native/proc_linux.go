@@ -1,139 +1,54 @@
 package native
 
 import (
-	"errors"
-	"fmt"
 	"os"
-	"strconv"
-	"strings"
-	"sync"
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/rrun-project/rrun/plugins/api"
+	"github.com/rrun-project/rrun/plugins/api/reaper"
 )
 
 // proc is one process of a container (its init or an exec) as the plugin
-// knows it: a child it reaps, or a process adopted from an earlier plugin
-// process, watched through a pidfd (its reaper is the monitor).
+// knows it: the SDK's reaper.Process (a child the reaper reaps, or a
+// process adopted from an earlier plugin process, whose reaper is the
+// monitor) with its terminal.
 type proc struct {
-	pid       int
-	startTime uint64 // from /proc/<pid>/stat, to tell a reused pid
-	terminal  bool
-	master    *os.File // the pty master, for ResizePty; nil when adopted
-
-	signalFn func(syscall.Signal) error
-	onEnd    func()        // called once the exit is recorded, before done closes
-	done     chan struct{} // closed once the process has ended
-
-	mu       sync.Mutex
-	ended    bool
-	exit     api.ExitStatus
-	known    bool // exit is known (we reaped it, or a state file says)
-	finished time.Time
+	*reaper.Process
+	terminal bool
+	master   *os.File // the pty master, for ResizePty; nil when adopted
 }
 
-// childProc tracks pid, a child of this process not reaped yet: it is
-// signalled and reaped through a pidfd, and onEnd (may be nil) runs once
-// its exit is recorded. Only an exit ends it, never a stop.
-func childProc(pid int, terminal bool, onEnd func()) (*proc, error) {
-	fd, err := openChildPidfd(pid)
-	if err != nil {
-		return nil, err
-	}
-	st, _ := startTime(pid) // a child cannot be reused before it is reaped
-	pr := &proc{pid: pid, startTime: st, terminal: terminal, signalFn: fd.signal, onEnd: onEnd, done: make(chan struct{})}
-	go func() { pr.end(fd.reap(), true) }()
-	return pr, nil
+// track follows pid, a child of this process not reaped before mark (the
+// init, or an exec process cloned with CLONE_PARENT): its exit status
+// comes from the reaper, signals go through pidfd (may be nil: one is
+// opened now), and onEnd (may be nil) runs once its exit is recorded.
+func (b *Backend) track(pid int, pidfd *os.File, mark uint64, terminal bool, onEnd func()) *proc {
+	return &proc{Process: b.reaper.Child(pid, pidfd, mark, onEnd), terminal: terminal}
 }
 
-// end records how the process ended, once.
-func (p *proc) end(st api.ExitStatus, known bool) {
-	p.mu.Lock()
-	if p.ended {
-		p.mu.Unlock()
-		return
+// adopt follows a process an earlier plugin process started; lookup says
+// how it ended when a plugin process recorded it.
+func (b *Backend) adopt(ps procState, lookup func() (api.ExitStatus, bool)) *proc {
+	recorded := func() (reaper.Status, bool) {
+		st, known := lookup()
+		return reaper.Status{Code: st.Code, Signal: st.Signal}, known
 	}
-	p.ended, p.exit, p.known, p.finished = true, st, known, time.Now().UTC()
-	p.mu.Unlock()
-	if p.onEnd != nil {
-		p.onEnd()
-	}
-	close(p.done)
-}
-
-func (p *proc) finishedAt() time.Time {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.finished
-}
-
-func (p *proc) stopped() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
+	return &proc{Process: b.reaper.Adopt(ps.Pid, ps.StartTime, recorded, nil), terminal: ps.Terminal}
 }
 
 // status returns how the process ended and whether that is known.
 func (p *proc) status() (api.ExitStatus, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.exit, p.known
+	st, _, known := p.Exit()
+	return api.ExitStatus{Code: st.Code, Signal: st.Signal}, known
 }
 
-func (p *proc) signal(sig syscall.Signal) error {
-	if p.stopped() {
-		return nil
-	}
-	err := p.signalFn(sig)
-	if err == nil || errors.Is(err, os.ErrProcessDone) || errors.Is(err, unix.ESRCH) {
-		return nil
-	}
-	return fmt.Errorf("failed to send signal %d to pid %d: %w", sig, p.pid, err)
+func (p *proc) finishedAt() time.Time {
+	_, at, _ := p.Exit()
+	return at
 }
 
-// startTime reads field 22 of /proc/<pid>/stat: the process's start time
-// in clock ticks since boot. A pid with another start time is another
-// process.
-func startTime(pid int) (uint64, error) {
-	fields, err := statFields(pid)
-	if err != nil {
-		return 0, err
-	}
-	return strconv.ParseUint(fields[19], 10, 64)
-}
-
-// running reports whether pid is the process that started at start and
-// has not exited (a zombie has).
-func running(pid int, start uint64) bool {
-	fields, err := statFields(pid)
-	if err != nil || fields[0] == "Z" || fields[0] == "X" {
-		return false
-	}
-	st, err := strconv.ParseUint(fields[19], 10, 64)
-	return err == nil && st == start
-}
-
-// statFields returns the fields of /proc/<pid>/stat from the third (the
-// state) on. The command (field 2) may hold spaces and parentheses: fields
-// are counted after its last ')'.
-func statFields(pid int) ([]string, error) {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return nil, err
-	}
-	s := string(data)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(fields) < 20 {
-		return nil, fmt.Errorf("short /proc/%d/stat", pid)
-	}
-	return fields, nil
-}
+func (p *proc) signal(sig syscall.Signal) error { return p.Signal(sig) }
 
 // describe names the process in messages.
 func (p *proc) describe(id, execID string) string {

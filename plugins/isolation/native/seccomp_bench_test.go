@@ -37,7 +37,7 @@ func TestSeccompDefaultProfileLoads(t *testing.T) {
 		var r [3]error
 		r[0] = unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
 		if r[0] == nil {
-			r[0] = p.load()
+			r[0] = p.Load()
 		}
 		_, r[1] = unix.KeyctlInt(unix.KEYCTL_GET_KEYRING_ID, unix.KEY_SPEC_SESSION_KEYRING, 0, 0, 0)
 		_, r[2] = unix.Getcwd(make([]byte, 256))
@@ -75,7 +75,7 @@ func BenchmarkSeccompLoad(b *testing.B) {
 			err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
 			start, cpu0 := time.Now(), threadCPU()
 			if err == nil {
-				err = p.load()
+				err = p.Load()
 			}
 			loading, cpu = loading+time.Since(start), cpu+threadCPU()-cpu0
 			done <- err

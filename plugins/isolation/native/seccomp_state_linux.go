@@ -13,6 +13,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rrun-project/rrun/plugins/api"
+	"github.com/rrun-project/rrun/plugins/isolation/native/nsinit"
 )
 
 // seccompFileName, in a container's run dir, keeps its compiled filter for
@@ -23,7 +24,7 @@ const seccompFileName = "seccomp.json"
 // Compiling docker's default profile with libseccomp takes tens of
 // milliseconds, so programs are cached in the run dir by the hash of the
 // section (every container with the same profile shares one).
-func (b *Backend) containerSeccomp(id string, spec *specs.Spec) (*seccompProgram, error) {
+func (b *Backend) containerSeccomp(id string, spec *specs.Spec) (*nsinit.Seccomp, error) {
 	if spec.Linux == nil || spec.Linux.Seccomp == nil {
 		return nil, nil
 	}
@@ -63,7 +64,7 @@ func (b *Backend) seccompCachePath(s *specs.LinuxSeccomp) string {
 const seccompCacheVersion = "1"
 
 // saveSeccomp writes the filter next to the container's state.
-func saveSeccomp(dir string, p *seccompProgram) error {
+func saveSeccomp(dir string, p *nsinit.Seccomp) error {
 	if p == nil {
 		return nil
 	}
@@ -72,13 +73,13 @@ func saveSeccomp(dir string, p *seccompProgram) error {
 
 // readSeccomp returns the filter saveSeccomp wrote; nil for a container
 // without one.
-func readSeccomp(dir string) (*seccompProgram, error) {
+func readSeccomp(dir string) (*nsinit.Seccomp, error) {
 	return readSeccompFile(filepath.Join(dir, seccompFileName))
 }
 
 // writeSeccompFile writes p atomically (temp file + rename), so that a
 // reader never sees half a program.
-func writeSeccompFile(path string, p *seccompProgram) error {
+func writeSeccompFile(path string, p *nsinit.Seccomp) error {
 	data, err := json.Marshal(p)
 	if err == nil {
 		err = os.MkdirAll(filepath.Dir(path), 0o700)
@@ -106,7 +107,7 @@ func writeSeccompFile(path string, p *seccompProgram) error {
 }
 
 // readSeccompFile reads a program; nil, nil when there is no file.
-func readSeccompFile(path string) (*seccompProgram, error) {
+func readSeccompFile(path string) (*nsinit.Seccomp, error) {
 	if path == "" {
 		return nil, nil
 	}
@@ -114,7 +115,7 @@ func readSeccompFile(path string) (*seccompProgram, error) {
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
-	var p seccompProgram
+	var p nsinit.Seccomp
 	if err == nil {
 		err = json.Unmarshal(data, &p)
 	}

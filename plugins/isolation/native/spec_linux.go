@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rrun-project/rrun/plugins/api"
+	"github.com/rrun-project/rrun/plugins/isolation/native/nsinit"
 )
 
 // namespaceFlags are the namespaces the backend makes. A user namespace is
@@ -50,13 +51,8 @@ type unmappedIDError struct{ error }
 // checkProcess refuses what the container side could not apply: unknown
 // capabilities or rlimits, a user the session does not map.
 func checkProcess(p *specs.Process, maps *specs.Linux) error {
-	if err := checkCapabilities(p.Capabilities); err != nil {
+	if err := nsinit.CheckProcess(p); err != nil {
 		return err
-	}
-	for _, rl := range p.Rlimits {
-		if _, ok := rlimits[rl.Type]; !ok {
-			return fmt.Errorf("unknown rlimit %q", rl.Type)
-		}
 	}
 	if err := checkIDsMapped(p.User, maps); err != nil {
 		return unmappedIDError{err}

@@ -37,9 +37,8 @@ type procState struct {
 }
 
 func (p *proc) snapshot() procState {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return procState{Pid: p.pid, StartTime: p.startTime, Terminal: p.terminal, Exited: p.known, Exit: p.exit}
+	exit, known := p.status()
+	return procState{Pid: p.Pid, StartTime: p.StartTime, Terminal: p.terminal, Exited: known, Exit: exit}
 }
 
 func (c *container) snapshot() containerState {
@@ -99,17 +98,18 @@ func readState(dir string) (*containerState, error) {
 }
 
 // adoptContainer makes a container known from its state file, written by
-// an earlier plugin process. Its processes are watched, not reaped.
-func adoptContainer(dir string, st *containerState) *container {
+// an earlier plugin process. Its processes are watched, not reaped (unless
+// they are children of this process: another Backend in it made them).
+func (b *Backend) adoptContainer(dir string, st *containerState) *container {
 	c := &container{id: st.ID, dir: dir, status: st.Status, started: st.Started, execs: map[string]*proc{}}
-	c.init = adoptProc(st.Init, func() (api.ExitStatus, bool) {
+	c.init = b.adopt(st.Init, func() (api.ExitStatus, bool) {
 		if st, err := readState(dir); err == nil {
 			return st.Init.Exit, st.Init.Exited
 		}
 		return api.ExitStatus{}, false
 	})
 	for id, ps := range st.Execs {
-		c.execs[id] = adoptProc(ps, func() (api.ExitStatus, bool) {
+		c.execs[id] = b.adopt(ps, func() (api.ExitStatus, bool) {
 			if st, err := readState(dir); err == nil {
 				return st.Execs[id].Exit, st.Execs[id].Exited
 			}

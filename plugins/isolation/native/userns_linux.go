@@ -7,6 +7,8 @@ import (
 	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/rrun-project/rrun/plugins/isolation/native/nsinit"
 )
 
 // newUserNS reports whether the spec asks for a user namespace of the
@@ -54,7 +56,7 @@ func userNSAttr(spec *specs.Spec, attr *syscall.SysProcAttr) {
 	// that what it creates in the rootfs belongs to the image's root; its
 	// capabilities in the new namespace survive the exec only as ambient
 	// ones. setUser replaces them with the spec's.
-	for c := 0; c <= lastCap(); c++ {
+	for c := 0; c <= nsinit.LastCap(); c++ {
 		attr.AmbientCaps = append(attr.AmbientCaps, uintptr(c))
 	}
 }

@@ -102,7 +102,7 @@ func (b *Backend) create(ctx context.Context, rt *runtime, dir string, req api.C
 		c.init.closeMaster()
 		return nil, err
 	}
-	c.init.watch(b.reaper.Watch(pid, mark), func() { c.recordExit("", c.init) })
+	c.init.watch(b.reaper, mark, func() { c.recordExit("", c.init) })
 	return c, nil
 }
 

@@ -67,6 +67,9 @@ func (b *Backend) exec(ctx context.Context, rt *runtime, c *container, req api.E
 		return nil, b.failedExec(c, req.ExecID, commandError(err, p.Args[0]))
 	}
 	e := newProc(pid, req.Stdio.Terminal, master)
+	// recordExit waits for c.mu, which the caller holds until the exec is
+	// recorded.
+	e.watch(b.reaper, mark, func() { c.recordExit(req.ExecID, e) })
 	c.execs[req.ExecID] = e
 	if c.meta.Execs == nil {
 		c.meta.Execs = map[string]execMeta{}
@@ -75,7 +78,6 @@ func (b *Backend) exec(ctx context.Context, rt *runtime, c *container, req api.E
 	if err := c.save(); err != nil {
 		return nil, err
 	}
-	e.watch(b.reaper.Watch(pid, mark), func() { c.recordExit(req.ExecID, e) })
 	return e, nil
 }
 
@@ -92,7 +94,7 @@ func (b *Backend) failedExec(c *container, execID string, err error) error {
 		return err
 	}
 	p := newProc(0, false, nil)
-	p.end(api.ExitStatus{Code: code}, true)
+	p.finish(api.ExitStatus{Code: code})
 	c.execs[execID] = p
 	return err
 }

@@ -77,7 +77,7 @@ func (b *Backend) Wait(ctx context.Context, id, execID string) (api.ExitStatus, 
 		return api.ExitStatus{}, err
 	}
 	select {
-	case <-p.done:
+	case <-p.Done():
 	case <-ctx.Done():
 		return api.ExitStatus{}, ctx.Err()
 	}

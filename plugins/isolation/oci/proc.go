@@ -1,12 +1,8 @@
 package oci
 
 import (
-	"errors"
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -16,30 +12,23 @@ import (
 	"github.com/rrun-project/rrun/plugins/api/reaper"
 )
 
-// proc is a process of a container (its init or an exec) and how it ended.
+// proc is a process of a container (its init or an exec): the SDK's
+// reaper.Process, once watched or adopted, with its terminal.
 type proc struct {
-	pid      int
-	terminal bool
-	master   *os.File // dup of the pty master, for ResizePty; nil if adopted
-	done     chan struct{}
-
-	mu       sync.Mutex
-	status   api.ExitStatus
-	known    bool // status is known: reaped by this process or recorded
-	finished time.Time
+	*reaper.Process // nil until watch or adopt
+	pid             int
+	terminal        bool
+	master          *os.File // dup of the pty master, for ResizePty; nil if adopted
 }
 
 func newProc(pid int, terminal bool, master *os.File) *proc {
-	return &proc{pid: pid, terminal: terminal, master: master, done: make(chan struct{})}
+	return &proc{pid: pid, terminal: terminal, master: master}
 }
 
-// watch ends p when the reaper delivers its status, then calls onEnd.
-func (p *proc) watch(ch <-chan reaper.Status, onEnd func()) {
-	go func() {
-		st := <-ch
-		p.end(api.ExitStatus{Code: st.Code, Signal: st.Signal}, true)
-		onEnd()
-	}()
+// watch has the reaper deliver p's status (p was a child of ours, or an
+// orphan we inherit, when mark was taken); onEnd runs once it is recorded.
+func (p *proc) watch(r *reaper.Reaper, mark uint64, onEnd func()) {
+	p.Process = r.Child(p.pid, nil, mark, onEnd)
 }
 
 // adopt watches a process this plugin process did not start: a child of
@@ -47,68 +36,35 @@ func (p *proc) watch(ch <-chan reaper.Status, onEnd func()) {
 // else through a pidfd, which tells that it ended but not how.
 func (p *proc) adopt(r *reaper.Reaper, recorded *api.ExitStatus, onEnd func()) {
 	if recorded != nil {
-		p.end(*recorded, true)
+		p.Process = reaper.Finished(p.pid, reaper.Status{Code: recorded.Code, Signal: recorded.Signal})
 		return
 	}
-	if parentOf(p.pid) == os.Getpid() {
-		p.watch(r.Watch(p.pid, 0), onEnd)
-		return
-	}
-	fd, err := unix.PidfdOpen(p.pid, 0)
-	if err != nil {
-		p.end(api.ExitStatus{Code: -1}, false)
-		return
-	}
-	go func() {
-		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-		for {
-			if _, err := unix.Poll(pfd, -1); !errors.Is(err, unix.EINTR) {
-				break
-			}
-		}
-		unix.Close(fd)
-		p.end(api.ExitStatus{Code: -1}, false)
-	}()
+	p.Process = r.Adopt(p.pid, 0, nil, onEnd)
 }
 
-func (p *proc) end(st api.ExitStatus, known bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	select {
-	case <-p.done:
-		return
-	default:
-	}
-	p.status, p.known, p.finished = st, known, time.Now()
-	close(p.done)
+// finish records a process that never ran, ended with st.
+func (p *proc) finish(st api.ExitStatus) {
+	p.Process = reaper.Finished(p.pid, reaper.Status{Code: st.Code, Signal: st.Signal})
 }
 
-func (p *proc) ended() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
+func (p *proc) ended() bool { return p.Process != nil && p.Ended() }
 
 // exit returns the status of an ended process; ok is false when unknown.
 func (p *proc) exit() (api.ExitStatus, time.Time, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.status, p.finished, p.known
+	if p.Process == nil {
+		return api.ExitStatus{}, time.Time{}, false
+	}
+	st, at, known := p.Exit()
+	return api.ExitStatus{Code: st.Code, Signal: st.Signal}, at, known
 }
 
-// signal sends sig unless the process has ended (its pid is ours until
-// the reaper reaps it, so it cannot have been reused).
+// signal sends sig unless the process has ended (through a pidfd: never to
+// a process that reused the pid).
 func (p *proc) signal(sig int) error {
-	if p.ended() {
+	if p.Process == nil {
 		return nil
 	}
-	if err := unix.Kill(p.pid, syscall.Signal(sig)); err != nil && !errors.Is(err, unix.ESRCH) {
-		return fmt.Errorf("failed to signal pid %d: %w", p.pid, err)
-	}
-	return nil
+	return p.Signal(syscall.Signal(sig))
 }
 
 // resize sets the terminal size through the master's dup.
@@ -130,19 +86,4 @@ func (p *proc) closeMaster() {
 	if p.master != nil {
 		p.master.Close()
 	}
-}
-
-// parentOf returns the parent pid of pid from /proc, or 0.
-func parentOf(pid int) int {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0
-	}
-	s := string(data)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(fields) < 2 {
-		return 0
-	}
-	ppid, _ := strconv.Atoi(fields[1])
-	return ppid
 }

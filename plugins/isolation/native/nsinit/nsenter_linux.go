@@ -1,13 +1,13 @@
 //go:build linux && cgo
 
-package native
+package nsinit
 
 // int rrun_nsenter_entered(void);
 import "C"
 
-// nsenterBuilt says whether the C half of Exec (nsenter_linux.c) is in the
+// NsenterBuilt says whether the C half of Exec (nsenter_linux.c) is in the
 // binary.
-const nsenterBuilt = true
+const NsenterBuilt = true
 
 // nsentered reports whether this process was cloned into a container's
 // namespaces by the constructor in nsenter_linux.c.

@@ -1,4 +1,4 @@
-package native
+package nsinit
 
 import (
 	"encoding/json"
@@ -11,22 +11,22 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// InitMain is the container side of the backend: `rrun __init` (the
-// container's init) and `rrun __init exec` (a process Exec starts in a
-// running container) call it first thing. It reads its configuration from
-// the control socket, sets the process up and execs the command. It never
-// returns.
-func InitMain() {
+// Main is the container side of the backend: rrun-nsinit's main (the
+// container's init, `rrun-nsinit __init`, and a process Exec starts in a
+// running container, `rrun-nsinit __init exec`) calls it first thing. It
+// reads its configuration from the control socket, sets the process up and
+// execs the command. It never returns.
+func Main() {
 	// Capabilities and no_new_privs are per thread: set up and exec from
 	// one.
 	runtime.LockOSThread()
 	base := fdBaseFromEnv()
-	ch := &initChannel{f: os.NewFile(uintptr(base+initSocketFd), "init-control"), fdBase: base}
+	ch := &initChannel{f: os.NewFile(uintptr(base+SocketFd), "init-control"), fdBase: base}
 	ch.dec, ch.enc = json.NewDecoder(ch.f), json.NewEncoder(ch.f)
 	// A successful exec must close the socket: that is how the plugin
 	// tells it from a failed one.
-	unix.CloseOnExec(base + initSocketFd)
-	if len(os.Args) > 2 && os.Args[2] == "exec" {
+	unix.CloseOnExec(base + SocketFd)
+	if len(os.Args) > 2 && os.Args[2] == ExecArg {
 		execMain(ch)
 	}
 	containerMain(ch)
@@ -35,19 +35,19 @@ func InitMain() {
 // containerMain sets the container up, reports ready, waits for start and
 // execs the command.
 func containerMain(ch *initChannel) {
-	var cfg initConfig
+	var cfg Config
 	if err := ch.dec.Decode(&cfg); err != nil {
 		os.Exit(1) // the plugin went away; nobody to tell
 	}
-	if cfg.Version != protocolVersion {
-		ch.fail(fmt.Errorf("init speaks protocol %d, plugin sent %d", protocolVersion, cfg.Version))
+	if cfg.Version != ProtocolVersion {
+		ch.fail(fmt.Errorf("init speaks protocol %d, plugin sent %d", ProtocolVersion, cfg.Version))
 	}
 	if err := prepare(ch, &cfg); err != nil {
 		ch.fail(err)
 	}
-	ch.send(message{Type: msgReady})
-	var m message
-	if err := ch.dec.Decode(&m); err != nil || m.Type != msgStart {
+	ch.send(Message{Type: MsgReady})
+	var m Message
+	if err := ch.dec.Decode(&m); err != nil || m.Type != MsgStart {
 		os.Exit(1) // deleted before start, or the plugin died
 	}
 	execProcess(ch, cfg.Spec.Process)
@@ -56,21 +56,21 @@ func containerMain(ch *initChannel) {
 // execMain runs in a process that nsenter_linux.c cloned into a running
 // container's namespaces.
 func execMain(ch *initChannel) {
-	var cfg execConfig
+	var cfg ExecConfig
 	if err := ch.dec.Decode(&cfg); err != nil {
 		os.Exit(1)
 	}
 	if !nsentered() {
-		ch.fail(errors.New("exec: this process is not in the container's namespaces (was the binary built without cgo?)"))
+		ch.fail(errors.New("exec: this process is not in the container's namespaces (was rrun-nsinit built without cgo?)"))
 	}
-	if cfg.Version != protocolVersion {
-		ch.fail(fmt.Errorf("exec speaks protocol %d, plugin sent %d", protocolVersion, cfg.Version))
+	if cfg.Version != ProtocolVersion {
+		ch.fail(fmt.Errorf("exec speaks protocol %d, plugin sent %d", ProtocolVersion, cfg.Version))
 	}
 	// Its own session, so that the host's job control does not reach it;
 	// with a terminal, the session the terminal belongs to.
 	_, _ = unix.Setsid()
 	if cfg.Terminal {
-		if err := setupTerminal(cfg.Process, ch.fdBase+initConsoleFd); err != nil {
+		if err := setupTerminal(cfg.Process, ch.fdBase+ConsoleFd); err != nil {
 			ch.fail(err)
 		}
 	}
@@ -81,7 +81,7 @@ func execMain(ch *initChannel) {
 }
 
 // prepare does everything between clone and exec, in order.
-func prepare(ch *initChannel, cfg *initConfig) error {
+func prepare(ch *initChannel, cfg *Config) error {
 	spec, root := cfg.Spec, cfg.RootfsDir
 	steps := []func() error{
 		func() error { return makePrivate() },
@@ -96,7 +96,7 @@ func prepare(ch *initChannel, cfg *initConfig) error {
 		func() error { return readonlyRoot(spec) },
 		func() error {
 			if cfg.Terminal {
-				return setupTerminal(spec.Process, ch.fdBase+initConsoleFd)
+				return setupTerminal(spec.Process, ch.fdBase+ConsoleFd)
 			}
 			return nil
 		},
@@ -118,25 +118,25 @@ type initChannel struct {
 	dec    *json.Decoder
 }
 
-func (ch *initChannel) send(m message) {
+func (ch *initChannel) send(m Message) {
 	_ = ch.enc.Encode(m) // if the plugin is gone, exiting is all that is left
 }
 
 // debugf sends a debug line to the plugin's log. The init must never write
 // to its stderr: that is the container's.
 func (ch *initChannel) debugf(format string, args ...any) {
-	ch.send(message{Type: msgLog, Message: fmt.Sprintf(format, args...)})
+	ch.send(Message{Type: MsgLog, Message: fmt.Sprintf(format, args...)})
 }
 
 func (ch *initChannel) fail(err error) {
-	ch.send(message{Type: msgError, Message: err.Error()})
+	ch.send(Message{Type: MsgError, Message: err.Error()})
 	os.Exit(1)
 }
 
 // fdBaseFromEnv is the fd of the control socket: 3 unless fds are
 // preserved before it.
 func fdBaseFromEnv() int {
-	base, err := strconv.Atoi(os.Getenv(envFdBase))
+	base, err := strconv.Atoi(os.Getenv(FdBaseEnv))
 	if err != nil || base < 3 {
 		return 3
 	}

@@ -1,4 +1,4 @@
-package native
+package nsinit
 
 import (
 	"errors"
@@ -50,15 +50,15 @@ func execProcess(ch *initChannel, p *specs.Process) {
 	}
 	switch {
 	case errors.Is(err, errNotInPath):
-		ch.send(message{Type: msgExecError, Kind: execNotFound,
+		ch.send(Message{Type: MsgExecError, Kind: ExecNotFound,
 			Message: fmt.Sprintf("exec: %q: executable file not found in $PATH", arg0)})
 		os.Exit(127)
 	case errors.Is(err, unix.ENOENT):
-		ch.send(message{Type: msgExecError, Kind: execNotFound,
+		ch.send(Message{Type: MsgExecError, Kind: ExecNotFound,
 			Message: fmt.Sprintf("exec: %q: no such file or directory", arg0)})
 		os.Exit(127)
 	}
-	ch.send(message{Type: msgExecError, Kind: execNotExecutable, Message: fmt.Sprintf("exec: %q: %v", arg0, err)})
+	ch.send(Message{Type: MsgExecError, Kind: ExecNotExecutable, Message: fmt.Sprintf("exec: %q: %v", arg0, err)})
 	os.Exit(126)
 }
 

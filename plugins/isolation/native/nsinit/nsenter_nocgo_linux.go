@@ -1,9 +1,9 @@
 //go:build linux && !cgo
 
-package native
+package nsinit
 
 // Without cgo there is no way into a running container's mount namespace:
 // Exec and terminals are then not offered.
-const nsenterBuilt = false
+const NsenterBuilt = false
 
 func nsentered() bool { return false }

@@ -1,4 +1,4 @@
-package native
+package nsinit
 
 import (
 	"errors"
@@ -31,6 +31,20 @@ var capNames = map[string]int{
 	"CAP_PERFMON": unix.CAP_PERFMON, "CAP_BPF": unix.CAP_BPF, "CAP_CHECKPOINT_RESTORE": unix.CAP_CHECKPOINT_RESTORE,
 }
 
+// CheckProcess refuses what Main could not apply: unknown capabilities or
+// rlimits. The plugin calls it before it starts anything.
+func CheckProcess(p *specs.Process) error {
+	if err := checkCapabilities(p.Capabilities); err != nil {
+		return err
+	}
+	for _, rl := range p.Rlimits {
+		if _, ok := rlimits[rl.Type]; !ok {
+			return fmt.Errorf("unknown rlimit %q", rl.Type)
+		}
+	}
+	return nil
+}
+
 // checkCapabilities refuses names the backend does not know.
 func checkCapabilities(c *specs.LinuxCapabilities) error {
 	if c == nil {
@@ -60,9 +74,9 @@ func capSetOf(names []string, last int) capSet {
 	return s
 }
 
-// lastCap is the highest capability the kernel knows: PR_CAPBSET_READ
+// LastCap is the highest capability the kernel knows: PR_CAPBSET_READ
 // fails with EINVAL past it.
-func lastCap() int {
+func LastCap() int {
 	last := -1
 	for c := 0; c < 64; c++ {
 		if _, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(c), 0, 0, 0); err != nil {

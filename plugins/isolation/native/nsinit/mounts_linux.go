@@ -1,4 +1,4 @@
-package native
+package nsinit
 
 import (
 	"fmt"
@@ -10,8 +10,6 @@ import (
 	securejoin "github.com/cyphar/filepath-securejoin"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
-
-	"github.com/rrun-project/rrun/plugins/api"
 )
 
 // makePrivate stops mounts made from here on from reaching the session.
@@ -23,7 +21,7 @@ func makePrivate() error {
 }
 
 // mountRootfs performs the storage plugin's mount descriptors under root.
-func mountRootfs(root string, ms []api.Mount) error {
+func mountRootfs(root string, ms []Mount) error {
 	for _, m := range ms {
 		target, err := securejoin.SecureJoin(root, m.Target)
 		if err != nil {

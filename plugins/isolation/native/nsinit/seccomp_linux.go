@@ -1,4 +1,4 @@
-package native
+package nsinit
 
 import (
 	"fmt"
@@ -8,12 +8,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// seccompProgram is a compiled filter as the init receives it.
-type seccompProgram struct {
-	BPF   []byte   // struct sock_filter[], from compileSeccomp
-	Flags []string // the spec's SECCOMP_FILTER_FLAG_* names
-}
-
 // seccompFlagValues are the filter flags a spec may ask for.
 var seccompFlagValues = map[specs.LinuxSeccompFlag]uintptr{
 	specs.LinuxSeccompFlagLog:              unix.SECCOMP_FILTER_FLAG_LOG,
@@ -22,32 +16,20 @@ var seccompFlagValues = map[specs.LinuxSeccompFlag]uintptr{
 	"SECCOMP_FILTER_FLAG_TSYNC":            unix.SECCOMP_FILTER_FLAG_TSYNC,
 }
 
-// newSeccompProgram compiles the spec's section; nil without one
-// (unconfined).
-func newSeccompProgram(s *specs.LinuxSeccomp) (*seccompProgram, error) {
-	if s == nil {
-		return nil, nil
-	}
-	for _, f := range s.Flags {
+// CheckSeccompFlags refuses filter flags Load does not know.
+func CheckSeccompFlags(flags []specs.LinuxSeccompFlag) error {
+	for _, f := range flags {
 		if _, ok := seccompFlagValues[f]; !ok {
-			return nil, fmt.Errorf("unknown seccomp flag %q", f)
+			return fmt.Errorf("unknown seccomp flag %q", f)
 		}
 	}
-	bpf, err := compileSeccomp(s)
-	if err != nil {
-		return nil, err
-	}
-	flags := make([]string, 0, len(s.Flags))
-	for _, f := range s.Flags {
-		flags = append(flags, string(f))
-	}
-	return &seccompProgram{BPF: bpf, Flags: flags}, nil
+	return nil
 }
 
-// load installs the filter on the calling thread, which must then exec:
+// Load installs the filter on the calling thread, which must then exec:
 // the command inherits it. The caller needs no_new_privs or CAP_SYS_ADMIN
-// in its user namespace.
-func (p *seccompProgram) load() error {
+// in its user namespace. A nil filter loads nothing.
+func (p *Seccomp) Load() error {
 	if p == nil {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package native
+package nsinit
 
 import (
 	"errors"
@@ -19,8 +19,8 @@ import (
 // the filter comes last; without, it must come before the capabilities are
 // dropped (as runc does), so the few syscalls left (setuid, capset, execve)
 // must be ones the profile allows, as docker's does.
-func becomeProcess(ch *initChannel, p *specs.Process, singleIDMap bool, sec *seccompProgram) error {
-	seccompEarly, seccompLast := sec.load, sec.load
+func becomeProcess(ch *initChannel, p *specs.Process, singleIDMap bool, sec *Seccomp) error {
+	seccompEarly, seccompLast := sec.Load, sec.Load
 	if p.NoNewPrivileges {
 		seccompEarly = func() error { return nil }
 	} else {
@@ -49,7 +49,7 @@ func becomeProcess(ch *initChannel, p *specs.Process, singleIDMap bool, sec *sec
 // then the other sets. Without capabilities in the spec, the process keeps
 // what the user switch leaves (all of them for uid 0).
 func setUser(ch *initChannel, p *specs.Process, singleIDMap bool) error {
-	caps, last := p.Capabilities, lastCap()
+	caps, last := p.Capabilities, LastCap()
 	if caps != nil {
 		if err := dropBounding(capSetOf(caps.Bounding, last), last); err != nil {
 			return err
