@@ -11,7 +11,7 @@ import (
 )
 
 // nestedImage writes a docker-archive of busybox plus the rrun binary
-// under test (with the shared libraries it links) and busybox's own
+// under test and its container init rrun-nsinit (with the shared libraries it links) and busybox's own
 // archive at /busybox.tar, tagged example.com/rrun-nested:1: what a CI
 // runner image that runs rrun contains. No network is needed.
 func nestedImage(t *testing.T, e *env) string {
@@ -20,6 +20,7 @@ func nestedImage(t *testing.T, e *env) string {
 		t.Fatal(err)
 	}
 	extra := []fixtures.Entry{fixtures.File("usr/bin/rrun", 0o755, must(os.ReadFile(rrunBin))),
+		fixtures.File("usr/bin/rrun-nsinit", 0o755, must(os.ReadFile(filepath.Join(filepath.Dir(rrunBin), "rrun-nsinit")))),
 		fixtures.File("busybox.tar", 0o644, must(os.ReadFile(busyboxDocker)))}
 	seen := map[string]bool{}
 	for _, lib := range sharedLibs(t, rrunBin) {
