@@ -53,7 +53,8 @@ func newSlurmPrepareCommand() *cobra.Command {
 }
 
 // slurmPrepare makes (or, with --reuse, finds) the step's container and
-// prints the holder's host pid ("pid N"), and with --entrypoint the image's
+// prints the holder's host pid ("pid N"), the confinement the tasks take on
+// (slurmConfinement), and with --entrypoint the image's
 // entrypoint ("entrypoint ARG" lines). The tasks take the environment and
 // the working directory from the holder itself (/proc/N/environ and cwd).
 func slurmPrepare(f slurmPrepareFlags, image string) error {
@@ -74,6 +75,9 @@ func slurmPrepare(f slurmPrepareFlags, image string) error {
 		return err
 	}
 	fmt.Fprintf(os.Stdout, "pid %d\n", pid)
+	if err := slurmConfinement(os.Stdout, f.name, pid); err != nil {
+		return err
+	}
 	if !f.ep {
 		return nil
 	}
