@@ -192,11 +192,20 @@ static int find_rrun(const struct job *j, char *out, size_t cap)
 		snprintf(out, cap, "%s", opt.rrun);
 		return 0;
 	}
-	if (j->base[0]) { /* the binary a prepare recorded on this node (epilog) */
-		char link[1100];
-		snprintf(link, sizeof link, "%s/rrun", j->base);
-		ssize_t n = readlink(link, out, cap - 1);
-		if (n > 0 && !j->env) {
+	if (j->base[0] && !j->env) { /* the epilog: the binary the job's prepare recorded on this node */
+		char marker[1100];
+		snprintf(marker, sizeof marker, "%s/jobs/%u", j->base, j->jobid);
+		int fd = open(marker, O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd >= 0 ? read(fd, out, cap - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (n > 0 && out[0] == '/') {
+			out[n] = 0;
+			return 0;
+		}
+		snprintf(marker, sizeof marker, "%s/rrun", j->base); /* an older rrun's record */
+		n = readlink(marker, out, cap - 1);
+		if (n > 0) {
 			out[n] = 0;
 			return 0;
 		}
