@@ -10,8 +10,10 @@
  * own process, as the user, just before Slurm execs the command), takes the
  * holder's environment and working directory, joins its user, ipc, uts, pid
  * and mount namespaces and enters that directory. Joining a pid namespace only moves the
- * children, so the task forks: the child returns to Slurm, which execs the
- * command inside the container; the parent relays signals and passes on the
+ * children, so the task forks: the child takes on the container's confinement
+ * (its seccomp filter, capability sets and no_new_privs, which
+ * __slurm-prepare printed, and no fds but stdio and PMI_FD) and returns to
+ * Slurm, which execs the command inside the container; the parent relays signals and passes on the
  * exit status. An `rrun __slurm-watch` started by the prepare step removes
  * the step's container once slurmstepd has exited (however it ended);
  * slurm_spank_job_epilog removes every container left of the job on the
