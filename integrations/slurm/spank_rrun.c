@@ -459,8 +459,14 @@ static int prepare_argv(const struct job *j, char *rrun, char **argv)
 		argv[n++] = "--workdir";
 		argv[n++] = opt.workdir;
 	}
-	if (opt.remap_root == 1)
+	static char user[64];
+	if (opt.remap_root == 1) {
 		argv[n++] = "--remap-root";
+	} else {
+		snprintf(user, sizeof user, "%u:%u", (unsigned)j->uid, (unsigned)j->gid);
+		argv[n++] = "--user";
+		argv[n++] = user;
+	}
 	if (opt.readonly)
 		argv[n++] = "--readonly";
 	if (opt.entrypoint)
