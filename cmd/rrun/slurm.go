@@ -29,6 +29,7 @@ const (
 
 type slurmPrepareFlags struct {
 	name, job, mounts, workdir     string
+	user                           string // UID:GID of the job: the tasks' ids inside without --remap-root
 	remapRoot, readonly, reuse, ep bool
 	stepd                          int // slurmstepd's pid: the container goes when it does (0: kept, for --container-name)
 }
@@ -45,6 +46,7 @@ func newSlurmPrepareCommand() *cobra.Command {
 	fl.StringVar(&f.mounts, "mounts", "", "SRC:DST[:ro],...")
 	fl.StringVar(&f.workdir, "workdir", "", "working directory of the tasks (default: the image's)")
 	fl.BoolVar(&f.remapRoot, "remap-root", false, "uid 0 inside (default: your own uid)")
+	fl.StringVar(&f.user, "user", "", "UID:GID of the job's user (without --remap-root)")
 	fl.BoolVar(&f.readonly, "readonly", false, "read-only root filesystem")
 	fl.BoolVar(&f.reuse, "reuse", false, "reuse a running container of this name")
 	fl.BoolVar(&f.ep, "entrypoint", false, "also print the image's entrypoint")
@@ -53,7 +55,8 @@ func newSlurmPrepareCommand() *cobra.Command {
 }
 
 // slurmPrepare makes (or, with --reuse, finds) the step's container and
-// prints the holder's host pid ("pid N"), and with --entrypoint the image's
+// prints the holder's host pid ("pid N"), the confinement the tasks take on
+// (slurmConfinement), and with --entrypoint the image's
 // entrypoint ("entrypoint ARG" lines). The tasks take the environment and
 // the working directory from the holder itself (/proc/N/environ and cwd).
 func slurmPrepare(f slurmPrepareFlags, image string) error {
@@ -74,6 +77,9 @@ func slurmPrepare(f slurmPrepareFlags, image string) error {
 		return err
 	}
 	fmt.Fprintf(os.Stdout, "pid %d\n", pid)
+	if err := slurmConfinement(os.Stdout, f.name, pid); err != nil {
+		return err
+	}
 	if !f.ep {
 		return nil
 	}
@@ -153,7 +159,12 @@ func slurmRunArgs(f slurmPrepareFlags, image string) ([]string, error) {
 		args = append(args, "--hostname", host)
 	}
 	if !f.remapRoot {
+		// keep-id's default user is the caller's uid, which is 0 when this
+		// rrun already runs inside the user's session: name the job's.
 		args = append(args, "--userns", "keep-id")
+		if f.user != "" {
+			args = append(args, "--user", f.user)
+		}
 	}
 	if f.readonly {
 		args = append(args, "--read-only")

@@ -60,14 +60,12 @@ func slurmCleanup(job string, names []string) error {
 }
 
 // selfRun runs this rrun binary with args and returns its stdout; its error
-// is the last line rrun printed on stderr.
+// is the last line rrun printed on stderr. It runs /proc/self/exe, not the
+// binary's path: a step's watcher or the epilog still removes the containers
+// when the rrun that started them has been removed or replaced meanwhile.
 func selfRun(args ...string) (string, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return "", fmt.Errorf("failed to find the rrun binary: %w", err)
-	}
 	var out, errb bytes.Buffer
-	cmd := exec.Command(exe, withGlobals(args)...)
+	cmd := exec.Command("/proc/self/exe", withGlobals(args)...)
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
 		line := lastLine(errb.String())

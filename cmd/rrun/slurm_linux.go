@@ -17,9 +17,11 @@ import (
 // slurmDirs creates the per-node dirs the plugin's dir= pattern names
 // (RRUN_SLURM_DIR: data/ and run/, which it passes as XDG_DATA_HOME and
 // XDG_RUNTIME_DIR) and, given a job, marks it as having a named container on
-// this node (the epilog looks for jobs/JOB; without one it costs nothing)
-// and records this binary as dir/rrun for the epilog, which has no job PATH
-// to find it with.
+// this node: the epilog looks for jobs/JOB (without one it costs nothing)
+// and runs the rrun binary the marker names, as the epilog has no job PATH
+// to find it with. The binary is recorded per job: one record per node and
+// user would name whatever rrun the user's latest job ran, which may be gone
+// (another checkout, an upgrade) by the time this job ends.
 func slurmDirs(job string) error {
 	dir := os.Getenv("RRUN_SLURM_DIR")
 	for _, d := range []string{os.Getenv("XDG_DATA_HOME"), os.Getenv("XDG_RUNTIME_DIR")} {
@@ -35,18 +37,19 @@ func slurmDirs(job string) error {
 	if err := os.MkdirAll(filepath.Join(dir, "jobs"), 0o700); err != nil {
 		return fmt.Errorf("failed to create %s/jobs: %w", dir, err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "jobs", job), nil, 0o600); err != nil {
-		return fmt.Errorf("failed to mark job %s: %w", job, err)
-	}
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("failed to find the rrun binary: %w", err)
 	}
-	tmp := filepath.Join(dir, fmt.Sprintf(".rrun-%d", os.Getpid()))
-	if err := os.Symlink(exe, tmp); err != nil {
-		return fmt.Errorf("failed to record the rrun binary: %w", err)
+	tmp := filepath.Join(dir, "jobs", fmt.Sprintf(".%s-%d", job, os.Getpid()))
+	if err := os.WriteFile(tmp, []byte(exe), 0o600); err != nil {
+		return fmt.Errorf("failed to mark job %s: %w", job, err)
 	}
-	return os.Rename(tmp, filepath.Join(dir, "rrun"))
+	if err := os.Rename(tmp, filepath.Join(dir, "jobs", job)); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("failed to mark job %s: %w", job, err)
+	}
+	return nil
 }
 
 // slurmLock takes an exclusive flock named name in rrun's data dir (so

@@ -10,8 +10,10 @@
  * own process, as the user, just before Slurm execs the command), takes the
  * holder's environment and working directory, joins its user, ipc, uts, pid
  * and mount namespaces and enters that directory. Joining a pid namespace only moves the
- * children, so the task forks: the child returns to Slurm, which execs the
- * command inside the container; the parent relays signals and passes on the
+ * children, so the task forks: the child takes on the container's confinement
+ * (its seccomp filter, capability sets and no_new_privs, which
+ * __slurm-prepare printed, and no fds but stdio and PMI_FD) and returns to
+ * Slurm, which execs the command inside the container; the parent relays signals and passes on the
  * exit status. An `rrun __slurm-watch` started by the prepare step removes
  * the step's container once slurmstepd has exited (however it ended);
  * slurm_spank_job_epilog removes every container left of the job on the
@@ -32,7 +34,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -60,6 +66,12 @@ static struct {
 	char **entrypoint;
 	int nentry;
 	char cname[256];
+	/* The container's confinement (__slurm-prepare's caps, nnp, seccomp lines). */
+	int have_caps, nnp;
+	uint64_t cap_inh, cap_prm, cap_eff, cap_bnd, cap_amb;
+	unsigned int seccomp_flags;
+	struct sock_filter *bpf; /* NULL: the container has no filter */
+	unsigned short nbpf;
 } prep;
 
 static int set_str(char **dst, const char *v)
@@ -182,11 +194,20 @@ static int find_rrun(const struct job *j, char *out, size_t cap)
 		snprintf(out, cap, "%s", opt.rrun);
 		return 0;
 	}
-	if (j->base[0]) { /* the binary a prepare recorded on this node (epilog) */
-		char link[1100];
-		snprintf(link, sizeof link, "%s/rrun", j->base);
-		ssize_t n = readlink(link, out, cap - 1);
-		if (n > 0 && !j->env) {
+	if (j->base[0] && !j->env) { /* the epilog: the binary the job's prepare recorded on this node */
+		char marker[1100];
+		snprintf(marker, sizeof marker, "%s/jobs/%u", j->base, j->jobid);
+		int fd = open(marker, O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd >= 0 ? read(fd, out, cap - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (n > 0 && out[0] == '/') {
+			out[n] = 0;
+			return 0;
+		}
+		snprintf(marker, sizeof marker, "%s/rrun", j->base); /* an older rrun's record */
+		n = readlink(marker, out, cap - 1);
+		if (n > 0) {
 			out[n] = 0;
 			return 0;
 		}
@@ -336,21 +357,62 @@ static const char *last_line(char *s)
 	return l ? l + 1 : s;
 }
 
-/* parse_prepare reads __slurm-prepare's answer: "pid N" and, with
- * --container-entrypoint, "entrypoint ARG" lines. */
+/* parse_seccomp reads "FLAGS HEXBPF" (a struct sock_filter[] in hex). */
+static int parse_seccomp(const char *s)
+{
+	char *end;
+	prep.seccomp_flags = (unsigned int)strtoul(s, &end, 10);
+	if (*end != ' ')
+		return -1;
+	const char *hex = end + 1;
+	size_t n = strlen(hex) / 2;
+	if (n == 0 || n % sizeof(struct sock_filter) != 0 || n / sizeof(struct sock_filter) > BPF_MAXINSNS)
+		return -1;
+	unsigned char *b = malloc(n);
+	if (!b)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		unsigned int v;
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1) {
+			free(b);
+			return -1;
+		}
+		b[i] = (unsigned char)v;
+	}
+	prep.bpf = (struct sock_filter *)b;
+	prep.nbpf = (unsigned short)(n / sizeof(struct sock_filter));
+	return 0;
+}
+
+/* parse_prepare reads __slurm-prepare's answer: "pid N", the container's
+ * confinement ("caps INH PRM EFF BND AMB", "nnp 0|1", "seccomp FLAGS HEX")
+ * and, with --container-entrypoint, "entrypoint ARG" lines. Without the
+ * caps line (an rrun older than the plugin) the step fails: a task never
+ * runs less confined than its container. */
 static int parse_prepare(char *out)
 {
 	char *save = NULL;
 	for (char *l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 		if (strncmp(l, "pid ", 4) == 0) {
 			prep.pid = (pid_t)atol(l + 4);
+		} else if (strncmp(l, "caps ", 5) == 0) {
+			unsigned long long c[5];
+			if (sscanf(l + 5, "%llx %llx %llx %llx %llx", &c[0], &c[1], &c[2], &c[3], &c[4]) != 5)
+				return -1;
+			prep.cap_inh = c[0], prep.cap_prm = c[1], prep.cap_eff = c[2], prep.cap_bnd = c[3], prep.cap_amb = c[4];
+			prep.have_caps = 1;
+		} else if (strncmp(l, "nnp ", 4) == 0) {
+			prep.nnp = atoi(l + 4) != 0;
+		} else if (strncmp(l, "seccomp ", 8) == 0) {
+			if (parse_seccomp(l + 8) != 0)
+				return -1;
 		} else if (strncmp(l, "entrypoint ", 11) == 0) {
 			prep.entrypoint = realloc(prep.entrypoint, sizeof(char *) * (prep.nentry + 2));
 			prep.entrypoint[prep.nentry++] = strdup(l + 11);
 			prep.entrypoint[prep.nentry] = NULL;
 		}
 	}
-	return prep.pid > 0 ? 0 : -1;
+	return prep.pid > 0 && prep.have_caps ? 0 : -1;
 }
 
 static int is_step(spank_t sp, struct job *j)
@@ -397,8 +459,14 @@ static int prepare_argv(const struct job *j, char *rrun, char **argv)
 		argv[n++] = "--workdir";
 		argv[n++] = opt.workdir;
 	}
-	if (opt.remap_root == 1)
+	static char user[64];
+	if (opt.remap_root == 1) {
 		argv[n++] = "--remap-root";
+	} else {
+		snprintf(user, sizeof user, "%u:%u", (unsigned)j->uid, (unsigned)j->gid);
+		argv[n++] = "--user";
+		argv[n++] = user;
+	}
 	if (opt.readonly)
 		argv[n++] = "--readonly";
 	if (opt.entrypoint)
@@ -527,6 +595,122 @@ static int join_container(void)
 	return 0;
 }
 
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+/* cloexec_range marks fds lo..hi close-on-exec (close_range, else one by one). */
+static void cloexec_range(unsigned int lo, unsigned int hi)
+{
+	if (lo > hi || syscall(SYS_close_range, lo, hi, CLOSE_RANGE_CLOEXEC) == 0)
+		return;
+	long max = sysconf(_SC_OPEN_MAX);
+	for (long fd = lo; fd < max && (unsigned long)fd <= hi; fd++) {
+		int fl = fcntl((int)fd, F_GETFD);
+		if (fl >= 0)
+			fcntl((int)fd, F_SETFD, fl | FD_CLOEXEC);
+	}
+}
+
+/* keep_task_fds leaves the command only the fds Slurm means it to have:
+ * 0-2 and the PMI fd (PMI_FD, set by the mpi plugin before task_init); every
+ * other fd (what srun's caller, slurmstepd or a plugin left open) is closed
+ * at exec, as in a container's own processes. */
+static void keep_task_fds(spank_t sp)
+{
+	char v[32];
+	long pmi = -1;
+	if (spank_getenv(sp, "PMI_FD", v, sizeof v) == ESPANK_SUCCESS) {
+		char *end;
+		pmi = strtol(v, &end, 10);
+		if (*end || pmi < 3)
+			pmi = -1;
+	}
+	if (pmi < 0) {
+		cloexec_range(3, ~0U);
+		return;
+	}
+	cloexec_range(3, (unsigned int)pmi - 1);
+	cloexec_range((unsigned int)pmi + 1, ~0U);
+}
+
+/* load_seccomp puts the task under the container's filter. Without
+ * no_new_privs this needs CAP_SYS_ADMIN, which the task has in the
+ * container's user namespace since it joined it. */
+static int load_seccomp(void)
+{
+	if (!prep.bpf)
+		return 0;
+	struct sock_fprog prog = {.len = prep.nbpf, .filter = prep.bpf};
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, prep.seccomp_flags, &prog) != 0) {
+		slurm_error("rrun: cannot load the container's seccomp filter: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* set_caps gives the task the container's capability sets: the bounding set
+ * first (dropping needs CAP_SETPCAP), then effective, permitted and
+ * inheritable, then ambient. The ids stay: the task is already the user the
+ * holder runs as (uid 0 inside with --container-remap-root). */
+static int set_caps(void)
+{
+	for (int c = 0; c < 64; c++) {
+		if (prep.cap_bnd & (1ULL << c))
+			continue;
+		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0) {
+			if (errno == EINVAL) /* past the kernel's last capability */
+				break;
+			slurm_error("rrun: cannot drop capability %d: %s", c, strerror(errno));
+			return -1;
+		}
+	}
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct data[2] = {
+		{.effective = (uint32_t)prep.cap_eff, .permitted = (uint32_t)prep.cap_prm, .inheritable = (uint32_t)prep.cap_inh},
+		{.effective = (uint32_t)(prep.cap_eff >> 32), .permitted = (uint32_t)(prep.cap_prm >> 32), .inheritable = (uint32_t)(prep.cap_inh >> 32)},
+	};
+	if (syscall(SYS_capset, &hdr, data) != 0) {
+		slurm_error("rrun: cannot set the container's capabilities: %s", strerror(errno));
+		return -1;
+	}
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) {
+		slurm_error("rrun: cannot clear ambient capabilities: %s", strerror(errno));
+		return -1;
+	}
+	for (int c = 0; c < 64; c++)
+		if ((prep.cap_amb & (1ULL << c)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) != 0) {
+			slurm_error("rrun: cannot raise ambient capability %d: %s", c, strerror(errno));
+			return -1;
+		}
+	return 0;
+}
+
+/* confine_task makes the task (inside the container's namespaces, just
+ * before Slurm execs the command) what the container's own processes are:
+ * its fds, capability sets, no_new_privs and seccomp filter, in the order
+ * the container's init uses. Without no_new_privs the filter comes before
+ * the capabilities are dropped (it needs CAP_SYS_ADMIN); the few calls left
+ * (capset, prctl, and Slurm's own until execve) are ones docker's profile
+ * allows. */
+static int confine_task(spank_t sp)
+{
+	keep_task_fds(sp);
+	if (!prep.nnp && load_seccomp() != 0)
+		return -1;
+	if (set_caps() != 0)
+		return -1;
+	if (prep.nnp) {
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+			slurm_error("rrun: cannot set no_new_privs: %s", strerror(errno));
+			return -1;
+		}
+		if (load_seccomp() != 0)
+			return -1;
+	}
+	return 0;
+}
+
 static volatile pid_t relay_child;
 
 static void relay(int sig)
@@ -616,6 +800,8 @@ int slurm_spank_task_init(spank_t sp, int ac, char **av)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() == 1) /* the relay died before the prctl */
 		_exit(137);
+	if (confine_task(sp) != 0)
+		_exit(125);
 	if (prep.nentry > 0)
 		exec_entrypoint(sp);
 	return 0;

@@ -133,3 +133,29 @@ func TestSlurmSbatchOptionReachesSteps(t *testing.T) {
 		t.Errorf("job output %q: want the script on the host and its step in the container", data)
 	}
 }
+
+// The job epilog removes a named container with the rrun binary the job
+// itself ran, even when the user's later jobs ran another one that is gone
+// by then (another checkout, an upgrade): here the record a job of an
+// older rrun would leave names a missing binary.
+func TestSlurmEpilogUsesTheJobsRrun(t *testing.T) {
+	requireCluster(t)
+	loadBusybox(t)
+	dir := shared(t)
+	script := "#!/bin/sh\n#SBATCH -N2 -n2\nsrun --container-name=work --container-image=busybox true\n"
+	for _, n := range []string{"n1", "n2"} {
+		script += "ln -sfn /nonexistent/rrun " + filepath.Join(nodeDir(n), "rrun") + "\n"
+	}
+	p := filepath.Join(dir, "job.sh")
+	if err := os.WriteFile(p, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := ok(t, "sbatch", "--wait", "--parsable", "-o", filepath.Join(dir, "out"), p)
+	job := strings.TrimSpace(r.stdout)
+	t.Cleanup(func() {
+		for _, n := range []string{"n1", "n2"} {
+			os.Remove(filepath.Join(nodeDir(n), "rrun"))
+		}
+	})
+	waitNoContainers(t, job)
+}

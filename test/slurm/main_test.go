@@ -95,6 +95,10 @@ func build(dir string) error {
 		{"cc", "-O2", "-static", "-o", filepath.Join(dir, "rrun-slurm-pause"), "integrations/slurm/pause.c"},
 		{"go", "run", "./test/fixtures/mkimage", "-o", busyboxTar, "-tag", "docker.io/library/busybox:latest"},
 	}
+	if _, err := os.Stat(filepath.Join(root, "cmd", "rrun-nsinit")); err == nil {
+		// the native backend's container init, a program of its own next to rrun where the tree has one
+		steps = append(steps, []string{"go", "build", "-tags", tags, "-o", filepath.Join(dir, "rrun-nsinit"), "./cmd/rrun-nsinit"})
+	}
 	for _, s := range steps {
 		cmd := exec.Command(s[0], s[1:]...)
 		cmd.Dir = root
