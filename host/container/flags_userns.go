@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/rrun-project/rrun/host/session"
 	"github.com/spf13/pflag"
 )
 
@@ -24,9 +25,20 @@ func (o *RunOptions) checkUserNS() error {
 		return nil
 	case UserNSKeepID:
 		if o.User == "" {
-			o.User = fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid())
+			uid, gid := invokingIDs()
+			o.User = fmt.Sprintf("%d:%d", uid, gid)
 		}
 		return nil
 	}
 	return invalid("use --userns=keep-id, or no --userns", "invalid --userns %q", o.UserNS)
+}
+
+// invokingIDs are the uid and gid of the user who ran rrun: inside a
+// session (joined or cold), where this process is uid 0, the host ids the
+// session recorded; outside, the process's own.
+func invokingIDs() (uid, gid int) {
+	if session.Inside() {
+		return session.HostIDs()
+	}
+	return os.Getuid(), os.Getgid()
 }
