@@ -44,11 +44,17 @@ func (s *Store) fuseStore() (cstore.Store, error) {
 	if s.fuse != nil {
 		return s.fuse, nil
 	}
+	// The view reads the same read-only image stores as the store itself,
+	// or an image that lives only there has no layers in it.
+	dopts := []string{"overlay.mount_program=" + FuseOverlayfsProgram}
+	for _, p := range s.opts.AdditionalImageStores {
+		dopts = append(dopts, "overlay.imagestore="+p)
+	}
 	st, err := cstore.GetStore(cstore.StoreOptions{
 		GraphRoot:          s.opts.GraphRoot,
 		RunRoot:            filepath.Join(s.opts.RunRoot, "idmap-fuse"),
 		GraphDriverName:    DriverOverlay,
-		GraphDriverOptions: []string{"overlay.mount_program=" + FuseOverlayfsProgram},
+		GraphDriverOptions: dopts,
 	})
 	if err != nil {
 		return nil, err
