@@ -14,7 +14,7 @@ if [ "$(id -u)" = 0 ]; then
   "$here/test/fixtures/debian-minbase.sh"
   export PATH=/usr/local/go/bin:$PATH
   out=$(mktemp -d /var/tmp/rrun-bench-keepid.XXXXXX)
-  (cd "$here" && go build -tags "$(make -s print-tags)" -o "$out/rrun" ./cmd/rrun && go build -o "$out/mkimage" ./test/fixtures/mkimage)
+  (cd "$here" && go build -tags "$(make -s print-tags)" -o "$out/rrun" ./cmd/rrun && go build -o "$out/rrun-nsinit" ./cmd/rrun-nsinit && go build -o "$out/mkimage" ./test/fixtures/mkimage)
   chmod -R a+rX "$out"; chmod 777 "$out"
   su rrun-test -s /bin/bash -c "RUNS=$RUNS BENCH_DIR=$out bash '$here/bench/keepid.sh'"
   rm -rf "$out"

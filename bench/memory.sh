@@ -10,7 +10,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 N=${N:-50}
 if [ "$(id -u)" = 0 ]; then
   out=$(mktemp -d /tmp/rrun-mem.XXXXXX)
-  make -s -C "$here" build && cp "$here/bin/rrun" "$out/"
+  make -s -C "$here" build && cp "$here/bin/rrun" "$here/bin/rrun-nsinit" "$out/"
   (cd "$here" && go run ./test/fixtures/mkimage -o "$out/busybox.tar" -tag docker.io/library/busybox:latest)
   chmod -R a+rX "$out"
   su rrun-test -s /bin/bash -c "N=$N BENCH_DIR=$out bash '$here/bench/memory.sh'"
