@@ -104,6 +104,12 @@ func monitorContainer(ctx context.Context, cfg config.Config, store *state.Store
 	spec.Network = net
 	deps := monitor.Deps{Backends: b, Store: store, RunDir: cfg.Dirs.Run, Relaunch: relaunchIsolation(mgr, cfg),
 		Spec: spec, RemoveVolumes: removeVolumes(cfg)}
+	if session.Joined() && net != nil && network.Private(net.Mode) {
+		// The warm path: this process is in the user's network namespace;
+		// the container gets its own, connected once its init exists.
+		deps.Spec.OwnNetNS = true
+		deps.AttachNetwork = func(pid int) (func(), error) { return session.AttachNetwork(cfg.Dirs.Run, net, pid) }
+	}
 	code, err := runWithPolicy(ctx, deps, rec, attach, ready)
 	if err != nil {
 		return err

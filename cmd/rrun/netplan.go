@@ -10,6 +10,7 @@ import (
 
 	"github.com/rrun-project/rrun/host/config"
 	"github.com/rrun-project/rrun/host/network"
+	"github.com/rrun-project/rrun/host/session"
 	"github.com/rrun-project/rrun/host/state"
 	"github.com/rrun-project/rrun/plugins/api"
 )
@@ -162,12 +163,13 @@ func exposedPorts(image string) ([]network.Mapping, error) {
 }
 
 // checkWarmNetwork refuses a network the warm path cannot give: the C
-// constructor joined the holder because argv named --network none or
-// host, so a plan that says otherwise means those words were not the flag.
+// constructor joined the holder because argv named --network none, host,
+// pasta, slirp4netns or none at all, so a plan that says otherwise means
+// those words were not the flag.
 func checkWarmNetwork(p *network.Plan) error {
-	if p.Mode == network.ModeNone || p.Mode == network.ModeHost {
+	if p.Mode == network.ModeNone || p.Mode == network.ModeHost || (network.Private(p.Mode) && session.WarmPrivate()) {
 		return nil
 	}
 	return api.Errorf(api.ErrInvalidArgument, "pass --network before the image, or set RRUN_HOLDER=0",
-		"network %s needs its own session, but this command joined the session holder (argv names --network none or host)", p.Mode)
+		"network %s needs its own session, but this command joined the session holder (argv names another --network)", p.Mode)
 }

@@ -183,8 +183,8 @@ func warnf(format string, args ...any) {
 }
 
 // holderFor reports whether a cleanup runs in the session holder: when
-// one runs, or when a container of the warm path (--network none or host)
-// is among recs, for which it starts one: such a container runs in the
+// one runs, or when a container of the warm path (any network but
+// container:NAME; private ones with RRUN_WARM_NETWORK=1) is among recs, for which it starts one: such a container runs in the
 // host's pid namespace, where only a process in the holder's namespaces
 // can see and end it (a new session's pid namespace cannot). False when
 // the holder is off or cannot start: the cleanup gets a session of its own.
@@ -197,7 +197,9 @@ func holderFor(cfg config.Config, recs []state.Record) bool {
 	}
 	warm := false
 	for _, r := range recs {
-		warm = warm || r.Options.Network == network.ModeNone || r.Options.Network == network.ModeHost
+		mode, _, _ := network.Parse(r.Options.Network)
+		warm = warm || mode == network.ModeNone || mode == network.ModeHost ||
+			(mode != network.ModeContainer && session.WarmPrivate())
 	}
 	return warm && session.StartHolder(cfg.Dirs.Run, session.PlanMapping(), cfg.SessionIdleTimeout) == nil
 }

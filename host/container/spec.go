@@ -18,6 +18,10 @@ type SpecEnv struct {
 	Network    *network.Plan // this start's network (nil: o.Network as given, no /etc files)
 	rootfs     []api.Mount   // the container's root filesystem, set by specFor
 	Cgroups    string        // config.toml's [containers] cgroups: "disabled" skips cgroups
+	// OwnNetNS gives a private network (pasta, slirp4netns) a network
+	// namespace of the container's own, which the session then connects
+	// (the warm path); false: the container shares the session's.
+	OwnNetNS bool
 }
 
 // initDest is where --init's binary appears in the container.
@@ -73,7 +77,7 @@ func buildSpecEnv(img ocispec.Image, o RunOptions, id string, user specs.User, e
 		proc.Args = append([]string{initDest, "--"}, proc.Args...)
 	}
 	linux := &specs.Linux{
-		Namespaces:    namespaces(networkMode(o, env)),
+		Namespaces:    namespaces(networkMode(o, env), env.OwnNetNS),
 		Devices:       defaultDevices(),
 		MaskedPaths:   maskedPaths,
 		ReadonlyPaths: readonlyPaths,

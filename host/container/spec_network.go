@@ -24,13 +24,15 @@ func networkMode(o RunOptions, env SpecEnv) string {
 // namespace (only lo) for --network none. Every other mode shares the
 // session's network namespace, which the session was given for this
 // container: the user's own (host), a private one (pasta, slirp4netns), or
-// another container's (container:NAME).
-func namespaces(mode string) []specs.LinuxNamespace {
+// another container's (container:NAME). With own (the warm path, whose
+// session is the user's network namespace) a private mode gets a new one
+// too, which the session connects once the init exists.
+func namespaces(mode string, own bool) []specs.LinuxNamespace {
 	ns := []specs.LinuxNamespace{
 		{Type: specs.PIDNamespace}, {Type: specs.MountNamespace},
 		{Type: specs.UTSNamespace}, {Type: specs.IPCNamespace},
 	}
-	if mode == network.ModeNone {
+	if mode == network.ModeNone || (own && network.Private(mode)) {
 		ns = append(ns, specs.LinuxNamespace{Type: specs.NetworkNamespace})
 	}
 	return ns

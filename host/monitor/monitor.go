@@ -27,6 +27,11 @@ type Deps struct {
 	Spec container.SpecEnv
 	// RemoveVolumes removes anonymous volumes of a removed container.
 	RemoveVolumes func(names []string)
+	// AttachNetwork, when set, connects the network namespace of the
+	// created init (pid) before it starts, and returns what stops that
+	// connection once the container has exited (the warm path's private
+	// networks; see Spec.OwnNetNS).
+	AttachNetwork func(pid int) (stop func(), err error)
 }
 
 // monitor is one container's owner.
@@ -36,6 +41,7 @@ type monitor struct {
 	prep   *container.Prepared
 	attach bool
 	pid    int
+	netOff func() // stops AttachNetwork's helper
 
 	isoMu sync.Mutex
 	iso   api.Isolation
@@ -102,6 +108,14 @@ func (m *monitor) start(ctx context.Context) (*stdio, error) {
 	if err := io.created(); err != nil {
 		return nil, err
 	}
+	if m.AttachNetwork != nil {
+		if m.netOff, err = m.AttachNetwork(m.pid); err != nil {
+			// The init holds its stdio open until it is gone.
+			_ = m.isolation().Delete(context.WithoutCancel(ctx), m.rec.ID)
+			io.abort()
+			return nil, err
+		}
+	}
 	if err := m.listen(); err != nil {
 		return nil, err
 	}
@@ -163,6 +177,10 @@ func (m *monitor) finish(ctx context.Context, code int, startErr error) {
 	})
 	if m.listener != nil {
 		m.listener.Close()
+	}
+	if m.netOff != nil {
+		m.netOff()
+		m.netOff = nil
 	}
 	if m.prep != nil {
 		_ = m.isolation().Delete(context.WithoutCancel(ctx), m.rec.ID)

@@ -65,6 +65,13 @@ func pastaArgs(ports []Mapping, pidFile string, childPID int) []string {
 	if udp == 0 {
 		args = append(args, "-u", "none")
 	}
+	if os.Geteuid() == 0 {
+		// uid 0 of the holder's user namespace (the warm path): pasta
+		// may not open the init's namespaces itself; it is given the
+		// network namespace as its fd 3 (see ConfigureNetwork) and stays
+		// in its own user namespace, which owns that one.
+		return append(args, "--netns", "/proc/self/fd/3", "--runas", "0:0")
+	}
 	return append(args, strconv.Itoa(childPID))
 }
 
@@ -74,7 +81,16 @@ func (d *pastaDriver) ConfigureNetwork(childPID int, stateDir, detachedNetNSPath
 	}
 	pidFile := filepath.Join(stateDir, PastaPIDFile)
 	cleanup := func() error { KillPasta(pidFile); return nil }
-	out, err := exec.Command("pasta", pastaArgs(d.ports, pidFile, childPID)...).CombinedOutput()
+	cmd := exec.Command("pasta", pastaArgs(d.ports, pidFile, childPID)...)
+	if os.Geteuid() == 0 {
+		ns, err := os.Open("/proc/" + strconv.Itoa(childPID) + "/ns/net")
+		if err != nil {
+			return nil, cleanup, fmt.Errorf("failed to open the network namespace of pid %d: %w", childPID, err)
+		}
+		defer ns.Close()
+		cmd.ExtraFiles = []*os.File{ns}
+	}
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return nil, cleanup, fmt.Errorf("pasta failed: %s: %w", pastaMessage(out), err)
 	}

@@ -44,3 +44,9 @@ func HostIDs() (uid, gid int) {
 // Joined reports whether this process (or the command it descends from)
 // joined the session holder: its plugins may then stay warm.
 func Joined() bool { return os.Getenv(envJoined) == "1" }
+
+// WarmPrivate reports whether the warm path serves private networks
+// (pasta, slirp4netns): opt-in with RRUN_WARM_NETWORK=1; otherwise they
+// keep a session of their own. The C constructor (host/session/join) reads
+// the same switch.
+func WarmPrivate() bool { return os.Getenv("RRUN_WARM_NETWORK") == "1" }

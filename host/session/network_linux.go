@@ -146,3 +146,37 @@ func enterJoined(pid int) (int, error) {
 	defer stop()
 	return exitCodeOf(cmd.Wait())
 }
+
+// AttachNetwork connects the network namespace of pid (a container's init,
+// made by the isolation backend inside the holder's user namespace) with
+// the plan's private network, from this joined process, which is in the
+// holder's user namespace but the user's own network namespace: pasta or
+// slirp4netns are started against pid exactly as for a single-uid session
+// (singleNetwork: a locked state dir whose pasta a later rrun kills when
+// this process is killed). pasta forwards TCP ports; UDP ports are relayed
+// by this process (network.ForwardUDP), as rootlesskit's builtin port
+// driver does on the cold path. The isolation backend brings lo up itself,
+// as for --network none. The returned func stops the helper and the
+// relays; call it once the container has exited.
+func AttachNetwork(runDir string, net *network.Plan, pid int) (func(), error) {
+	var udp []network.Mapping
+	if net.Mode == network.ModePasta {
+		net, udp = net.WithoutUDP()
+	}
+	stop, err := singleNetwork(runDir, net, pid)
+	if err != nil {
+		if stop != nil {
+			stop()
+		}
+		return nil, fmt.Errorf("failed to connect the container's network (%s): %w", net.Mode, err)
+	}
+	if len(udp) == 0 {
+		return stop, nil
+	}
+	stopUDP, err := network.ForwardUDP(udp, pid)
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	return func() { stopUDP(); stop() }, nil
+}

@@ -113,8 +113,18 @@ static int skip_global(char **argv, int i, int argc) {
 	return 0;
 }
 
+// warm_private reports whether the warm path serves private networks
+// (pasta, slirp4netns, and the default): opt-in with RRUN_WARM_NETWORK=1
+// until it passes every networking test without a subordinate range too.
+// Go reads the same switch (session.WarmPrivate).
+static int warm_private(void) {
+	const char *v = getenv("RRUN_WARM_NETWORK");
+	return v && strcmp(v, "1") == 0;
+}
+
 // warm_network reports whether the first --network/--net of a run names a
-// network the warm path serves (none or host).
+// network the warm path serves: none or host, and pasta, slirp4netns or no
+// --network at all (the default) when warm_private. container:NAME never.
 static int warm_network(char **argv, int i, int argc) {
 	for (; i < argc; i++) {
 		const char *a = argv[i], *v = NULL;
@@ -127,9 +137,10 @@ static int warm_network(char **argv, int i, int argc) {
 		else if (strncmp(a, "--net=", 6) == 0)
 			v = a + 6;
 		if (v)
-			return strcmp(v, "none") == 0 || strcmp(v, "host") == 0;
+			return strcmp(v, "none") == 0 || strcmp(v, "host") == 0 ||
+			       (warm_private() && (strcmp(v, "pasta") == 0 || strcmp(v, "slirp4netns") == 0 || *v == '\0'));
 	}
-	return 0;
+	return warm_private();
 }
 
 // warm_verb reports whether argv is a command the warm path serves: 1 for
