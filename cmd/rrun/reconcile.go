@@ -33,6 +33,7 @@ func reconcile(cfg config.Config, store *state.Store) {
 	}
 	removeStaleSockets(cfg.Dirs.Run, store)
 	pluginmgr.RemoveStaleSockets(cfg.Dirs.Run)
+	pluginmgr.RemoveStaleBrokerSockets(cfg.Dirs.Run)
 	if session.RemoveStale(cfg.Dirs.Run) > 0 && len(stale) == 0 {
 		// A killed session with no container: a load, pull or rm. Its
 		// storage plugin recovers its store when it opens it.

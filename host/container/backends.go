@@ -77,7 +77,9 @@ func openOne(ctx context.Context, mgr *pluginmgr.Manager, dirs config.Dirs, c pl
 		UIDMap:   uidMap,
 		GIDMap:   gidMap,
 	}
-	if mgr.CanWarm(c) {
+	// A debug run gets plugins of its own, so their log lines reach this
+	// command's stderr (a warm plugin logs into its own stderr.log).
+	if mgr.CanWarm(c) && opts["log_level"] != "debug" {
 		key, _ := json.Marshal(conf) // plain fields: cannot fail
 		inst, err := mgr.Acquire(ctx, c, string(key), func(inst *pluginmgr.Instance) error {
 			trace.Mark(c.Kind + " plugin started warm")

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
 
 	"github.com/rrun-project/rrun/plugins/api"
 )
@@ -53,9 +54,20 @@ func pullOutside(ctx context.Context, path string, req PullRequest) error {
 		return fmt.Errorf("failed to pull %s outside the container's network: %w", req.Ref, err)
 	}
 	if rep.Error != "" {
-		return api.Errorf(api.ErrUnavailable, "", "%s", rep.Error) // the pull's own line names the image
+		msg, hint := splitHint(rep.Error)
+		return api.Errorf(api.ErrUnavailable, hint, "%s", msg) // the pull's own line names the image
 	}
 	return nil
+}
+
+// splitHint parts the pull's printed line "MSG (HINT)" into its message
+// and its hint, so the hint is printed once (a caller may replace it).
+func splitHint(line string) (msg, hint string) {
+	i := strings.LastIndex(line, " (")
+	if i < 0 || !strings.HasSuffix(line, ")") {
+		return line, ""
+	}
+	return line[:i], line[i+2 : len(line)-1]
 }
 
 // PullBroker serves PullRequests on a unix socket until Close.

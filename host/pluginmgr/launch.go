@@ -100,6 +100,7 @@ func (inst *Instance) runner(_ hclog.Logger, cmd *exec.Cmd, socketDir string) (r
 	inst.proc.cmd.Env = cmd.Env
 	inst.proc.cmd.Stdin = cmd.Stdin
 	inst.proc.socketDir = socketDir
+	inst.proc.owner = lockSocketDir(socketDir)
 	return inst.proc, nil
 }
 
@@ -188,5 +189,9 @@ func (inst *Instance) Close() {
 func (inst *Instance) removeSocketDir() {
 	if inst.proc.socketDir != "" {
 		_ = os.RemoveAll(inst.proc.socketDir) // in our private run dir; a leftover costs nothing
+	}
+	if inst.proc.owner != nil {
+		inst.proc.owner.Close()
+		inst.proc.owner = nil
 	}
 }

@@ -30,6 +30,7 @@ type procRunner struct {
 	cmd       *exec.Cmd
 	stderr    io.Writer // the tail buffer, and os.Stderr in debug mode
 	socketDir string    // go-plugin's PLUGIN_UNIX_SOCKET_DIR for this plugin
+	owner     *os.File  // holds the owner lock of socketDir (see stale.go)
 	stdout    *os.File  // read end, handed to go-plugin for the handshake
 
 	exited  chan struct{} // closed once the process ended and stderr is read

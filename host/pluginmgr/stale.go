@@ -10,6 +10,48 @@ import (
 	"time"
 )
 
+// ownerLockName is the file in a plugin's socket directory whose flock
+// the launching rrun holds for as long as it uses the plugin: free, the
+// directory is stale whatever its age.
+const ownerLockName = "owner.lock"
+
+// lockSocketDir takes the owner lock of a plugin's socket directory; the
+// returned file keeps it (nil when the lock could not be taken: the
+// directory is then judged by its sockets alone).
+func lockSocketDir(dir string) *os.File {
+	f, err := os.OpenFile(filepath.Join(dir, ownerLockName), os.O_CREATE|os.O_RDWR|syscall.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil
+	}
+	return f
+}
+
+// ownerGone reports whether dir has an owner lock that nobody holds
+// (known: false when there is no lock file to judge by).
+func ownerGone(dir string) (gone, known bool) {
+	f, err := os.Open(filepath.Join(dir, ownerLockName))
+	if err != nil {
+		return false, false
+	}
+	defer f.Close()
+	return syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB) == nil, true
+}
+
+// RemoveStaleBrokerSockets removes the pull-broker sockets
+// (runDir/pull-PID.sock) of killed commands: nothing listens on them.
+func RemoveStaleBrokerSockets(runDir string) {
+	matches, _ := filepath.Glob(filepath.Join(runDir, "pull-*.sock"))
+	for _, p := range matches {
+		if !listening(p) {
+			_ = os.Remove(p)
+		}
+	}
+}
+
 // RemoveStaleSockets removes the socket directories that plugins killed
 // with SIGKILL left in runDir/plugins (a plugin that exits cleanly has its
 // directory removed by the Manager). A directory is stale when no socket
@@ -34,8 +76,13 @@ func RemoveStaleSockets(runDir string) int {
 	return n
 }
 
-// socketDirStale reports whether nothing listens on any socket in dir.
+// socketDirStale reports whether the rrun that launched dir's plugin is
+// gone (its owner lock is free) or, for a directory without one, whether
+// nothing listens on any socket in it.
 func socketDirStale(dir string) bool {
+	if gone, known := ownerGone(dir); known {
+		return gone
+	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return false

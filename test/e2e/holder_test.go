@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -149,10 +150,18 @@ func TestHolderOfAnotherBinaryIsReplaced(t *testing.T) {
 	if err := os.WriteFile(other, data, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// Its container init sits next to it, as an install puts it.
+	nsinit, err := os.ReadFile(filepath.Join(filepath.Dir(rrunBin), "rrun-nsinit"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(e.home, "rrun-nsinit"), nsinit, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command(other, "run", "--rm", "--network", "none", "busybox", "echo", "other")
 	cmd.Env = e.vars
 	if out, err := cmd.Output(); err != nil || string(out) != "other\n" {
-		t.Fatalf("run from another binary: %v %s", err, out)
+		t.Fatalf("run from another binary: %v %s%s", err, out, stderrOf(err))
 	}
 	if now := e.holderPID(); now == old || now == 0 {
 		t.Fatalf("the holder %d of another binary was kept (now %d)", old, now)
@@ -359,4 +368,13 @@ func TestHolderRefusesInsecurePlugin(t *testing.T) {
 	if !strings.Contains(r.stderr, " joined (setns took") || !strings.Contains(r.stderr, "writable by group or others") || r.code != 125 {
 		t.Fatalf("want a joined run to refuse the plugin: %s", r)
 	}
+}
+
+// stderrOf is what a failed exec.Cmd.Output printed on stderr.
+func stderrOf(err error) string {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return string(ee.Stderr)
+	}
+	return ""
 }
