@@ -227,8 +227,10 @@ static int find_rrun(const struct job *j, char *out, size_t cap)
 	return -1;
 }
 
-/* child_exec runs in the forked child: become the user for good, set the env, exec. */
-static void child_exec(const struct job *j, char **argv, int outfd, int errfd)
+/* child_exec runs in the forked child: become the user for good, set the env, exec.
+ * A detached child (a grandchild whose parent exits at once) must not ask for
+ * SIGKILL at its parent's death: it would be killed as it starts. */
+static void child_exec(const struct job *j, char **argv, int outfd, int errfd, int detached)
 {
 	if (outfd >= 0)
 		dup2(outfd, 1);
@@ -247,7 +249,8 @@ static void child_exec(const struct job *j, char **argv, int outfd, int errfd)
 			_exit(126);
 		}
 	}
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (!detached)
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 	clearenv();
 	for (char **e = j->env; e && *e; e++)
 		putenv(*e);
@@ -293,7 +296,7 @@ static int run_rrun(const struct job *j, char **argv, char *out, size_t cap, cha
 			if (g != 0)
 				_exit(g < 0 ? 1 : 0);
 		}
-		child_exec(j, argv, op[1], ep[1]);
+		child_exec(j, argv, op[1], ep[1], detach);
 	}
 	close(op[1]);
 	close(ep[1]);
