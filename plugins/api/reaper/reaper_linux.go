@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -126,17 +127,36 @@ func (r *Reaper) kick() {
 	}
 }
 
-// loop sweeps on every SIGCHLD and every kick.
+// backstop is how often the reaper sweeps while someone waits for a pid,
+// SIGCHLD or not: the kernel's children files may skip a child while
+// others fork or exit at the same time (proc(5)), and a skipped exit sends
+// no second signal.
+const backstop = 200 * time.Millisecond
+
+// loop sweeps on every SIGCHLD and every kick, and every backstop while
+// a pid is watched.
 func (r *Reaper) loop() {
 	sig := make(chan os.Signal, 16)
 	signal.Notify(sig, unix.SIGCHLD)
 	for {
+		var tick <-chan time.Time // no wake-ups while nobody waits
+		if r.waiting() {
+			tick = time.After(backstop)
+		}
 		select {
 		case <-sig:
 		case <-r.sweepReq:
+		case <-tick:
 		}
 		r.sweep()
 	}
+}
+
+// waiting reports whether someone waits for a pid.
+func (r *Reaper) waiting() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.watched) > 0
 }
 
 // sweep reaps the exited children that are watched, or all but the busy

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -15,16 +16,23 @@ import (
 
 // startOrphan runs `sh -c SCRIPT & echo $!` through r.Run and returns the
 // pid of the background process, which the shell leaves to the subreaper.
+// The background process runs SCRIPT only once the shell is gone: a shell
+// may reap a background job that ended before it exits, and that status
+// would never reach the subreaper.
 func startOrphan(t *testing.T, r *reaper.Reaper, script string) int {
 	t.Helper()
+	gate := filepath.Join(t.TempDir(), "go")
 	var out bytes.Buffer
-	cmd := exec.Command("sh", "-c", "("+script+") >/dev/null & echo $!")
+	cmd := exec.Command("sh", "-c", "(while [ ! -e "+gate+" ]; do sleep 0.01; done; "+script+") >/dev/null & echo $!")
 	cmd.Stdout = &out
 	if err := r.Run(cmd); err != nil {
 		t.Fatalf("Run: %v (the reaper must leave a Run's own child alone)", err)
 	}
 	pid, err := strconv.Atoi(strings.TrimSpace(out.String()))
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(gate, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return pid
