@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	cstore "go.podman.io/storage"
 
@@ -35,10 +36,13 @@ func (s *Store) prepareRootfs(containerID, ref string, volatile bool) ([]api.Mou
 	if err != nil {
 		return nil, err
 	}
+	t0 := time.Now()
 	c, err := containerFor(st, containerID, ref, volatile)
 	if err != nil {
 		return nil, err
 	}
+	api.TraceSince("storage: rootfs created", t0)
+	defer api.TraceSince("storage: rootfs mounted", t0)
 	dir, err := st.Mount(c.ID, "")
 	if err != nil {
 		return nil, fmt.Errorf("failed to mount the rootfs of container %s: %w", containerID, err)

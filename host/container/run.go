@@ -40,6 +40,7 @@ func Prepare(ctx context.Context, b *Backends, o RunOptions, id string, env Spec
 	if err != nil {
 		return nil, err
 	}
+	trace.Mark("image inspected")
 	mounts, err := prepareRootfsFor(ctx, b.Storage, o, id, img.ID)
 	if err != nil {
 		return nil, fmt.Errorf("failed to prepare the root filesystem of %s: %w", o.Image, err)
@@ -50,6 +51,7 @@ func Prepare(ctx context.Context, b *Backends, o RunOptions, id string, env Spec
 		_ = b.Storage.ReleaseRootfs(context.WithoutCancel(ctx), id)
 		return nil, err
 	}
+	trace.Mark("spec built")
 	return p, nil
 }
 
@@ -88,6 +90,7 @@ func Create(ctx context.Context, b *Backends, p *Prepared, stdio api.Stdio) (int
 	if err != nil {
 		return 0, specJSONError(err)
 	}
+	trace.Mark("spec encoded")
 	pid, err := b.Isolation.Create(ctx, api.CreateRequest{ID: p.ID, SpecJSON: specJSON, Rootfs: p.Mounts, Stdio: stdio})
 	trace.Mark("container created")
 	if err != nil {
@@ -131,6 +134,7 @@ func Start(ctx context.Context, b *Backends, id string) error {
 // death, finishes the removal. A plugin of this command alone would be
 // killed with it, so it removes before answering.
 func ReleaseRootfs(b *Backends, id string, remove bool) error {
+	trace.Mark("releasing rootfs")
 	defer trace.Mark("rootfs released")
 	if !remove {
 		return b.Storage.ReleaseRootfs(context.Background(), id)
