@@ -37,7 +37,7 @@ func (s *Store) prepareRootfs(containerID, ref string, volatile bool) ([]api.Mou
 		return nil, err
 	}
 	t0 := time.Now()
-	c, err := containerFor(st, containerID, ref, volatile)
+	c, err := s.containerFor(st, containerID, ref, volatile)
 	if err != nil {
 		return nil, err
 	}
@@ -52,13 +52,21 @@ func (s *Store) prepareRootfs(containerID, ref string, volatile bool) ([]api.Mou
 
 // containerFor returns containerID's c/storage container, creating it
 // from the image when there is none yet.
-func containerFor(st cstore.Store, containerID, ref string, volatile bool) (*cstore.Container, error) {
+// A volatile one is this process's spare of the image when it has one
+// (rootfs_spare.go), and leaves a new spare being made.
+func (s *Store) containerFor(st cstore.Store, containerID, ref string, volatile bool) (*cstore.Container, error) {
 	img, err := resolveImage(st, ref)
 	if err != nil {
 		return nil, err
 	}
 	// Look first: a failed CreateContainer of a taken name costs a layer.
 	c, err := st.Container(containerID)
+	if isUnknown(err) && volatile {
+		defer s.makeSpareLater(img.ID)
+		if spare := s.claimSpare(st, containerID, img.ID); spare != nil {
+			return spare, nil
+		}
+	}
 	if isUnknown(err) {
 		c, err = st.CreateContainer("", []string{containerID}, img.ID, "", "", &cstore.ContainerOptions{Volatile: volatile})
 		if errors.Is(err, cstore.ErrDuplicateName) { // created meanwhile

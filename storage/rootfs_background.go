@@ -64,12 +64,16 @@ func (s *Store) finishRemoval(containerID string) {
 	_ = os.Remove(filepath.Join(s.journalDir(), containerID)) // gone already: another process finished it
 }
 
-// settleRemovals waits for this process's background removals and
-// finishes those a killed process left in the journal, so that what
-// follows no longer finds their root filesystems.
+// settleRemovals waits for this process's background removals, finishes
+// those a killed process left in the journal and drops the spare root
+// filesystems, so that what follows finds no container that a user did
+// not make.
 func (s *Store) settleRemovals() {
 	s.removals.Wait()
 	s.finishJournal()
+	if st, err := s.open(); err == nil {
+		dropSpares(st)
+	}
 }
 
 // finishJournal removes every root filesystem named in the journal. Two

@@ -34,6 +34,14 @@ func grpcServer(opts []grpc.ServerOption) *grpc.Server {
 	return grpc.NewServer(opts...)
 }
 
+// WarmProcess reports whether this plugin process was started warm (with
+// an idle timeout): it serves later commands, so work done now for them
+// (a spare root filesystem, say) is not lost when this command ends.
+func WarmProcess() bool {
+	idle, err := time.ParseDuration(os.Getenv(idleTimeoutEnv))
+	return err == nil && idle > 0
+}
+
 // pendingWork counts what a plugin finishes after it answered (KeepAlive).
 var pendingWork atomic.Int64
 
