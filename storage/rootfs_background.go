@@ -34,12 +34,9 @@ func (s *Store) RemoveRootfsInBackground(ctx context.Context, containerID string
 	if _, err := s.open(); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(s.journalDir(), 0o700); err != nil {
-		return fmt.Errorf("failed to record the removal of %s: %w", containerID, err)
-	}
-	entry := filepath.Join(s.journalDir(), containerID)
-	if err := os.WriteFile(entry, nil, 0o600); err != nil {
-		return fmt.Errorf("failed to record the removal of %s: %w", containerID, err)
+	if err := s.journal(containerID); err != nil {
+		// A full disk, typically: remove now, which frees the space first.
+		return s.RemoveRootfs(ctx, containerID)
 	}
 	done := api.KeepAlive() // a warm plugin stays up until the removal is done
 	s.removals.Add(1)
@@ -51,6 +48,17 @@ func (s *Store) RemoveRootfsInBackground(ctx context.Context, containerID string
 		}
 		s.finishRemoval(containerID)
 	}()
+	return nil
+}
+
+// journal names containerID in the journal.
+func (s *Store) journal(containerID string) error {
+	if err := os.MkdirAll(s.journalDir(), 0o700); err != nil {
+		return fmt.Errorf("failed to record the removal of %s: %w", containerID, err)
+	}
+	if err := os.WriteFile(filepath.Join(s.journalDir(), containerID), nil, 0o600); err != nil {
+		return fmt.Errorf("failed to record the removal of %s: %w", containerID, err)
+	}
 	return nil
 }
 
