@@ -100,6 +100,16 @@ func openOne(ctx context.Context, mgr *pluginmgr.Manager, dirs config.Dirs, c pl
 	return inst, nil
 }
 
+// warmStorage reports whether the storage plugin outlives this command.
+func (b *Backends) warmStorage() bool {
+	for _, i := range b.insts {
+		if i.Storage != nil {
+			return i.Warm()
+		}
+	}
+	return false
+}
+
 // Abandon kills every plugin without waiting: the session is ending.
 func (b *Backends) Abandon() {
 	for _, i := range b.insts {
