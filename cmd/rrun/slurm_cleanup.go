@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -66,10 +67,10 @@ func slurmCleanup(job string, names []string) error {
 func selfRun(args ...string) (string, error) {
 	var out, errb bytes.Buffer
 	cmd := exec.Command("/proc/self/exe", withGlobals(args)...)
-	// A step's containers keep a session of their own (the cold path): the
-	// per-user holder is not yet used for them (docs/slurm.md).
-	cmd.Env = append(os.Environ(), "RRUN_HOLDER=0")
 	cmd.Stdout, cmd.Stderr = &out, &errb
+	if os.Getenv("RRUN_TRACE") == "1" {
+		cmd.Stderr = io.MultiWriter(&errb, os.Stderr) // the child's trace lines too
+	}
 	if err := cmd.Run(); err != nil {
 		line := lastLine(errb.String())
 		if line == "" {

@@ -3,11 +3,9 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -119,28 +117,14 @@ func withDoctorFix(err error) error {
 	return err
 }
 
-// startSlurmWatch starts, in a session of its own (so it is no descendant of
-// slurmstepd once this command exits, and Slurm's end-of-step kill of the
-// step's processes misses it), `rrun __slurm-watch PID NAME`, which removes
-// the container once slurmstepd PID has exited: at the step's end, after
-// scancel or a time limit, and when slurmstepd itself is killed.
+// startSlurmWatch starts `rrun __slurm-watch PID NAME` detached, which
+// removes the container once slurmstepd PID has exited: at the step's end,
+// after scancel or a time limit, and when slurmstepd itself is killed.
 func startSlurmWatch(stepd int, name string) error {
-	exe, err := os.Executable()
-	if err != nil {
-		return fmt.Errorf("failed to find the rrun binary: %w", err)
-	}
-	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
-	if err != nil {
-		return fmt.Errorf("failed to open %s: %w", os.DevNull, err)
-	}
-	defer null.Close()
-	cmd := exec.Command(exe, withGlobals([]string{slurmWatchArg, strconv.Itoa(stepd), name})...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = null, null, null
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
+	if err := startSlurmDetached([]string{slurmWatchArg, strconv.Itoa(stepd), name}); err != nil {
 		return fmt.Errorf("failed to start the step's watcher: %w", err)
 	}
-	return cmd.Process.Release()
+	return nil
 }
 
 // slurmWatch waits for process pid to exit, then removes the container.
@@ -157,6 +141,5 @@ func slurmWatch(pid int, name string) error {
 	} else if err != unix.ESRCH {
 		return fmt.Errorf("failed to watch slurmstepd (pid %d): %w", pid, err)
 	}
-	_, err = selfRun("rm", "-f", name)
-	return err
+	return removeStepContainer(name)
 }

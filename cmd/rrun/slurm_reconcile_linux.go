@@ -1,0 +1,114 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/rrun-project/rrun/host/session"
+)
+
+// slurmSessionMode picks the session the step's rrun commands use. A step
+// joins the node's warm per-user session holder (and its warm plugins), in
+// the per-node run dir the plugin's dir= pattern gives (two nodes on one
+// machine never share a holder). Without a subordinate id range a joined
+// run does not honour --userns keep-id (docs/internal.md), which is a
+// step's default: those steps keep a session of their own (RRUN_HOLDER=0).
+func slurmSessionMode(f slurmPrepareFlags) {
+	if !f.remapRoot && session.PlanMapping().Mapping == session.MappingSingle {
+		os.Setenv("RRUN_HOLDER", "0")
+	}
+}
+
+// reapOrphanSteps removes, in the background, the step containers on this
+// node whose slurmstepd is gone while they still exist: their watcher was
+// killed too (or the node's rrun was), so nobody else would. It reads the
+// records in-process and starts a process only when it found any.
+func reapOrphanSteps() {
+	_, store, err := openStore()
+	if err != nil {
+		return // the run itself will say what is wrong with the store
+	}
+	recs, err := store.List()
+	if err != nil {
+		return
+	}
+	var names []string
+	for _, r := range recs {
+		if v := r.Options.Labels[slurmStepdLabel]; v != "" && stepdGone(v) {
+			names = append(names, r.Name)
+		}
+	}
+	if len(names) > 0 {
+		_ = startSlurmDetached(append([]string{slurmCleanupArg}, names...)) // best effort: the next prepare tries again
+	}
+}
+
+// stepdGone reports whether the slurmstepd a label "PID:START" names has
+// exited (a recycled pid has another start time).
+func stepdGone(label string) bool {
+	p, s, ok := strings.Cut(label, ":")
+	pid, err1 := strconv.Atoi(p)
+	start, err2 := strconv.ParseUint(s, 10, 64)
+	if !ok || err1 != nil || err2 != nil || pid <= 0 {
+		return false // not ours to judge
+	}
+	return processStart(pid) != start
+}
+
+// processStart is field 22 of /proc/PID/stat (start time in clock ticks
+// since boot), 0 when pid is gone.
+func processStart(pid int) uint64 {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	s := string(data)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 20 || f[0] == "Z" || f[0] == "X" {
+		return 0
+	}
+	v, _ := strconv.ParseUint(f[19], 10, 64)
+	return v
+}
+
+// startSlurmDetached starts this rrun with args in a session of its own
+// (so it is no descendant of slurmstepd once this command exits, and
+// Slurm's end-of-step kill of the step's processes misses it), with stdio
+// on /dev/null.
+func startSlurmDetached(args []string) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("failed to find the rrun binary: %w", err)
+	}
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("failed to open %s: %w", os.DevNull, err)
+	}
+	defer null.Close()
+	cmd := exec.Command(exe, withGlobals(args)...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = null, null, null
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("failed to start rrun %s: %w", args[0], err)
+	}
+	return cmd.Process.Release()
+}
+
+// removeStepContainer removes a step's container once its slurmstepd is
+// gone: a kill is enough for a container run with --rm (its monitor removes
+// it with the warm plugins, no session needed); anything else (a monitor
+// that is gone, an older container) gets rm -f.
+func removeStepContainer(name string) error {
+	if _, err := selfRun("kill", name); err == nil {
+		return nil
+	}
+	_, err := selfRun("rm", "-f", name)
+	if err != nil && strings.Contains(err.Error(), "no such container") {
+		return nil // removed meanwhile: gone is what we want
+	}
+	return err
+}
