@@ -14,13 +14,35 @@ import (
 // slurmSessionMode picks the session the step's rrun commands use. A step
 // joins the node's warm per-user session holder (and its warm plugins), in
 // the per-node run dir the plugin's dir= pattern gives (two nodes on one
-// machine never share a holder). Without a subordinate id range a joined
-// run does not honour --userns keep-id (docs/internal.md), which is a
-// step's default: those steps keep a session of their own (RRUN_HOLDER=0).
+// machine never share a holder). Two cases keep a session of their own
+// (RRUN_HOLDER=0): without a subordinate id range a joined run does not
+// honour --userns keep-id (docs/internal.md), a step's default; and where
+// Slurm tracks a step by cgroup (proctrack/cgroup, task/cgroup), the
+// holder and warm plugins one job started live in that job's cgroup, and
+// its end would kill them under a later job's container.
 func slurmSessionMode(f slurmPrepareFlags) {
-	if !f.remapRoot && session.PlanMapping().Mapping == session.MappingSingle {
+	keepIDSingle := !f.remapRoot && session.PlanMapping().Mapping == session.MappingSingle
+	if keepIDSingle || inSlurmCgroup() {
 		os.Setenv("RRUN_HOLDER", "0")
 	}
+}
+
+// inSlurmCgroup reports whether this process is in a Slurm job's cgroup
+// (.../job_J/step_S/... in /proc/self/cgroup, on cgroup v1 and v2).
+func inSlurmCgroup() bool {
+	data, err := os.ReadFile("/proc/self/cgroup")
+	return err == nil && slurmStepCgroup(string(data))
+}
+
+// slurmStepCgroup reports whether a /proc/PID/cgroup text names a Slurm
+// step's cgroup.
+func slurmStepCgroup(data string) bool {
+	for _, l := range strings.Split(data, "\n") {
+		if i := strings.Index(l, "/job_"); i >= 0 && strings.Contains(l[i:], "/step_") {
+			return true
+		}
+	}
+	return false
 }
 
 // reapOrphanSteps removes, in the background, the step containers on this

@@ -93,15 +93,17 @@ func TestSlurmOrphanedStepContainerRemovedByNextStep(t *testing.T) {
 	waitNoContainers(t, h.job)
 }
 
-// watcherOf is the pid of the __slurm-watch process of job's step 0 on node.
+// watcherOf is the pid of the __slurm-watch process of job's step 0 on
+// node (started just after the container, which startHeld waited for).
 func watcherOf(t *testing.T, job, node string) int {
 	t.Helper()
 	pattern := "__slurm-watch [0-9]+ slurm-" + job + `\.0-` + node + "$"
-	out, err := exec.Command("pgrep", "-u", strconv.Itoa(os.Getuid()), "-f", pattern).Output()
-	f := strings.Fields(string(out))
-	if err != nil || len(f) != 1 {
-		t.Fatalf("want one watcher of job %s on %s, pgrep -f %q: %q %v", job, node, pattern, out, err)
-	}
+	var f []string
+	eventually(t, "one watcher of job "+job+" on "+node, func() bool {
+		out, _ := exec.Command("pgrep", "-u", strconv.Itoa(os.Getuid()), "-f", pattern).Output()
+		f = strings.Fields(string(out))
+		return len(f) == 1
+	})
 	pid, err := strconv.Atoi(f[0])
 	if err != nil {
 		t.Fatal(err)

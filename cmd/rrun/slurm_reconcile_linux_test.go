@@ -1,0 +1,18 @@
+package main
+
+import "testing"
+
+func TestSlurmStepCgroup(t *testing.T) {
+	for data, want := range map[string]bool{
+		"0::/system.slice/slurmstepd.scope/job_12/step_0/slurm\n":                  true, // cgroup v2
+		"4:freezer:/slurm/uid_1001/job_12/step_batch\n3:cpuset:/\n":                true, // cgroup v1
+		"10:hugetlb:/\n9:name=systemd:/\n0::/\n":                                   false,
+		"0::/user.slice/user-1001.slice/session-3.scope\n":                         false,
+		"0::/system.slice/slurmd.service\n":                                        false,
+		"0::/system.slice/slurmstepd.scope/job_12/step_extern/user/task_special\n": true,
+	} {
+		if got := slurmStepCgroup(data); got != want {
+			t.Errorf("slurmStepCgroup(%q) = %v, want %v", data, got, want)
+		}
+	}
+}
