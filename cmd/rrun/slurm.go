@@ -22,9 +22,9 @@ const (
 	slurmWatchArg   = "__slurm-watch"
 	// slurmJobLabel marks the containers of a Slurm job.
 	slurmJobLabel = "rrun.slurm.job"
-	// slurmStepdLabel is "PID:START" of the slurmstepd a step's container
-	// serves (START: field 22 of /proc/PID/stat): once that process is gone,
-	// the next prepare on the node removes a container its watcher left.
+	// slurmStepdLabel names the slurmstepd a step's container serves
+	// (stepdLabel): once that process is gone, the next prepare on the
+	// node removes a container its watcher left.
 	slurmStepdLabel = "rrun.slurm.stepd"
 	// slurmPauseName is the holder the plugin builds (make slurm), looked for
 	// next to the rrun binary and in the libexec dirs.
@@ -168,7 +168,7 @@ func slurmRunArgs(f slurmPrepareFlags, image string) ([]string, error) {
 		// A step's container removes itself once its holder is killed
 		// (__slurm-watch): the monitor does it with the warm plugins, no
 		// session of its own.
-		args = append(args, "--rm", "--label", fmt.Sprintf("%s=%d:%d", slurmStepdLabel, f.stepd, processStart(f.stepd)))
+		args = append(args, "--rm", "--label", slurmStepdLabel+"="+stepdLabel(f.stepd))
 	}
 	if host != "" {
 		args = append(args, "--hostname", host)

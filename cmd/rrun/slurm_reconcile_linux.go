@@ -69,16 +69,37 @@ func reapOrphanSteps() {
 	}
 }
 
-// stepdGone reports whether the slurmstepd a label "PID:START" names has
-// exited (a recycled pid has another start time).
+// stepdLabel is the slurmstepd label of a step's container:
+// "PID:START:BOOT" (START: field 22 of /proc/PID/stat; BOOT: this boot's
+// id), so no other machine (a store on a shared home dir without dir=) and
+// no earlier boot ever judges it.
+func stepdLabel(pid int) string {
+	return fmt.Sprintf("%d:%d:%s", pid, processStart(pid), bootID())
+}
+
+// stepdGone reports whether the slurmstepd a label names has exited (a
+// recycled pid has another start time). A label of another machine or
+// boot is not ours to judge: false.
 func stepdGone(label string) bool {
-	p, s, ok := strings.Cut(label, ":")
-	pid, err1 := strconv.Atoi(p)
-	start, err2 := strconv.ParseUint(s, 10, 64)
-	if !ok || err1 != nil || err2 != nil || pid <= 0 {
-		return false // not ours to judge
+	f := strings.Split(label, ":")
+	if len(f) != 3 || f[2] != bootID() || f[2] == "" {
+		return false
+	}
+	pid, err1 := strconv.Atoi(f[0])
+	start, err2 := strconv.ParseUint(f[1], 10, 64)
+	if err1 != nil || err2 != nil || pid <= 0 || start == 0 {
+		return false
 	}
 	return processStart(pid) != start
+}
+
+// bootID is the kernel's id of this boot ("" when unknown).
+func bootID() string {
+	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }
 
 // processStart is field 22 of /proc/PID/stat (start time in clock ticks
