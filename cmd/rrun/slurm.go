@@ -74,11 +74,15 @@ func slurmPrepare(f slurmPrepareFlags, image string) error {
 	}
 	slurmSessionMode(f)
 	reapOrphanSteps()
-	unlock, err := slurmLock("c-" + f.name)
-	if err != nil {
-		return err
+	if f.reuse {
+		// Steps of one job may start a named container at once; a step's
+		// own name is unique, so it takes no lock (and leaves no lock file).
+		unlock, err := slurmLock("c-" + f.name)
+		if err != nil {
+			return err
+		}
+		defer unlock()
 	}
-	defer unlock()
 	pid, err := slurmContainer(f, image)
 	if err != nil {
 		return err

@@ -30,12 +30,34 @@ func newSlurmWatchCommand() *cobra.Command {
 
 func newSlurmCleanupCommand() *cobra.Command {
 	var job string
+	var steps bool
 	cmd := &cobra.Command{
-		Use: slurmCleanupArg + " --job ID [NAME]", Hidden: true, Args: cobra.MaximumNArgs(1),
-		RunE: func(_ *cobra.Command, args []string) error { return slurmCleanup(job, args) },
+		Use: slurmCleanupArg + " --job ID [NAME] | --steps NAME...", Hidden: true,
+		RunE: func(_ *cobra.Command, args []string) error {
+			if steps {
+				return slurmCleanupSteps(args)
+			}
+			if len(args) > 1 {
+				return fmt.Errorf("failed to parse arguments: at most one NAME with --job")
+			}
+			return slurmCleanup(job, args)
+		},
 	}
 	cmd.Flags().StringVar(&job, "job", "", "Slurm job id: without NAME, every container of the job")
+	cmd.Flags().BoolVar(&steps, "steps", false, "NAME... are step containers (run with --rm) left by a killed watcher")
 	return cmd
+}
+
+// slurmCleanupSteps removes step containers a killed watcher left.
+func slurmCleanupSteps(names []string) error {
+	var first error
+	for _, n := range names {
+		if err := removeStepContainer(n); err != nil && first == nil {
+			first = err
+		}
+		removeSlurmLock(watchLockName(n)) // the killed watcher's
+	}
+	return first
 }
 
 // slurmCleanup removes one container, or every container of the job.
@@ -53,6 +75,7 @@ func slurmCleanup(job string, names []string) error {
 		if _, err := selfRun("rm", "-f", n); err != nil && !strings.Contains(err.Error(), "no such container") {
 			return err
 		}
+		removeSlurmLock("c-" + n) // a named container's prepare lock
 	}
 	if dir := os.Getenv("RRUN_SLURM_DIR"); dir != "" && wholeJob && job != "" {
 		_ = os.Remove(filepath.Join(dir, "jobs", job)) // a leftover marker costs one empty epilog run

@@ -71,6 +71,29 @@ func slurmLock(name string) (func(), error) {
 	return func() { f.Close() }, nil
 }
 
+// slurmLockHeld reports whether another process holds the lock name.
+func slurmLockHeld(name string) bool {
+	dir, err := resolveSlurmDataDir()
+	if err != nil {
+		return false
+	}
+	f, err := os.Open(filepath.Join(dir, name+".lock"))
+	if err != nil {
+		return false // no lock file: nobody holds it
+	}
+	defer f.Close()
+	return unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) == unix.EWOULDBLOCK
+}
+
+// removeSlurmLock removes the file of lock name, once nobody needs it.
+func removeSlurmLock(name string) {
+	if dir, err := resolveSlurmDataDir(); err == nil {
+		_ = os.Remove(filepath.Join(dir, name+".lock")) // a lock file left behind costs nothing but a name
+	}
+}
+
+func watchLockName(container string) string { return "w-" + container }
+
 func resolveSlurmDataDir() (string, error) {
 	if d := os.Getenv("XDG_DATA_HOME"); filepath.IsAbs(d) {
 		return filepath.Join(d, "rrun", "slurm"), nil
@@ -128,7 +151,15 @@ func startSlurmWatch(stepd int, name string) error {
 }
 
 // slurmWatch waits for process pid to exit, then removes the container.
+// It holds the lock w-NAME meanwhile: a prepare on the node leaves the
+// container to it (reapOrphanSteps).
 func slurmWatch(pid int, name string) error {
+	unlock, err := slurmLock(watchLockName(name))
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	defer removeSlurmLock(watchLockName(name)) // before the unlock: a prober that opened it meanwhile sees it held
 	fd, err := unix.PidfdOpen(pid, 0)
 	if err == nil {
 		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}

@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/rrun-project/rrun/host/session"
+	"github.com/rrun-project/rrun/host/state"
 )
 
 // slurmSessionMode picks the session the step's rrun commands use. A step
@@ -60,13 +61,22 @@ func reapOrphanSteps() {
 	}
 	var names []string
 	for _, r := range recs {
-		if v := r.Options.Labels[slurmStepdLabel]; v != "" && stepdGone(v) {
+		if orphanStep(store, r) {
 			names = append(names, r.Name)
 		}
 	}
 	if len(names) > 0 {
-		_ = startSlurmDetached(append([]string{slurmCleanupArg}, names...)) // best effort: the next prepare tries again
+		_ = startSlurmDetached(append([]string{slurmCleanupArg, "--steps"}, names...)) // best effort: the next prepare tries again
 	}
+}
+
+// orphanStep reports whether r is a step's container left running with
+// nobody to remove it: its slurmstepd is gone and no watcher holds its
+// lock. A container that is no longer running is its monitor's to remove
+// (--rm), or rrun's own crash recovery's when the monitor is gone.
+func orphanStep(store *state.Store, r state.Record) bool {
+	v := r.Options.Labels[slurmStepdLabel]
+	return v != "" && r.Status == state.StatusRunning && store.Alive(r) && stepdGone(v) && !slurmLockHeld(watchLockName(r.Name))
 }
 
 // stepdLabel is the slurmstepd label of a step's container:
