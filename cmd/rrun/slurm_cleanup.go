@@ -64,7 +64,7 @@ func slurmCleanupSteps(names []string) error {
 func slurmCleanup(job string, names []string) error {
 	wholeJob := len(names) == 0
 	if wholeJob {
-		out, err := selfRun("ps", "-aq", "--filter", "label="+slurmJobLabel+"="+job)
+		out, err := selfRun("ps", "-a", "--format", "{{.Names}}", "--filter", "label="+slurmJobLabel+"="+job)
 		if err != nil {
 			return err
 		}
