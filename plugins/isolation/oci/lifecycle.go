@@ -20,7 +20,7 @@ func (b *Backend) lookup(id string) (*container, *runtime, error) {
 		return nil, nil, api.Errorf(api.ErrFailedPrecondition, "", "isolation oci: not configured")
 	}
 	if c := b.containers[id]; c != nil {
-		return c, b.rt, nil
+		return c, b.rt.managing(c.meta.Cgroup), nil
 	}
 	if _, reserved := b.containers[id]; reserved || !validID.MatchString(id) {
 		return nil, nil, api.Errorf(api.ErrNotFound, "", "container %s not found", id)
@@ -32,7 +32,7 @@ func (b *Backend) lookup(id string) (*container, *runtime, error) {
 	}
 	c := b.adopt(id, dir, m)
 	b.containers[id] = c
-	return c, b.rt, nil
+	return c, b.rt.managing(m.Cgroup), nil
 }
 
 // adopt rebuilds a container from its meta.json.
