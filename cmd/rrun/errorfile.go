@@ -28,7 +28,7 @@ func writeErrorFile(msg, hint string) {
 		return
 	}
 	data, _ := json.Marshal(reportedError{Version: reportedErrorVersion, Message: msg, Hint: hint}) // plain strings: cannot fail
-	_ = os.WriteFile(path, data, 0o600) // the printed line still tells the user
+	_ = os.WriteFile(path, data, 0o600)                                                             // the printed line still tells the user
 }
 
 // readErrorFile reads what a child command wrote with writeErrorFile; ok is
