@@ -27,8 +27,10 @@ func writeErrorFile(msg, hint string) {
 	if path == "" {
 		return
 	}
-	data, _ := json.Marshal(reportedError{Version: reportedErrorVersion, Message: msg, Hint: hint}) // plain strings: cannot fail
-	_ = os.WriteFile(path, data, 0o600)                                                             // the printed line still tells the user
+	// Plain strings cannot fail to encode; a file that cannot be written
+	// loses nothing, as the printed line still tells the user.
+	data, _ := json.Marshal(reportedError{Version: reportedErrorVersion, Message: msg, Hint: hint})
+	_ = os.WriteFile(path, data, 0o600)
 }
 
 // readErrorFile reads what a child command wrote with writeErrorFile; ok is
