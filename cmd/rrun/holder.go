@@ -16,6 +16,20 @@ import (
 // instead of into a loop.
 const holderReexecEnv = "_RRUN_HOLDER_REEXEC"
 
+// holderWarning is the mapping's warning of the joined holder, said by
+// sayHolderWarning.
+var holderWarning string
+
+// sayHolderWarning prints the joined holder's mapping warning, once, where
+// the cold path says it: when the run enters its session, after the
+// checks that refuse a run in one line (a taken port, a bad network).
+func sayHolderWarning() {
+	if holderWarning != "" {
+		fmt.Fprintln(os.Stderr, "rrun: warning: "+holderWarning)
+		holderWarning = ""
+	}
+}
+
 // joinSession finishes what the C constructor began (see "Session holder"
 // in docs/internal.md): a joined process becomes a session; a warm-path
 // command without a usable holder starts one and execs itself once, to be
@@ -32,8 +46,8 @@ func joinSession() {
 		if err := session.Adopt(uid, gid, join.Mapping()); err != nil {
 			warnf("failed to become the session: %v", err)
 		}
-		if h, ok := session.ReadHolder(join.RunDir()); ok && h.Warning != "" {
-			fmt.Fprintln(os.Stderr, "rrun: warning: "+h.Warning)
+		if h, ok := session.ReadHolder(join.RunDir()); ok {
+			holderWarning = h.Warning
 		}
 	case join.Wanted() && os.Getenv(holderReexecEnv) == "":
 		if err := startHolderAndExec(); err != nil && os.Getenv("RRUN_TRACE") == "1" {

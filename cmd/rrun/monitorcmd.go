@@ -187,6 +187,7 @@ func startDetached(cfg config.Config, store *state.Store, rec state.Record, owne
 	if err != nil {
 		return abandonStart(store, rec, err)
 	}
+	sayHolderWarning()
 	l, err := listenReady(cfg.Dirs.Run, rec.ID)
 	if err != nil {
 		return abandonStart(store, rec, err)

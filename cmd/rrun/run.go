@@ -144,6 +144,7 @@ func startOwned(cfg config.Config, store *state.Store, rec state.Record, owner *
 			if err := checkWarmNetwork(net); err != nil {
 				return abandonStart(store, rec, err)
 			}
+			sayHolderWarning()
 			return runMonitor(rec.ID, true) // this process is the session: no re-exec
 		}
 		return enterContainerSession(cfg, append(globalArgs(), monitorArg, rec.ID, "--attach"), net)

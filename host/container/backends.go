@@ -159,6 +159,17 @@ func (b *Backends) checkSeccomp(spec *specs.Spec) error {
 	return nil
 }
 
+// AppliesResources reports whether the isolation backend applies
+// linux.resources itself (isolation.resources).
+func (b *Backends) AppliesResources() bool {
+	for _, inst := range b.insts {
+		if inst.Isolation != nil {
+			return slices.Contains(inst.Info.Capabilities, api.CapIsolationResources)
+		}
+	}
+	return false
+}
+
 // withLogLevel adds option log_level (rrun's --log-level) to a plugin's
 // options, unless the configuration sets it for that plugin: every plugin
 // logs at the host's level (see "log_level" in docs/plugins.md).

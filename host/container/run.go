@@ -47,6 +47,7 @@ func Prepare(ctx context.Context, b *Backends, o RunOptions, id string, env Spec
 	}
 	trace.Mark("rootfs prepared")
 	p := &Prepared{ID: id, Image: img, Mounts: mounts}
+	env.BackendResources = b.AppliesResources()
 	if p.Spec, err = specFor(img, o, id, mounts, env); err != nil {
 		_ = b.Storage.ReleaseRootfs(context.WithoutCancel(ctx), id)
 		return nil, err
