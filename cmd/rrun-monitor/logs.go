@@ -96,10 +96,5 @@ func (m *monitor) writeLog(b []byte) {
 // drainLogs waits until the output is logged, at most d after the init
 // exited (a background process of the container may hold a pipe open).
 func (m *monitor) drainLogs(d time.Duration) {
-	ch := make(chan struct{})
-	go func() { m.pumps.Wait(); close(ch) }()
-	select {
-	case <-ch:
-	case <-time.After(d):
-	}
+	waitFor(&m.pumps, d)
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -76,6 +77,7 @@ func (m *monitor) reap() int {
 // container and applies the restart policy.
 func (m *monitor) resume(code int) {
 	m.drainLogs(2 * time.Second)
+	waitFor(&m.inflight, time.Second) // stop and wait get their answer
 	keep(m.st.Owner)
 	keep(m.st.Listener)
 	env := append(os.Environ(),
@@ -86,6 +88,16 @@ func (m *monitor) resume(code int) {
 	err := syscall.Exec(m.st.Rrun[0], argv, env)
 	fmt.Fprintf(os.Stderr, "rrun-monitor: failed to exec %s to record the exit (%d) of %s: %v\n", m.st.Rrun[0], code, m.st.ID, err)
 	os.Exit(code)
+}
+
+// waitFor waits for wg, at most d.
+func waitFor(wg *sync.WaitGroup, d time.Duration) {
+	ch := make(chan struct{})
+	go func() { wg.Wait(); close(ch) }()
+	select {
+	case <-ch:
+	case <-time.After(d):
+	}
 }
 
 // keep clears FD_CLOEXEC: fd crosses the next execve.

@@ -19,6 +19,9 @@ type monitor struct {
 	logMu   sync.Mutex
 	pumps   sync.WaitGroup
 	stdinMu sync.Mutex
+	// inflight counts requests being answered: stop and wait answer once
+	// the init exited, before this process execs.
+	inflight sync.WaitGroup
 }
 
 func newMonitor(st handoff.State) *monitor {

@@ -79,7 +79,9 @@ func (m *monitor) handle(conn int) {
 			return
 		}
 		closeAll(fds)
+		m.inflight.Add(1)
 		reply(conn, m.dispatch(req))
+		m.inflight.Done()
 	}
 }
 
