@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# Resident memory per detached container: N (default 50) `run -d busybox
-# sleep` for rrun (through the session holder, --network none) and podman
-# (crun, --network none), the sum of RSS of every process each tool keeps
-# (rrun: monitors + holder + warm plugins, reported apart; podman: conmons +
-# pause), divided by N. As root it runs itself as rrun-test (as
+# Resident memory per detached container, for 1 and N (default 50) `run -d
+# busybox sleep` in one run: rrun (through the session holder, --network
+# none) and podman (crun, --network none), the sum of RSS of every process
+# each tool keeps (rrun: monitors — rrun-monitor, or the rrun binary where
+# it stays — and, apart, the holder and the warm plugins; podman: conmons +
+# pause), divided by the count. As root it runs itself as rrun-test (as
 # run-vs-peers.sh does; set BENCH_DIR to skip the setup).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 N=${N:-50}
 if [ "$(id -u)" = 0 ]; then
   out=$(mktemp -d /tmp/rrun-mem.XXXXXX)
-  make -s -C "$here" build && cp "$here/bin/rrun" "$here/bin/rrun-nsinit" "$out/"
+  make -s -C "$here" build && cp "$here/bin/rrun" "$here/bin/rrun-nsinit" "$here/bin/rrun-monitor" "$out/"
   (cd "$here" && go run ./test/fixtures/mkimage -o "$out/busybox.tar" -tag docker.io/library/busybox:latest)
   chmod -R a+rX "$out"
   su rrun-test -s /bin/bash -c "N=$N BENCH_DIR=$out bash '$here/bench/memory.sh'"
@@ -38,15 +39,22 @@ rss_of() {
   echo "$sum"
 }
 
-for i in $(seq "$N"); do "$d/rrun" run -d --network none busybox sleep 600 >/dev/null; done
-mon=$(rss_of "__monitor"); holder=$(rss_of "__holder"); plugins=$(rss_of "__plugin")
-for i in $(seq "$N"); do podman run -d --network none busybox sleep 600 >/dev/null; done
-conmon=$(rss_of "^/usr/bin/conmon"); pause=$(home=/ rss_of "catatonit|podman pause|rootlessport")
-echo "resident memory, $N detached containers (kB): load average $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "  rrun:   monitors $mon ($((mon / N)) per container), holder $holder, warm plugins $plugins; per container $(((mon + holder + plugins) / N))"
-echo "  podman: conmons $conmon ($((conmon / N)) per container), pause $pause; per container $(((conmon + pause) / N))"
-"$d/rrun" rm -f $("$d/rrun" ps -q) >/dev/null
-podman rm -f -t 0 -a >/dev/null 2>&1 || true
+# measure COUNT: start COUNT detached containers with each tool, report,
+# remove them.
+measure() {
+  local n=$1 i mon holder plugins conmon pause
+  for i in $(seq "$n"); do "$d/rrun" run -d --network none busybox sleep 600 >/dev/null; done
+  mon=$(rss_of "rrun-monitor|__monitor"); holder=$(rss_of "__holder"); plugins=$(rss_of "__plugin")
+  "$d/rrun" rm -f $("$d/rrun" ps -q) >/dev/null
+  for i in $(seq "$n"); do podman run -d --network none busybox sleep 600 >/dev/null; done
+  conmon=$(rss_of "^/usr/bin/conmon"); pause=$(rss_of "catatonit|podman pause|rootlessport") # its environment names this home
+  podman rm -f -t 0 -a >/dev/null 2>&1 || true
+  echo "resident memory, $n detached containers (kB): load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "  rrun:   monitors $mon ($((mon / n)) per container), holder $holder, warm plugins $plugins (exit when idle); per container $(((mon + holder + plugins) / n)), $(((mon + holder) / n)) once the plugins are idle"
+  echo "  podman: conmons $conmon ($((conmon / n)) per container), pause $pause; per container $(((conmon + pause) / n))"
+}
+measure 1
+measure "$N"
 "$d/rrun" system migrate >/dev/null
 "$d/rrun" unshare rm -rf "$home/data"
 podman system reset -f >/dev/null 2>&1 || true
