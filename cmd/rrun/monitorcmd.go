@@ -84,8 +84,8 @@ func runMonitor(id string, attach bool) error {
 		}
 		return enterContainerSession(cfg, nil, net)
 	}
-	if _, ok := wantsHandoff(attach, net != nil && network.Private(net.Mode)); ok && session.Joined() {
-		privateIsolation = true
+	if path, ok := wantsHandoff(attach, net != nil && network.Private(net.Mode)); ok && session.Joined() {
+		privateIsolation, smallMonitor = true, path
 	}
 	ready := func(error) {}
 	if !attach {
@@ -110,8 +110,8 @@ func monitorContainer(ctx context.Context, cfg config.Config, store *state.Store
 	rec state.Record, net *network.Plan, attach bool, ready func(error)) error {
 	deps := detachedDeps(cfg, store, mgr, b)
 	deps.Spec.Network = net
-	if path, ok := wantsHandoff(attach, net != nil && network.Private(net.Mode)); ok && privateIsolation {
-		deps.Handoff, deps.IsolationPID = execSmallMonitor(path), b.IsolationPID
+	if smallMonitor != "" && !attach && !(net != nil && network.Private(net.Mode)) {
+		deps.Handoff, deps.IsolationPID = execSmallMonitor(smallMonitor), b.IsolationPID
 	}
 	if session.Joined() && net != nil && network.Private(net.Mode) {
 		// The warm path: this process is in the user's network namespace;
@@ -152,6 +152,9 @@ func runMonitorCallback(id string, resume int, execMode bool) error {
 		return err
 	}
 	rec, err := store.Get(id)
+	if err != nil && !execMode {
+		return deleteRemoved(cfg, id) // rm -f removed it while it exited
+	}
 	if err != nil {
 		return err
 	}

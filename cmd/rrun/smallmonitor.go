@@ -28,6 +28,9 @@ import (
 // monitorOwnerFD is the owner lock's fd this monitor inherited (-1: none).
 var monitorOwnerFD = -1
 
+// smallMonitor is rrun-monitor's path when this monitor hands off.
+var smallMonitor string
+
 // privateIsolation makes newManager keep the isolation plugin a child of
 // this process (pluginmgr.Manager.PrivateIsolation).
 var privateIsolation bool
@@ -126,6 +129,18 @@ func resumeMonitor(cfg config.Config, store *state.Store, rec state.Record, code
 			return exitCode(code)
 		}
 		return nil
+	})
+}
+
+// deleteRemoved deletes, through the isolation plugin, the container
+// rrun-monitor owned whose record `rm -f` removed as it exited.
+func deleteRemoved(cfg config.Config, id string) error {
+	if fd, err := strconv.Atoi(os.Getenv(handoff.ListenerFDEnv)); err == nil {
+		defer unix.Close(fd)
+	}
+	privateIsolation = true
+	return inSessionWith(cfg, needs{isolation: true}, func(ctx context.Context, _ *pluginmgr.Manager, b *container.Backends) error {
+		return b.Isolation.Delete(ctx, id)
 	})
 }
 
