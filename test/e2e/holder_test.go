@@ -320,9 +320,12 @@ func TestWarmPluginsServeLaterRuns(t *testing.T) {
 }
 
 // kill -9 of both warm plugins leaves a detached container running; ps
-// stays true and the next run starts new plugins.
+// stays true and the next run starts new plugins. (A detached container's
+// own isolation plugin is gone once rrun-monitor owns it: the warm one is
+// a foreground run's.)
 func TestWarmPluginsKilledDetachedContainerLivesOn(t *testing.T) {
 	e := withBusybox(t)
+	e.warmRun("true")
 	id := strings.TrimSpace(e.ok("run", "-d", "--network", "none", "busybox", "sleep", "600").stdout)
 	t.Cleanup(func() { e.run("", "rm", "-f", id) })
 	old := e.warmPIDs()

@@ -117,3 +117,25 @@ func TestSmallMonitorAttachKillAndRestart(t *testing.T) {
 		t.Fatalf("rrun-monitor outlived the policy: %v", left)
 	}
 }
+
+// kill -9 of rrun-monitor leaves a record without an owner: the next
+// command reconciles it as exited and kills what is left of the container
+// (it has no pid namespace of rrun's to die with).
+func TestSmallMonitorKilledIsReconciled(t *testing.T) {
+	e := withBusybox(t)
+	id := e.detached("--network", "none", "busybox", "sh", "-c", "echo ready; while true; do sleep 0.13; done")
+	e.waitLog(id, "ready")
+	mon := livePIDsOf("rrun-monitor " + id)
+	if len(mon) != 1 {
+		t.Fatalf("want one rrun-monitor for %s, got %v", id[:12], mon)
+	}
+	_ = syscall.Kill(mon[0], syscall.SIGKILL)
+	time.Sleep(300 * time.Millisecond)
+	if ps := e.ok("ps", "-a", "--format", "{{.ID}} {{.State}}").stdout; !strings.Contains(ps, id[:12]+" exited") {
+		t.Fatalf("after kill -9 of rrun-monitor the container is exited: %q", ps)
+	}
+	if left := findDescendantOrZero(0, "while true; do sleep 0.13", uidSelf()); left != 0 {
+		t.Fatalf("the container's process %d outlived its reconcile", left)
+	}
+	e.ok("rm", id)
+}
