@@ -108,18 +108,7 @@ func runMonitor(id string, attach bool) error {
 // monitorContainer owns the container inside the session until it exits.
 func monitorContainer(ctx context.Context, cfg config.Config, store *state.Store, mgr *pluginmgr.Manager, b *container.Backends,
 	rec state.Record, net *network.Plan, attach bool, ready func(error)) error {
-	deps := detachedDeps(cfg, store, mgr, b)
-	deps.Spec.Network = net
-	if smallMonitor != "" && !attach && !(net != nil && network.Private(net.Mode)) {
-		deps.Handoff, deps.IsolationPID = execSmallMonitor(smallMonitor), b.IsolationPID
-	}
-	if session.Joined() && net != nil && network.Private(net.Mode) {
-		// The warm path: this process is in the user's network namespace;
-		// the container gets its own, connected once its init exists.
-		deps.Spec.OwnNetNS = true
-		deps.AttachNetwork = func(pid int) (func(), error) { return session.AttachNetwork(cfg.Dirs.Run, net, pid) }
-	}
-	code, err := runWithPolicy(ctx, deps, rec, attach, ready)
+	code, err := runWithPolicy(ctx, monitorDeps(cfg, store, mgr, b, net, attach), rec, attach, ready)
 	if err != nil {
 		return err
 	}
@@ -127,6 +116,25 @@ func monitorContainer(ctx context.Context, cfg config.Config, store *state.Store
 		return exitCode(code)
 	}
 	return nil
+}
+
+// monitorDeps are what the monitor of a container with network plan net
+// works with.
+func monitorDeps(cfg config.Config, store *state.Store, mgr *pluginmgr.Manager, b *container.Backends,
+	net *network.Plan, attach bool) monitor.Deps {
+	deps := detachedDeps(cfg, store, mgr, b)
+	deps.Spec.Network = net
+	private := net != nil && network.Private(net.Mode)
+	if smallMonitor != "" && !attach && !private {
+		deps.Handoff, deps.IsolationPID = execSmallMonitor(smallMonitor), b.IsolationPID
+	}
+	if session.Joined() && private {
+		// The warm path: this process is in the user's network namespace;
+		// the container gets its own, connected once its init exists.
+		deps.Spec.OwnNetNS = true
+		deps.AttachNetwork = func(pid int) (func(), error) { return session.AttachNetwork(cfg.Dirs.Run, net, pid) }
+	}
+	return deps
 }
 
 // detachedDeps are what a monitor works with in this session.

@@ -17,6 +17,7 @@ import (
 	"github.com/rrun-project/rrun/host/container"
 	"github.com/rrun-project/rrun/host/monitor"
 	"github.com/rrun-project/rrun/host/monitor/handoff"
+	"github.com/rrun-project/rrun/host/network"
 	"github.com/rrun-project/rrun/host/pluginmgr"
 	"github.com/rrun-project/rrun/host/state"
 )
@@ -117,9 +118,13 @@ func resumeMonitor(cfg config.Config, store *state.Store, rec state.Record, code
 	}
 	os.Unsetenv(handoff.ListenerFDEnv)
 	retries, delay := readPolicyState()
-	privateIsolation = true
+	net, err := network.Load(store.Dir(rec.ID))
+	if err != nil {
+		return err
+	}
+	privateIsolation, smallMonitor = true, smallMonitorPath() // a restart hands off again
 	return inSessionWith(cfg, needs{storage: true, isolation: true}, func(ctx context.Context, mgr *pluginmgr.Manager, b *container.Backends) error {
-		deps := detachedDeps(cfg, store, mgr, b)
+		deps := monitorDeps(cfg, store, mgr, b, net, false)
 		first := func() (int, error) { return code, monitor.Resume(ctx, deps, rec.ID, code, listener) }
 		code, err := runWithPolicyFrom(ctx, deps, rec, false, func(error) {}, first, retries, delay)
 		if err != nil {

@@ -116,6 +116,17 @@ func TestSmallMonitorAttachKillAndRestart(t *testing.T) {
 	if left := livePIDsOf("rrun-monitor " + rs); len(left) != 0 {
 		t.Fatalf("rrun-monitor outlived the policy: %v", left)
 	}
+	// A restarted container is handed to rrun-monitor again, in the same
+	// network mode (none: lo only).
+	again := e.detached("--restart", "on-failure:1", "--network", "none", "busybox", "sh", "-c",
+		"if [ -e /ran ]; then echo ifaces $(grep -c : /proc/net/dev); sleep 600; fi; touch /ran; exit 3")
+	e.waitLog(again, "ifaces")
+	if out := e.ok("logs", again).stdout; out != "ifaces 1\n" {
+		t.Fatalf("the restarted container's network: %q", out)
+	}
+	if mon := livePIDsOf("rrun-monitor " + again); len(mon) != 1 || len(livePIDsOf("__monitor "+again)) != 0 {
+		t.Fatalf("after a restart want rrun-monitor alone, got %v and %v", mon, livePIDsOf("__monitor "+again))
+	}
 }
 
 // kill -9 of rrun-monitor leaves a record without an owner: the next
