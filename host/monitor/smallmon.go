@@ -54,6 +54,9 @@ func (m *monitor) tryHandoff(io *stdio) {
 	}
 	st, err := m.handoffState(io)
 	if err == nil {
+		// A plugin of this command (no warm ones: idle timeout 0) would
+		// otherwise live on, unused, as rrun-monitor's child.
+		m.Backends.Close()
 		err = m.Handoff(st)
 	}
 	fmt.Fprintf(os.Stderr, "rrun: warning: failed to hand container %s to rrun-monitor: %v\n", m.rec.ShortID(), err)
