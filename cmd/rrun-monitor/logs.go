@@ -2,9 +2,8 @@ package main
 
 import (
 	"bytes"
+	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/rrun-project/rrun/host/monitor/logline"
 )
@@ -31,11 +30,11 @@ func dupOf(fd int) int {
 	if fd < 0 {
 		return -1
 	}
-	d, err := unix.Dup(fd)
+	d, err := syscall.Dup(fd)
 	if err != nil {
 		return -1
 	}
-	unix.CloseOnExec(d)
+	syscall.CloseOnExec(d)
 	return d
 }
 
@@ -43,12 +42,12 @@ func dupOf(fd int) int {
 // whose last holder closed it).
 func (m *monitor) pump(fd int, stream string) {
 	defer m.pumps.Done()
-	defer unix.Close(fd)
+	defer syscall.Close(fd)
 	buf := make([]byte, 32<<10)
 	var partial, batch []byte
 	for {
-		n, err := unix.Read(fd, buf)
-		if err == unix.EINTR {
+		n, err := syscall.Read(fd, buf)
+		if err == syscall.EINTR {
 			continue
 		}
 		if n <= 0 {
@@ -82,8 +81,8 @@ func (m *monitor) writeLog(b []byte) {
 	m.logMu.Lock()
 	defer m.logMu.Unlock()
 	for len(b) > 0 {
-		n, err := unix.Write(m.st.Log, b)
-		if err == unix.EINTR {
+		n, err := syscall.Write(m.st.Log, b)
+		if err == syscall.EINTR {
 			continue
 		}
 		if err != nil {

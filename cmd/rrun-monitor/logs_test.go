@@ -51,3 +51,35 @@ func TestPumpWritesJSONFileLines(t *testing.T) {
 		}
 	}
 }
+
+// Requests as host/monitor's client encodes them are read; answers are
+// what its client decodes.
+func TestWireMatchesHostMonitor(t *testing.T) {
+	r, err := parseRequest([]byte(`{"version":1,"op":"stdin","timeout":-1,"exec":{"args":["a","}"],"tty":true},"data":"aGVsbG8K","width":80,"height":24}`))
+	if err != nil || r.Version != 1 || r.Op != "stdin" || r.Timeout != -1 || string(r.Data) != "hello\n" || r.Width != 80 || r.Height != 24 {
+		t.Fatalf("parsed %+v, %v", r, err)
+	}
+	for _, bad := range []string{`{"op":"x"`, `{"data":"abc"}`, `{"op":"x"} tail`, `[]`} {
+		if _, err := parseRequest([]byte(bad)); err == nil {
+			t.Errorf("%s must be refused", bad)
+		}
+	}
+	var got struct {
+		OK       bool   `json:"ok"`
+		Error    string `json:"error"`
+		Kind     string `json:"kind"`
+		Exited   bool   `json:"exited"`
+		ExitCode int    `json:"exit_code"`
+	}
+	if err := json.Unmarshal(response{Error: "a \"quoted\" <err>", Kind: "internal", Exited: true, ExitCode: 137}.encode(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.OK || got.Error != "a \"quoted\" <err>" || got.Kind != "internal" || !got.Exited || got.ExitCode != 137 {
+		t.Fatalf("answer read back as %+v", got)
+	}
+	for _, s := range []string{"", "YQ==", "YWI=", "YWJj"} {
+		if _, ok := decodeBase64(s); !ok {
+			t.Errorf("base64 %q refused", s)
+		}
+	}
+}

@@ -8,7 +8,6 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"os/signal"
 	"strconv"
@@ -16,15 +15,14 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/rrun-project/rrun/host/monitor/handoff"
 )
 
 func main() {
+	os.Unsetenv("GOMAXPROCS") // set for this process only (see execSmallMonitor)
 	st, err := handoff.FromEnv()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "rrun-monitor: "+err.Error())
+		os.Stderr.WriteString("rrun-monitor: " + err.Error() + "\n")
 		os.Exit(125)
 	}
 	m := newMonitor(st)
@@ -55,9 +53,9 @@ func (m *monitor) run() int {
 func (m *monitor) reap() int {
 	code := -1
 	for {
-		var ws unix.WaitStatus
-		pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
-		if err == unix.EINTR {
+		var ws syscall.WaitStatus
+		pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
+		if err == syscall.EINTR {
 			continue
 		}
 		if err != nil || pid <= 0 {
@@ -86,7 +84,7 @@ func (m *monitor) resume(code int) {
 		handoff.RestartsEnv+"="+m.st.Restarts)
 	argv := append(append([]string(nil), m.st.Rrun...), "__monitor", m.st.ID, "--resume", strconv.Itoa(code))
 	err := syscall.Exec(m.st.Rrun[0], argv, env)
-	fmt.Fprintf(os.Stderr, "rrun-monitor: failed to exec %s to record the exit (%d) of %s: %v\n", m.st.Rrun[0], code, m.st.ID, err)
+	os.Stderr.WriteString("rrun-monitor: failed to exec " + m.st.Rrun[0] + " to record the exit (" + strconv.Itoa(code) + ") of " + m.st.ID + ": " + err.Error() + "\n")
 	os.Exit(code)
 }
 
@@ -100,9 +98,14 @@ func waitFor(wg *sync.WaitGroup, d time.Duration) {
 	}
 }
 
+// fcntlSetFD sets fd's flags (F_SETFD).
+func fcntlSetFD(fd, flags int) {
+	_, _, _ = syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_SETFD, uintptr(flags)) // a closed fd: the next process reports it
+}
+
 // keep clears FD_CLOEXEC: fd crosses the next execve.
 func keep(fd int) {
 	if fd >= 0 {
-		_, _ = unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0) // a closed fd: the next process reports it
+		fcntlSetFD(fd, 0)
 	}
 }

@@ -2,9 +2,9 @@ package main
 
 import (
 	"sync"
+	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
+	"unsafe"
 
 	"github.com/rrun-project/rrun/host/monitor/handoff"
 )
@@ -55,12 +55,12 @@ func (m *monitor) isDone() bool {
 // of a container that just stopped).
 func (m *monitor) kill(sig int) error {
 	if sig == 0 {
-		sig = int(unix.SIGKILL)
+		sig = int(syscall.SIGKILL)
 	}
 	if m.isDone() {
 		return nil
 	}
-	if err := unix.Kill(m.st.Pid, unix.Signal(sig)); err != nil && err != unix.ESRCH {
+	if err := syscall.Kill(m.st.Pid, syscall.Signal(sig)); err != nil && err != syscall.ESRCH {
 		return err
 	}
 	return nil
@@ -78,7 +78,7 @@ func (m *monitor) stop(timeout int) {
 		return
 	case <-time.After(time.Duration(timeout) * time.Second):
 	}
-	_ = m.kill(int(unix.SIGKILL))
+	_ = m.kill(int(syscall.SIGKILL))
 	<-m.done
 }
 
@@ -87,8 +87,15 @@ func (m *monitor) resize(width, height uint) error {
 	if m.st.Master < 0 {
 		return nil // docker ignores a resize without a terminal
 	}
-	return unix.IoctlSetWinsize(m.st.Master, unix.TIOCSWINSZ, &unix.Winsize{Col: uint16(width), Row: uint16(height)})
+	ws := winsize{Col: uint16(width), Row: uint16(height)}
+	if _, _, errno := syscall.Syscall(syscall.SYS_IOCTL, uintptr(m.st.Master), syscall.TIOCSWINSZ, uintptr(unsafe.Pointer(&ws))); errno != 0 {
+		return errno
+	}
+	return nil
 }
+
+// winsize is struct winsize of ioctl_tty(2).
+type winsize struct{ Row, Col, Xpixel, Ypixel uint16 }
 
 // writeStdin passes what `rrun attach` read to the container's stdin (its
 // pipe, or its terminal with -t).
@@ -103,8 +110,8 @@ func (m *monitor) writeStdin(data []byte) error {
 	m.stdinMu.Lock()
 	defer m.stdinMu.Unlock()
 	for len(data) > 0 {
-		n, err := unix.Write(fd, data)
-		if err == unix.EINTR {
+		n, err := syscall.Write(fd, data)
+		if err == syscall.EINTR {
 			continue
 		}
 		if err != nil {

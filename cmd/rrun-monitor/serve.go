@@ -1,14 +1,10 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"strconv"
 	"syscall"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/rrun-project/rrun/host/monitor/handoff"
 )
@@ -19,30 +15,32 @@ const protocolVersion = 1
 
 var errNoStdin = errors.New("container has no stdin attached")
 
+// request is host/monitor.Request, less what rrun-monitor does not read.
 type request struct {
-	Version int    `json:"version"`
-	Op      string `json:"op"`
-	Signal  int    `json:"signal,omitempty"`
-	Timeout int    `json:"timeout,omitempty"`
-	Width   uint   `json:"width,omitempty"`
-	Height  uint   `json:"height,omitempty"`
-	Data    []byte `json:"data,omitempty"`
+	Version int
+	Op      string
+	Signal  int
+	Timeout int
+	Width   uint
+	Height  uint
+	Data    []byte
 }
 
+// response is host/monitor.Response (see wire.go).
 type response struct {
-	OK       bool   `json:"ok"`
-	Error    string `json:"error,omitempty"`
-	Hint     string `json:"hint,omitempty"`
-	Kind     string `json:"kind,omitempty"`
-	Exited   bool   `json:"exited,omitempty"`
-	ExitCode int    `json:"exit_code"`
+	OK       bool
+	Error    string
+	Hint     string
+	Kind     string
+	Exited   bool
+	ExitCode int
 }
 
 // serve accepts clients on the monitor socket until this process execs.
 func (m *monitor) serve() {
 	for {
-		fd, _, err := unix.Accept4(m.st.Listener, unix.SOCK_CLOEXEC)
-		if err == unix.EINTR || err == unix.ECONNABORTED {
+		fd, _, err := syscall.Accept4(m.st.Listener, syscall.SOCK_CLOEXEC)
+		if err == syscall.EINTR || err == syscall.ECONNABORTED {
 			continue
 		}
 		if err != nil {
@@ -54,24 +52,29 @@ func (m *monitor) serve() {
 
 // handle answers the requests of one connection, one message each.
 func (m *monitor) handle(conn int) {
-	buf, oob := make([]byte, 64<<10), make([]byte, unix.CmsgSpace(256*4))
+	buf, oob := make([]byte, 64<<10), make([]byte, syscall.CmsgSpace(256*4))
 	for {
-		n, oobn, _, _, err := unix.Recvmsg(conn, buf, oob, unix.MSG_CMSG_CLOEXEC)
-		if err == unix.EINTR {
+		n, oobn, _, _, err := syscall.Recvmsg(conn, buf, oob, syscall.MSG_CMSG_CLOEXEC)
+		if err == syscall.EINTR {
 			continue
 		}
 		fds := rights(oob[:max(oobn, 0)])
-		var req request
-		if err != nil || n <= 0 || json.Unmarshal(buf[:n], &req) != nil {
+		if err != nil || n <= 0 {
 			closeAll(fds)
-			unix.Close(conn)
+			syscall.Close(conn)
+			return
+		}
+		req, err := parseRequest(buf[:n])
+		if err != nil {
+			closeAll(fds)
+			syscall.Close(conn)
 			return
 		}
 		if req.Version != protocolVersion {
-			reply(conn, response{Error: fmt.Sprintf("monitor protocol %d, client %d", protocolVersion, req.Version),
+			reply(conn, response{Error: "monitor protocol " + strconv.Itoa(protocolVersion) + ", client " + strconv.Itoa(req.Version),
 				Hint: "use the same rrun binary for all commands", Kind: "failed-precondition"})
 			closeAll(fds)
-			unix.Close(conn)
+			syscall.Close(conn)
 			return
 		}
 		if req.Op == "exec" {
@@ -103,11 +106,11 @@ func (m *monitor) dispatch(req request) response {
 		if err := m.writeStdin(req.Data); errors.Is(err, errNoStdin) {
 			return response{Error: "container " + m.st.ID[:12] + " has no stdin attached", Hint: "run it with -i", Kind: "failed-precondition"}
 		} else if err != nil {
-			return result(fmt.Errorf("failed to write to the stdin of %s: %w", m.st.ID[:12], err))
+			return result(errors.New("failed to write to the stdin of " + m.st.ID[:12] + ": " + err.Error()))
 		}
 		return response{OK: true}
 	}
-	return response{Error: fmt.Sprintf("unknown monitor operation %q", req.Op), Kind: "invalid-argument"}
+	return response{Error: "unknown monitor operation " + strconv.Quote(req.Op), Kind: "invalid-argument"}
 }
 
 // delegateExec starts `rrun __monitor ID --exec` with the connection on
@@ -123,20 +126,20 @@ func (m *monitor) delegateExec(conn int, req []byte, fds []int) {
 	argv := append(append([]string(nil), m.st.Rrun...), "__monitor", m.st.ID, "--exec")
 	_, err := syscall.ForkExec(m.st.Rrun[0], argv, &syscall.ProcAttr{Env: env, Files: files})
 	if err != nil {
-		reply(conn, result(fmt.Errorf("failed to start the exec of %s: %w", m.st.ID[:12], err)))
+		reply(conn, result(errors.New("failed to start the exec of "+m.st.ID[:12]+": "+err.Error())))
 	}
 	closeAll(fds)
-	unix.Close(conn)
+	syscall.Close(conn)
 }
 
 func rights(oob []byte) []int {
-	msgs, err := unix.ParseSocketControlMessage(oob)
+	msgs, err := syscall.ParseSocketControlMessage(oob)
 	if err != nil {
 		return nil
 	}
 	var fds []int
 	for i := range msgs {
-		if f, err := unix.ParseUnixRights(&msgs[i]); err == nil {
+		if f, err := syscall.ParseUnixRights(&msgs[i]); err == nil {
 			fds = append(fds, f...)
 		}
 	}
@@ -145,13 +148,12 @@ func rights(oob []byte) []int {
 
 func closeAll(fds []int) {
 	for _, fd := range fds {
-		unix.Close(fd)
+		syscall.Close(fd)
 	}
 }
 
 func reply(conn int, r response) {
-	data, _ := json.Marshal(r) // plain fields: cannot fail
-	_, _ = unix.Write(conn, data)
+	_, _ = syscall.Write(conn, r.encode())
 }
 
 func result(err error) response {

@@ -90,7 +90,9 @@ func execSmallMonitor(path string) monitor.Handoff {
 		if _, err := unix.FcntlInt(uintptr(st.Owner), unix.F_SETFD, 0); err != nil {
 			return fmt.Errorf("failed to pass the owner lock: %w", err)
 		}
-		env := append(os.Environ(), handoff.Env+"="+st.Encode())
+		// One P: rrun-monitor mostly sleeps in syscalls, and each P and
+		// thread costs resident memory (it unsets the variable again).
+		env := append(os.Environ(), handoff.Env+"="+st.Encode(), "GOMAXPROCS=1")
 		return syscall.Exec(path, []string{"rrun-monitor", st.ID}, env)
 	}
 }

@@ -21,6 +21,10 @@ func AppendEntries(dst []byte, t time.Time, stream string, lines [][]byte) []byt
 
 const hexDigits = "0123456789abcdef"
 
+// AppendString appends s as a JSON string; invalid UTF-8 becomes U+FFFD,
+// as encoding/json does.
+func AppendString(dst, s []byte) []byte { return appendJSONString(dst, s) }
+
 // appendJSONString appends s as a JSON string; invalid UTF-8 becomes
 // U+FFFD, as encoding/json does.
 func appendJSONString(dst, s []byte) []byte {
