@@ -19,6 +19,7 @@ print-tags:
 build:
 	$(GO) build $(GOFLAGS_TAGS) -o $(BIN) ./cmd/rrun
 	CGO_ENABLED=0 $(GO) build -o bin/rrun-init ./cmd/rrun-init
+	CGO_ENABLED=0 $(GO) build -ldflags "-s -w" -o bin/rrun-monitor ./cmd/rrun-monitor
 	$(GO) build -ldflags "-s -w -linkmode external -extldflags -static" -o bin/rrun-nsinit ./cmd/rrun-nsinit
 
 examples:

@@ -19,6 +19,7 @@ make -s build
 demo=$(mktemp -d /tmp/rrun-demo.XXXXXX)
 cp bin/rrun "$demo/rrun"
 cp bin/rrun-nsinit "$demo/rrun-nsinit" # the containers' init, found next to rrun
+cp bin/rrun-monitor "$demo/rrun-monitor" # a detached container's small monitor, found next to rrun
 echo "== building a busybox image locally (docker-archive)"
 go run ./test/fixtures/mkimage -o "$demo/busybox.tar" -tag docker.io/library/busybox:latest
 chmod -R a+rX "$demo"

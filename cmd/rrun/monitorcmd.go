@@ -34,12 +34,20 @@ const monitorArg = "__monitor"
 // enters one (becoming the session's rootlesskit parent), inside it owns
 // the container until it exits.
 func newMonitorCommand() *cobra.Command {
-	var attach bool
+	var attach, execMode bool
+	resume := -1
 	cmd := &cobra.Command{
 		Use: monitorArg + " ID", Hidden: true, Args: cobra.ExactArgs(1),
-		RunE: func(_ *cobra.Command, args []string) error { return runMonitor(args[0], attach) },
+		RunE: func(_ *cobra.Command, args []string) error {
+			if resume >= 0 || execMode {
+				return runMonitorCallback(args[0], resume, execMode)
+			}
+			return runMonitor(args[0], attach)
+		},
 	}
 	cmd.Flags().BoolVar(&attach, "attach", false, "run in the foreground on this process's stdio")
+	cmd.Flags().IntVar(&resume, "resume", -1, "record the exit CODE of the container rrun-monitor owned")
+	cmd.Flags().BoolVar(&execMode, "exec", false, "serve the exec request rrun-monitor passed on fd 3")
 	return cmd
 }
 
@@ -51,10 +59,7 @@ const ownerFDEnv = "_RRUN_OWNER_FD"
 var monitorOwner *state.Owner
 
 func runMonitor(id string, attach bool) error {
-	if fd, err := strconv.Atoi(os.Getenv(ownerFDEnv)); err == nil {
-		os.Unsetenv(ownerFDEnv)
-		monitorOwner = state.AdoptOwner(fd)
-	}
+	adoptOwnerFD()
 	if session.Inside() {
 		// A monitor started by a joined `run -d` is no __session: it
 		// reaps its container's orphans itself.
@@ -81,6 +86,9 @@ func runMonitor(id string, attach bool) error {
 		return enterContainerSession(cfg, nil, net)
 	}
 	trace.Mark("monitor ready to start")
+	if path, ok := wantsHandoff(attach, net != nil && network.Private(net.Mode)); ok && session.Joined() {
+		privateIsolation, smallMonitor = true, path
+	}
 	ready := func(error) {}
 	if !attach {
 		ready = func(err error) { notifyReady(cfg.Dirs.Run, id, err) }
@@ -102,17 +110,7 @@ func runMonitor(id string, attach bool) error {
 // monitorContainer owns the container inside the session until it exits.
 func monitorContainer(ctx context.Context, cfg config.Config, store *state.Store, mgr *pluginmgr.Manager, b *container.Backends,
 	rec state.Record, net *network.Plan, attach bool, ready func(error)) error {
-	spec := specEnv(cfg)
-	spec.Network = net
-	deps := monitor.Deps{Backends: b, Store: store, RunDir: cfg.Dirs.Run, Relaunch: relaunchIsolation(mgr, cfg),
-		Spec: spec, RemoveVolumes: removeVolumes(cfg)}
-	if session.Joined() && net != nil && network.Private(net.Mode) {
-		// The warm path: this process is in the user's network namespace;
-		// the container gets its own, connected once its init exists.
-		deps.Spec.OwnNetNS = true
-		deps.AttachNetwork = func(pid int) (func(), error) { return session.AttachNetwork(cfg.Dirs.Run, net, pid) }
-	}
-	code, err := runWithPolicy(ctx, deps, rec, attach, ready)
+	code, err := runWithPolicy(ctx, monitorDeps(cfg, store, mgr, b, net, attach), rec, attach, ready)
 	if err != nil {
 		return err
 	}
@@ -120,6 +118,61 @@ func monitorContainer(ctx context.Context, cfg config.Config, store *state.Store
 		return exitCode(code)
 	}
 	return nil
+}
+
+// monitorDeps are what the monitor of a container with network plan net
+// works with.
+func monitorDeps(cfg config.Config, store *state.Store, mgr *pluginmgr.Manager, b *container.Backends,
+	net *network.Plan, attach bool) monitor.Deps {
+	deps := detachedDeps(cfg, store, mgr, b)
+	deps.Spec.Network = net
+	private := net != nil && network.Private(net.Mode)
+	if smallMonitor != "" && !attach && !private {
+		deps.Handoff, deps.IsolationPID = execSmallMonitor(smallMonitor), b.IsolationPID
+	}
+	if session.Joined() && private {
+		// The warm path: this process is in the user's network namespace;
+		// the container gets its own, connected once its init exists.
+		deps.Spec.OwnNetNS = true
+		deps.AttachNetwork = func(pid int) (func(), error) { return session.AttachNetwork(cfg.Dirs.Run, net, pid) }
+	}
+	return deps
+}
+
+// detachedDeps are what a monitor works with in this session.
+func detachedDeps(cfg config.Config, store *state.Store, mgr *pluginmgr.Manager, b *container.Backends) monitor.Deps {
+	return monitor.Deps{Backends: b, Store: store, RunDir: cfg.Dirs.Run, Relaunch: relaunchIsolation(mgr, cfg),
+		Spec: specEnv(cfg), RemoveVolumes: removeVolumes(cfg)}
+}
+
+// adoptOwnerFD keeps the owner lock `run -d` or `start` passed.
+func adoptOwnerFD() {
+	if fd, err := strconv.Atoi(os.Getenv(ownerFDEnv)); err == nil {
+		os.Unsetenv(ownerFDEnv)
+		monitorOwner, monitorOwnerFD = state.AdoptOwner(fd), fd
+	}
+}
+
+// runMonitorCallback is what rrun-monitor runs: --resume CODE (in its
+// place) or --exec (a child serving one exec).
+func runMonitorCallback(id string, resume int, execMode bool) error {
+	adoptOwnerFD()
+	cfg, store, err := openStore()
+	if err != nil {
+		return err
+	}
+	rec, err := store.Get(id)
+	if err != nil && !execMode {
+		return deleteRemoved(cfg, id) // rm -f removed it while it exited
+	}
+	if err != nil {
+		return err
+	}
+	cfg = withConfigOf(cfg, rec)
+	if execMode {
+		return execDelegate(cfg, store, rec)
+	}
+	return resumeMonitor(cfg, store, rec, resume)
 }
 
 // specEnv is where volumes live and where --init's binary is: rrun-init

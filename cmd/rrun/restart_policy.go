@@ -33,14 +33,33 @@ func stoppedSince(store *state.Store, id string, t time.Time) bool {
 // --restart policy says (a detached container only), with docker's
 // back-off: 100 ms doubling, reset after 10 s of running.
 func runWithPolicy(ctx context.Context, d monitor.Deps, rec state.Record, attach bool, ready func(error)) (int, error) {
+	return runWithPolicyFrom(ctx, d, rec, attach, ready, nil, 0, 0)
+}
+
+// runWithPolicyFrom is runWithPolicy whose first run is first when set
+// (the end of a run rrun-monitor owned, after retries restarts and a
+// back-off at delay).
+func runWithPolicyFrom(ctx context.Context, d monitor.Deps, rec state.Record, attach bool, ready func(error),
+	first func() (int, error), retries int, delay time.Duration) (int, error) {
 	policy, _ := container.ParseRestart(rec.Options.Restart) // checked when it was created
-	delay := 100 * time.Millisecond
-	for retries := 0; ; retries++ {
-		if retries > 0 || rec.RestartCount != 0 {
-			setRestartCount(d.Store, rec.ID, retries) // a user's start resets it, as docker's
-		}
+	if delay == 0 {
+		delay = 100 * time.Millisecond
+	}
+	for ; ; retries++ {
+		var code int
+		var err error
 		started := time.Now()
-		code, err := monitor.Run(ctx, d, rec.ID, attach, ready)
+		if first != nil {
+			started = rec.StartedAt
+			code, err = first()
+			first, ready = nil, func(error) {}
+		} else {
+			if retries > 0 || rec.RestartCount != 0 {
+				setRestartCount(d.Store, rec.ID, retries) // a user's start resets it, as docker's
+			}
+			policyState.retries, policyState.delay = retries, delay
+			code, err = monitor.Run(ctx, d, rec.ID, attach, ready)
+		}
 		if attach || (err != nil && retries == 0) || !policy.Restarts(code, retries, stoppedSince(d.Store, rec.ID, started)) {
 			return code, err
 		}

@@ -50,6 +50,8 @@ func newManager(cfg config.Config) *pluginmgr.Manager {
 		Debug:        cfg.LogLevel == "debug",
 		RunDir:       cfg.Dirs.Run,
 		StartTimeout: cfg.PluginStartTimeout,
+		// a detached monitor that hands its container to rrun-monitor
+		PrivateIsolation: privateIsolation,
 	}
 }
 

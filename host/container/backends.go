@@ -110,6 +110,17 @@ func (b *Backends) warmStorage() bool {
 	return false
 }
 
+// IsolationPID is the pid of the isolation plugin this command started
+// (0 when it is a warm plugin or none).
+func (b *Backends) IsolationPID() int {
+	for _, i := range b.insts {
+		if i.Kind == api.KindIsolation {
+			return i.Pid()
+		}
+	}
+	return 0
+}
+
 // Abandon kills every plugin without waiting: the session is ending.
 func (b *Backends) Abandon() {
 	for _, i := range b.insts {

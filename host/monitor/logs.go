@@ -10,6 +10,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/rrun-project/rrun/host/monitor/logline"
 )
 
 // LogName is the log of a container (foreground or detached), in its
@@ -105,7 +107,7 @@ func (l *logLines) Write(p []byte) (int, error) {
 		l.partial = l.partial[i+1:]
 	}
 	if len(lines) > 0 {
-		batch := appendEntries(l.batch[:0], time.Now().UTC(), l.stream, lines)
+		batch := logline.AppendEntries(l.batch[:0], time.Now().UTC(), l.stream, lines)
 		l.batch = batch
 		l.w.mu.Lock()
 		_, _ = l.w.f.Write(batch)

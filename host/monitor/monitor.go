@@ -32,6 +32,12 @@ type Deps struct {
 	// connection once the container has exited (the warm path's private
 	// networks; see Spec.OwnNetNS).
 	AttachNetwork func(pid int) (stop func(), err error)
+	// Handoff, when set (a detached container on the warm path), gives the
+	// running container to the small rrun-monitor; IsolationPID is then
+	// the pid of the isolation plugin this process started (see
+	// tryHandoff).
+	Handoff      Handoff
+	IsolationPID func() int
 }
 
 // monitor is one container's owner.
@@ -71,6 +77,8 @@ func Run(ctx context.Context, d Deps, id string, attach bool, ready func(error))
 		return 0, err
 	}
 	ready(nil)
+	m.tryHandoff(io) // returns only when the container stays with this process
+	io.pumpPending()
 	code, err := m.wait(ctx, io)
 	m.finish(ctx, code, err)
 	return code, err

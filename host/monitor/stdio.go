@@ -20,6 +20,24 @@ type stdio struct {
 	stdinW   *os.File   // detached with -i: the container's stdin, for attach
 	closers  []func()
 	ttyDone  <-chan struct{}
+	// deferOutput keeps the output pipes unread in pending until the
+	// container runs: rrun-monitor may take them (see tryHandoff).
+	deferOutput bool
+	pending     []pendingOutput
+}
+
+// pendingOutput is an output pipe nobody reads yet.
+type pendingOutput struct {
+	r      *os.File
+	stream string
+}
+
+// pumpPending starts logging the pipes deferOutput kept.
+func (s *stdio) pumpPending() {
+	for _, p := range s.pending {
+		s.log.pump(p.r, p.stream)
+	}
+	s.pending, s.deferOutput = nil, false
 }
 
 // openStdio connects the init's output to the container's log, and in
@@ -27,7 +45,7 @@ type stdio struct {
 // json-file log keeps every container's output); stdin is this process's
 // own in the foreground with -i. With -t the output comes through a pty.
 func (m *monitor) openStdio() (*stdio, error) {
-	s := &stdio{}
+	s := &stdio{deferOutput: m.Handoff != nil && !m.attach}
 	o := m.rec.Options
 	lw, err := openLog(m.Store.Dir(m.rec.ID))
 	if err != nil {
@@ -91,6 +109,8 @@ func (s *stdio) pipesToLog(tee bool) error {
 			s.log.tee(r, os.Stdout, stream)
 		case tee:
 			s.log.tee(r, os.Stderr, stream)
+		case s.deferOutput:
+			s.pending = append(s.pending, pendingOutput{r, stream})
 		default:
 			s.log.pump(r, stream)
 		}

@@ -38,6 +38,10 @@ type Manager struct {
 	// WarmIdle, when not 0, makes Acquire's plugins warm: they outlive
 	// the command and exit after this long without a client.
 	WarmIdle time.Duration
+	// PrivateIsolation keeps the isolation plugin this command's child even
+	// when WarmIdle is set: a detached monitor that hands its container to
+	// rrun-monitor inherits the init when that plugin exits.
+	PrivateIsolation bool
 }
 
 // SearchPath is DESIGN.md's order: $RRUN_PLUGIN_PATH (colon separated),

@@ -161,6 +161,14 @@ func (inst *Instance) Configure(ctx context.Context, cfg api.Config) error {
 	return nil
 }
 
+// Pid is the plugin process this command started (0 for a warm plugin).
+func (inst *Instance) Pid() int {
+	if inst.proc == nil {
+		return 0
+	}
+	return inst.proc.pid()
+}
+
 // Abandon kills the plugin process without waiting for it: for the end of
 // a session, whose pid namespace takes every process with it anyway. Its
 // socket goes too.

@@ -41,6 +41,9 @@ func (m *Manager) warmDir(c Candidate) string {
 // (go-plugin names it plugin + 10 digits); a longer run dir keeps plugins
 // per command.
 func (m *Manager) CanWarm(c Candidate) bool {
+	if m.PrivateIsolation && c.Kind == api.KindIsolation {
+		return false
+	}
 	return m.WarmIdle > 0 && len(m.warmDir(c))+len("/plugin0123456789") < 104
 }
 

@@ -190,12 +190,15 @@ func TestHolderStoppedBySystemMigrate(t *testing.T) {
 	}
 }
 
-// Many concurrent warm runs race to start one holder and leave nothing.
+// 100 concurrent warm runs race to start one holder and leave nothing:
+// no record, no storage container, no rootfs mount in the holder's mount
+// namespace, no process but the holder and the warm plugins.
 func TestHolderManyConcurrentWarmRunsLeaveNothing(t *testing.T) {
 	e := withBusybox(t)
+	const n = 100
 	var wg sync.WaitGroup
-	errs := make(chan string, 30)
-	for i := 0; i < 30; i++ {
+	errs := make(chan string, n)
+	for i := 0; i < n; i++ {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
@@ -223,6 +226,33 @@ func TestHolderManyConcurrentWarmRunsLeaveNothing(t *testing.T) {
 	}
 	if holders != 1 {
 		t.Fatalf("want one holder after concurrent starts, got %d", holders)
+	}
+	mounts, _ := os.ReadFile(fmt.Sprintf("/proc/%d/mountinfo", e.holderPID()))
+	for _, l := range strings.Split(string(mounts), "\n") {
+		if strings.Contains(l, e.home) && strings.Contains(l, "/merged") {
+			t.Fatalf("a rootfs is still mounted in the holder's namespace: %s", l)
+		}
+	}
+	e.noStrayProcesses()
+}
+
+// noStrayProcesses fails when a process of this test's home (in its
+// command line or environment) is left other than the holder and the
+// warm plugins.
+func (e *env) noStrayProcesses() {
+	e.t.Helper()
+	time.Sleep(200 * time.Millisecond) // the last runs' children are being reaped
+	for _, pid := range pids() {
+		if ownerOf(pid) != os.Getuid() || isZombie(pid) || pid == os.Getpid() {
+			continue
+		}
+		cmd := cmdline(pid)
+		if !strings.Contains(cmd, e.home) && !strings.Contains(environ(pid), e.home) {
+			continue
+		}
+		if !strings.Contains(cmd, "__holder") && !strings.Contains(cmd, "__plugin") {
+			e.t.Fatalf("process %d left: %s", pid, cmd)
+		}
 	}
 }
 
@@ -289,9 +319,12 @@ func TestWarmPluginsServeLaterRuns(t *testing.T) {
 }
 
 // kill -9 of both warm plugins leaves a detached container running; ps
-// stays true and the next run starts new plugins.
+// stays true and the next run starts new plugins. (A detached container's
+// own isolation plugin is gone once rrun-monitor owns it: the warm one is
+// a foreground run's.)
 func TestWarmPluginsKilledDetachedContainerLivesOn(t *testing.T) {
 	e := withBusybox(t)
+	e.warmRun("true")
 	id := strings.TrimSpace(e.ok("run", "-d", "--network", "none", "busybox", "sleep", "600").stdout)
 	t.Cleanup(func() { e.run("", "rm", "-f", id) })
 	old := e.warmPIDs()

@@ -1,4 +1,4 @@
-package monitor
+package logline
 
 import (
 	"bufio"
@@ -8,13 +8,13 @@ import (
 	"time"
 )
 
-// appendEntries must write what json.Unmarshal reads back as the same
+// AppendEntries must write what json.Unmarshal reads back as the same
 // entries, whatever bytes a container prints.
 func TestAppendEntriesRoundTrip(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
 	lines := [][]byte{[]byte("plain\n"), []byte("quote \" back \\ tab \t cr \r nul \x00 esc \x1b\n"),
 		[]byte("utf8 é 日本 bad \xff\xfe end\n"), []byte("<html>&</html>\n")}
-	out := appendEntries(nil, now, "stderr", lines)
+	out := AppendEntries(nil, now, "stderr", lines)
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	for i := 0; sc.Scan(); i++ {
 		var e logEntry
@@ -28,4 +28,10 @@ func TestAppendEntriesRoundTrip(t *testing.T) {
 			t.Errorf("line %d: got %+v, want %+v", i, e, want)
 		}
 	}
+}
+
+type logEntry struct {
+	Time   time.Time `json:"t"`
+	Stream string    `json:"s"`
+	Line   string    `json:"l"`
 }

@@ -1,0 +1,152 @@
+package e2e
+
+import (
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// rssKB is the resident memory of pid (VmRSS of /proc/PID/status), in kB.
+func rssKB(pid int) int {
+	data, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	for _, l := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.Atoi(f[1])
+			return kb
+		}
+	}
+	return 0
+}
+
+// livePIDsOf are this user's live processes whose command line contains want.
+func livePIDsOf(want string) []int {
+	var out []int
+	for _, pid := range pids() {
+		if ownerOf(pid) == os.Getuid() && !isZombie(pid) && strings.Contains(cmdline(pid), want) {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// A detached container on the warm path keeps one small process of rrun,
+// rrun-monitor, instead of the rrun binary: it logs, execs, survives kill
+// -9 of the holder and the warm plugins, stops with docker's semantics and
+// records the exit code.
+func TestSmallMonitorOwnsADetachedWarmContainer(t *testing.T) {
+	e := withBusybox(t)
+	id := e.detached("--network", "none", "busybox", "sh", "-c", "trap 'exit 6' TERM; echo ready; echo oops >&2; while true; do sleep 0.1; done")
+	e.waitLog(id, "ready")
+	mon := livePIDsOf("rrun-monitor " + id)
+	if len(mon) != 1 {
+		t.Fatalf("want one rrun-monitor for %s, got %v", id[:12], mon)
+	}
+	if big := livePIDsOf("__monitor " + id); len(big) != 0 {
+		t.Fatalf("the rrun binary still monitors %s: %v", id[:12], big)
+	}
+	if kb := rssKB(mon[0]); kb == 0 || kb > 8<<10 {
+		t.Fatalf("rrun-monitor keeps %d kB resident, want at most 8 MB", kb)
+	}
+	for _, pid := range append(mapValues(e.warmPIDs()), e.holderPID()) {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
+	if ps := e.ok("ps", "--format", "{{.Status}}").stdout; !strings.HasPrefix(ps, "Up") {
+		t.Fatalf("after the holder and warm plugins were killed, ps says %q", ps)
+	}
+	if r := e.run("", "exec", id, "sh", "-c", "echo in; exit 4"); r.stdout != "in\n" || r.code != 4 {
+		t.Fatalf("exec through rrun-monitor (its output and code): %s", r)
+	}
+	e.ok("stop", id)
+	if code := strings.TrimSpace(e.ok("wait", id).stdout); code != "6" {
+		t.Fatalf("stop must reach the container's trap: exit %q", code)
+	}
+	if ps := e.ok("ps", "-a", "--format", "{{.ID}} {{.Status}}").stdout; !strings.Contains(ps, id[:12]+" Exited (6)") {
+		t.Fatalf("ps after stop: %q", ps)
+	}
+	if logs := e.ok("logs", id); logs.stdout != "ready\n" || logs.stderr != "oops\n" {
+		t.Fatalf("logs keep both streams: %s", logs)
+	}
+	if left := livePIDsOf("rrun-monitor " + id); len(left) != 0 {
+		t.Fatalf("rrun-monitor outlived its container: %v", left)
+	}
+}
+
+func mapValues(m map[string]int) []int {
+	var out []int
+	for _, v := range m {
+		out = append(out, v)
+	}
+	return out
+}
+
+// kill, attach (stdin of -i) and --restart work through rrun-monitor: a
+// restart comes back to the rrun binary and hands off again.
+func TestSmallMonitorAttachKillAndRestart(t *testing.T) {
+	e := withBusybox(t)
+	id := e.detached("-i", "--network", "none", "busybox", "sh", "-c", "read line; echo got $line; exit 2")
+	if r := e.run("hello\n", "attach", id); r.code != 2 || !strings.Contains(r.stdout, "got hello") {
+		t.Fatalf("attach sends stdin and exits with the container: %s", r)
+	}
+	if out := e.ok("logs", id).stdout; out != "got hello\n" {
+		t.Fatalf("log after attach: %q", out)
+	}
+	k := e.detached("--network", "none", "busybox", "sleep", "600")
+	e.ok("kill", k)
+	if code := strings.TrimSpace(e.ok("wait", k).stdout); code != "137" {
+		t.Fatalf("kill: exit %q", code)
+	}
+	rs := e.detached("--restart", "on-failure:2", "--network", "none", "busybox", "sh", "-c", "echo run; exit 3")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		st := strings.TrimSpace(e.ok("inspect", "--format", "{{.RestartCount}} {{.State.Status}} {{.State.ExitCode}}", rs).stdout)
+		if st == "2 exited 3" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("want two restarts then exited 3, got %q", st)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n := strings.Count(e.ok("logs", rs).stdout, "run\n"); n != 3 {
+		t.Fatalf("want three runs in the log, got %d", n)
+	}
+	if left := livePIDsOf("rrun-monitor " + rs); len(left) != 0 {
+		t.Fatalf("rrun-monitor outlived the policy: %v", left)
+	}
+	// A restarted container is handed to rrun-monitor again, in the same
+	// network mode (none: lo only).
+	again := e.detached("--restart", "on-failure:1", "--network", "none", "busybox", "sh", "-c",
+		"if [ -e /ran ]; then echo ifaces $(grep -c : /proc/net/dev); sleep 600; fi; touch /ran; exit 3")
+	e.waitLog(again, "ifaces")
+	if out := e.ok("logs", again).stdout; out != "ifaces 1\n" {
+		t.Fatalf("the restarted container's network: %q", out)
+	}
+	if mon := livePIDsOf("rrun-monitor " + again); len(mon) != 1 || len(livePIDsOf("__monitor "+again)) != 0 {
+		t.Fatalf("after a restart want rrun-monitor alone, got %v and %v", mon, livePIDsOf("__monitor "+again))
+	}
+}
+
+// kill -9 of rrun-monitor leaves a record without an owner: the next
+// command reconciles it as exited and kills what is left of the container
+// (it has no pid namespace of rrun's to die with).
+func TestSmallMonitorKilledIsReconciled(t *testing.T) {
+	e := withBusybox(t)
+	id := e.detached("--network", "none", "busybox", "sh", "-c", "echo ready; while true; do sleep 0.13; done")
+	e.waitLog(id, "ready")
+	mon := livePIDsOf("rrun-monitor " + id)
+	if len(mon) != 1 {
+		t.Fatalf("want one rrun-monitor for %s, got %v", id[:12], mon)
+	}
+	_ = syscall.Kill(mon[0], syscall.SIGKILL)
+	time.Sleep(300 * time.Millisecond)
+	if ps := e.ok("ps", "-a", "--format", "{{.ID}} {{.State}}").stdout; !strings.Contains(ps, id[:12]+" exited") {
+		t.Fatalf("after kill -9 of rrun-monitor the container is exited: %q", ps)
+	}
+	if left := findDescendantOrZero(0, "while true; do sleep 0.13", uidSelf()); left != 0 {
+		t.Fatalf("the container's process %d outlived its reconcile", left)
+	}
+	e.ok("rm", id)
+}
