@@ -89,13 +89,20 @@ func listenPrefork(dir, sock string) (int, error) {
 	if err != nil {
 		return -1, err
 	}
-	_ = os.Remove(sock) // a killed process's socket with a recycled pid
-	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: sock}); err != nil {
-		_ = unix.Close(fd)
-		return -1, err
+	// Bound and listening under a temporary name first: a client that found
+	// the socket but no listener would remove it as a killed process's.
+	tmp := sock + ".new"
+	_ = os.Remove(tmp)
+	err = unix.Bind(fd, &unix.SockaddrUnix{Name: tmp})
+	if err == nil {
+		err = unix.Listen(fd, 1)
 	}
-	if err := unix.Listen(fd, 1); err != nil {
+	if err == nil {
+		err = os.Rename(tmp, sock)
+	}
+	if err != nil {
 		_ = unix.Close(fd)
+		_ = os.Remove(tmp)
 		return -1, err
 	}
 	return fd, nil

@@ -28,14 +28,15 @@ func (e *env) holderPID() int {
 }
 
 // warmRun runs `run --rm --network none busybox ARGS` with RRUN_TRACE=1
-// and reports whether it joined the session holder.
+// and reports whether it joined the session holder (or was served by one
+// of its pre-started processes, which are in its namespaces).
 func (e *env) warmRun(args ...string) (result, bool) {
 	e.t.Helper()
 	saved := e.vars
 	e.vars = append(append([]string(nil), e.vars...), "RRUN_TRACE=1")
 	defer func() { e.vars = saved }()
 	r := e.run("", append([]string{"run", "--rm", "--network", "none", "busybox"}, args...)...)
-	joined := strings.Contains(r.stderr, " joined (setns took")
+	joined := strings.Contains(r.stderr, " joined (setns took") || strings.Contains(r.stderr, " served by pre-started ")
 	var kept []string
 	for _, l := range strings.Split(r.stderr, "\n") {
 		if !strings.HasPrefix(l, "rrun trace:") && l != "" {

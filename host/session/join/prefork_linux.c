@@ -154,18 +154,23 @@ static int env_ok(char **envp) {
 	return 1;
 }
 
-// names_fd reports whether an argument names an fd by path (/dev/fd/N,
-// /proc/self/fd/N), which only this process can open.
-static int names_fd(int argc, char **argv) {
+// names_high_fd reports whether an argument names an fd at or above
+// PREFORK_FD_LIMIT by path (/dev/fd/N, /proc/self/fd/N): only this process
+// has it.
+static int names_high_fd(int argc, char **argv) {
+	static const char *const prefixes[] = {"/dev/fd/", "/proc/self/fd/"};
 	for (int i = 1; i < argc; i++)
-		if (strstr(argv[i], "/dev/fd/") || strstr(argv[i], "/proc/self/fd/"))
-			return 1;
+		for (size_t p = 0; p < 2; p++)
+			for (const char *a = strstr(argv[i], prefixes[p]); a; a = strstr(a + 1, prefixes[p]))
+				if (atoi(a + strlen(prefixes[p])) >= PREFORK_FD_LIMIT)
+					return 1;
 	return 0;
 }
 
-// open_fds lists this process's open fds below PREFORK_FD_LIMIT; it fails
-// (-1) when fd 0, 1 or 2 is closed, or an fd above the limit is open and an
-// argument names an fd by path: the pool process could not reproduce it.
+// open_fds lists this process's open fds below PREFORK_FD_LIMIT (higher
+// ones are not passed on: the normal path marks them close-on-exec too);
+// it fails (-1) when fd 0, 1 or 2 is closed, or an argument names a
+// higher one by path: the pool process could not reproduce either.
 static int open_fds(int *fds, int max, int argc, char **argv) {
 	DIR *d = opendir("/proc/self/fd");
 	if (!d)
@@ -179,7 +184,7 @@ static int open_fds(int *fds, int max, int argc, char **argv) {
 		if (fd == self)
 			continue;
 		if (fd >= PREFORK_FD_LIMIT)
-			high = 1; // not passed: the normal path marks it close-on-exec too
+			high = 1;
 		else if (n == max)
 			bad = 1;
 		else
@@ -193,7 +198,7 @@ static int open_fds(int *fds, int max, int argc, char **argv) {
 		if (!found)
 			bad = 1;
 	}
-	return bad || (high && names_fd(argc, argv)) ? -1 : n;
+	return bad || (high && names_high_fd(argc, argv)) ? -1 : n;
 }
 
 static int same_file(const char *a, const char *b) {
