@@ -4,9 +4,11 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -29,7 +31,7 @@ const (
 	preforkMagic    = "RPF1"
 	preforkVersion  = 1
 	preforkFdLimit  = 64 // PREFORK_FD_LIMIT
-	preforkHeader   = 40 + 4*preforkFdLimit
+	preforkHeader   = 48 + 4*preforkFdLimit
 	preforkMaxBytes = 64 << 20 // argv + environment; ARG_MAX is far below
 )
 
@@ -37,6 +39,7 @@ const (
 type preforkRequest struct {
 	fds, targets []int
 	umask        int
+	ignored      uint32 // bit N: signal N was ignored in the client
 	start        time.Time
 	cwd          string
 	args, env    []string
@@ -170,15 +173,15 @@ func receivedFds(oob []byte) ([]int, error) {
 func (r *preforkRequest) decode(conn int, buf []byte) error {
 	ne := binary.NativeEndian
 	version, nfds, argc, envc := ne.Uint32(buf[4:]), int(ne.Uint32(buf[8:])), int(ne.Uint32(buf[12:])), int(ne.Uint32(buf[16:]))
-	r.umask = int(ne.Uint32(buf[20:]))
-	size := ne.Uint64(buf[24:])
-	r.start = time.Unix(0, int64(ne.Uint64(buf[32:])))
+	r.umask, r.ignored = int(ne.Uint32(buf[20:])), ne.Uint32(buf[24:])
+	size := ne.Uint64(buf[32:])
+	r.start = time.Unix(0, int64(ne.Uint64(buf[40:])))
 	if version != preforkVersion || nfds != len(r.fds) || nfds > preforkFdLimit || argc < 1 || size > preforkMaxBytes {
 		return fmt.Errorf("request of another version or malformed")
 	}
 	seen := map[int]bool{}
 	for i := range nfds {
-		t := int(int32(ne.Uint32(buf[40+4*i:])))
+		t := int(int32(ne.Uint32(buf[48+4*i:])))
 		if t < 0 || t >= preforkFdLimit || seen[t] {
 			return fmt.Errorf("bad fd number %d", t)
 		}
@@ -224,6 +227,11 @@ func closeAll(fds []int) {
 func runServed(conn int, req *preforkRequest) int {
 	installPreforkFds(req)
 	unix.Umask(req.umask)
+	for sig := range 32 {
+		if req.ignored&(1<<sig) != 0 {
+			signal.Ignore(syscall.Signal(sig)) // as if started so: a later Notify takes it back, as then
+		}
+	}
 	os.Clearenv()
 	for _, kv := range req.env {
 		if k, v, ok := strings.Cut(kv, "="); ok && k != "" {

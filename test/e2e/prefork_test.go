@@ -325,3 +325,23 @@ func TestPreforkKilledServerEndsClientWith125(t *testing.T) {
 		t.Fatalf("the container's process %d outlived its killed command and the next one", left)
 	}
 }
+
+// `exec` is served by a pool process too: exit code, stdin, stdout and
+// stderr as before.
+func TestPreforkServedExec(t *testing.T) {
+	e := withBusybox(t)
+	id := e.detached("--network", "none", "busybox", "sh", "-c", "echo ready; while true; do sleep 0.1; done")
+	e.waitLog(id, "ready")
+	e.waitPool()
+	cmd := e.tracedCmd("", "exec", "-i", id, "sh", "-c", "read l; echo out:$l; echo err >&2; exit 4")
+	cmd.Stdin = strings.NewReader("typed\n")
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	out, err := cmd.Output()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 4 || string(out) != "out:typed\n" || untraced(errb.String()) != "err" {
+		t.Fatalf("exec: %v %q\n%s", err, out, errb.String())
+	}
+	if servedBy(errb.String()) == 0 {
+		t.Fatalf("exec not served by a pre-started rrun:\n%s", errb.String())
+	}
+}

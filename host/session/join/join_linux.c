@@ -158,7 +158,8 @@ static int warm_network(char **argv, int i, int argc) {
 // warm_verb reports whether argv is a command the warm path serves: 1 for
 // a run (a holder is started when none is usable), 2 for the reconcile
 // of containers killed rrun processes left (it joins a holder that runs;
-// see cmd/rrun/reconcile.go).
+// see cmd/rrun/reconcile.go), 3 for an exec (only a pre-started process
+// of a running holder serves it; it never joins).
 static int warm_verb(int argc, char **argv) {
 	int i = 1;
 	while (i < argc) {
@@ -169,6 +170,8 @@ static int warm_verb(int argc, char **argv) {
 	}
 	if (i < argc && strcmp(argv[i], "__reconcile") == 0)
 		return 2;
+	if (i < argc && strcmp(argv[i], "exec") == 0)
+		return 3;
 	if (i >= argc || strcmp(argv[i], "run") != 0)
 		return 0;
 	return warm_network(argv, i + 1, argc);
@@ -297,8 +300,10 @@ __attribute__((constructor)) static void rrun_join_init(int argc, char **argv, c
 	}
 	if (!usable(&r))
 		return;
-	if (verb == 1)
+	if (verb == 1 || verb == 3)
 		rrun_prefork_try(argc, argv, envp, rrun_join_rundir, r.pid); // returns when not served
+	if (verb == 3)
+		return;
 	if (join_holder(&r) < 0)
 		return;
 	rrun_join_state = JOIN_JOINED;

@@ -265,6 +265,22 @@ static int write_all(int s, const void *p, size_t n) {
 	return 0;
 }
 
+static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGALRM, SIGCONT, SIGTSTP};
+
+// ignored_signals is the set of forwarded signals this process was started
+// with ignored (a background job of a script ignores SIGINT): the server
+// ignores them too, until the command asks for them (signal.Notify), as a
+// process started with them ignored does.
+static uint32_t ignored_signals(void) {
+	uint32_t set = 0;
+	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++) {
+		struct sigaction old;
+		if (sigaction(forwarded[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+			set |= 1u << forwarded[i];
+	}
+	return set;
+}
+
 // send_request sends the header with the fds, then cwd, argv and envp as
 // NUL-terminated strings.
 static int send_request(int s, int argc, char **argv, char **envp, const int *fds, int nfds) {
@@ -280,6 +296,7 @@ static int send_request(int s, int argc, char **argv, char **envp, const int *fd
 	h.umask = (uint32_t)um;
 	for (int i = 0; i < nfds; i++)
 		h.targets[i] = fds[i];
+	h.ignored = ignored_signals();
 	char cwd[PATH_MAX];
 	if (!getcwd(cwd, sizeof(cwd)))
 		return -1; // a cwd that is gone: the normal path reports it
@@ -322,7 +339,7 @@ static int read_full(int s, void *p, size_t n) {
 	return 0;
 }
 
-static volatile sig_atomic_t server_pid;
+static volatile sig_atomic_t server_pid, last_sig;
 
 static void forward(int sig) {
 	int e = errno;
@@ -332,16 +349,18 @@ static void forward(int sig) {
 		raise(SIGTSTP);
 		signal(SIGTSTP, forward);
 	} else {
+		if (sig != SIGWINCH && sig != SIGCONT)
+			last_sig = sig;
 		kill(server_pid, sig);
 	}
 	errno = e;
 }
 
-static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGALRM, SIGCONT, SIGTSTP};
-
 // relay_or_die forwards signals to the serving process until it sends the
-// exit code, and exits with it; a server that dies first costs one line
-// on errfd (the client's stderr) and 125, with the terminal restored.
+// exit code, and exits with it. A server that dies first, after it was
+// sent a signal, most likely died of it: the client then dies of the same
+// signal, as the command would have; otherwise it prints one line on errfd
+// (the client's stderr) and exits 125. The terminal is restored either way.
 static void relay_or_die(int s, int pid, int errfd) {
 	struct termios saved;
 	int tty = tcgetattr(0, &saved) == 0;
@@ -351,8 +370,9 @@ static void relay_or_die(int s, int pid, int errfd) {
 	sa.sa_handler = forward;
 	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
+	uint32_t ignored = ignored_signals();
 	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
-		sigaction(forwarded[i], &sa, NULL);
+		sigaction(forwarded[i], &sa, NULL); // ignored ones too: the server ignores them until it asks for them
 	char x[5];
 	if (read_full(s, x, 5) == 0 && x[0] == 'E') {
 		int32_t code;
@@ -361,6 +381,14 @@ static void relay_or_die(int s, int pid, int errfd) {
 	}
 	if (tty)
 		tcsetattr(0, TCSANOW, &saved);
+	if (last_sig && !(ignored & (1u << last_sig))) { // it died of what it was sent, most likely: so does the client, as before
+		sigset_t set;
+		signal(last_sig, SIG_DFL);
+		sigemptyset(&set);
+		sigaddset(&set, last_sig);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		raise(last_sig);
+	}
 	dprintf(errfd, "rrun: the rrun process serving this command (pid %d) died before it finished; set RRUN_PREFORK=0 to run commands without the pre-started pool\n", pid);
 	_exit(125);
 }

@@ -15,6 +15,8 @@
 struct prefork_header {
 	char magic[4];
 	uint32_t version, nfds, argc, envc, umask;
+	uint32_t ignored; // bit N: signal N was ignored (SIG_IGN) in the client
+	uint32_t pad;
 	uint64_t len;
 	int64_t start_ns;
 	int32_t targets[PREFORK_FD_LIMIT];
