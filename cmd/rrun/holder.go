@@ -25,7 +25,7 @@ func joinSession() {
 	case join.Joined():
 		start, done := join.Times()
 		trace.MarkAt(fmt.Sprintf("holder %d joined (setns took %.2f ms)", join.HolderPID(), float64(done.Sub(start).Microseconds())/1000), done)
-		adoptHolder()
+		adoptHolder(true)
 	case join.Wanted() && os.Getenv(holderReexecEnv) == "":
 		if err := startHolderAndExec(); err != nil && os.Getenv("RRUN_TRACE") == "1" {
 			trace.Mark("holder not started: " + err.Error())
@@ -34,8 +34,9 @@ func joinSession() {
 }
 
 // adoptHolder makes this process, which is in the holder's namespaces
-// (joined, or a pre-started pool process), the session.
-func adoptHolder() {
+// (joined, or a pre-started pool process), the session; warn prints the
+// mapping's warning, as a joined run does.
+func adoptHolder(warn bool) {
 	os.Unsetenv(holderReexecEnv)
 	os.Setenv(config.RunDirEnv, join.RunDir())
 	session.TouchHolder(join.RunDir())
@@ -43,7 +44,7 @@ func adoptHolder() {
 	if err := session.Adopt(uid, gid, join.Mapping()); err != nil {
 		warnf("failed to become the session: %v", err)
 	}
-	if h, ok := session.ReadHolder(join.RunDir()); ok && h.Warning != "" {
+	if h, ok := session.ReadHolder(join.RunDir()); warn && ok && h.Warning != "" {
 		fmt.Fprintln(os.Stderr, "rrun: warning: "+h.Warning)
 	}
 }

@@ -33,6 +33,7 @@ const (
 	preforkFdLimit  = 64 // PREFORK_FD_LIMIT
 	preforkHeader   = 48 + 4*preforkFdLimit
 	preforkMaxBytes = 64 << 20 // argv + environment; ARG_MAX is far below
+	preforkRun      = 1        // a run, which would have joined the holder
 )
 
 // preforkRequest is one command handed over by a client.
@@ -40,6 +41,7 @@ type preforkRequest struct {
 	fds, targets []int
 	umask        int
 	ignored      uint32 // bit N: signal N was ignored in the client
+	verb         uint32 // the constructor's warm_verb: preforkRun or an exec
 	start        time.Time
 	cwd          string
 	args, env    []string
@@ -173,7 +175,7 @@ func receivedFds(oob []byte) ([]int, error) {
 func (r *preforkRequest) decode(conn int, buf []byte) error {
 	ne := binary.NativeEndian
 	version, nfds, argc, envc := ne.Uint32(buf[4:]), int(ne.Uint32(buf[8:])), int(ne.Uint32(buf[12:])), int(ne.Uint32(buf[16:]))
-	r.umask, r.ignored = int(ne.Uint32(buf[20:])), ne.Uint32(buf[24:])
+	r.umask, r.ignored, r.verb = int(ne.Uint32(buf[20:])), ne.Uint32(buf[24:]), ne.Uint32(buf[28:])
 	size := ne.Uint64(buf[32:])
 	r.start = time.Unix(0, int64(ne.Uint64(buf[40:])))
 	if version != preforkVersion || nfds != len(r.fds) || nfds > preforkFdLimit || argc < 1 || size > preforkMaxBytes {
@@ -245,7 +247,7 @@ func runServed(conn int, req *preforkRequest) int {
 	trace.Rebase(req.start)
 	trace.Mark("main " + strings.Join(os.Args[1:min(3, len(os.Args))], " "))
 	trace.Mark(fmt.Sprintf("served by pre-started rrun %d of holder %d", os.Getpid(), join.HolderPID()))
-	adoptHolder()
+	adoptHolder(req.verb == preforkRun) // an exec never joined: no mapping warning
 	return execute()
 }
 

@@ -301,7 +301,7 @@ __attribute__((constructor)) static void rrun_join_init(int argc, char **argv, c
 	if (!usable(&r))
 		return;
 	if (verb == 1 || verb == 3)
-		rrun_prefork_try(argc, argv, envp, rrun_join_rundir, r.pid); // returns when not served
+		rrun_prefork_try(argc, argv, envp, rrun_join_rundir, r.pid, verb); // returns when not served
 	if (verb == 3)
 		return;
 	if (join_holder(&r) < 0)

@@ -283,7 +283,7 @@ static uint32_t ignored_signals(void) {
 
 // send_request sends the header with the fds, then cwd, argv and envp as
 // NUL-terminated strings.
-static int send_request(int s, int argc, char **argv, char **envp, const int *fds, int nfds) {
+static int send_request(int s, int argc, char **argv, char **envp, const int *fds, int nfds, int verb) {
 	struct prefork_header h;
 	memset(&h, 0, sizeof(h));
 	memcpy(h.magic, PREFORK_MAGIC, 4);
@@ -297,6 +297,7 @@ static int send_request(int s, int argc, char **argv, char **envp, const int *fd
 	for (int i = 0; i < nfds; i++)
 		h.targets[i] = fds[i];
 	h.ignored = ignored_signals();
+	h.verb = (uint32_t)verb;
 	char cwd[PATH_MAX];
 	if (!getcwd(cwd, sizeof(cwd)))
 		return -1; // a cwd that is gone: the normal path reports it
@@ -394,9 +395,9 @@ static void relay_or_die(int s, int pid, int errfd) {
 }
 
 // rrun_prefork_try hands this command to an idle pool process of the
-// holder (pid holder) in rundir and never returns when one took it; it
+// holder (pid holder) in rundir (verb: warm_verb's) and never returns when one took it; it
 // returns when none is idle, any check fails, or the pool is off.
-void rrun_prefork_try(int argc, char **argv, char **envp, const char *rundir, int holder) {
+void rrun_prefork_try(int argc, char **argv, char **envp, const char *rundir, int holder, int verb) {
 	const char *n = getenv("RRUN_PREFORK");
 	if ((n && strcmp(n, "0") == 0) || !env_ok(envp))
 		return;
@@ -424,7 +425,7 @@ void rrun_prefork_try(int argc, char **argv, char **envp, const char *rundir, in
 			continue;
 		int pid = pool_peer(s, holder);
 		char ack = 0;
-		if (pid && send_request(s, argc, argv, envp, fds, nfds) == 0 && read_full(s, &ack, 1) == 0 && ack == 'A') {
+		if (pid && send_request(s, argc, argv, envp, fds, nfds, verb) == 0 && read_full(s, &ack, 1) == 0 && ack == 'A') {
 			closedir(d);
 			rrun_join_done_ns = now_ns();
 			relay_or_die(s, pid, 2);

@@ -16,7 +16,7 @@ struct prefork_header {
 	char magic[4];
 	uint32_t version, nfds, argc, envc, umask;
 	uint32_t ignored; // bit N: signal N was ignored (SIG_IGN) in the client
-	uint32_t pad;
+	uint32_t verb;    // warm_verb's: 1 run, 3 exec
 	uint64_t len;
 	int64_t start_ns;
 	int32_t targets[PREFORK_FD_LIMIT];
@@ -24,4 +24,4 @@ struct prefork_header {
 
 void rrun_prefork_child_init(int argc, char **argv);
 void rrun_prefork_holder_wait(int n, const char *rundir, const char *mapping, unsigned tick);
-void rrun_prefork_try(int argc, char **argv, char **envp, const char *rundir, int holder);
+void rrun_prefork_try(int argc, char **argv, char **envp, const char *rundir, int holder, int verb);
