@@ -43,6 +43,7 @@ func (s *Store) RemoveImage(ctx context.Context, ref string, force bool) (api.Re
 	if err != nil {
 		return api.RemovedImage{}, err
 	}
+	s.settleRemovals() // a removed --rm container does not use the image
 	img, err := resolveImage(st, ref)
 	if err != nil {
 		return api.RemovedImage{}, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	cstore "go.podman.io/storage"
 
@@ -15,6 +16,19 @@ import (
 // this process's mount namespace and returns a bind descriptor of the
 // mounted directory. It is idempotent for one container and image.
 func (s *Store) PrepareRootfs(ctx context.Context, containerID, ref string) ([]api.Mount, error) {
+	return s.prepareRootfs(containerID, ref, false)
+}
+
+// PrepareVolatileRootfs is PrepareRootfs for a container that is removed
+// when it ends (--rm; see api.VolatileRootfs): c/storage's volatile
+// container, as podman's --rm, keeps its layer record without fsync and
+// mounts overlay with "volatile", so that unmounting it does not sync the
+// whole filesystem under the store.
+func (s *Store) PrepareVolatileRootfs(ctx context.Context, containerID, ref string) ([]api.Mount, error) {
+	return s.prepareRootfs(containerID, ref, true)
+}
+
+func (s *Store) prepareRootfs(containerID, ref string, volatile bool) ([]api.Mount, error) {
 	if containerID == "" {
 		return nil, api.Errorf(api.ErrInvalidArgument, "", "a container needs an id")
 	}
@@ -22,10 +36,13 @@ func (s *Store) PrepareRootfs(ctx context.Context, containerID, ref string) ([]a
 	if err != nil {
 		return nil, err
 	}
-	c, err := containerFor(st, containerID, ref)
+	t0 := time.Now()
+	c, err := s.containerFor(st, containerID, ref, volatile)
 	if err != nil {
 		return nil, err
 	}
+	api.TraceSince("storage: rootfs created", t0)
+	defer api.TraceSince("storage: rootfs mounted", t0)
 	dir, err := st.Mount(c.ID, "")
 	if err != nil {
 		return nil, fmt.Errorf("failed to mount the rootfs of container %s: %w", containerID, err)
@@ -35,15 +52,23 @@ func (s *Store) PrepareRootfs(ctx context.Context, containerID, ref string) ([]a
 
 // containerFor returns containerID's c/storage container, creating it
 // from the image when there is none yet.
-func containerFor(st cstore.Store, containerID, ref string) (*cstore.Container, error) {
+// A volatile one is this process's spare of the image when it has one
+// (rootfs_spare.go), and leaves a new spare being made.
+func (s *Store) containerFor(st cstore.Store, containerID, ref string, volatile bool) (*cstore.Container, error) {
 	img, err := resolveImage(st, ref)
 	if err != nil {
 		return nil, err
 	}
 	// Look first: a failed CreateContainer of a taken name costs a layer.
 	c, err := st.Container(containerID)
+	if isUnknown(err) && volatile {
+		defer s.makeSpareLater(img.ID)
+		if spare := s.claimSpare(st, containerID, img.ID); spare != nil {
+			return spare, nil
+		}
+	}
 	if isUnknown(err) {
-		c, err = st.CreateContainer("", []string{containerID}, img.ID, "", "", nil)
+		c, err = st.CreateContainer("", []string{containerID}, img.ID, "", "", &cstore.ContainerOptions{Volatile: volatile})
 		if errors.Is(err, cstore.ErrDuplicateName) { // created meanwhile
 			c, err = st.Container(containerID)
 		}

@@ -48,6 +48,9 @@ type Store struct {
 	store cstore.Store
 	fuse  cstore.Store // the fuse-overlayfs view for keep-id (idmap_fuse.go)
 	tmp   *os.File     // this process's locked temporary dir (see tmp.go)
+	// removals are the background removals in flight (rootfs_background.go).
+	removals sync.WaitGroup
+	spareMu  sync.Mutex // held while a spare is made or claimed (rootfs_spare.go)
 }
 
 // New checks opts and returns a Store; it does no I/O.
@@ -107,12 +110,14 @@ func (s *Store) open() (cstore.Store, error) {
 	}
 	s.store = st
 	s.removeStaleTmp()
+	s.finishJournalLater()
 	return st, nil
 }
 
 // Close unmounts everything this store mounted and releases it. The
 // Store must not be used afterwards.
 func (s *Store) Close() error {
+	s.removals.Wait()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.store == nil {

@@ -16,6 +16,7 @@ func (s *Store) Usage(ctx context.Context) (api.StorageUsage, error) {
 	if err != nil {
 		return api.StorageUsage{}, err
 	}
+	s.settleRemovals() // a removed container's rootfs must not count
 	layers, err := st.Layers()
 	if err != nil {
 		return api.StorageUsage{}, fmt.Errorf("failed to list layers: %w", err)

@@ -16,6 +16,20 @@ import (
 // instead of into a loop.
 const holderReexecEnv = "_RRUN_HOLDER_REEXEC"
 
+// holderWarning is the mapping's warning of the joined holder, said by
+// sayHolderWarning.
+var holderWarning string
+
+// sayHolderWarning prints the joined holder's mapping warning, once, where
+// the cold path says it: when the run enters its session, after the
+// checks that refuse a run in one line (a taken port, a bad network).
+func sayHolderWarning() {
+	if holderWarning != "" {
+		fmt.Fprintln(os.Stderr, "rrun: warning: "+holderWarning)
+		holderWarning = ""
+	}
+}
+
 // joinSession finishes what the C constructor began (see "Session holder"
 // in docs/internal.md): a joined process becomes a session; a warm-path
 // command without a usable holder starts one and execs itself once, to be
@@ -34,8 +48,8 @@ func joinSession() {
 }
 
 // adoptHolder makes this process, which is in the holder's namespaces
-// (joined, or a pre-started pool process), the session; warn prints the
-// mapping's warning, as a joined run does.
+// (joined, or a pre-started pool process), the session; with warn the
+// mapping's warning is said later (sayHolderWarning), as for a joined run.
 func adoptHolder(warn bool) {
 	os.Unsetenv(holderReexecEnv)
 	os.Setenv(config.RunDirEnv, join.RunDir())
@@ -44,8 +58,8 @@ func adoptHolder(warn bool) {
 	if err := session.Adopt(uid, gid, join.Mapping()); err != nil {
 		warnf("failed to become the session: %v", err)
 	}
-	if h, ok := session.ReadHolder(join.RunDir()); warn && ok && h.Warning != "" {
-		fmt.Fprintln(os.Stderr, "rrun: warning: "+h.Warning)
+	if h, ok := session.ReadHolder(join.RunDir()); warn && ok {
+		holderWarning = h.Warning
 	}
 }
 

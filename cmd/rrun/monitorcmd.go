@@ -23,6 +23,7 @@ import (
 	"github.com/rrun-project/rrun/host/session"
 	"github.com/rrun-project/rrun/host/session/join"
 	"github.com/rrun-project/rrun/host/state"
+	"github.com/rrun-project/rrun/host/trace"
 	"github.com/rrun-project/rrun/plugins/api"
 )
 
@@ -79,6 +80,7 @@ func runMonitor(id string, attach bool) error {
 		}
 		return enterContainerSession(cfg, nil, net)
 	}
+	trace.Mark("monitor ready to start")
 	ready := func(error) {}
 	if !attach {
 		ready = func(err error) { notifyReady(cfg.Dirs.Run, id, err) }
@@ -185,6 +187,7 @@ func startDetached(cfg config.Config, store *state.Store, rec state.Record, owne
 	if err != nil {
 		return abandonStart(store, rec, err)
 	}
+	sayHolderWarning()
 	l, err := listenReady(cfg.Dirs.Run, rec.ID)
 	if err != nil {
 		return abandonStart(store, rec, err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rrun-project/rrun/host/container"
 	"github.com/rrun-project/rrun/host/network"
+	"github.com/rrun-project/rrun/plugins/api"
 )
 
 // startPullBroker serves the pulls of a session whose network namespace
@@ -50,8 +51,14 @@ func pullInHostNetwork(req container.PullRequest) error {
 	if req.Options.Platform != "" {
 		args = append(args, "--platform", req.Options.Platform)
 	}
+	errFile, err := os.CreateTemp("", "rrun-pull-error-*.json")
+	if err != nil {
+		return fmt.Errorf("failed to create the pull's error file: %w", err)
+	}
+	errFile.Close()
+	defer os.Remove(errFile.Name())
 	cmd := exec.Command(exe, append(args, "--", req.Ref)...)
-	cmd.Env = outsideEnv()
+	cmd.Env = append(outsideEnv(), errorFileEnv+"="+errFile.Name())
 	errLines := &errorLineFilter{out: os.Stderr}
 	cmd.Stdout, cmd.Stderr = io.Discard, errLines
 	err = cmd.Run()
@@ -59,8 +66,11 @@ func pullInHostNetwork(req container.PullRequest) error {
 	if err == nil {
 		return nil
 	}
+	if e, ok := readErrorFile(errFile.Name()); ok {
+		return api.Errorf(api.ErrUnavailable, e.Hint, "%s", e.Message)
+	}
 	if msg := strings.TrimSpace(errLines.kept.String()); msg != "" {
-		return errors.New(msg)
+		return errors.New(msg) // a pull that died before reporting
 	}
 	return fmt.Errorf("rrun pull %s: %w", req.Ref, err)
 }

@@ -88,10 +88,12 @@ func report(err error) int {
 		return int(code)
 	}
 	msg := "rrun: " + err.Error()
-	if hint := api.HintOf(err); hint != "" {
+	hint := api.HintOf(err)
+	if hint != "" {
 		msg += " (" + hint + ")"
 	}
 	fmt.Fprintln(os.Stderr, msg)
+	writeErrorFile(err.Error(), hint)
 	return codeOf(err)
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/rrun-project/rrun/host/monitor"
 	"github.com/rrun-project/rrun/host/session/join"
 	"github.com/rrun-project/rrun/host/state"
+	"github.com/rrun-project/rrun/host/trace"
 )
 
 const runLong = `Run a command in a new container, in its own user, mount, pid, uts and ipc
@@ -83,6 +84,7 @@ func runContainer(o *container.RunOptions) error {
 	if err != nil {
 		return err
 	}
+	trace.Mark("records opened")
 	if _, _, err := choosePlugins(newManager(cfg), cfg, needs{storage: true, isolation: true}); err != nil {
 		return err
 	}
@@ -94,6 +96,7 @@ func runContainer(o *container.RunOptions) error {
 	if err != nil {
 		return err
 	}
+	trace.Mark("record created")
 	if len(fds) > 0 {
 		stop, err := monitor.OfferFds(cfg.Dirs.Run, rec.ID, fds)
 		if err != nil {
@@ -141,6 +144,7 @@ func startOwned(cfg config.Config, store *state.Store, rec state.Record, owner *
 			if err := checkWarmNetwork(net); err != nil {
 				return abandonStart(store, rec, err)
 			}
+			sayHolderWarning()
 			return runMonitor(rec.ID, true) // this process is the session: no re-exec
 		}
 		return enterContainerSession(cfg, append(globalArgs(), monitorArg, rec.ID, "--attach"), net)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rrun-project/rrun/host/trace"
 	"github.com/rrun-project/rrun/plugins/api"
 )
 
@@ -21,6 +22,10 @@ const (
 	slurmWatchArg   = "__slurm-watch"
 	// slurmJobLabel marks the containers of a Slurm job.
 	slurmJobLabel = "rrun.slurm.job"
+	// slurmStepdLabel names the slurmstepd a step's container serves
+	// (stepdLabel): once that process is gone, the next prepare on the
+	// node removes a container its watcher left.
+	slurmStepdLabel = "rrun.slurm.stepd"
 	// slurmPauseName is the holder the plugin builds (make slurm), looked for
 	// next to the rrun binary and in the libexec dirs.
 	slurmPauseName = "rrun-slurm-pause"
@@ -67,11 +72,17 @@ func slurmPrepare(f slurmPrepareFlags, image string) error {
 	if err := slurmDirs(job); err != nil {
 		return err
 	}
-	unlock, err := slurmLock("c-" + f.name)
-	if err != nil {
-		return err
+	slurmSessionMode(f)
+	reapOrphanSteps()
+	if f.reuse {
+		// Steps of one job may start a named container at once; a step's
+		// own name is unique, so it takes no lock (and leaves no lock file).
+		unlock, err := slurmLock("c-" + f.name)
+		if err != nil {
+			return err
+		}
+		defer unlock()
 	}
-	defer unlock()
 	pid, err := slurmContainer(f, image)
 	if err != nil {
 		return err
@@ -80,6 +91,7 @@ func slurmPrepare(f slurmPrepareFlags, image string) error {
 	if err := slurmConfinement(os.Stdout, f.name, pid); err != nil {
 		return err
 	}
+	trace.Mark("slurm: confinement read")
 	if !f.ep {
 		return nil
 	}
@@ -112,6 +124,7 @@ func slurmContainer(f slurmPrepareFlags, image string) (int, error) {
 		_, _ = selfRun("rm", "-f", f.name) // leave nothing of a step that did not start
 		return 0, err
 	}
+	trace.Mark("slurm: holder container runs")
 	if f.stepd > 0 {
 		if err := startSlurmWatch(f.stepd, f.name); err != nil {
 			_, _ = selfRun("rm", "-f", f.name) // the error that matters is the watcher's
@@ -155,6 +168,12 @@ func slurmRunArgs(f slurmPrepareFlags, image string) ([]string, error) {
 	host, _ := os.Hostname() // an empty name leaves rrun's default
 	args := []string{"run", "-d", "--pull", "never", "--name", f.name, "--network", "host", "--label", slurmJobLabel + "=" + f.job,
 		"-v", pause + ":" + slurmPauseDest + ":ro", "--entrypoint", slurmPauseDest}
+	if f.stepd > 0 {
+		// A step's container removes itself once its holder is killed
+		// (__slurm-watch): the monitor does it with the warm plugins, no
+		// session of its own.
+		args = append(args, "--rm", "--label", slurmStepdLabel+"="+stepdLabel(f.stepd))
+	}
 	if host != "" {
 		args = append(args, "--hostname", host)
 	}
@@ -177,7 +196,9 @@ func slurmRunArgs(f slurmPrepareFlags, image string) ([]string, error) {
 			args = append(args, "-v", m)
 		}
 	}
-	return append(args, image), nil
+	// The holder's argument is the container's name: `ps` on the node
+	// tells which job and step each holder serves.
+	return append(args, image, f.name), nil
 }
 
 // slurmPid is the host pid of a running container's init, or 0. It reads

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,19 +30,41 @@ func newSlurmWatchCommand() *cobra.Command {
 
 func newSlurmCleanupCommand() *cobra.Command {
 	var job string
+	var steps bool
 	cmd := &cobra.Command{
-		Use: slurmCleanupArg + " --job ID [NAME]", Hidden: true, Args: cobra.MaximumNArgs(1),
-		RunE: func(_ *cobra.Command, args []string) error { return slurmCleanup(job, args) },
+		Use: slurmCleanupArg + " --job ID [NAME] | --steps NAME...", Hidden: true,
+		RunE: func(_ *cobra.Command, args []string) error {
+			if steps {
+				return slurmCleanupSteps(args)
+			}
+			if len(args) > 1 {
+				return fmt.Errorf("failed to parse arguments: at most one NAME with --job")
+			}
+			return slurmCleanup(job, args)
+		},
 	}
 	cmd.Flags().StringVar(&job, "job", "", "Slurm job id: without NAME, every container of the job")
+	cmd.Flags().BoolVar(&steps, "steps", false, "NAME... are step containers (run with --rm) left by a killed watcher")
 	return cmd
+}
+
+// slurmCleanupSteps removes step containers a killed watcher left.
+func slurmCleanupSteps(names []string) error {
+	var first error
+	for _, n := range names {
+		if err := removeStepContainer(n); err != nil && first == nil {
+			first = err
+		}
+		removeSlurmLock(watchLockName(n)) // the killed watcher's
+	}
+	return first
 }
 
 // slurmCleanup removes one container, or every container of the job.
 func slurmCleanup(job string, names []string) error {
 	wholeJob := len(names) == 0
 	if wholeJob {
-		out, err := selfRun("ps", "-aq", "--filter", "label="+slurmJobLabel+"="+job)
+		out, err := selfRun("ps", "-a", "--format", "{{.Names}}", "--filter", "label="+slurmJobLabel+"="+job)
 		if err != nil {
 			return err
 		}
@@ -52,6 +75,7 @@ func slurmCleanup(job string, names []string) error {
 		if _, err := selfRun("rm", "-f", n); err != nil && !strings.Contains(err.Error(), "no such container") {
 			return err
 		}
+		removeSlurmLock("c-" + n) // a named container's prepare lock
 	}
 	if dir := os.Getenv("RRUN_SLURM_DIR"); dir != "" && wholeJob && job != "" {
 		_ = os.Remove(filepath.Join(dir, "jobs", job)) // a leftover marker costs one empty epilog run
@@ -66,10 +90,10 @@ func slurmCleanup(job string, names []string) error {
 func selfRun(args ...string) (string, error) {
 	var out, errb bytes.Buffer
 	cmd := exec.Command("/proc/self/exe", withGlobals(args)...)
-	// A step's containers keep a session of their own (the cold path): the
-	// per-user holder is not yet used for them (docs/slurm.md).
-	cmd.Env = append(os.Environ(), "RRUN_HOLDER=0")
 	cmd.Stdout, cmd.Stderr = &out, &errb
+	if os.Getenv("RRUN_TRACE") == "1" {
+		cmd.Stderr = io.MultiWriter(&errb, os.Stderr) // the child's trace lines too
+	}
 	if err := cmd.Run(); err != nil {
 		line := lastLine(errb.String())
 		if line == "" {

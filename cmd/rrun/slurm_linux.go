@@ -3,11 +3,9 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -73,6 +71,29 @@ func slurmLock(name string) (func(), error) {
 	return func() { f.Close() }, nil
 }
 
+// slurmLockHeld reports whether another process holds the lock name.
+func slurmLockHeld(name string) bool {
+	dir, err := resolveSlurmDataDir()
+	if err != nil {
+		return false
+	}
+	f, err := os.Open(filepath.Join(dir, name+".lock"))
+	if err != nil {
+		return false // no lock file: nobody holds it
+	}
+	defer f.Close()
+	return unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) == unix.EWOULDBLOCK
+}
+
+// removeSlurmLock removes the file of lock name, once nobody needs it.
+func removeSlurmLock(name string) {
+	if dir, err := resolveSlurmDataDir(); err == nil {
+		_ = os.Remove(filepath.Join(dir, name+".lock")) // a lock file left behind costs nothing but a name
+	}
+}
+
+func watchLockName(container string) string { return "w-" + container }
+
 func resolveSlurmDataDir() (string, error) {
 	if d := os.Getenv("XDG_DATA_HOME"); filepath.IsAbs(d) {
 		return filepath.Join(d, "rrun", "slurm"), nil
@@ -119,32 +140,26 @@ func withDoctorFix(err error) error {
 	return err
 }
 
-// startSlurmWatch starts, in a session of its own (so it is no descendant of
-// slurmstepd once this command exits, and Slurm's end-of-step kill of the
-// step's processes misses it), `rrun __slurm-watch PID NAME`, which removes
-// the container once slurmstepd PID has exited: at the step's end, after
-// scancel or a time limit, and when slurmstepd itself is killed.
+// startSlurmWatch starts `rrun __slurm-watch PID NAME` detached, which
+// removes the container once slurmstepd PID has exited: at the step's end,
+// after scancel or a time limit, and when slurmstepd itself is killed.
 func startSlurmWatch(stepd int, name string) error {
-	exe, err := os.Executable()
-	if err != nil {
-		return fmt.Errorf("failed to find the rrun binary: %w", err)
-	}
-	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
-	if err != nil {
-		return fmt.Errorf("failed to open %s: %w", os.DevNull, err)
-	}
-	defer null.Close()
-	cmd := exec.Command(exe, withGlobals([]string{slurmWatchArg, strconv.Itoa(stepd), name})...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = null, null, null
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
+	if err := startSlurmDetached([]string{slurmWatchArg, strconv.Itoa(stepd), name}); err != nil {
 		return fmt.Errorf("failed to start the step's watcher: %w", err)
 	}
-	return cmd.Process.Release()
+	return nil
 }
 
 // slurmWatch waits for process pid to exit, then removes the container.
+// It holds the lock w-NAME meanwhile: a prepare on the node leaves the
+// container to it (reapOrphanSteps).
 func slurmWatch(pid int, name string) error {
+	unlock, err := slurmLock(watchLockName(name))
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	defer removeSlurmLock(watchLockName(name)) // before the unlock: a prober that opened it meanwhile sees it held
 	fd, err := unix.PidfdOpen(pid, 0)
 	if err == nil {
 		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
@@ -157,6 +172,5 @@ func slurmWatch(pid int, name string) error {
 	} else if err != unix.ESRCH {
 		return fmt.Errorf("failed to watch slurmstepd (pid %d): %w", pid, err)
 	}
-	_, err = selfRun("rm", "-f", name)
-	return err
+	return removeStepContainer(name)
 }

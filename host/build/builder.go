@@ -34,6 +34,7 @@ func Build(ctx context.Context, b *container.Backends, env container.SpecEnv, o 
 	if err != nil {
 		return "", err
 	}
+	env.BackendResources = b.AppliesResources()
 	bl := &builder{o: o, b: b, c: c, env: env, built: map[int]*stage{},
 		args: &argScope{given: o.BuildArgs, used: map[string]bool{}},
 		out:  newProgress(o.Out, o.Quiet, o.LiveView)}

@@ -121,3 +121,28 @@ func TestCreateWritesLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestRuntimeNeedsUnified: a runtime that applies limits itself uses
+// /sys/fs/cgroup, so a cgroup2 delegated at /sys/fs/cgroup/unified on a
+// hybrid host is refused for it (the host could write there itself), and
+// a unified host gives both the same delegation.
+func TestRuntimeNeedsUnified(t *testing.T) {
+	files := map[string]string{"/proc/self/cgroup": "4:memory:/\n0::/u\n"}
+	for _, dir := range []string{"/", "/u"} {
+		files[filepath.Join("/sys/fs/cgroup/unified", dir, "cgroup.controllers")] = "memory"
+	}
+	h := fakeHost(t, os.Getuid(), files)
+	l := h.Detect()
+	if _, err := h.Delegated(l, []string{"memory"}); err != nil {
+		t.Fatalf("the host may write into a delegated cgroup2 of a hybrid host: %v", err)
+	}
+	_, err := h.DelegatedForRuntime(l, []string{"memory"})
+	if err == nil || !strings.Contains(err.Error(), "this host has cgroup v1") {
+		t.Fatalf("error %v", err)
+	}
+	h = fakeHost(t, os.Getuid(), v2Tree("cpu memory pids"))
+	d, err := h.DelegatedForRuntime(h.Detect(), []string{"memory"})
+	if err != nil || d.PathFor("abc") != filepath.Join(filepath.Dir(userCgroup), "rrun-abc") {
+		t.Fatalf("delegation %+v, %v", d, err)
+	}
+}

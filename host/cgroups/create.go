@@ -19,6 +19,10 @@ var statControllers = []string{"cpu", "memory", "pids"}
 // NameFor is the cgroup name of container id, under a Delegation's Base.
 func NameFor(id string) string { return "rrun-" + id }
 
+// PathFor is the cgroup of container id under d, relative to the cgroup2
+// mount: what an OCI spec's linux.cgroupsPath holds.
+func (d Delegation) PathFor(id string) string { return filepath.Join(d.Base, NameFor(id)) }
+
 // Create makes the cgroup of container id under d, with the limits of r,
 // and returns its path relative to the cgroup2 mount (what an OCI
 // spec's linux.cgroupsPath holds). A cgroup left by an earlier run of the
@@ -27,7 +31,7 @@ func (h Host) Create(d Delegation, id string, r *specs.LinuxResources) (string, 
 	if err := h.enable(d); err != nil {
 		return "", err
 	}
-	rel := filepath.Join(d.Base, NameFor(id))
+	rel := d.PathFor(id)
 	dir := h.path(filepath.Join(d.Mount, rel))
 	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
 		return "", fmt.Errorf("failed to create cgroup %s: %w", dir, err)

@@ -53,6 +53,19 @@ func (h Host) Delegated(l Layout, need []string) (Delegation, error) {
 	}
 }
 
+// DelegatedForRuntime is Delegated for an isolation backend whose OCI
+// runtime applies the limits itself (capability isolation.resources): the
+// same search and the same refusals, and also a refusal on a hybrid host,
+// where runtimes put limits in the v1 hierarchies and not in the cgroup2
+// at /sys/fs/cgroup/unified that Delegated may have found.
+func (h Host) DelegatedForRuntime(l Layout, need []string) (Delegation, error) {
+	d, err := h.Delegated(l, need)
+	if err != nil || l.Version == VersionV2 {
+		return d, err
+	}
+	return Delegation{}, h.unavailable(l, need, "")
+}
+
 func parentOf(p string) string {
 	if p == "" || p == "/" {
 		return "/"

@@ -100,6 +100,16 @@ func openOne(ctx context.Context, mgr *pluginmgr.Manager, dirs config.Dirs, c pl
 	return inst, nil
 }
 
+// warmStorage reports whether the storage plugin outlives this command.
+func (b *Backends) warmStorage() bool {
+	for _, i := range b.insts {
+		if i.Storage != nil {
+			return i.Warm()
+		}
+	}
+	return false
+}
+
 // Abandon kills every plugin without waiting: the session is ending.
 func (b *Backends) Abandon() {
 	for _, i := range b.insts {
@@ -147,6 +157,17 @@ func (b *Backends) checkSeccomp(spec *specs.Spec) error {
 		}
 	}
 	return nil
+}
+
+// AppliesResources reports whether the isolation backend applies
+// linux.resources itself (isolation.resources).
+func (b *Backends) AppliesResources() bool {
+	for _, inst := range b.insts {
+		if inst.Isolation != nil {
+			return slices.Contains(inst.Info.Capabilities, api.CapIsolationResources)
+		}
+	}
+	return false
 }
 
 // withLogLevel adds option log_level (rrun's --log-level) to a plugin's

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"strings"
 
 	"github.com/rrun-project/rrun/plugins/api"
 )
@@ -28,9 +27,12 @@ type PullRequest struct {
 	Options api.TransferOptions
 }
 
-// pullReply is the broker's answer: empty Error means pulled.
+// pullReply is the broker's answer: empty Error means pulled; Hint is the
+// failed pull's fix, printed once after Error (a field added in version 1:
+// an older broker sends none).
 type pullReply struct {
 	Error string `json:",omitempty"`
+	Hint  string `json:",omitempty"`
 }
 
 const pullBrokerVersion = 1
@@ -54,20 +56,9 @@ func pullOutside(ctx context.Context, path string, req PullRequest) error {
 		return fmt.Errorf("failed to pull %s outside the container's network: %w", req.Ref, err)
 	}
 	if rep.Error != "" {
-		msg, hint := splitHint(rep.Error)
-		return api.Errorf(api.ErrUnavailable, hint, "%s", msg) // the pull's own line names the image
+		return api.Errorf(api.ErrUnavailable, rep.Hint, "%s", rep.Error) // the pull's own message names the image
 	}
 	return nil
-}
-
-// splitHint parts the pull's printed line "MSG (HINT)" into its message
-// and its hint, so the hint is printed once (a caller may replace it).
-func splitHint(line string) (msg, hint string) {
-	i := strings.LastIndex(line, " (")
-	if i < 0 || !strings.HasSuffix(line, ")") {
-		return line, ""
-	}
-	return line[:i], line[i+2 : len(line)-1]
 }
 
 // PullBroker serves PullRequests on a unix socket until Close.
@@ -111,7 +102,7 @@ func answer(conn net.Conn, pull func(PullRequest) error) {
 		rep.Error = fmt.Sprintf("pull request version %d, this rrun speaks %d", req.Version, pullBrokerVersion)
 	default:
 		if err := pull(req); err != nil {
-			rep.Error = err.Error()
+			rep.Error, rep.Hint = err.Error(), api.HintOf(err)
 		}
 	}
 	_ = json.NewEncoder(conn).Encode(rep) // a session that went away needs no answer

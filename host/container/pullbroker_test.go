@@ -19,6 +19,10 @@ func TestPullBrokerRoundTrip(t *testing.T) {
 		if r.Ref == "bad" {
 			return errors.New("failed to pull bad: registry refused")
 		}
+		if r.Ref == "hinted" {
+			return api.Errorf(api.ErrUnavailable, "add --tls-verify=false (for a plain-http registry)",
+				"failed to pull hinted (the second try): registry speaks plain http")
+		}
 		return nil
 	})
 	if err != nil {
@@ -35,5 +39,11 @@ func TestPullBrokerRoundTrip(t *testing.T) {
 	err = pullOutside(context.Background(), b.Path, PullRequest{Ref: "bad"})
 	if !errors.Is(err, api.ErrUnavailable) || !strings.Contains(err.Error(), "registry refused") {
 		t.Fatalf("bad pull: %v", err)
+	}
+	// The message and the hint cross as two fields, parentheses and all.
+	err = pullOutside(context.Background(), b.Path, PullRequest{Ref: "hinted"})
+	if err == nil || err.Error() != "failed to pull hinted (the second try): registry speaks plain http" ||
+		api.HintOf(err) != "add --tls-verify=false (for a plain-http registry)" {
+		t.Fatalf("hinted pull: message %q, hint %q", err, api.HintOf(err))
 	}
 }

@@ -40,17 +40,29 @@ func Prepare(ctx context.Context, b *Backends, o RunOptions, id string, env Spec
 	if err != nil {
 		return nil, err
 	}
-	mounts, err := prepareRootfs(ctx, b.Storage, o, id, img.ID)
+	trace.Mark("image inspected")
+	mounts, err := prepareRootfsFor(ctx, b.Storage, o, id, img.ID)
 	if err != nil {
 		return nil, fmt.Errorf("failed to prepare the root filesystem of %s: %w", o.Image, err)
 	}
 	trace.Mark("rootfs prepared")
 	p := &Prepared{ID: id, Image: img, Mounts: mounts}
+	env.BackendResources = b.AppliesResources()
 	if p.Spec, err = specFor(img, o, id, mounts, env); err != nil {
 		_ = b.Storage.ReleaseRootfs(context.WithoutCancel(ctx), id)
 		return nil, err
 	}
+	trace.Mark("spec built")
 	return p, nil
+}
+
+// prepareRootfsFor prepares a volatile root filesystem for a --rm
+// container (see api.VolatileRootfs; a keep-id one stays as it is).
+func prepareRootfsFor(ctx context.Context, s api.Storage, o RunOptions, id, image string) ([]api.Mount, error) {
+	if v, ok := s.(api.VolatileRootfs); ok && o.Remove && o.UserNS != UserNSKeepID {
+		return v.PrepareVolatileRootfs(ctx, id, image)
+	}
+	return prepareRootfs(ctx, s, o, id, image)
 }
 
 func specFor(img ImageInfo, o RunOptions, id string, mounts []api.Mount, env SpecEnv) (*specs.Spec, error) {
@@ -79,6 +91,7 @@ func Create(ctx context.Context, b *Backends, p *Prepared, stdio api.Stdio) (int
 	if err != nil {
 		return 0, specJSONError(err)
 	}
+	trace.Mark("spec encoded")
 	pid, err := b.Isolation.Create(ctx, api.CreateRequest{ID: p.ID, SpecJSON: specJSON, Rootfs: p.Mounts, Stdio: stdio})
 	trace.Mark("container created")
 	if err != nil {
@@ -115,12 +128,22 @@ func Start(ctx context.Context, b *Backends, id string) error {
 
 // ReleaseRootfs unmounts the container's root filesystem, or removes it
 // when remove is set. Errors are returned for the caller to report.
+//
+// A warm storage plugin removes it in the background (api.BackgroundRemover):
+// it answers once the removal is in its journal, so the caller may drop
+// the container's record at once; the plugin, or the next one after its
+// death, finishes the removal. A plugin of this command alone would be
+// killed with it, so it removes before answering.
 func ReleaseRootfs(b *Backends, id string, remove bool) error {
+	trace.Mark("releasing rootfs")
 	defer trace.Mark("rootfs released")
-	if remove {
-		return b.Storage.RemoveRootfs(context.Background(), id)
+	if !remove {
+		return b.Storage.ReleaseRootfs(context.Background(), id)
 	}
-	return b.Storage.ReleaseRootfs(context.Background(), id)
+	if r, ok := b.Storage.(api.BackgroundRemover); ok && b.warmStorage() {
+		return r.RemoveRootfsInBackground(context.Background(), id)
+	}
+	return b.Storage.RemoveRootfs(context.Background(), id)
 }
 
 // ImageInfo is an image with its decoded OCI config.

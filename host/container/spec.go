@@ -7,6 +7,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/rrun-project/rrun/host/cgroups"
 	"github.com/rrun-project/rrun/host/network"
 	"github.com/rrun-project/rrun/plugins/api"
 )
@@ -22,6 +23,10 @@ type SpecEnv struct {
 	// namespace of the container's own, which the session then connects
 	// (the warm path); false: the container shares the session's.
 	OwnNetNS bool
+	// BackendResources: the isolation backend applies linux.resources
+	// itself (capability isolation.resources); the host writes no cgroup.
+	BackendResources bool
+	cgroupHost       *cgroups.Host // nil: the real host (tests point it at a fake tree)
 }
 
 // initDest is where --init's binary appears in the container.

@@ -92,7 +92,9 @@ func (o RunOptions) memoryResources(r *specs.LinuxResources) error {
 // cannot be applied fail the run (exit 125) with the reason and the fix;
 // --cgroups=disabled (or [containers] cgroups in config.toml) skips
 // cgroups altogether. Without limits a cgroup is made only where one can
-// be, for `rrun stats`.
+// be, for `rrun stats`. The host writes the cgroup itself unless the
+// backend applies linux.resources (env.BackendResources): then the spec
+// carries the cgroup's path and the limits, and nothing is written here.
 func applyResources(spec *specs.Spec, o RunOptions, id string, env SpecEnv) error {
 	if firstNonEmpty(o.Cgroups, env.Cgroups) == "disabled" {
 		return nil
@@ -104,17 +106,26 @@ func applyResources(spec *specs.Spec, o RunOptions, id string, env SpecEnv) erro
 	// In the session uid 0 is the invoking user: RealHost's uid owns what
 	// the user owns.
 	h := cgroups.RealHost()
+	if env.cgroupHost != nil {
+		h = *env.cgroupHost
+	}
 	need := cgroups.Controllers(r)
-	d, err := h.Delegated(h.Detect(), need)
+	delegated := h.Delegated
+	if env.BackendResources {
+		delegated = h.DelegatedForRuntime
+	}
+	d, err := delegated(h.Detect(), need)
 	if err != nil {
 		if len(need) > 0 {
 			return err
 		}
 		return nil
 	}
-	rel, err := h.Create(d, id, r)
-	if err != nil {
-		return fmt.Errorf("failed to set up the cgroup of container %s: %w", id, err)
+	rel := d.PathFor(id)
+	if !env.BackendResources {
+		if rel, err = h.Create(d, id, r); err != nil {
+			return fmt.Errorf("failed to set up the cgroup of container %s: %w", id, err)
+		}
 	}
 	spec.Linux.CgroupsPath, spec.Linux.Resources = rel, r
 	return nil

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/rrun-project/rrun/host/trace"
 	"github.com/rrun-project/rrun/plugins/api"
 )
 
@@ -19,6 +20,7 @@ import (
 // once: the container is killed and rrun fails (125).
 func (m *monitor) waitInit(ctx context.Context) (int, error) {
 	st, err := m.isolation().Wait(ctx, m.rec.ID, "")
+	trace.Mark("container exited")
 	if err == nil {
 		return st.Code, nil
 	}

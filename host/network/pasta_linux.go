@@ -25,9 +25,12 @@ type pastaDriver struct {
 	ports []Mapping
 }
 
-// PastaPIDFile is pasta's pid file in a session's state dir: the Debian
-// pasta outlives the namespace it serves, so whoever ends the session (or
-// later finds its state dir stale) kills it.
+// PastaPIDFile is pasta's pid file in a session's state dir. pasta runs
+// in the foreground as the child of the process that started it, which
+// kills it when the session or the container ends and whose death kills it
+// too (startPasta); the pid file says when pasta is ready, and lets a later
+// rrun that finds the state dir stale kill a pasta that still runs (one
+// started by an older rrun, which let pasta daemonize).
 const PastaPIDFile = "pasta.pid"
 
 const pastaMTU = 65520
@@ -80,24 +83,25 @@ func (d *pastaDriver) ConfigureNetwork(childPID int, stateDir, detachedNetNSPath
 		return nil, nil, errors.New("rrun's pasta driver does not support a detached network namespace")
 	}
 	pidFile := filepath.Join(stateDir, PastaPIDFile)
-	cleanup := func() error { KillPasta(pidFile); return nil }
-	cmd := exec.Command("pasta", pastaArgs(d.ports, pidFile, childPID)...)
+	cmd := exec.Command("pasta", append([]string{"-f"}, pastaArgs(d.ports, pidFile, childPID)...)...)
 	if os.Geteuid() == 0 {
 		ns, err := os.Open("/proc/" + strconv.Itoa(childPID) + "/ns/net")
 		if err != nil {
-			return nil, cleanup, fmt.Errorf("failed to open the network namespace of pid %d: %w", childPID, err)
+			return nil, noCleanup, fmt.Errorf("failed to open the network namespace of pid %d: %w", childPID, err)
 		}
 		defer ns.Close()
 		cmd.ExtraFiles = []*os.File{ns}
 	}
-	out, err := cmd.CombinedOutput()
+	stop, err := startPasta(cmd, pidFile)
 	if err != nil {
-		return nil, cleanup, fmt.Errorf("pasta failed: %s: %w", pastaMessage(out), err)
+		return nil, noCleanup, err
 	}
 	return &messages.ParentInitNetworkDriverCompleted{
 		Dev: "tap0", IP: ContainerIP, Netmask: 24, Gateway: GatewayIP, DNS: []string{DNSIP}, MTU: pastaMTU,
-	}, cleanup, nil
+	}, func() error { stop(); return nil }, nil
 }
+
+func noCleanup() error { return nil }
 
 // pastaMessage drops the syslog complaints the Debian pasta prints when
 // there is no syslog.

@@ -170,3 +170,8 @@ func (m *Manager) reattach(ctx context.Context, c Candidate, rec warmRecord) (*I
 	}
 	return inst, nil
 }
+
+// Warm reports whether inst is a warm plugin: a process that outlives this
+// command, so work it finishes after answering is not cut short when the
+// command ends.
+func (inst *Instance) Warm() bool { return inst.warmPID != 0 }

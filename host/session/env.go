@@ -46,7 +46,7 @@ func HostIDs() (uid, gid int) {
 func Joined() bool { return os.Getenv(envJoined) == "1" }
 
 // WarmPrivate reports whether the warm path serves private networks
-// (pasta, slirp4netns): opt-in with RRUN_WARM_NETWORK=1; otherwise they
-// keep a session of their own. The C constructor (host/session/join) reads
-// the same switch.
-func WarmPrivate() bool { return os.Getenv("RRUN_WARM_NETWORK") == "1" }
+// (pasta, slirp4netns): yes unless RRUN_WARM_NETWORK=0, which keeps a
+// session per container for them. The C constructor (host/session/join)
+// reads the same switch.
+func WarmPrivate() bool { return os.Getenv("RRUN_WARM_NETWORK") != "0" }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -33,6 +34,26 @@ func grpcServer(opts []grpc.ServerOption) *grpc.Server {
 	return grpc.NewServer(opts...)
 }
 
+// WarmProcess reports whether this plugin process was started warm (with
+// an idle timeout): it serves later commands, so work done now for them
+// (a spare root filesystem, say) is not lost when this command ends.
+func WarmProcess() bool {
+	idle, err := time.ParseDuration(os.Getenv(idleTimeoutEnv))
+	return err == nil && idle > 0
+}
+
+// pendingWork counts what a plugin finishes after it answered (KeepAlive).
+var pendingWork atomic.Int64
+
+// KeepAlive keeps a warm plugin from exiting idle until done is called:
+// for work a backend finishes after it answered, such as a
+// BackgroundRemover's removal. done may be called more than once.
+func KeepAlive() (done func()) {
+	pendingWork.Add(1)
+	var once sync.Once
+	return func() { once.Do(func() { pendingWork.Add(-1) }) }
+}
+
 // idleTracker counts the open client connections.
 type idleTracker struct {
 	mu    sync.Mutex
@@ -46,7 +67,7 @@ func (t *idleTracker) exitWhenIdle(idle time.Duration, socketDir string) {
 	for {
 		time.Sleep(min(idle, 250*time.Millisecond))
 		t.mu.Lock()
-		quiet := t.conns == 0 && time.Since(t.last) >= idle
+		quiet := t.conns == 0 && time.Since(t.last) >= idle && pendingWork.Load() == 0
 		t.mu.Unlock()
 		if _, err := os.Stat(socketDir); quiet || (socketDir != "" && err != nil) {
 			os.Exit(0)

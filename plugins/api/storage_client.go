@@ -79,6 +79,16 @@ func (s *storageClient) PrepareMappedRootfs(ctx context.Context, containerID, im
 	return mountsFromProto(r.GetMounts()), nil
 }
 
+// PrepareVolatileRootfs implements VolatileRootfs; a plugin that predates
+// it prepares an ordinary root filesystem.
+func (s *storageClient) PrepareVolatileRootfs(ctx context.Context, containerID, image string) ([]Mount, error) {
+	r, err := s.c.PrepareRootfs(ctx, &storagev1.PrepareRootfsRequest{ContainerId: containerID, Image: image, Volatile: true})
+	if err != nil {
+		return nil, fromStatus(err)
+	}
+	return mountsFromProto(r.GetMounts()), nil
+}
+
 func (s *storageClient) ReleaseRootfs(ctx context.Context, containerID string) error {
 	_, err := s.c.ReleaseRootfs(ctx, &storagev1.ReleaseRootfsRequest{ContainerId: containerID})
 	return fromStatus(err)
@@ -86,5 +96,12 @@ func (s *storageClient) ReleaseRootfs(ctx context.Context, containerID string) e
 
 func (s *storageClient) RemoveRootfs(ctx context.Context, containerID string) error {
 	_, err := s.c.RemoveRootfs(ctx, &storagev1.RemoveRootfsRequest{ContainerId: containerID})
+	return fromStatus(err)
+}
+
+// RemoveRootfsInBackground implements BackgroundRemover; a plugin that
+// predates it removes before answering.
+func (s *storageClient) RemoveRootfsInBackground(ctx context.Context, containerID string) error {
+	_, err := s.c.RemoveRootfs(ctx, &storagev1.RemoveRootfsRequest{ContainerId: containerID, Background: true})
 	return fromStatus(err)
 }

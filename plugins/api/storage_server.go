@@ -40,7 +40,10 @@ func (s *storageServer) InspectImage(ctx context.Context, r *storagev1.InspectIm
 func (s *storageServer) PrepareRootfs(ctx context.Context, r *storagev1.PrepareRootfsRequest) (*storagev1.PrepareRootfsResponse, error) {
 	var mounts []Mount
 	var err error
-	if len(r.GetUidMap())+len(r.GetGidMap()) == 0 {
+	v, volatile := s.impl.(VolatileRootfs)
+	if len(r.GetUidMap())+len(r.GetGidMap()) == 0 && volatile && r.GetVolatile() {
+		mounts, err = v.PrepareVolatileRootfs(ctx, r.GetContainerId(), r.GetImage())
+	} else if len(r.GetUidMap())+len(r.GetGidMap()) == 0 {
 		mounts, err = s.impl.PrepareRootfs(ctx, r.GetContainerId(), r.GetImage())
 	} else if m, ok := s.impl.(IDMappedRootfs); ok {
 		mounts, err = m.PrepareMappedRootfs(ctx, r.GetContainerId(), r.GetImage(), idMapsFromProto(r.GetUidMap()), idMapsFromProto(r.GetGidMap()))
@@ -61,7 +64,11 @@ func (s *storageServer) ReleaseRootfs(ctx context.Context, r *storagev1.ReleaseR
 }
 
 func (s *storageServer) RemoveRootfs(ctx context.Context, r *storagev1.RemoveRootfsRequest) (*storagev1.RemoveRootfsResponse, error) {
-	if err := s.impl.RemoveRootfs(ctx, r.GetContainerId()); err != nil {
+	remove := s.impl.RemoveRootfs
+	if b, ok := s.impl.(BackgroundRemover); ok && r.GetBackground() {
+		remove = b.RemoveRootfsInBackground
+	}
+	if err := remove(ctx, r.GetContainerId()); err != nil {
 		return nil, toStatus(err)
 	}
 	return &storagev1.RemoveRootfsResponse{}, nil

@@ -29,6 +29,13 @@ const (
 	// CapIsolationPreserveFds: the backend honours Stdio.ExtraFiles. The
 	// host refuses --preserve-fds with a backend that does not announce it.
 	CapIsolationPreserveFds = "isolation.preserve-fds"
+	// CapIsolationResources: the backend applies spec.Linux.Resources
+	// itself, in a cgroup it creates at spec.Linux.CgroupsPath (relative to
+	// the cgroup2 mount; an OCI runtime's cgroupfs manager does both). The
+	// host then fills both fields and writes no cgroup file. Without it the
+	// host creates that cgroup and writes the limits, and the backend only
+	// moves the container's init into it before Start.
+	CapIsolationResources = "isolation.resources"
 )
 
 // PluginInfo describes a plugin. It is what `rrun plugins ls` shows.

@@ -54,6 +54,7 @@ func TestStorage(t *testing.T, newBackend func(t *testing.T) api.Storage, fixtur
 		{"RootfsInspect", s.testRootfsInspect},
 		{"RootfsIdempotent", s.testRootfsIdempotent},
 		{"RootfsErrors", s.testRootfsErrors},
+		{"RootfsDiscard", s.testRootfsDiscard},
 		{"TagRemove", s.testTagRemove},
 		{"SaveLoad", s.testSaveLoad},
 	} {

@@ -1,6 +1,9 @@
 package e2e
 
 import (
+	"bufio"
+	"io"
+	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -19,14 +22,13 @@ func (e *env) pastasOf() []int {
 	return out
 }
 
-// With RRUN_WARM_NETWORK=1 a run with a private network joins the session holder (no session of its
-// own) and its container gets the private network a cold run gets; a
-// kill -9 of a detached container's monitor leaves no pasta once the next
-// command has run.
+// A run with a private network joins the session holder (no session of
+// its own) and its container gets the private network a cold run gets; a
+// kill -9 of a detached container's monitor ends its pasta with it, with no
+// other rrun command.
 func TestHolderWarmPrivateNetwork(t *testing.T) {
 	e := withBusybox(t)
-	e.vars = append(e.vars, "RRUN_WARM_NETWORK=1") // opt-in for now
-	e.warmRun("true")                              // starts the holder
+	e.warmRun("true") // starts the holder
 	for _, mode := range privateModes(t) {
 		saved := e.vars
 		e.vars = append(append([]string(nil), e.vars...), "RRUN_TRACE=1")
@@ -55,15 +57,56 @@ func TestHolderWarmPrivateNetwork(t *testing.T) {
 				_ = syscall.Kill(pid, syscall.SIGKILL)
 			}
 		}
-		time.Sleep(300 * time.Millisecond)
-		e.ok("ps", "-a")
-		deadline := time.Now().Add(10 * time.Second)
-		for len(e.pastasOf()) != 0 && time.Now().Before(deadline) {
-			time.Sleep(100 * time.Millisecond)
-		}
-		if p := e.pastasOf(); len(p) != 0 {
-			t.Fatalf("pasta %v of a killed monitor still runs after the next command", p)
+		if p := e.waitNoPasta(); len(p) != 0 {
+			t.Fatalf("pasta %v of a killed monitor still runs", p)
 		}
 		e.ok("rm", "-f", id)
+	}
+}
+
+// waitNoPasta waits (10 s at most) until no pasta of this test runs and
+// returns those that still do.
+func (e *env) waitNoPasta() []int {
+	deadline := time.Now().Add(10 * time.Second)
+	for len(e.pastasOf()) != 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	return e.pastasOf()
+}
+
+// A container's pasta ends with it: after a foreground run ends, and when
+// its CLI is killed with SIGKILL, with no other rrun command after it —
+// on the warm path (the default) and on the cold one (RRUN_WARM_NETWORK=0).
+func TestPastaEndsWithItsContainer(t *testing.T) {
+	if _, err := exec.LookPath("pasta"); err != nil {
+		t.Skip("pasta is not installed (test/setup-host.sh installs it)")
+	}
+	e := withBusybox(t)
+	base := e.vars
+	for _, warm := range []string{"1", "0"} {
+		e.vars = append(append([]string(nil), base...), "RRUN_WARM_NETWORK="+warm)
+		e.ok("run", "--rm", "--network", "pasta", "busybox", "true")
+		if p := e.pastasOf(); len(p) != 0 {
+			t.Fatalf("RRUN_WARM_NETWORK=%s: pasta %v still runs after its container ended", warm, p)
+		}
+		cmd := exec.Command(rrunBin, "run", "--rm", "--network", "pasta", "busybox", "sh", "-c", "echo started; sleep 6062")
+		cmd.Env = e.vars
+		stdout, _ := cmd.StdoutPipe()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if line, _ := bufio.NewReader(stdout).ReadString('\n'); line != "started\n" {
+			t.Fatalf("RRUN_WARM_NETWORK=%s: container did not start: %q", warm, line)
+		}
+		go io.Copy(io.Discard, stdout)
+		if p := e.pastasOf(); len(p) != 1 {
+			t.Fatalf("RRUN_WARM_NETWORK=%s: a running pasta container has pastas %v", warm, p)
+		}
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if p := e.waitNoPasta(); len(p) != 0 {
+			t.Fatalf("RRUN_WARM_NETWORK=%s: pasta %v outlived the CLI killed with SIGKILL", warm, p)
+		}
+		e.ok("ps", "-a") // reconciles the killed run's container
 	}
 }

@@ -32,11 +32,29 @@ func TestRunPullFromHostLoopbackPrivateNetwork(t *testing.T) {
 		expect(t, mode+": create --pull always, start", strings.TrimSpace(r.stdout), "created")
 		e.ok("rm", id)
 	}
-	// Without --tls-verify=false the plain-http registry is refused, in one line.
+	// Without --tls-verify=false the plain-http registry is refused, in one
+	// line with its hint once (after the single-uid mapping's warning, said
+	// once by a run that got as far as its session, when the user has no
+	// subordinate range): on the warm path, where the storage plugin pulls
+	// in the host's network, and on the cold one, where the session asks
+	// the pull broker.
 	e.ok("rmi", ref)
-	r := e.run("", "run", "--rm", "--network", modes[0], ref, "true")
-	if r.code != 125 || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 || !strings.Contains(r.stderr, ref) {
-		t.Fatalf("a plain-http registry without --tls-verify=false: want 125 and one line naming the image: %s", r)
+	base := e.vars
+	for _, warm := range []string{"1", "0"} {
+		e.vars = append(append([]string(nil), base...), "RRUN_WARM_NETWORK="+warm)
+		if warm == "0" {
+			r := e.ok("run", "--rm", "--network", modes[0], "--tls-verify=false", ref, "echo", "brokered")
+			expect(t, "a pull through the broker", strings.TrimSpace(r.stdout), "brokered")
+			e.ok("rmi", ref)
+		}
+		r := e.run("", "run", "--rm", "--network", modes[0], ref, "true")
+		checkWarning(t, r)
+		refusal := withoutMappingWarning(r.stderr)
+		if r.code != 125 || strings.Count(refusal, "\n") != 0 || !strings.Contains(refusal, ref) ||
+			strings.Count(refusal, "(load it: rrun load -i FILE") != 1 {
+			t.Fatalf("RRUN_WARM_NETWORK=%s: a plain-http registry without --tls-verify=false: want 125 and one line naming the image, with its hint once: %s", warm, r)
+		}
+		t.Logf("RRUN_WARM_NETWORK=%s, without --tls-verify=false: %s", warm, refusal)
 	}
-	t.Logf("without --tls-verify=false: %s", r.stderr)
+	e.vars = base
 }

@@ -112,3 +112,28 @@ func TestPluginDebugLinesOnce(t *testing.T) {
 		t.Errorf("the default log level must show no plugin debug line:\n%s", r.stderr)
 	}
 }
+
+// TestOCILimitsRefusedAsNative: the oci backend applies linux.resources
+// through its runtime (isolation.resources), and on a host without a
+// delegated cgroup v2 (this CI's cgroup v1) a limit is refused before any
+// container starts, with the same one line as with native.
+func TestOCILimitsRefusedAsNative(t *testing.T) {
+	if limitsAvailable() {
+		t.Skip("this host delegates cgroup v2 controllers: limits are applied (TestOCIIsolation/LimitsApplied)")
+	}
+	e := withBusybox(t)
+	native := e.run("", "--isolation", "native", "run", "--rm", "--memory", "10m", "busybox", "true")
+	ociRun := e.run("", "--isolation", "oci", "run", "--rm", "--memory", "10m", "busybox", "true")
+	if native.code != 125 || !strings.Contains(native.stderr, "memory limits need cgroup v2") {
+		t.Fatalf("native: want 125 and the reason: %s", native)
+	}
+	if ociRun.code != native.code || ociRun.stderr != native.stderr {
+		t.Fatalf("--isolation oci must refuse --memory as native does:\n native: %s\n oci:    %s", native, ociRun)
+	}
+	if out := e.ok("--isolation", "oci", "ps", "-a", "-q").stdout; strings.TrimSpace(out) != "" {
+		t.Fatalf("a refused run left containers: %q", out)
+	}
+	if !strings.Contains(e.ok("plugins", "inspect", "isolation/oci").stdout, "isolation.resources") {
+		t.Fatal("the oci backend does not announce isolation.resources")
+	}
+}

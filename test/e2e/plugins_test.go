@@ -126,7 +126,10 @@ func TestIsolationPluginKilledDuringRun(t *testing.T) {
 	if code := cmd.ProcessState.ExitCode(); code != 125 {
 		t.Fatalf("want exit 125, got %d; stderr: %s", code, stderr.String())
 	}
-	for _, want := range []string{"isolation plugin native", "died during Wait", "signal: killed"} {
+	// The run joined the session holder: its plugin is a warm one, whose
+	// exit status only its reaper knows, so the line names the plugin and
+	// the call (a per-command plugin's line adds "signal: killed").
+	for _, want := range []string{"isolation plugin native", "died during Wait"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Fatalf("want %q in: %s", want, stderr.String())
 		}

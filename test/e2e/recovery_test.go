@@ -10,13 +10,13 @@ import (
 	"time"
 )
 
-// storeContainers is the storage plugin's container list (overlay).
+// storeContainers is the storage plugin's container list (overlay): "[]"
+// when it records none but a warm plugin's spares (rm_background_test.go).
 func (e *env) storeContainers() string {
-	p := filepath.Join(e.home, "data", "rrun", "storage", "overlay", "overlay-containers", "containers.json")
-	if _, err := os.Stat(p); err != nil {
-		return "[]"
+	if n := e.storageContainers(); n != 0 {
+		return fmt.Sprintf("%d containers", n)
 	}
-	return strings.TrimSpace(e.ok("unshare", "cat", p).stdout)
+	return "[]"
 }
 
 // A run refused before its container starts leaves no record and no
@@ -95,6 +95,9 @@ func TestUntrustedRunDirIsRefusedBeforeAnyWrite(t *testing.T) {
 // lands; nothing is timed.
 func TestKilledRunsAndLoadsLeaveNothing(t *testing.T) {
 	e := withBusybox(t)
+	// A warm plugin a killed run started but did not record yet ends
+	// after the idle timeout: keep it short.
+	e.vars = append(e.vars, "RRUN_SESSION_IDLE_TIMEOUT=2s")
 	for _, ms := range []int{20, 50, 100, 200} {
 		for i := 0; i < 10; i++ {
 			cmd := e.start("run", "--rm", "busybox", "sleep", "5")
@@ -116,6 +119,9 @@ func TestKilledRunsAndLoadsLeaveNothing(t *testing.T) {
 	if got := e.storeContainers(); got != "[]" {
 		t.Errorf("storage containers left: %s", got)
 	}
+	// The session holder and the warm plugins stay up for their idle
+	// timeout by design; once they are stopped nothing may be left.
+	e.ok("system", "migrate")
 	_ = filepath.Walk(filepath.Join(e.home, "run"), func(p string, fi os.FileInfo, err error) error {
 		if err == nil && (fi.Mode()&(os.ModeSocket|os.ModeNamedPipe) != 0 || filepath.Base(filepath.Dir(p)) == "sessions") {
 			t.Errorf("left in the run dir: %s", p)
@@ -126,13 +132,11 @@ func TestKilledRunsAndLoadsLeaveNothing(t *testing.T) {
 		return nil
 	})
 	tmpDir := filepath.Join(e.home, "data", "rrun", "storage", "overlay", "tmp")
-	if left, _ := os.ReadDir(tmpDir); len(left) > 1 {
+	if left := staleTmp(tmpDir); len(left) > 0 {
 		t.Errorf("store tmp left: %v", left)
 	}
-	for _, pid := range pids() {
-		if ownerOf(pid) == os.Getuid() && !isZombie(pid) && strings.Contains(environ(pid)+cmdline(pid), e.home) {
-			t.Errorf("process left: %d %s", pid, cmdline(pid))
-		}
+	for _, pid := range e.processesLeft(10 * time.Second) {
+		t.Errorf("process left: %d %s", pid, cmdline(pid))
 	}
 	if df := e.ok("system", "df").stdout; !strings.Contains(df, "Containers   0") {
 		t.Errorf("system df counts containers: %s", df)
@@ -140,4 +144,45 @@ func TestKilledRunsAndLoadsLeaveNothing(t *testing.T) {
 	if r := e.ok("run", "--rm", "busybox", "echo", "ok"); r.stdout != "ok\n" {
 		t.Fatalf("the next run: %s", r)
 	}
+}
+
+// processesLeft waits (at most limit) until no live process of this user
+// refers to the test's home, and returns those that still do.
+func (e *env) processesLeft(limit time.Duration) []int {
+	deadline := time.Now().Add(limit)
+	for {
+		var left []int
+		for _, pid := range pids() {
+			if ownerOf(pid) == os.Getuid() && !isZombie(pid) && strings.Contains(environ(pid)+cmdline(pid), e.home) {
+				left = append(left, pid)
+			}
+		}
+		if len(left) == 0 || time.Now().After(deadline) {
+			return left
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// staleTmp lists the entries of a store's tmp dir that no live process
+// holds: the lock file and the private dir of a running (warm) storage
+// plugin are not left-overs.
+func staleTmp(dir string) []string {
+	entries, _ := os.ReadDir(dir)
+	var out []string
+	for _, en := range entries {
+		if en.Name() == ".lock" {
+			continue
+		}
+		f, err := os.Open(filepath.Join(dir, en.Name()))
+		if err == nil && syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == syscall.EWOULDBLOCK {
+			f.Close()
+			continue
+		}
+		if f != nil {
+			f.Close()
+		}
+		out = append(out, en.Name())
+	}
+	return out
 }

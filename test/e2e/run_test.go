@@ -6,9 +6,11 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/rrun-project/rrun/plugins/testsuite/fixtures"
 )
@@ -144,10 +146,35 @@ func startRun(t *testing.T, e *env, args ...string) (int, func() (int, string)) 
 	rest := make(chan string, 1)
 	go func() { b, _ := io.ReadAll(rd); rest <- string(b) }()
 	return cmd.Process.Pid, func() (int, string) {
-		out := <-rest
-		_ = cmd.Wait()
-		return cmd.ProcessState.ExitCode(), out
+		select {
+		case out := <-rest:
+			_ = cmd.Wait()
+			return cmd.ProcessState.ExitCode(), out
+		case <-time.After(hangGuard):
+			t.Fatalf("rrun run did not end (a lost signal or exit?); stderr: %s\nprocesses of this test:\n%s",
+				stderr.String(), processesOf(e.home))
+		}
+		return 0, ""
 	}
+}
+
+// hangGuard bounds a wait that only a bug makes long: the test then fails
+// with what was running instead of hanging the whole package.
+const hangGuard = 3 * time.Minute
+
+// processesOf lists the processes whose environment names dir, with their
+// state, parent and kernel wait channel.
+func processesOf(dir string) string {
+	var out strings.Builder
+	for _, pid := range pids() {
+		if !strings.Contains(environ(pid), dir) {
+			continue
+		}
+		f := append(statFields(pid), "?", "?")
+		wchan, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/wchan")
+		fmt.Fprintf(&out, "  %d %s ppid %s [%s] %s\n", pid, f[0], f[1], wchan, cmdline(pid))
+	}
+	return out.String()
 }
 
 // A container's pid 1 killed by signal N ends rrun with 128+N. From inside,

@@ -15,9 +15,9 @@ import (
 func TestSlurmScancelLeavesNothing(t *testing.T) {
 	requireCluster(t)
 	loadBusybox(t)
-	job := startHeld(t, "srun", "-N2", "-n2", "--container-image=busybox", "sleep", "600")
-	ok(t, "scancel", job)
-	waitNoContainers(t, job)
+	h := startHeld(t, "srun", "-N2", "-n2", "--container-image=busybox", "sleep", "600")
+	ok(t, "scancel", h.job)
+	waitNoContainers(t, h.job)
 }
 
 // A step that runs out of its time limit is killed the same way.
@@ -81,9 +81,15 @@ func TestSlurmMissingRrunFailsClearly(t *testing.T) {
 	}
 }
 
+// held is a step running in the background.
+type held struct {
+	job string
+	cmd *exec.Cmd
+}
+
 // startHeld starts a step in the background, waits until both nodes run
-// its container, and returns the job id; the step is cancelled at the end.
-func startHeld(t *testing.T, name string, args ...string) string {
+// its container, and returns it; the step is cancelled at the end.
+func startHeld(t *testing.T, name string, args ...string) held {
 	t.Helper()
 	tag := "held-" + filepath.Base(t.TempDir())
 	cmd := slurmCmd(t, name, append([]string{"-J", tag}, args...)...)
@@ -100,18 +106,21 @@ func startHeld(t *testing.T, name string, args ...string) string {
 		job = strings.TrimSpace(string(out))
 		return job != "" && len(containersOf(t, "n1", job)) == 1 && len(containersOf(t, "n2", job)) == 1
 	})
-	return job
+	return held{job, cmd}
 }
 
 // waitNoContainers waits until neither node has a container of job, nor a
-// process of it (the holder, the task) left.
+// holder process of it left. It counts only job's own (a holder's argument
+// is its container's name, slurm-JOB.STEP-NODE or slurm-JOB-NAME-NODE):
+// other jobs' containers, running or left by a killed test run, are not
+// this test's to judge.
 func waitNoContainers(t *testing.T, job string) {
 	t.Helper()
 	eventually(t, "job "+job+"'s containers are removed on both nodes", func() bool {
 		return len(containersOf(t, "n1", job)) == 0 && len(containersOf(t, "n2", job)) == 0
 	})
 	eventually(t, "no holder process is left", func() bool {
-		out, _ := exec.Command("pgrep", "-u", strconv.Itoa(os.Getuid()), "-f", "^/.rrun-slurm/pause").Output()
+		out, _ := exec.Command("pgrep", "-u", strconv.Itoa(os.Getuid()), "-f", "^/.rrun-slurm/pause slurm-"+job+"[.-]").Output()
 		return len(bytes.TrimSpace(out)) == 0
 	})
 }
@@ -123,7 +132,7 @@ func TestSlurmSbatchOptionReachesSteps(t *testing.T) {
 	loadBusybox(t)
 	dir := shared(t)
 	out := filepath.Join(dir, "out")
-	script := `test -e /etc/slurm/slurm.conf && echo script-on-host; srun sh -c 'echo "step: $(cat /proc/1/cmdline) $FOO"'`
+	script := `test -e /etc/slurm/slurm.conf && echo script-on-host; srun sh -c 'echo "step: $(tr "\0" " " </proc/1/cmdline | cut -d" " -f1) $FOO"'`
 	ok(t, "sbatch", "--wait", "-N1", "-o", out, "--container-image=busybox", "--wrap", script)
 	data, err := os.ReadFile(out)
 	if err != nil {

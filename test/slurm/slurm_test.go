@@ -16,7 +16,7 @@ import (
 func TestSlurmTasksRunInsideTheImage(t *testing.T) {
 	requireCluster(t)
 	loadBusybox(t)
-	script := `echo "$SLURM_PROCID $SLURM_NODEID $(id -u) $(cat /proc/1/cmdline) $(test -e /etc/slurm/slurm.conf && echo host-rootfs || echo image-rootfs) $FOO"`
+	script := `echo "$SLURM_PROCID $SLURM_NODEID $(id -u) $(tr "\0" " " </proc/1/cmdline | cut -d" " -f1) $(test -e /etc/slurm/slurm.conf && echo host-rootfs || echo image-rootfs) $FOO"`
 	r := ok(t, "srun", "-N2", "-n4", "--container-image=busybox", "sh", "-c", script)
 	got := lines(r.stdout)
 	if len(got) != 4 {

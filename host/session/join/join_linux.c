@@ -126,12 +126,12 @@ static int skip_global(char **argv, int i, int argc) {
 }
 
 // warm_private reports whether the warm path serves private networks
-// (pasta, slirp4netns, and the default): opt-in with RRUN_WARM_NETWORK=1
-// until it passes every networking test without a subordinate range too.
-// Go reads the same switch (session.WarmPrivate).
+// (pasta, slirp4netns, and the default): yes unless RRUN_WARM_NETWORK=0,
+// the escape hatch back to a session per container. Go reads the same
+// switch (session.WarmPrivate).
 static int warm_private(void) {
 	const char *v = getenv("RRUN_WARM_NETWORK");
-	return v && strcmp(v, "1") == 0;
+	return !v || strcmp(v, "0") != 0;
 }
 
 // warm_network reports whether the first --network/--net of a run names a

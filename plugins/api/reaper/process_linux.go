@@ -1,6 +1,7 @@
 package reaper
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -154,6 +155,27 @@ func (p *Process) Ended() bool {
 	default:
 		return false
 	}
+}
+
+// ErrStatusUnknown is Wait's error for a process that ended without this
+// reaper seeing how (one adopted from an earlier plugin process).
+var ErrStatusUnknown = errors.New("exit status known only to the process that reaped it")
+
+// Wait blocks until the process has ended, or ctx is done (ctx.Err()),
+// and returns how it ended: what an isolation backend's Wait returns.
+// ErrStatusUnknown when it ended but its status is not known here. Any
+// number of goroutines may wait.
+func (p *Process) Wait(ctx context.Context) (Status, error) {
+	select {
+	case <-p.done:
+	case <-ctx.Done():
+		return Status{}, ctx.Err()
+	}
+	st, _, known := p.Exit()
+	if !known {
+		return Status{}, ErrStatusUnknown
+	}
+	return st, nil
 }
 
 // Exit returns how the process ended, when, and whether the status is

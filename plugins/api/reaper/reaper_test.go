@@ -2,6 +2,8 @@ package reaper_test
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -130,5 +132,28 @@ func TestStartTimeOfSelf(t *testing.T) {
 	}
 	if !reaper.Running(os.Getpid(), st) || reaper.Running(os.Getpid(), st+1) {
 		t.Errorf("Running(self) does not follow the start time %d", st)
+	}
+}
+
+// TestProcessWait: Wait gives a known status, ErrStatusUnknown for a
+// process that ended unseen (adopted after it was gone), and ctx's error
+// for one that still runs.
+func TestProcessWait(t *testing.T) {
+	r, err := reaper.Get()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := reaper.Finished(1234, reaper.Status{Code: 3}).Wait(context.Background()); err != nil || st.Code != 3 {
+		t.Fatalf("finished: %+v %v", st, err)
+	}
+	gone := r.Adopt(1<<22+7, 0, nil, nil) // above pid_max: no such process
+	if _, err := gone.Wait(context.Background()); !errors.Is(err, reaper.ErrStatusUnknown) {
+		t.Fatalf("adopted after it was gone: %v", err)
+	}
+	self := r.Adopt(os.Getpid(), 0, nil, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := self.Wait(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a running process with a done ctx: %v", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -24,6 +25,8 @@ import (
 // root filesystem and then waits for Start. With a terminal, the pty
 // master has been sent to the console socket when Create returns.
 func (b *Backend) Create(ctx context.Context, req api.CreateRequest) (int, error) {
+	t0 := time.Now()
+	defer api.TraceSince("native: create", t0)
 	spec, err := parseSpec(req.ID, req.SpecJSON)
 	if err != nil {
 		return 0, err
@@ -38,21 +41,26 @@ func (b *Backend) Create(ctx context.Context, req api.CreateRequest) (int, error
 	if b.initErr != nil {
 		return 0, b.initErr
 	}
+	api.TraceSince("native: spec parsed", t0)
 	sec, err := b.containerSeccomp(req.ID, spec)
 	if err != nil {
 		return 0, err
 	}
+	api.TraceSince("native: seccomp ready", t0)
 	runDir, err := b.reserve(req.ID)
 	if err != nil {
 		return 0, err
 	}
 	c, console, err := b.spawn(req, spec, filepath.Join(runDir, req.ID))
+	api.TraceSince("native: init spawned", t0)
 	if err == nil {
 		err = saveSeccomp(c.dir, sec)
 	}
+	api.TraceSince("native: seccomp saved", t0)
 	if err == nil {
-		err = b.awaitReady(ctx, c, nsinit.Config{Spec: spec, Rootfs: nsinitMounts(rootfs), Terminal: req.Stdio.Terminal, Seccomp: sec})
+		err = b.awaitReady(ctx, c, nsinit.Config{Spec: initSpec(spec), Rootfs: nsinitMounts(rootfs), Terminal: req.Stdio.Terminal, Seccomp: sec})
 	}
+	api.TraceSince("native: init ready", t0)
 	if err == nil && console != nil {
 		err = handOverTerminal(ctx, c.init, console, req.Stdio.ConsoleSocket)
 	}
@@ -71,6 +79,20 @@ func (b *Backend) Create(ctx context.Context, req api.CreateRequest) (int, error
 	}
 	b.publish(req.ID, c)
 	return c.init.Pid, nil
+}
+
+// initSpec is spec without its seccomp profile, which the init never
+// reads (it loads the compiled filter of Config.Seccomp): the profile is
+// most of the spec, and decoding it in a fresh process is most of the
+// init's time before its first mount.
+func initSpec(spec *specs.Spec) *specs.Spec {
+	if spec.Linux == nil || spec.Linux.Seccomp == nil {
+		return spec
+	}
+	s, l := *spec, *spec.Linux
+	l.Seccomp = nil
+	s.Linux = &l
+	return &s
 }
 
 // rootfsMounts returns the rootfs descriptors, or a bind of spec.Root.Path
@@ -128,6 +150,7 @@ func (b *Backend) spawn(req api.CreateRequest, spec *specs.Spec, dir string) (*c
 		SysProcAttr: attr,
 	}
 	mark := b.reaper.Mark()
+	tstart := time.Now()
 	if err := cmd.Start(); err != nil {
 		files.conn.Close()
 		files.closeConsole()
@@ -137,6 +160,9 @@ func (b *Backend) spawn(req api.CreateRequest, spec *specs.Spec, dir string) (*c
 	c := &container{id: req.ID, dir: dir, cgroup: cgroup, conn: files.conn, status: api.StatusCreated, execs: map[string]*proc{},
 		enc: json.NewEncoder(files.conn), dec: json.NewDecoder(files.conn)}
 	c.init = b.track(cmd.Process.Pid, pidfdFile(pidfd), mark, req.Stdio.Terminal, func() { b.saveLogged(c) })
+	if api.Tracing() {
+		api.TraceSince(fmt.Sprintf("native: init started at %d", tstart.UnixNano()), tstart)
+	}
 	_ = cmd.Process.Release() // the reaper reaps the init; this frees os/exec's handle and cannot fail
 	// The init runs nothing of the container's before its spec arrives, so
 	// joining here puts every process of the container in the cgroup.
@@ -153,6 +179,7 @@ func (b *Backend) awaitReady(ctx context.Context, c *container, cfg nsinit.Confi
 	stop := context.AfterFunc(ctx, func() { c.conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	cfg.Version, cfg.RootfsDir, cfg.SingleIDMap = nsinit.ProtocolVersion, filepath.Join(c.dir, "rootfs"), b.isSingleIDMap()
+	cfg.Trace = api.Tracing()
 	if err := c.enc.Encode(cfg); err != nil {
 		return c.initFailure(ctx, err)
 	}
@@ -182,7 +209,13 @@ func (c *container) initFailure(ctx context.Context, err error) error {
 }
 
 func (b *Backend) initLog(id string) func(string) {
-	return func(line string) { b.log.Debug(line, "container", id) }
+	return func(line string) {
+		if strings.HasPrefix(line, "trace: ") {
+			api.TraceSince("native: "+strings.TrimPrefix(line, "trace: "), time.Now())
+			return
+		}
+		b.log.Debug(line, "container", id)
+	}
 }
 
 // saveLogged saves c's state from a goroutine that has nobody to tell.

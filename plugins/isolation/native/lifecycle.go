@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/rrun-project/rrun/plugins/api"
+	"github.com/rrun-project/rrun/plugins/api/reaper"
 	"github.com/rrun-project/rrun/plugins/isolation/native/nsinit"
 )
 
@@ -67,17 +68,12 @@ func (b *Backend) Wait(ctx context.Context, id, execID string) (api.ExitStatus, 
 	if err != nil {
 		return api.ExitStatus{}, err
 	}
-	select {
-	case <-p.Done():
-	case <-ctx.Done():
-		return api.ExitStatus{}, ctx.Err()
-	}
-	st, known := p.status()
-	if !known {
+	st, err := p.Wait(ctx)
+	if errors.Is(err, reaper.ErrStatusUnknown) {
 		return api.ExitStatus{}, api.Errorf(api.ErrUnavailable, "ask the process that reaped it (rrun's monitor)",
 			"exit status of %s is known only to its reaper", p.describe(id, execID))
 	}
-	return st, nil
+	return api.ExitStatus{Code: st.Code, Signal: st.Signal}, err
 }
 
 // Kill sends signal to the init or an exec process. A stopped process is

@@ -20,6 +20,7 @@ type meta struct {
 	Version  int                 `json:"version"`
 	Pid      int                 `json:"pid"`
 	Terminal bool                `json:"terminal,omitempty"`
+	Cgroup   bool                `json:"cgroup,omitempty"`  // the runtime manages its cgroup (runtime.managing)
 	Mounted  []string            `json:"mounted,omitempty"` // rootfs mount points, innermost last
 	Started  time.Time           `json:"started,omitzero"`
 	Exit     *api.ExitStatus     `json:"exit,omitempty"`

@@ -81,7 +81,8 @@ func (b *Backend) create(ctx context.Context, rt *runtime, dir string, req api.C
 	if err := checkCommand(root, spec.Process, spec.Mounts); err != nil {
 		return nil, err
 	}
-	cgroup := runtimeSpec(spec, root, req.Stdio.Terminal)
+	c.meta.Cgroup = runtimeSpec(spec, root, req.Stdio.Terminal)
+	rt = rt.managing(c.meta.Cgroup)
 	if err := writeBundle(dir, spec); err != nil {
 		return nil, err
 	}
@@ -94,10 +95,6 @@ func (b *Backend) create(ctx context.Context, rt *runtime, dir string, req api.C
 	}
 	c.init = newProc(pid, req.Stdio.Terminal, master)
 	c.meta.Pid, c.meta.Terminal = pid, req.Stdio.Terminal
-	if err := joinCgroup(cgroup, pid); err != nil {
-		c.init.closeMaster()
-		return nil, err
-	}
 	if err := c.save(); err != nil {
 		c.init.closeMaster()
 		return nil, err

@@ -25,11 +25,14 @@
 //   - process.terminal is set from Stdio.Terminal. The runtime sends the pty
 //     master to a socket of the plugin's, which keeps a dup for ResizePty
 //     and forwards it to Stdio.ConsoleSocket before Create or Exec returns.
-//   - linux.resources: the host makes the cgroup and writes the limits
-//     (cgroup v2 with delegation; on v1 the host refuses limits). The
-//     backend strips resources and cgroupsPath from what the runtime sees
-//     (crun runs with --cgroup-manager=disabled) and moves the created init
-//     into the host's cgroup before Start.
+//   - linux.resources: the backend announces isolation.resources, so the
+//     runtime applies the limits. Where the host found a delegated cgroup v2
+//     it sets cgroupsPath (relative to /sys/fs/cgroup) and resources and
+//     makes no cgroup itself; crun then runs with --cgroup-manager=cgroupfs
+//     (runc's default), which makes the cgroup, enables the controllers,
+//     writes the limits and removes it at delete. Without a cgroupsPath
+//     (cgroup v1, where the host refuses limits) crun runs with
+//     --cgroup-manager=disabled and no runtime touches cgroups.
 //   - Errors: a missing or non-executable command fails `create` in both
 //     runtimes, so Create returns api.ErrCommandNotFound or
 //     api.ErrCommandNotExecutable (the host maps both to 127 / 126).

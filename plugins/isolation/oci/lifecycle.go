@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rrun-project/rrun/plugins/api"
+	"github.com/rrun-project/rrun/plugins/api/reaper"
 )
 
 // lookup returns container id, adopting it from meta.json when an earlier
@@ -20,7 +21,7 @@ func (b *Backend) lookup(id string) (*container, *runtime, error) {
 		return nil, nil, api.Errorf(api.ErrFailedPrecondition, "", "isolation oci: not configured")
 	}
 	if c := b.containers[id]; c != nil {
-		return c, b.rt, nil
+		return c, b.rt.managing(c.meta.Cgroup), nil
 	}
 	if _, reserved := b.containers[id]; reserved || !validID.MatchString(id) {
 		return nil, nil, api.Errorf(api.ErrNotFound, "", "container %s not found", id)
@@ -32,7 +33,7 @@ func (b *Backend) lookup(id string) (*container, *runtime, error) {
 	}
 	c := b.adopt(id, dir, m)
 	b.containers[id] = c
-	return c, b.rt, nil
+	return c, b.rt.managing(m.Cgroup), nil
 }
 
 // adopt rebuilds a container from its meta.json.
@@ -76,17 +77,12 @@ func (b *Backend) Wait(ctx context.Context, id, execID string) (api.ExitStatus, 
 	if err != nil {
 		return api.ExitStatus{}, err
 	}
-	select {
-	case <-p.Done():
-	case <-ctx.Done():
-		return api.ExitStatus{}, ctx.Err()
-	}
-	st, _, known := p.exit()
-	if !known {
+	st, err := p.Wait(ctx)
+	if errors.Is(err, reaper.ErrStatusUnknown) {
 		return api.ExitStatus{}, api.Errorf(api.ErrUnavailable, "",
 			"exit status of container %s is known only to its reaper (the plugin process was restarted)", id)
 	}
-	return st, nil
+	return api.ExitStatus{Code: st.Code, Signal: st.Signal}, err
 }
 
 // proc returns the init ("") or exec execID.

@@ -22,12 +22,28 @@ type runtime struct {
 	path   string
 	root   string // --root: the runtime's state
 	crun   bool
+	cgroup bool // the runtime manages the container's cgroup (see managing)
 	reaper *reaper.Reaper
 	log    hclog.Logger
 }
 
 func newRuntime(path, root string, r *reaper.Reaper, log hclog.Logger) *runtime {
 	return &runtime{path: path, root: root, crun: strings.Contains(filepath.Base(path), "crun"), reaper: r, log: log}
+}
+
+// managing returns the runtime for a container whose cgroup the runtime
+// makes and removes and whose linux.resources it applies (cgroup: the
+// spec has a cgroupsPath). crun then runs with its cgroupfs manager, else
+// with none, so that a rootless crun on a cgroup v1 host never touches
+// cgroups; runc's default is cgroupfs, and without a cgroupsPath it makes
+// no cgroup rootless. Every command of one container uses the same one.
+func (r *runtime) managing(cgroup bool) *runtime {
+	if r.cgroup == cgroup {
+		return r
+	}
+	c := *r
+	c.cgroup = cgroup
+	return &c
 }
 
 // stdio are the files a runtime command (and the container process it
@@ -50,7 +66,9 @@ func (r *runtime) runKeeping(ctx context.Context, fds stdio, extra []*os.File, a
 	logFile.Close()
 	defer os.Remove(logFile.Name())
 	global := []string{"--root", r.root, "--log", logFile.Name(), "--log-format", "json"}
-	if r.crun {
+	if r.crun && r.cgroup {
+		global = append(global, "--cgroup-manager=cgroupfs")
+	} else if r.crun {
 		global = append(global, "--cgroup-manager=disabled")
 	}
 	cmd := exec.CommandContext(ctx, r.path, append(global, args...)...)

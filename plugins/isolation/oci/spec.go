@@ -29,8 +29,10 @@ func parseSpec(data []byte) (*specs.Spec, error) {
 }
 
 // runtimeSpec adapts the host's spec to what the runtime is handed: see
-// the package comment. It returns the cgroup the host made, if any.
-func runtimeSpec(spec *specs.Spec, root string, terminal bool) string {
+// the package comment. It reports whether the runtime is to make the
+// container's cgroup and apply linux.resources (the host set a
+// cgroupsPath: the backend announces isolation.resources).
+func runtimeSpec(spec *specs.Spec, root string, terminal bool) bool {
 	spec.Version = OCIVersion
 	if spec.Root == nil {
 		spec.Root = &specs.Root{}
@@ -38,9 +40,7 @@ func runtimeSpec(spec *specs.Spec, root string, terminal bool) string {
 	spec.Root.Path = root
 	spec.Process.Terminal = terminal
 	bindSysfs(spec)
-	cgroup := spec.Linux.CgroupsPath
-	spec.Linux.CgroupsPath, spec.Linux.Resources = "", nil
-	return cgroup
+	return spec.Linux.CgroupsPath != ""
 }
 
 // bindSysfs replaces a sysfs mount with a read-only bind of the session's
@@ -120,37 +120,4 @@ func unmountAll(mounted []string) {
 	for i := len(mounted) - 1; i >= 0; i-- {
 		_ = unix.Unmount(mounted[i], unix.MNT_DETACH) // already gone after a crash of the session
 	}
-}
-
-// joinCgroup moves pid into the cgroup the host made, relative to the
-// cgroup2 mount, before the container runs anything.
-func joinCgroup(rel string, pid int) error {
-	if rel == "" {
-		return nil
-	}
-	mount := cgroup2Mount()
-	if mount == "" {
-		return api.Errorf(api.ErrFailedPrecondition, "", "the spec asks for cgroup %s but there is no cgroup2 mount", rel)
-	}
-	procs := filepath.Join(mount, rel, "cgroup.procs")
-	if err := os.WriteFile(procs, []byte(fmt.Sprint(pid)), 0o644); err != nil {
-		return fmt.Errorf("failed to join cgroup %s: %w", rel, err)
-	}
-	return nil
-}
-
-// cgroup2Mount finds the cgroup2 mount point in /proc/self/mountinfo.
-func cgroup2Mount() string {
-	data, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return ""
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		pre, post, ok := strings.Cut(line, " - ")
-		fields := strings.Fields(pre)
-		if ok && len(fields) >= 5 && strings.HasPrefix(post, "cgroup2 ") {
-			return fields[4]
-		}
-	}
-	return ""
 }

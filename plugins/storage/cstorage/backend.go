@@ -21,9 +21,11 @@ type Backend struct {
 }
 
 var (
-	_ api.Storage        = (*Backend)(nil)
-	_ api.ImageManager   = (*Backend)(nil)
-	_ api.IDMappedRootfs = (*Backend)(nil)
+	_ api.Storage           = (*Backend)(nil)
+	_ api.ImageManager      = (*Backend)(nil)
+	_ api.IDMappedRootfs    = (*Backend)(nil)
+	_ api.VolatileRootfs    = (*Backend)(nil)
+	_ api.BackgroundRemover = (*Backend)(nil)
 )
 
 // New returns an unconfigured backend for driver: "vfs", "overlay" or

@@ -64,3 +64,19 @@ func (b *Backend) RemoveRootfs(ctx context.Context, containerID string) error {
 	}
 	return st.RemoveRootfs(ctx, containerID)
 }
+
+func (b *Backend) PrepareVolatileRootfs(ctx context.Context, containerID, image string) ([]api.Mount, error) {
+	st, err := b.get()
+	if err != nil {
+		return nil, err
+	}
+	return st.PrepareVolatileRootfs(ctx, containerID, image)
+}
+
+func (b *Backend) RemoveRootfsInBackground(ctx context.Context, containerID string) error {
+	st, err := b.get()
+	if err != nil {
+		return err
+	}
+	return st.RemoveRootfsInBackground(ctx, containerID)
+}

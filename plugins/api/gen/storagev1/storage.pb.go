@@ -633,8 +633,13 @@ type PrepareRootfsRequest struct {
 	// namespace with these maps (container id -> session id): the rootfs
 	// must show the image's files so that, seen through them, they have the
 	// image's owners. Empty: the session's own ids.
-	UidMap        []*pluginv1.IDMap `protobuf:"bytes,3,rep,name=uid_map,json=uidMap,proto3" json:"uid_map,omitempty"`
-	GidMap        []*pluginv1.IDMap `protobuf:"bytes,4,rep,name=gid_map,json=gidMap,proto3" json:"gid_map,omitempty"`
+	UidMap []*pluginv1.IDMap `protobuf:"bytes,3,rep,name=uid_map,json=uidMap,proto3" json:"uid_map,omitempty"`
+	GidMap []*pluginv1.IDMap `protobuf:"bytes,4,rep,name=gid_map,json=gidMap,proto3" json:"gid_map,omitempty"`
+	// The root filesystem is thrown away when the container ends (--rm):
+	// the backend may skip making it durable (no fsync, overlay's volatile
+	// mount option), as podman does for --rm. Added in v1; a plugin that
+	// predates it prepares an ordinary one.
+	Volatile      bool `protobuf:"varint,5,opt,name=volatile,proto3" json:"volatile,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -695,6 +700,13 @@ func (x *PrepareRootfsRequest) GetGidMap() []*pluginv1.IDMap {
 		return x.GidMap
 	}
 	return nil
+}
+
+func (x *PrepareRootfsRequest) GetVolatile() bool {
+	if x != nil {
+		return x.Volatile
+	}
+	return false
 }
 
 type PrepareRootfsResponse struct {
@@ -822,8 +834,13 @@ func (*ReleaseRootfsResponse) Descriptor() ([]byte, []int) {
 }
 
 type RemoveRootfsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ContainerId   string                 `protobuf:"bytes,1,opt,name=container_id,json=containerId,proto3" json:"container_id,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	ContainerId string                 `protobuf:"bytes,1,opt,name=container_id,json=containerId,proto3" json:"container_id,omitempty"`
+	// The plugin may answer once the removal is recorded where its own
+	// restart finds it, and finish it after answering; a removal its death
+	// interrupted is finished the next time the store is opened. Added in
+	// v1; a plugin that predates it removes before answering.
+	Background    bool `protobuf:"varint,2,opt,name=background,proto3" json:"background,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -863,6 +880,13 @@ func (x *RemoveRootfsRequest) GetContainerId() string {
 		return x.ContainerId
 	}
 	return ""
+}
+
+func (x *RemoveRootfsRequest) GetBackground() bool {
+	if x != nil {
+		return x.Background
+	}
+	return false
 }
 
 type RemoveRootfsResponse struct {
@@ -2325,19 +2349,23 @@ const file_rrun_storage_v1_storage_proto_rawDesc = "" +
 	"\x05image\x18\x01 \x01(\v2\x16.rrun.storage.v1.ImageR\x05image\x12\x1f\n" +
 	"\vconfig_json\x18\x02 \x01(\fR\n" +
 	"configJson\x12\x1b\n" +
-	"\ttop_layer\x18\x03 \x01(\tR\btopLayer\"\xaf\x01\n" +
+	"\ttop_layer\x18\x03 \x01(\tR\btopLayer\"\xcb\x01\n" +
 	"\x14PrepareRootfsRequest\x12!\n" +
 	"\fcontainer_id\x18\x01 \x01(\tR\vcontainerId\x12\x14\n" +
 	"\x05image\x18\x02 \x01(\tR\x05image\x12.\n" +
 	"\auid_map\x18\x03 \x03(\v2\x15.rrun.plugin.v1.IDMapR\x06uidMap\x12.\n" +
-	"\agid_map\x18\x04 \x03(\v2\x15.rrun.plugin.v1.IDMapR\x06gidMap\"F\n" +
+	"\agid_map\x18\x04 \x03(\v2\x15.rrun.plugin.v1.IDMapR\x06gidMap\x12\x1a\n" +
+	"\bvolatile\x18\x05 \x01(\bR\bvolatile\"F\n" +
 	"\x15PrepareRootfsResponse\x12-\n" +
 	"\x06mounts\x18\x01 \x03(\v2\x15.rrun.plugin.v1.MountR\x06mounts\"9\n" +
 	"\x14ReleaseRootfsRequest\x12!\n" +
 	"\fcontainer_id\x18\x01 \x01(\tR\vcontainerId\"\x17\n" +
-	"\x15ReleaseRootfsResponse\"8\n" +
+	"\x15ReleaseRootfsResponse\"X\n" +
 	"\x13RemoveRootfsRequest\x12!\n" +
-	"\fcontainer_id\x18\x01 \x01(\tR\vcontainerId\"\x16\n" +
+	"\fcontainer_id\x18\x01 \x01(\tR\vcontainerId\x12\x1e\n" +
+	"\n" +
+	"background\x18\x02 \x01(\bR\n" +
+	"background\"\x16\n" +
 	"\x14RemoveRootfsResponse\"\x83\x01\n" +
 	"\x0fTransferOptions\x12\x1a\n" +
 	"\bplatform\x18\x01 \x01(\tR\bplatform\x127\n" +

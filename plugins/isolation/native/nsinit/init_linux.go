@@ -7,6 +7,8 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -35,9 +37,13 @@ func Main() {
 // containerMain sets the container up, reports ready, waits for start and
 // execs the command.
 func containerMain(ch *initChannel) {
+	t0 := time.Now()
 	var cfg Config
 	if err := ch.dec.Decode(&cfg); err != nil {
 		os.Exit(1) // the plugin went away; nobody to tell
+	}
+	if cfg.Trace {
+		ch.send(Message{Type: MsgLog, Message: fmt.Sprintf("trace: init main at %d, config decoded in %.2f ms", t0.UnixNano(), float64(time.Since(t0).Microseconds())/1000)})
 	}
 	if cfg.Version != ProtocolVersion {
 		ch.fail(fmt.Errorf("init speaks protocol %d, plugin sent %d", ProtocolVersion, cfg.Version))
@@ -102,10 +108,20 @@ func prepare(ch *initChannel, cfg *Config) error {
 		},
 		func() error { return becomeProcess(ch, spec.Process, cfg.SingleIDMap, cfg.Seccomp) },
 	}
-	for _, step := range steps {
+	var took strings.Builder
+	last := time.Now()
+	for i, step := range steps {
 		if err := step(); err != nil {
 			return err
 		}
+		if cfg.Trace {
+			now := time.Now()
+			fmt.Fprintf(&took, " %d:%.2f", i, float64(now.Sub(last).Microseconds())/1000)
+			last = now
+		}
+	}
+	if cfg.Trace {
+		ch.send(Message{Type: MsgLog, Message: "trace: init steps (ms)" + took.String()})
 	}
 	return nil
 }

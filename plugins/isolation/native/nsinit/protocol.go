@@ -43,6 +43,9 @@ type Config struct {
 	Terminal    bool
 	SingleIDMap bool     // the session maps one id only: setgroups may fail
 	Seccomp     *Seccomp // nil: unconfined
+	// Trace asks for one MsgLog line with the time of each set-up step
+	// (the plugin's RRUN_TRACE).
+	Trace bool `json:",omitempty"`
 }
 
 // ExecConfig is the first message, from the plugin to an exec process.

@@ -1,0 +1,105 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// storageContainers counts the root filesystems of containers that the
+// overlay store records (not the warm plugin's spares), without a command
+// that would first finish pending removals.
+func (e *env) storageContainers() int {
+	e.t.Helper()
+	n := 0
+	for _, f := range []string{"containers.json", "volatile-containers.json"} {
+		data, err := os.ReadFile(filepath.Join(e.home, "data", "rrun", "storage", "overlay", "overlay-containers", f))
+		if os.IsNotExist(err) {
+			continue
+		}
+		var cs []struct{ Names []string }
+		if err != nil || json.Unmarshal(data, &cs) != nil {
+			e.t.Fatalf("unreadable %s: %v", f, err)
+		}
+		for _, c := range cs {
+			if len(c.Names) == 0 || !strings.HasPrefix(c.Names[0], "rrun-spare-") {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// dfContainers is the Containers count of `rrun system df`, which waits for
+// pending removals.
+func (e *env) dfContainers() string {
+	e.t.Helper()
+	for _, l := range strings.Split(e.ok("system", "df").stdout, "\n") {
+		if f := strings.Fields(l); len(f) > 1 && f[0] == "Containers" {
+			return f[1]
+		}
+	}
+	e.t.Fatal("system df printed no Containers row")
+	return ""
+}
+
+// A warm `run --rm` exits with the container's code as soon as the
+// container is gone: the warm storage plugin removes the root filesystem
+// afterwards. Nothing is left: ps -a is empty, the store has no container,
+// and the image can be removed at once without -f.
+func TestRunRmRemovesRootfsAfterExit(t *testing.T) {
+	e := withBusybox(t)
+	for i := 0; i < 3; i++ {
+		if r, _ := e.warmRun("sh", "-c", "echo hi; exit 3"); r.code != 3 || r.stdout != "hi\n" {
+			t.Fatalf("run --rm %d: %s", i, r)
+		}
+	}
+	if ps := e.ok("ps", "-a", "-q").stdout; ps != "" {
+		t.Fatalf("ps -a after run --rm: %q", ps)
+	}
+	if n := e.dfContainers(); n != "0" {
+		t.Fatalf("system df counts %s containers after run --rm", n)
+	}
+	e.ok("rmi", "busybox")
+}
+
+// kill -9 of the warm storage plugin while it still removes a --rm
+// container's root filesystem (held up by a test hook): the CLI has
+// already exited with the container's code and its record is gone; the
+// next command's storage plugin finishes the removal from the journal.
+func TestRunRmStoragePluginKilledDuringRemoval(t *testing.T) {
+	e := withBusybox(t)
+	saved := e.vars
+	e.vars = append(append([]string(nil), e.vars...), "_RRUN_TEST_REMOVAL_DELAY=1h")
+	r, _ := e.warmRun("sh", "-c", "exit 7")
+	e.vars = saved
+	if r.code != 7 {
+		t.Fatalf("run --rm: %s", r)
+	}
+	if ps := e.ok("ps", "-a", "-q").stdout; ps != "" {
+		t.Fatalf("ps -a after run --rm: %q", ps)
+	}
+	if n := e.storageContainers(); n != 1 {
+		t.Fatalf("want the root filesystem still pending removal, the store has %d containers", n)
+	}
+	pid := e.warmPIDOf("-s-overlay")
+	if pid == 0 {
+		t.Fatalf("no warm storage plugin: %v", e.warmPIDs())
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := e.warmRun("echo", "next"); r.code != 0 || r.stdout != "next\n" {
+		t.Fatalf("the next run: %s", r)
+	}
+	if n := e.dfContainers(); n != "0" {
+		t.Fatalf("system df counts %s containers after the killed removal was finished", n)
+	}
+	if n := e.storageContainers(); n != 0 {
+		t.Fatalf("the store still has %d containers", n)
+	}
+	e.ok("rmi", "busybox")
+}
