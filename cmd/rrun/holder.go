@@ -39,20 +39,27 @@ func joinSession() {
 	case join.Joined():
 		start, done := join.Times()
 		trace.MarkAt(fmt.Sprintf("holder %d joined (setns took %.2f ms)", join.HolderPID(), float64(done.Sub(start).Microseconds())/1000), done)
-		os.Unsetenv(holderReexecEnv)
-		os.Setenv(config.RunDirEnv, join.RunDir())
-		session.TouchHolder(join.RunDir())
-		uid, gid := join.HostIDs()
-		if err := session.Adopt(uid, gid, join.Mapping()); err != nil {
-			warnf("failed to become the session: %v", err)
-		}
-		if h, ok := session.ReadHolder(join.RunDir()); ok {
-			holderWarning = h.Warning
-		}
+		adoptHolder(true)
 	case join.Wanted() && os.Getenv(holderReexecEnv) == "":
 		if err := startHolderAndExec(); err != nil && os.Getenv("RRUN_TRACE") == "1" {
 			trace.Mark("holder not started: " + err.Error())
 		}
+	}
+}
+
+// adoptHolder makes this process, which is in the holder's namespaces
+// (joined, or a pre-started pool process), the session; with warn the
+// mapping's warning is said later (sayHolderWarning), as for a joined run.
+func adoptHolder(warn bool) {
+	os.Unsetenv(holderReexecEnv)
+	os.Setenv(config.RunDirEnv, join.RunDir())
+	session.TouchHolder(join.RunDir())
+	uid, gid := join.HostIDs()
+	if err := session.Adopt(uid, gid, join.Mapping()); err != nil {
+		warnf("failed to become the session: %v", err)
+	}
+	if h, ok := session.ReadHolder(join.RunDir()); warn && ok {
+		holderWarning = h.Warning
 	}
 }
 

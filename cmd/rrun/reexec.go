@@ -33,6 +33,8 @@ func reexecRole(args []string) func() {
 	switch args[1] {
 	case pluginmgr.PluginArg:
 		return func() { servePlugin(args[2:]) }
+	case preforkArg:
+		return servePrefork
 	}
 	return nil
 }

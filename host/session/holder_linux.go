@@ -54,7 +54,8 @@ func startHolder(runDir string, plan Plan, self BinaryID, idle time.Duration) er
 		return err
 	}
 	defer w.Close()
-	cmd := exec.Command("/proc/self/exe", HolderArg, strconv.Itoa(max(1, int(idle.Seconds()))), holderPath(runDir))
+	cmd := exec.Command("/proc/self/exe", HolderArg, strconv.Itoa(max(1, int(idle.Seconds()))), holderPath(runDir),
+		strconv.Itoa(PoolSize()), plan.Mapping)
 	cmd.Env = []string{}           // it runs no Go and needs nothing
 	cmd.ExtraFiles = []*os.File{r} // fd 3: a byte once the maps are written
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Cloneflags: syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS}
@@ -86,6 +87,17 @@ func startHolder(runDir string, plan Plan, self BinaryID, idle time.Duration) er
 	h := Holder{PID: cmd.Process.Pid, Start: processStart(cmd.Process.Pid), Binary: self, Mapping: plan.Mapping, Warning: plan.Warning}
 	_ = cmd.Process.Release() // it outlives this command
 	return writeHolder(runDir, h)
+}
+
+// PoolSize is how many pre-started commands a new holder keeps
+// (RRUN_PREFORK, default 1, at most 4; 0: none). See "Pre-started
+// commands" in docs/internal.md.
+func PoolSize() int {
+	n, err := strconv.Atoi(os.Getenv("RRUN_PREFORK"))
+	if err != nil || n < 0 {
+		return 1
+	}
+	return min(n, 4)
 }
 
 // StopHolder kills the holder of runDir (rrun system migrate); running

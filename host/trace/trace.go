@@ -29,6 +29,15 @@ func start() time.Time {
 	return now
 }
 
+// Reload reads RRUN_TRACE and the inherited start time again: a
+// pre-started process (cmd/rrun/prefork.go) receives its command's
+// environment after its package variables were set.
+func Reload() {
+	enabled = os.Getenv("RRUN_TRACE") == "1"
+	inherited = os.Getenv(envStart) != ""
+	t0 = start()
+}
+
 // Mark prints one phase, when tracing is on.
 func Mark(phase string) {
 	if enabled {

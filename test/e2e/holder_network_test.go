@@ -34,7 +34,7 @@ func TestHolderWarmPrivateNetwork(t *testing.T) {
 		e.vars = append(append([]string(nil), e.vars...), "RRUN_TRACE=1")
 		r := e.run("", "run", "--rm", "--network", mode, "busybox", "sh", "-c", "ip -4 addr show tap0; ip link show lo")
 		e.vars = saved
-		if r.code != 0 || !strings.Contains(r.stderr, " joined (setns took") {
+		if r.code != 0 || !warmTrace(r.stderr) {
 			t.Fatalf("%s: the run did not join the holder: %s", mode, r)
 		}
 		if !strings.Contains(r.stdout, "inet 10.0.2.100/24") || !strings.Contains(r.stdout, "UP") {

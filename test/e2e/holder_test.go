@@ -28,14 +28,15 @@ func (e *env) holderPID() int {
 }
 
 // warmRun runs `run --rm --network none busybox ARGS` with RRUN_TRACE=1
-// and reports whether it joined the session holder.
+// and reports whether it joined the session holder (or was served by one
+// of its pre-started processes, which are in its namespaces).
 func (e *env) warmRun(args ...string) (result, bool) {
 	e.t.Helper()
 	saved := e.vars
 	e.vars = append(append([]string(nil), e.vars...), "RRUN_TRACE=1")
 	defer func() { e.vars = saved }()
 	r := e.run("", append([]string{"run", "--rm", "--network", "none", "busybox"}, args...)...)
-	joined := strings.Contains(r.stderr, " joined (setns took")
+	joined := warmTrace(r.stderr)
 	var kept []string
 	for _, l := range strings.Split(r.stderr, "\n") {
 		if !strings.HasPrefix(l, "rrun trace:") && l != "" {
@@ -397,9 +398,15 @@ func TestHolderRefusesInsecurePlugin(t *testing.T) {
 	installBad(t, e, "", 0o777)
 	e.vars = append(e.vars, "RRUN_TRACE=1")
 	r := e.run("", "--storage", "bad", "run", "--rm", "--network", "none", "busybox", "true")
-	if !strings.Contains(r.stderr, " joined (setns took") || !strings.Contains(r.stderr, "writable by group or others") || r.code != 125 {
+	if !warmTrace(r.stderr) || !strings.Contains(r.stderr, "writable by group or others") || r.code != 125 {
 		t.Fatalf("want a joined run to refuse the plugin: %s", r)
 	}
+}
+
+// warmTrace reports whether a traced command ran in the holder's
+// namespaces: joined, or served by one of its pre-started processes.
+func warmTrace(stderr string) bool {
+	return strings.Contains(stderr, " joined (setns took") || strings.Contains(stderr, " served by pre-started ")
 }
 
 // stderrOf is what a failed exec.Cmd.Output printed on stderr.

@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "prefork_linux.h"
+
 // Outcomes of the constructor, read by Go.
 #define JOIN_NONE 0   // not a warm-path command (or the holder is off)
 #define JOIN_JOINED 1 // this process is in the holder's namespaces
@@ -53,13 +55,20 @@ static int holder_idle(const char *path, long idle) {
 	return pid != getpid() || time(NULL) - st.st_mtime > idle;
 }
 
-// holder_main is `rrun __holder IDLE_SECONDS RECORD`: it waits until its
-// starter has written the id maps (a byte on fd 3), then holds the
-// namespaces until it is killed or idle (running containers keep their
-// namespaces alive themselves).
+// holder_main is `rrun __holder IDLE_SECONDS RECORD [POOL MAPPING]`: it
+// waits until its starter has written the id maps (a byte on fd 3), then
+// holds the namespaces until it is killed or idle (running containers keep
+// their namespaces alive themselves), keeping POOL pre-started commands
+// (prefork_linux.c) meanwhile.
 static void holder_main(int argc, char **argv) {
 	long idle = argc > 2 ? atol(argv[2]) : 30;
 	const char *record = argc > 3 ? argv[3] : "";
+	int pool = argc > 5 ? atoi(argv[4]) : 0;
+	char rundir[PATH_MAX];
+	snprintf(rundir, sizeof(rundir), "%s", record);
+	char *slash = strrchr(rundir, '/');
+	if (slash)
+		*slash = '\0';
 	char c;
 	if (read(3, &c, 1) != 1)
 		_exit(1);
@@ -76,7 +85,10 @@ static void holder_main(int argc, char **argv) {
 	signal(SIGHUP, SIG_IGN);
 	unsigned tick = idle > 0 && idle < 5 ? (unsigned)idle : 5;
 	for (;;) {
-		sleep(tick);
+		if (pool > 0)
+			rrun_prefork_holder_wait(pool, rundir, argv[5], tick);
+		else
+			sleep(tick);
 		if (holder_idle(record, idle > 0 ? idle : 30))
 			_exit(0);
 	}
@@ -146,7 +158,8 @@ static int warm_network(char **argv, int i, int argc) {
 // warm_verb reports whether argv is a command the warm path serves: 1 for
 // a run (a holder is started when none is usable), 2 for the reconcile
 // of containers killed rrun processes left (it joins a holder that runs;
-// see cmd/rrun/reconcile.go).
+// see cmd/rrun/reconcile.go), 3 for an exec (only a pre-started process
+// of a running holder serves it; it never joins).
 static int warm_verb(int argc, char **argv) {
 	int i = 1;
 	while (i < argc) {
@@ -157,6 +170,8 @@ static int warm_verb(int argc, char **argv) {
 	}
 	if (i < argc && strcmp(argv[i], "__reconcile") == 0)
 		return 2;
+	if (i < argc && strcmp(argv[i], "exec") == 0)
+		return 3;
 	if (i >= argc || strcmp(argv[i], "run") != 0)
 		return 0;
 	return warm_network(argv, i + 1, argc);
@@ -259,9 +274,12 @@ static int join_holder(const struct holder_record *r) {
 }
 
 __attribute__((constructor)) static void rrun_join_init(int argc, char **argv, char **envp) {
-	(void)envp;
 	if (argc >= 2 && strcmp(argv[1], "__holder") == 0)
 		holder_main(argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "__prefork") == 0) {
+		rrun_prefork_child_init(argc, argv);
+		return;
+	}
 	const char *off = getenv("RRUN_HOLDER"), *idle = getenv("RRUN_SESSION_IDLE_TIMEOUT");
 	if (getenv("_RRUN_IN_SESSION") || getenv("_RRUN_ROOTLESSKIT_PIPEFD") || (off && strcmp(off, "0") == 0) ||
 	    (idle && (strcmp(idle, "0") == 0 || strcmp(idle, "0s") == 0)))
@@ -280,7 +298,13 @@ __attribute__((constructor)) static void rrun_join_init(int argc, char **argv, c
 		snprintf(rrun_join_reason, sizeof(rrun_join_reason), "no holder");
 		return;
 	}
-	if (!usable(&r) || join_holder(&r) < 0)
+	if (!usable(&r))
+		return;
+	if (verb == 1 || verb == 3)
+		rrun_prefork_try(argc, argv, envp, rrun_join_rundir, r.pid, verb); // returns when not served
+	if (verb == 3)
+		return;
+	if (join_holder(&r) < 0)
 		return;
 	rrun_join_state = JOIN_JOINED;
 	rrun_join_pid = r.pid;

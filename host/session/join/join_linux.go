@@ -10,6 +10,7 @@ extern long long rrun_join_start_ns, rrun_join_done_ns;
 extern char rrun_join_mapping[16];
 extern char rrun_join_rundir[4096];
 extern char rrun_join_reason[128];
+extern int rrun_prefork_ctl;
 */
 import "C"
 
@@ -44,3 +45,7 @@ func Reason() string { return C.GoString(&C.rrun_join_reason[0]) }
 func Times() (start, done time.Time) {
 	return time.Unix(0, int64(C.rrun_join_start_ns)), time.Unix(0, int64(C.rrun_join_done_ns))
 }
+
+// PreforkCtl is a pool process's link to the holder that started it
+// (`rrun __prefork`, see cmd/rrun/prefork.go), or -1.
+func PreforkCtl() int { return int(C.rrun_prefork_ctl) }

@@ -29,3 +29,6 @@ func Reason() string { return "" }
 
 // Times are zero.
 func Times() (start, done time.Time) { return }
+
+// PreforkCtl is -1: no pool without the constructor.
+func PreforkCtl() int { return -1 }

@@ -1,0 +1,285 @@
+package main
+
+import (
+	"encoding/binary"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/rrun-project/rrun/host/session/join"
+	"github.com/rrun-project/rrun/host/trace"
+)
+
+// The pre-started pool (see "Pre-started commands" in docs/internal.md):
+// `rrun __prefork RUNDIR MAPPING`, started by the session holder in its
+// namespaces, waits on $RUNDIR/prefork/PID.sock for one warm-path command
+// whose C constructor hands over its fds, argv, environment and working
+// directory, becomes that command and sends its exit code back. The wire
+// format is host/session/join/prefork_linux.h.
+
+// preforkArg is the pool process's re-exec mode.
+const preforkArg = "__prefork"
+
+const (
+	preforkMagic    = "RPF1"
+	preforkVersion  = 1
+	preforkFdLimit  = 64 // PREFORK_FD_LIMIT
+	preforkHeader   = 48 + 4*preforkFdLimit
+	preforkMaxBytes = 64 << 20 // argv + environment; ARG_MAX is far below
+	preforkRun      = 1        // a run, which would have joined the holder
+)
+
+// preforkRequest is one command handed over by a client.
+type preforkRequest struct {
+	fds, targets []int
+	umask        int
+	ignored      uint32 // bit N: signal N was ignored in the client
+	verb         uint32 // the constructor's warm_verb: preforkRun or an exec
+	start        time.Time
+	cwd          string
+	args, env    []string
+}
+
+// servePrefork is the pool process's role; it never returns.
+func servePrefork() {
+	ctl := join.PreforkCtl()
+	if ctl < 0 || len(os.Args) < 4 {
+		os.Exit(125)
+	}
+	dir := filepath.Join(join.RunDir(), "prefork")
+	sock := filepath.Join(dir, fmt.Sprintf("%d.sock", os.Getpid()))
+	ln, err := listenPrefork(dir, sock)
+	if err != nil {
+		os.Exit(125) // the holder retries after a while
+	}
+	var taken atomic.Bool
+	go func() { // the holder's end closes when it exits: so does an idle pool process
+		var b [1]byte
+		_, _ = unix.Read(ctl, b[:])
+		if !taken.Load() {
+			_ = os.Remove(sock)
+			os.Exit(0)
+		}
+	}()
+	conn, req := acceptPrefork(ln)
+	taken.Store(true)
+	_, _ = unix.Write(ctl, []byte{'T'}) // the holder starts the next one
+	_ = unix.Close(ctl)
+	_ = unix.Close(ln)
+	_ = os.Remove(sock)
+	if _, err := unix.Write(conn, []byte{'A'}); err != nil {
+		os.Exit(125)
+	}
+	code := runServed(conn, req)
+	var msg [5]byte
+	msg[0] = 'E'
+	binary.NativeEndian.PutUint32(msg[1:], uint32(int32(code)))
+	_, _ = unix.Write(conn, msg[:])
+	os.Exit(code)
+}
+
+// listenPrefork binds sock (in dir, 0700 like the run dir) for one client.
+func listenPrefork(dir, sock string) (int, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return -1, err
+	}
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
+	}
+	// Bound and listening under a temporary name first: a client that found
+	// the socket but no listener would remove it as a killed process's.
+	tmp := sock + ".new"
+	_ = os.Remove(tmp)
+	err = unix.Bind(fd, &unix.SockaddrUnix{Name: tmp})
+	if err == nil {
+		err = unix.Listen(fd, 1)
+	}
+	if err == nil {
+		err = os.Rename(tmp, sock)
+	}
+	if err != nil {
+		_ = unix.Close(fd)
+		_ = os.Remove(tmp)
+		return -1, err
+	}
+	return fd, nil
+}
+
+// acceptPrefork waits for a client of this user with a well-formed
+// request; others are closed and the wait goes on.
+func acceptPrefork(ln int) (int, *preforkRequest) {
+	for {
+		conn, _, err := unix.Accept4(ln, unix.SOCK_CLOEXEC)
+		if err != nil {
+			if err == unix.EINTR || err == unix.ECONNABORTED {
+				continue
+			}
+			os.Exit(125)
+		}
+		cred, err := unix.GetsockoptUcred(conn, unix.SOL_SOCKET, unix.SO_PEERCRED)
+		if err == nil && int(cred.Uid) == os.Getuid() {
+			if req, err := readPreforkRequest(conn); err == nil {
+				return conn, req
+			}
+		}
+		_ = unix.Close(conn)
+	}
+}
+
+// readPreforkRequest reads the header with its fds, then the strings.
+func readPreforkRequest(conn int) (*preforkRequest, error) {
+	buf := make([]byte, preforkHeader)
+	oob := make([]byte, unix.CmsgSpace(4*preforkFdLimit))
+	n, oobn, _, _, err := unix.Recvmsg(conn, buf, oob, unix.MSG_CMSG_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	req := &preforkRequest{}
+	if req.fds, err = receivedFds(oob[:oobn]); err != nil {
+		return nil, err
+	}
+	if err := readFull(conn, buf[n:]); err != nil || string(buf[:4]) != preforkMagic {
+		closeAll(req.fds)
+		return nil, fmt.Errorf("bad request header")
+	}
+	if err := req.decode(conn, buf); err != nil {
+		closeAll(req.fds)
+		return nil, err
+	}
+	return req, nil
+}
+
+func receivedFds(oob []byte) ([]int, error) {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return nil, err
+	}
+	var fds []int
+	for _, m := range msgs {
+		if got, err := unix.ParseUnixRights(&m); err == nil {
+			fds = append(fds, got...)
+		}
+	}
+	return fds, nil
+}
+
+// decode checks the header in buf and reads the strings that follow it.
+func (r *preforkRequest) decode(conn int, buf []byte) error {
+	ne := binary.NativeEndian
+	version, nfds, argc, envc := ne.Uint32(buf[4:]), int(ne.Uint32(buf[8:])), int(ne.Uint32(buf[12:])), int(ne.Uint32(buf[16:]))
+	r.umask, r.ignored, r.verb = int(ne.Uint32(buf[20:])), ne.Uint32(buf[24:]), ne.Uint32(buf[28:])
+	size := ne.Uint64(buf[32:])
+	r.start = time.Unix(0, int64(ne.Uint64(buf[40:])))
+	if version != preforkVersion || nfds != len(r.fds) || nfds > preforkFdLimit || argc < 1 || size > preforkMaxBytes {
+		return fmt.Errorf("request of another version or malformed")
+	}
+	seen := map[int]bool{}
+	for i := range nfds {
+		t := int(int32(ne.Uint32(buf[48+4*i:])))
+		if t < 0 || t >= preforkFdLimit || seen[t] {
+			return fmt.Errorf("bad fd number %d", t)
+		}
+		seen[t] = true
+		r.targets = append(r.targets, t)
+	}
+	data := make([]byte, size)
+	if err := readFull(conn, data); err != nil {
+		return err
+	}
+	strs := strings.Split(string(data), "\x00")
+	if len(strs) != 1+argc+envc+1 || strs[len(strs)-1] != "" {
+		return fmt.Errorf("request strings do not match their counts")
+	}
+	r.cwd, r.args, r.env = strs[0], strs[1:1+argc], strs[1+argc:1+argc+envc]
+	return nil
+}
+
+func readFull(fd int, b []byte) error {
+	for len(b) > 0 {
+		n, err := unix.Read(fd, b)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return fmt.Errorf("connection closed")
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
+func closeAll(fds []int) {
+	for _, fd := range fds {
+		_ = unix.Close(fd)
+	}
+}
+
+// runServed becomes the client's command and runs it like main does.
+func runServed(conn int, req *preforkRequest) int {
+	installPreforkFds(req)
+	unix.Umask(req.umask)
+	for sig := range 32 {
+		if req.ignored&(1<<sig) != 0 {
+			signal.Ignore(syscall.Signal(sig)) // as if started so: a later Notify takes it back, as then
+		}
+	}
+	os.Clearenv()
+	for _, kv := range req.env {
+		if k, v, ok := strings.Cut(kv, "="); ok && k != "" {
+			_ = os.Setenv(k, v)
+		}
+	}
+	_ = os.Chdir(req.cwd) // a cwd that is gone: reported where it matters, as on the normal path
+	os.Args = req.args
+	go dieWithClient(conn)
+	trace.Reload() // package variables computed from the pool's own (empty) environment
+	trace.Rebase(req.start)
+	trace.Mark("main " + strings.Join(os.Args[1:min(3, len(os.Args))], " "))
+	trace.Mark(fmt.Sprintf("served by pre-started rrun %d of holder %d", os.Getpid(), join.HolderPID()))
+	adoptHolder(req.verb == preforkRun) // an exec never joined: no mapping warning
+	return execute()
+}
+
+// installPreforkFds puts the client's fds at their numbers and closes the
+// placeholders the C constructor kept below preforkFdLimit.
+func installPreforkFds(req *preforkRequest) {
+	used := map[int]bool{}
+	for i, fd := range req.fds {
+		if err := unix.Dup3(fd, req.targets[i], 0); err != nil {
+			os.Exit(125)
+		}
+		used[req.targets[i]] = true
+	}
+	closeAll(req.fds)
+	for fd := 3; fd < preforkFdLimit; fd++ {
+		if !used[fd] {
+			_ = unix.Close(fd)
+		}
+	}
+}
+
+// dieWithClient ends this process as a SIGKILL of the client would have
+// ended it on the normal path: the command's client is gone.
+func dieWithClient(conn int) {
+	var b [1]byte
+	for {
+		n, err := unix.Read(conn, b[:])
+		if err == unix.EINTR {
+			continue
+		}
+		if n == 0 || err != nil {
+			_ = unix.Kill(os.Getpid(), unix.SIGKILL)
+		}
+	}
+}
