@@ -55,6 +55,9 @@ static int holder_idle(const char *path, long idle) {
 	return pid != getpid() || time(NULL) - st.st_mtime > idle;
 }
 
+// on_child only interrupts the holder's wait.
+static void on_child(int sig) { (void)sig; }
+
 // holder_main is `rrun __holder IDLE_SECONDS RECORD [POOL MAPPING]`: it
 // waits until its starter has written the id maps (a byte on fd 3), then
 // holds the namespaces until it is killed or idle (running containers keep
@@ -83,6 +86,11 @@ static void holder_main(int argc, char **argv) {
 		_exit(1);
 	signal(SIGINT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
+	// A served pool process's exit interrupts the wait (no SA_RESTART),
+	// so it is reaped at once rather than left a zombie for a tick.
+	struct sigaction chld = {.sa_handler = on_child};
+	sigemptyset(&chld.sa_mask);
+	sigaction(SIGCHLD, &chld, NULL);
 	unsigned tick = idle > 0 && idle < 5 ? (unsigned)idle : 5;
 	for (;;) {
 		if (pool > 0)
