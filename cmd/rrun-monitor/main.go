@@ -10,6 +10,7 @@ package main
 import (
 	"os"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"sync"
 	"syscall"
@@ -17,6 +18,12 @@ import (
 
 	"github.com/rrun-project/rrun/host/monitor/handoff"
 )
+
+// init keeps main on the process's first thread, the one the execve
+// from rrun ran on: a private network's helper was forked by it with
+// Pdeathsig, so it must not end while this process lives (Go ends no
+// thread of its own otherwise, but a locked one whose goroutine exits).
+func init() { runtime.LockOSThread() }
 
 func main() {
 	os.Unsetenv("GOMAXPROCS") // set for this process only (see execSmallMonitor)
@@ -61,6 +68,9 @@ func (m *monitor) reap() int {
 		if err != nil || pid <= 0 {
 			return code
 		}
+		if pid == m.st.NetHelper {
+			m.st.NetHelper = 0 // gone: its pid may be reused
+		}
 		if pid == m.st.Pid && (ws.Exited() || ws.Signaled()) {
 			code = ws.ExitStatus()
 			if ws.Signaled() {
@@ -74,6 +84,7 @@ func (m *monitor) reap() int {
 // the owner lock and the listener, records the exit, releases the
 // container and applies the restart policy.
 func (m *monitor) resume(code int) {
+	m.stopNetwork()
 	m.drainLogs(2 * time.Second)
 	waitFor(&m.inflight, time.Second) // stop and wait get their answer
 	keep(m.st.Owner)
@@ -86,6 +97,29 @@ func (m *monitor) resume(code int) {
 	err := syscall.Exec(m.st.Rrun[0], argv, env)
 	os.Stderr.WriteString("rrun-monitor: failed to exec " + m.st.Rrun[0] + " to record the exit (" + strconv.Itoa(code) + ") of " + m.st.ID + ": " + err.Error() + "\n")
 	os.Exit(code)
+}
+
+// stopNetwork ends the private network's helper (pasta or slirp4netns,
+// this process's child), removes its state dir and drops the dir's lock,
+// as the big monitor does once a container exited.
+func (m *monitor) stopNetwork() {
+	if m.st.NetHelper > 0 {
+		_ = syscall.Kill(m.st.NetHelper, syscall.SIGKILL) // our unreaped child: the pid is still its
+		var ws syscall.WaitStatus
+		for {
+			if _, err := syscall.Wait4(m.st.NetHelper, &ws, 0, nil); err != syscall.EINTR {
+				break
+			}
+		}
+		m.st.NetHelper = 0
+	}
+	if m.st.NetDir != "" {
+		_ = os.RemoveAll(m.st.NetDir) // a dir left is removed by the next rrun that finds its lock free
+	}
+	if m.st.NetLock >= 0 {
+		_ = syscall.Close(m.st.NetLock)
+		m.st.NetLock = -1
+	}
 }
 
 // waitFor waits for wg, at most d.

@@ -86,7 +86,7 @@ func runMonitor(id string, attach bool) error {
 		return enterContainerSession(cfg, nil, net)
 	}
 	trace.Mark("monitor ready to start")
-	if path, ok := wantsHandoff(attach, net != nil && network.Private(net.Mode)); ok && session.Joined() {
+	if path, ok := wantsHandoff(attach, relaysUDP(net)); ok && session.Joined() {
 		privateIsolation, smallMonitor = true, path
 	}
 	ready := func(error) {}
@@ -127,14 +127,14 @@ func monitorDeps(cfg config.Config, store *state.Store, mgr *pluginmgr.Manager, 
 	deps := detachedDeps(cfg, store, mgr, b)
 	deps.Spec.Network = net
 	private := net != nil && network.Private(net.Mode)
-	if smallMonitor != "" && !attach && !private {
+	if smallMonitor != "" && !attach && !relaysUDP(net) {
 		deps.Handoff, deps.IsolationPID = execSmallMonitor(smallMonitor), b.IsolationPID
 	}
 	if session.Joined() && private {
 		// The warm path: this process is in the user's network namespace;
 		// the container gets its own, connected once its init exists.
 		deps.Spec.OwnNetNS = true
-		deps.AttachNetwork = func(pid int) (func(), error) { return session.AttachNetwork(cfg.Dirs.Run, net, pid) }
+		deps.AttachNetwork = func(pid int) (*network.Link, error) { return session.AttachNetwork(cfg.Dirs.Run, net, pid) }
 	}
 	return deps
 }

@@ -63,10 +63,10 @@ func smallMonitorPath() string {
 }
 
 // wantsHandoff reports whether this detached monitor gives its container
-// to rrun-monitor: on the warm path, without a private network (whose
-// helper this process keeps), when rrun-monitor is installed.
-func wantsHandoff(attach bool, privateNet bool) (string, bool) {
-	if attach || privateNet || os.Getenv("RRUN_SMALL_MONITOR") == "0" || monitorOwnerFD < 0 {
+// to rrun-monitor: on the warm path, without UDP ports relayed by this
+// process (relaysUDP), when rrun-monitor is installed.
+func wantsHandoff(attach bool, udpRelays bool) (string, bool) {
+	if attach || udpRelays || os.Getenv("RRUN_SMALL_MONITOR") == "0" || monitorOwnerFD < 0 {
 		return "", false
 	}
 	path := smallMonitorPath()
@@ -74,6 +74,17 @@ func wantsHandoff(attach bool, privateNet bool) (string, bool) {
 		fmt.Fprintln(os.Stderr, "rrun: warning: rrun-monitor not found next to rrun (make build); the monitor stays resident")
 	}
 	return path, path != ""
+}
+
+// relaysUDP reports whether the monitor of a warm container on net relays
+// its published UDP ports itself (pasta's, see session.AttachNetwork):
+// those relays live in the big monitor, which then stays.
+func relaysUDP(net *network.Plan) bool {
+	if net == nil || net.Mode != network.ModePasta {
+		return false
+	}
+	_, udp := net.WithoutUDP()
+	return len(udp) > 0
 }
 
 // execSmallMonitor replaces this process with rrun-monitor (same pid:

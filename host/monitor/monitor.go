@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"runtime"
 	"sync"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rrun-project/rrun/host/container"
+	"github.com/rrun-project/rrun/host/network"
 	"github.com/rrun-project/rrun/host/state"
 	"github.com/rrun-project/rrun/plugins/api"
 )
@@ -28,10 +30,11 @@ type Deps struct {
 	// RemoveVolumes removes anonymous volumes of a removed container.
 	RemoveVolumes func(names []string)
 	// AttachNetwork, when set, connects the network namespace of the
-	// created init (pid) before it starts, and returns what stops that
-	// connection once the container has exited (the warm path's private
-	// networks; see Spec.OwnNetNS).
-	AttachNetwork func(pid int) (stop func(), err error)
+	// created init (pid) before it starts, and returns the link, stopped
+	// once the container has exited (the warm path's private networks;
+	// see Spec.OwnNetNS). It is called on the thread that runs Run, which
+	// is the thread that execs rrun-monitor (see Run).
+	AttachNetwork func(pid int) (*network.Link, error)
 	// Handoff, when set (a detached container on the warm path), gives the
 	// running container to the small rrun-monitor; IsolationPID is then
 	// the pid of the isolation plugin this process started (see
@@ -47,7 +50,7 @@ type monitor struct {
 	prep   *container.Prepared
 	attach bool
 	pid    int
-	netOff func() // stops AttachNetwork's helper
+	net    *network.Link // AttachNetwork's
 
 	isoMu sync.Mutex
 	iso   api.Isolation
@@ -70,6 +73,13 @@ func Run(ctx context.Context, d Deps, id string, attach bool, ready func(error))
 		return 0, err
 	}
 	m := &monitor{Deps: d, rec: rec, attach: attach, iso: d.Backends.Isolation, exited: make(chan struct{})}
+	if d.Handoff != nil && d.AttachNetwork != nil {
+		// The network helper gets SIGKILL (Pdeathsig) when the thread
+		// that started it ends, and the execve of rrun-monitor ends every
+		// thread but the one that calls it: both must be this one.
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+	}
 	io, err := m.start(ctx)
 	if err != nil {
 		m.finish(ctx, exitCodeOf(err), err)
@@ -117,7 +127,7 @@ func (m *monitor) start(ctx context.Context) (*stdio, error) {
 		return nil, err
 	}
 	if m.AttachNetwork != nil {
-		if m.netOff, err = m.AttachNetwork(m.pid); err != nil {
+		if m.net, err = m.AttachNetwork(m.pid); err != nil {
 			// The init holds its stdio open until it is gone.
 			_ = m.isolation().Delete(context.WithoutCancel(ctx), m.rec.ID)
 			io.abort()
@@ -186,9 +196,9 @@ func (m *monitor) finish(ctx context.Context, code int, startErr error) {
 	if m.listener != nil {
 		m.listener.Close()
 	}
-	if m.netOff != nil {
-		m.netOff()
-		m.netOff = nil
+	if m.net != nil {
+		m.net.Stop()
+		m.net = nil
 	}
 	if m.prep != nil {
 		_ = m.isolation().Delete(context.WithoutCancel(ctx), m.rec.ID)

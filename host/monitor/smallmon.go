@@ -41,7 +41,7 @@ type Handoff func(st handoff.State) error
 // for it. It returns (with the big monitor going on as before) when the
 // init already exited or the plugin could not be stopped.
 func (m *monitor) tryHandoff(io *stdio) {
-	if m.Handoff == nil || m.attach || m.netOff != nil || m.IsolationPID == nil {
+	if m.Handoff == nil || m.attach || (m.net != nil && m.net.Relays) || m.IsolationPID == nil {
 		return
 	}
 	plugin := m.IsolationPID()
@@ -128,7 +128,15 @@ func (m *monitor) handoffState(io *stdio) (handoff.State, error) {
 	}
 	st := handoff.State{Version: handoff.Version, ID: m.rec.ID, Pid: m.pid, Interactive: m.rec.Options.Interactive,
 		StopSignal: int(sig), StopTimeout: timeout,
-		Listener: keepFd(lf), Log: keepFd(io.log.f), Stdout: -1, Stderr: -1, Master: -1, Stdin: -1, Owner: -1}
+		Listener: keepFd(lf), Log: keepFd(io.log.f), Stdout: -1, Stderr: -1, Master: -1, Stdin: -1, Owner: -1, NetLock: -1}
+	if m.net != nil {
+		// rrun-monitor ends the helper when the init exits; kill -9 of it
+		// ends the helper through Pdeathsig (see Run).
+		st.NetHelper, st.NetDir = m.net.Helper, m.net.Dir
+		if m.net.Lock != nil {
+			st.NetLock = keepFd(m.net.Lock)
+		}
+	}
 	for _, p := range io.pending {
 		if p.stream == "stdout" {
 			st.Stdout = keepFd(p.r)

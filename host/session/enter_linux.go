@@ -45,27 +45,29 @@ func EnterWith(runDir string, plan Plan, args []string) (int, error) {
 }
 
 // newStateDir makes a session's state dir under runDir/sessions, after
-// removing those of sessions whose rrun was killed.
-func newStateDir(runDir string) (string, error) {
+// removing those of sessions whose rrun was killed. It returns the dir's
+// owner lock too, held (in heldLocks) until this process exits.
+func newStateDir(runDir string) (string, *os.File, error) {
 	sessions := filepath.Join(runDir, "sessions")
 	if err := os.MkdirAll(sessions, 0o700); err != nil {
-		return "", fmt.Errorf("failed to create %s: %w", sessions, err)
+		return "", nil, fmt.Errorf("failed to create %s: %w", sessions, err)
 	}
 	removeStaleSessions(sessions)
 	id := randomID()
 	tmp, stateDir := filepath.Join(sessions, ".new-"+id), filepath.Join(sessions, id)
 	if err := os.Mkdir(tmp, 0o700); err != nil {
-		return "", fmt.Errorf("failed to create session dir %s: %w", tmp, err)
+		return "", nil, fmt.Errorf("failed to create session dir %s: %w", tmp, err)
 	}
-	if err := holdOwnerLock(tmp); err != nil {
+	lock, err := holdOwnerLock(tmp)
+	if err != nil {
 		_ = os.RemoveAll(tmp)
-		return "", err
+		return "", nil, err
 	}
 	if err := os.Rename(tmp, stateDir); err != nil {
 		_ = os.RemoveAll(tmp)
-		return "", fmt.Errorf("failed to create session dir %s: %w", stateDir, err)
+		return "", nil, fmt.Errorf("failed to create session dir %s: %w", stateDir, err)
 	}
-	return stateDir, nil
+	return stateDir, lock, nil
 }
 
 // ownerLock is the file in a session's state dir whose flock the rrun that
@@ -78,29 +80,29 @@ var heldLocks []*os.File
 
 // holdOwnerLock takes dir's ownerLock before the dir gets its final name,
 // so that no other rrun ever sees the dir unlocked while this one lives.
-func holdOwnerLock(dir string) error {
+func holdOwnerLock(dir string) (*os.File, error) {
 	// The lock file gets its name only once it is locked: a later rrun
 	// that finds ownerLock free knows the rrun that made it is gone, and
 	// never tests (and so briefly holds) a lock this one is about to take.
 	pending := filepath.Join(dir, ownerLock+".new")
 	f, err := os.OpenFile(pending, os.O_CREATE|os.O_RDWR|unix.O_CLOEXEC, 0o600)
 	if err != nil {
-		return fmt.Errorf("failed to create the session lock: %w", err)
+		return nil, fmt.Errorf("failed to create the session lock: %w", err)
 	}
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		f.Close()
-		return fmt.Errorf("failed to lock the session dir %s: %w", dir, err)
+		return nil, fmt.Errorf("failed to lock the session dir %s: %w", dir, err)
 	}
 	if err := os.Rename(pending, filepath.Join(dir, ownerLock)); err != nil {
 		f.Close()
-		return fmt.Errorf("failed to lock the session dir %s: %w", dir, err)
+		return nil, fmt.Errorf("failed to lock the session dir %s: %w", dir, err)
 	}
 	heldLocks = append(heldLocks, f)
-	return nil
+	return f, nil
 }
 
 func enterSubuid(runDir string, net *network.Plan) (int, error) {
-	stateDir, err := newStateDir(runDir)
+	stateDir, _, err := newStateDir(runDir)
 	if err != nil {
 		return 0, err
 	}
@@ -157,10 +159,10 @@ func enterSingle(uid, gid int, runDir string, net *network.Plan) (int, error) {
 	stop := forwardSignals(cmd.Process)
 	defer stop()
 	if private {
-		cleanup, err := singleNetwork(runDir, net, cmd.Process.Pid)
+		link, err := singleNetwork(runDir, net, cmd.Process.Pid)
 		ready.Close()
-		if cleanup != nil {
-			defer cleanup()
+		if link != nil {
+			defer link.Stop()
 		}
 		if err != nil {
 			_ = cmd.Process.Kill()

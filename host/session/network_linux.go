@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -42,12 +43,12 @@ func withNetwork(opt *parent.Opt, net *network.Plan) error {
 // (pid) with pasta or slirp4netns, run by this process as rootlesskit's
 // parent would; there is no rootlesskit child to configure the interface,
 // so slirp4netns configures it (--configure) and publishes ports through
-// its API socket.
+// its API socket. A non-nil link is returned (to Stop) even with an error.
 //
 // Its state dir is locked like rootlesskit's, so that when this process is
 // killed a later rrun finds the dir stale and kills the pasta left in it.
-func singleNetwork(runDir string, net *network.Plan, pid int) (func(), error) {
-	dir, err := newStateDir(runDir)
+func singleNetwork(runDir string, net *network.Plan, pid int) (*network.Link, error) {
+	dir, owner, err := newStateDir(runDir)
 	if err != nil {
 		return nil, err
 	}
@@ -57,19 +58,34 @@ func singleNetwork(runDir string, net *network.Plan, pid int) (func(), error) {
 		return nil, err
 	}
 	unlock := func() { _ = lk.Unlock() }
+	link := &network.Link{Dir: dir, Lock: owner}
 	if net.Mode == network.ModePasta {
 		_, cleanup, err := net.PastaWithAllPorts().ConfigureNetwork(pid, dir, "")
-		return func() { _ = cleanup(); os.RemoveAll(dir); unlock() }, err
+		link.Stop = func() { _ = cleanup(); os.RemoveAll(dir); unlock() }
+		link.Helper = pastaPID(dir)
+		return link, err
 	}
-	cleanup, err := singleSlirp(dir, net.Ports, pid)
-	return func() { cleanup(); unlock() }, err
+	cleanup, helper, err := singleSlirp(dir, net.Ports, pid)
+	link.Stop, link.Helper = func() { cleanup(); unlock() }, helper
+	return link, err
 }
 
-func singleSlirp(dir string, ports []network.Mapping, pid int) (func(), error) {
+// pastaPID is the pid pasta (in the foreground: this process's child)
+// wrote into dir, 0 when unknown.
+func pastaPID(dir string) int {
+	b, err := os.ReadFile(filepath.Join(dir, network.PastaPIDFile))
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return pid
+}
+
+func singleSlirp(dir string, ports []network.Mapping, pid int) (func(), int, error) {
 	sock := filepath.Join(dir, "slirp.sock")
 	readyR, readyW, err := os.Pipe()
 	if err != nil {
-		return nil, err
+		return func() { os.RemoveAll(dir) }, 0, err
 	}
 	defer readyR.Close()
 	cmd := exec.Command("slirp4netns", "--configure", "--mtu=65520", "-r", "3", "--api-socket", sock, strconv.Itoa(pid), "tap0")
@@ -85,26 +101,32 @@ func singleSlirp(dir string, ports []network.Mapping, pid int) (func(), error) {
 		os.RemoveAll(dir)
 	}
 	if err != nil {
-		return cleanup, fmt.Errorf("failed to start slirp4netns: %w", err)
+		return cleanup, 0, fmt.Errorf("failed to start slirp4netns: %w", err)
 	}
+	helper := cmd.Process.Pid
 	_ = readyR.SetDeadline(time.Now().Add(10 * time.Second))
 	if _, err := readyR.Read(make([]byte, 1)); err != nil {
-		return cleanup, fmt.Errorf("slirp4netns did not get ready: %w", err)
+		return cleanup, helper, fmt.Errorf("slirp4netns did not get ready: %w", err)
 	}
+	return cleanup, helper, slirpPorts(sock, ports)
+}
+
+// slirpPorts publishes ports through slirp4netns's API socket sock.
+func slirpPorts(sock string, ports []network.Mapping) error {
 	if len(ports) == 0 {
-		return cleanup, nil
+		return nil
 	}
 	d, err := slirpport.NewParentDriver(io.Discard, sock)
 	if err != nil {
-		return cleanup, err
+		return err
 	}
 	for _, m := range ports {
 		spec := port.Spec{Proto: m.Proto, ParentIP: m.HostIP, ParentPort: m.HostPort, ChildPort: m.ContainerPort, ChildIP: network.ContainerIP}
 		if _, err := d.AddPort(context.Background(), spec); err != nil {
-			return cleanup, fmt.Errorf("failed to publish %s: %w", m, err)
+			return fmt.Errorf("failed to publish %s: %w", m, err)
 		}
 	}
-	return cleanup, nil
+	return nil
 }
 
 // waitNetwork is the single-uid session's side of singleNetwork: it waits
@@ -154,29 +176,33 @@ func enterJoined(pid int) (int, error) {
 // slirp4netns are started against pid exactly as for a single-uid session
 // (singleNetwork: a locked state dir whose pasta a later rrun kills when
 // this process is killed). pasta forwards TCP ports; UDP ports are relayed
-// by this process (network.ForwardUDP), as rootlesskit's builtin port
-// driver does on the cold path. The isolation backend brings lo up itself,
-// as for --network none. The returned func stops the helper and the
-// relays; call it once the container has exited.
-func AttachNetwork(runDir string, net *network.Plan, pid int) (func(), error) {
+// by this process (network.ForwardUDP, Link.Relays), as rootlesskit's
+// builtin port driver does on the cold path. The isolation backend brings
+// lo up itself, as for --network none. The helper is started by the
+// calling thread, with Pdeathsig: lock the goroutine to its thread
+// (runtime.LockOSThread) if this process execs later, or the helper dies
+// with the thread. Call the link's Stop once the container has exited.
+func AttachNetwork(runDir string, net *network.Plan, pid int) (*network.Link, error) {
 	var udp []network.Mapping
 	if net.Mode == network.ModePasta {
 		net, udp = net.WithoutUDP()
 	}
-	stop, err := singleNetwork(runDir, net, pid)
+	link, err := singleNetwork(runDir, net, pid)
 	if err != nil {
-		if stop != nil {
-			stop()
+		if link != nil {
+			link.Stop()
 		}
 		return nil, fmt.Errorf("failed to connect the container's network (%s): %w", net.Mode, err)
 	}
 	if len(udp) == 0 {
-		return stop, nil
+		return link, nil
 	}
 	stopUDP, err := network.ForwardUDP(udp, pid)
 	if err != nil {
-		stop()
+		link.Stop()
 		return nil, err
 	}
-	return func() { stopUDP(); stop() }, nil
+	stop := link.Stop
+	link.Stop, link.Relays = func() { stopUDP(); stop() }, true
+	return link, nil
 }

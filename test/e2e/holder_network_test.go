@@ -53,7 +53,7 @@ func TestHolderWarmPrivateNetwork(t *testing.T) {
 			t.Fatalf("a detached pasta container has pastas %v", e.pastasOf())
 		}
 		for _, pid := range pids() {
-			if strings.Contains(cmdline(pid), "__monitor "+id) {
+			if strings.Contains(cmdline(pid), "monitor "+id) { // rrun-monitor, or rrun __monitor
 				_ = syscall.Kill(pid, syscall.SIGKILL)
 			}
 		}

@@ -16,7 +16,7 @@ import (
 
 // Version changes when State changes incompatibly; rrun-monitor refuses
 // another.
-const Version = 1
+const Version = 2
 
 // Env carries State (Encode) across the execve.
 const Env = "_RRUN_SMALL_MONITOR"
@@ -48,13 +48,21 @@ type State struct {
 	Master   int // the pty master, with -t (output and stdin)
 	Stdin    int // write end of the init's stdin pipe, with -i and no -t
 	Owner    int // the owner lock
+
+	// A private network's helper (pasta, slirp4netns), this process's
+	// child: rrun-monitor kills it once the init exited, removes its
+	// state dir and closes the dir's lock.
+	NetHelper int    // its pid; 0: none
+	NetDir    string // its state dir; "": none
+	NetLock   int    // the state dir's owner lock (held: no rrun takes the dir for stale)
 }
 
 // ints are State's integer fields by name, for Encode and decode.
 func (s *State) ints() map[string]*int {
 	return map[string]*int{"version": &s.Version, "pid": &s.Pid, "stop_signal": &s.StopSignal, "stop_timeout": &s.StopTimeout,
 		"listener": &s.Listener, "log": &s.Log, "stdout": &s.Stdout, "stderr": &s.Stderr, "master": &s.Master,
-		"stdin": &s.Stdin, "owner": &s.Owner}
+		"stdin": &s.Stdin, "owner": &s.Owner,
+		"net_helper": &s.NetHelper, "net_lock": &s.NetLock}
 }
 
 // Encode is State as the value of Env: space-separated key=value, strings
@@ -64,7 +72,8 @@ func (s State) Encode() string {
 	for k, v := range s.ints() {
 		b.WriteString(k + "=" + strconv.Itoa(*v) + " ")
 	}
-	b.WriteString("interactive=" + strconv.FormatBool(s.Interactive) + " id=" + strconv.Quote(s.ID) + " restarts=" + strconv.Quote(s.Restarts))
+	b.WriteString("interactive=" + strconv.FormatBool(s.Interactive) + " id=" + strconv.Quote(s.ID) + " restarts=" + strconv.Quote(s.Restarts) +
+		" net_dir=" + strconv.Quote(s.NetDir))
 	for _, a := range s.Rrun {
 		b.WriteString(" rrun=" + strconv.Quote(a))
 	}
@@ -105,6 +114,8 @@ func (s *State) set(ints map[string]*int, key, val string) error {
 		s.ID = val
 	case "restarts":
 		s.Restarts = val
+	case "net_dir":
+		s.NetDir = val
 	case "rrun":
 		s.Rrun = append(s.Rrun, val)
 	case "interactive":
