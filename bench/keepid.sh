@@ -4,7 +4,9 @@
 # keep-id run after a load (rrun: fuse-overlayfs shifts the ids, nothing is
 # copied; podman: chowns a copy of the image), the second one, and a plain
 # run for reference. Rounds alternate A B / B A (FACTS.md "Benchmarking
-# here"); every round starts from fresh stores. Reports medians and ratios.
+# here"); every round starts from fresh stores. Reports medians and ratios,
+# or says the podman figures are invalid (bench/lib.sh: conmon's timeout, a
+# later run slower than PEER_MAX_MS) and reports no ratio.
 # As root it builds what it needs and runs everything as the user rrun-test.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,23 +18,19 @@ if [ "$(id -u)" = 0 ]; then
   out=$(mktemp -d /var/tmp/rrun-bench-keepid.XXXXXX)
   (cd "$here" && go build -tags "$(make -s print-tags)" -o "$out/rrun" ./cmd/rrun && go build -o "$out/rrun-nsinit" ./cmd/rrun-nsinit && go build -o "$out/mkimage" ./test/fixtures/mkimage)
   chmod -R a+rX "$out"; chmod 777 "$out"
-  su rrun-test -s /bin/bash -c "RUNS=$RUNS BENCH_DIR=$out bash '$here/bench/keepid.sh'"
+  su rrun-test -s /bin/bash -c "RUNS=$RUNS PEER_MAX_MS=${PEER_MAX_MS:-10000} BENCH_DIR=$out bash '$here/bench/keepid.sh'"
   rm -rf "$out"
   exit 0
 fi
 
 d=${BENCH_DIR:?run as root, or set BENCH_DIR to a dir with rrun and mkimage}
+. "$here/bench/lib.sh"
 archive=$("$d/mkimage" -debian)
 image=docker.io/library/debian-minbase:bookworm
 work=$(mktemp -d "$d/work.XXXXXX")
-export XDG_RUNTIME_DIR=$work/run XDG_CONFIG_HOME=$work/config
-mkdir -p "$XDG_RUNTIME_DIR" "$XDG_CONFIG_HOME/containers" && chmod 700 "$XDG_RUNTIME_DIR"
-cat > "$XDG_CONFIG_HOME/containers/storage.conf" <<CONF
-[storage]
-driver = "overlay"
-rootless_storage_path = "$work/podman"
-CONF
-trap '"$d/rrun" unshare rm -rf "$work" 2>/dev/null; podman unshare rm -rf "$work/podman" 2>/dev/null; rm -rf "$work"' EXIT
+bench_podman_env "$work"
+trap '"$d/rrun" unshare rm -rf "$work" 2>/dev/null; podman unshare rm -rf "$work/podman" 2>/dev/null; bench_podman_cleanup; rm -rf "$work"' EXIT
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 now() { date +%s%N; }
 ms() { echo $(( ($2 - $1) / 1000000 )); }
@@ -49,21 +47,36 @@ rrun_round() {
   timed plain.rrun R run --rm --network none "$image" true
 }
 podman_round() {
+  [ -n "$peer_invalid" ] && return 0
   podman unshare rm -rf "$work/podman" >/dev/null 2>&1 || true
   podman load -q -i "$archive" >/dev/null
   timed first.podman podman run --rm --network none --userns=keep-id "$image" true
   timed second.podman podman run --rm --network none --userns=keep-id "$image" true
   timed plain.podman podman run --rm --network none "$image" true
+  # A first keep-id run may take long (podman chowns a copy of the image);
+  # the later ones must not.
+  bench_peer_ok "$(tail -n1 "$work/second.podman")" podman >> "$work/invalid" &&
+    bench_peer_ok "$(tail -n1 "$work/plain.podman")" podman >> "$work/invalid" || peer_invalid=1
 }
+peer_invalid=
 for f in first second plain; do : > "$work/$f.rrun"; : > "$work/$f.podman"; done
+podman load -q -i "$archive" >/dev/null
+bench_podman_check "$image" > "$work/invalid" || peer_invalid=1
 for i in $(seq "$RUNS"); do
   if [ $((i % 2)) = 1 ]; then rrun_round; podman_round; else podman_round; rrun_round; fi
 done
 report() { # name
-  local a b; a=$(median < "$work/$1.rrun"); b=$(median < "$work/$1.podman")
+  local a b; a=$(median < "$work/$1.rrun")
+  if [ -n "$peer_invalid" ]; then
+    printf '%-7s rrun %6d ms   podman invalid   (median of %d, runs: %s)\n' "$1" "$a" "$RUNS" "$(tr '\n' ' ' < "$work/$1.rrun")"
+    return
+  fi
+  b=$(median < "$work/$1.podman")
   printf '%-7s rrun %6d ms   podman %6d ms   rrun/podman %.2f   (median of %d, runs: %s | %s)\n' "$1" "$a" "$b" \
     "$(echo "$a $b" | awk '{print $1/$2}')" "$RUNS" "$(tr '\n' ' ' < "$work/$1.rrun")" "$(tr '\n' ' ' < "$work/$1.podman")"
 }
 report first; report second; report plain
+[ -n "$peer_invalid" ] && { cat "$work/invalid"; echo "no rrun/podman ratio: the podman figures are not valid on this host"; }
 a=$(median < "$work/second.rrun"); p=$(median < "$work/plain.rrun")
 printf 'rrun second keep-id run / plain run: %.2f\n' "$(echo "$a $p" | awk '{print $1/$2}')"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -85,6 +86,10 @@ func checkKeepIDOwners(t *testing.T, storage, mechanism string) {
 	expect(t, "owners in a second keep-id container", strings.Join(strings.Fields(r.stdout), " "), want)
 	if info := e.ok("info").stdout; !strings.Contains(info, "Keep-id owners:") || !strings.Contains(info, mechanism) {
 		t.Fatalf("rrun info does not say that keep-id uses %q: %s", mechanism, info)
+	}
+	var in struct{ KeepIDOwners string }
+	if err := json.Unmarshal([]byte(e.ok("info", "--format", "json").stdout), &in); err != nil || !strings.Contains(in.KeepIDOwners, mechanism) {
+		t.Fatalf("rrun info --format json: KeepIDOwners %q (%v), want %q", in.KeepIDOwners, err, mechanism)
 	}
 
 	// su is setuid root: as the invoking user it becomes root (root's
