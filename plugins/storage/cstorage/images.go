@@ -80,16 +80,21 @@ func (b *Backend) Usage(ctx context.Context) (api.StorageUsage, error) {
 func ProbeDriver(dir string) (name, why string) { return storage.ProbeDriver(dir) }
 
 // KeepIDOwners says how a --userns=keep-id container of a store in
-// graphRoot with driver gets the image's owners: what the last one used, or
-// what the driver will try before the first.
-func KeepIDOwners(graphRoot, driver string) string {
+// graphRoot with driver and backend options gets the image's owners: what
+// the last one used, or what the store will try before the first (in
+// PrepareMappedRootfs's order).
+func KeepIDOwners(graphRoot, driver string, options map[string]string) string {
 	if m := storage.IDMapMechanism(graphRoot); m != "" {
 		return m
 	}
-	switch driver {
-	case storage.DriverFuseOverlayfs:
+	switch {
+	case options["idmap"] == storage.IDMapOptionCopy:
+		return storage.IDMapCopies + " (idmap = \"copy\"; not used yet)"
+	case driver == storage.DriverFuseOverlayfs:
 		return storage.IDMapFuse + " (not used yet)"
-	case storage.DriverOverlay:
+	case driver == storage.DriverOverlay && storage.FuseUsable():
+		return storage.IDMapFuse + " (not used yet)"
+	case driver == storage.DriverOverlay:
 		return storage.IDMapMounts + " where the kernel allows them rootless, else " + storage.IDMapCopies + " (probed at the first keep-id run)"
 	}
 	return storage.IDMapCopies + " (not used yet)"
