@@ -5,6 +5,7 @@
 # copied; podman: chowns a copy of the image), the second one, and a plain
 # run for reference. Rounds alternate A B / B A (FACTS.md "Benchmarking
 # here"); every round starts from fresh stores. Reports medians and ratios,
+# then later keep-id runs against plain runs in one hyperfine run (LATER=10);
 # or says the podman figures are invalid (bench/lib.sh: conmon's timeout, a
 # later run slower than PEER_MAX_MS) and reports no ratio.
 # As root it builds what it needs and runs everything as the user rrun-test.
@@ -18,7 +19,7 @@ if [ "$(id -u)" = 0 ]; then
   out=$(mktemp -d /var/tmp/rrun-bench-keepid.XXXXXX)
   (cd "$here" && go build -tags "$(make -s print-tags)" -o "$out/rrun" ./cmd/rrun && go build -o "$out/rrun-nsinit" ./cmd/rrun-nsinit && go build -o "$out/mkimage" ./test/fixtures/mkimage)
   chmod -R a+rX "$out"; chmod 777 "$out"
-  su rrun-test -s /bin/bash -c "RUNS=$RUNS PEER_MAX_MS=${PEER_MAX_MS:-10000} BENCH_DIR=$out bash '$here/bench/keepid.sh'"
+  su rrun-test -s /bin/bash -c "RUNS=$RUNS LATER=${LATER:-10} PEER_MAX_MS=${PEER_MAX_MS:-10000} BENCH_DIR=$out bash '$here/bench/keepid.sh'"
   rm -rf "$out"
   exit 0
 fi
@@ -65,6 +66,25 @@ bench_podman_check "$image" > "$work/invalid" || peer_invalid=1
 for i in $(seq "$RUNS"); do
   if [ $((i % 2)) = 1 ]; then rrun_round; podman_round; else podman_round; rrun_round; fi
 done
+# later_runs: keep-id runs after the first against plain runs, LATER runs
+# each (default 10) in one hyperfine run: single timed runs on a loaded
+# machine are too noisy for the "within 10% of a plain run" goal.
+later_runs() {
+  command -v hyperfine >/dev/null || { echo "later runs: hyperfine not installed"; return 0; }
+  local rr="env XDG_DATA_HOME=$work/rrun-data $d/rrun --storage overlay run --rm --network none" pr="podman run --rm --network none"
+  local cmds=(-n rrun-keepid "$rr --userns=keep-id $image true" -n rrun-plain "$rr $image true")
+  [ -z "$peer_invalid" ] && cmds+=(-n podman-keepid "$pr --userns=keep-id $image true" -n podman-plain "$pr $image true")
+  hyperfine -N --warmup 1 --runs "${LATER:-10}" --export-json "$work/later.json" "${cmds[@]}" >/dev/null
+  python3 - "$work/later.json" <<'PY'
+import json, sys
+r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+for n, x in r.items():
+    print("later   %-13s median %6.0f ms  mean %6.0f ± %3.0f ms" % (n, x["median"] * 1e3, x["mean"] * 1e3, x["stddev"] * 1e3))
+print("rrun later keep-id run / plain run (medians): %.2f" % (r["rrun-keepid"]["median"] / r["rrun-plain"]["median"]))
+if "podman-keepid" in r:
+    print("podman later keep-id run / plain run (medians): %.2f" % (r["podman-keepid"]["median"] / r["podman-plain"]["median"]))
+PY
+}
 report() { # name
   local a b; a=$(median < "$work/$1.rrun")
   if [ -n "$peer_invalid" ]; then
@@ -79,4 +99,5 @@ report first; report second; report plain
 [ -n "$peer_invalid" ] && { cat "$work/invalid"; echo "no rrun/podman ratio: the podman figures are not valid on this host"; }
 a=$(median < "$work/second.rrun"); p=$(median < "$work/plain.rrun")
 printf 'rrun second keep-id run / plain run: %.2f\n' "$(echo "$a $p" | awk '{print $1/$2}')"
+later_runs
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
