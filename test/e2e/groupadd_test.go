@@ -18,6 +18,9 @@ func TestGroupAddNoSubuid(t *testing.T) {
 		expect(t, "id -G with --group-add 10 --group-add nobody", strings.TrimSpace(r.stdout), "0 10 65534")
 		r = e.ok("run", "--rm", "-u", "1000:1000", "--group-add", "10", "busybox", "id", "-G")
 		expect(t, "id -G of -u 1000:1000 --group-add 10", strings.TrimSpace(r.stdout), "1000 10")
+		id := strings.TrimSpace(e.ok("create", "--group-add", "10", "busybox", "id", "-G").stdout)
+		defer e.run("", "rm", "-f", id)
+		expect(t, "id -G of create --group-add 10, then start -a", strings.TrimSpace(e.ok("start", "-a", id).stdout), "0 10")
 	} else {
 		r := e.run("", "run", "--rm", "--group-add", "10", "busybox", "id", "-G")
 		if r.code != 125 || !strings.Contains(r.stderr, "--group-add 10") || !strings.Contains(r.stderr, "subordinate") {
