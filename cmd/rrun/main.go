@@ -26,5 +26,7 @@ func main() {
 		role() // never returns
 	}
 	joinSession()
-	os.Exit(execute())
+	code := execute()
+	startIDMapCopier()
+	os.Exit(code)
 }

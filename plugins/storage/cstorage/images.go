@@ -2,6 +2,8 @@ package cstorage
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/rrun-project/rrun/plugins/api"
 	"github.com/rrun-project/rrun/storage"
@@ -85,7 +87,7 @@ func ProbeDriver(dir string) (name, why string) { return storage.ProbeDriver(dir
 // PrepareMappedRootfs's order).
 func KeepIDOwners(graphRoot, driver string, options map[string]string) string {
 	if m := storage.IDMapMechanism(graphRoot); m != "" {
-		return m
+		return m + copiesNote(graphRoot)
 	}
 	switch {
 	case options["idmap"] == storage.IDMapOptionCopy:
@@ -98,4 +100,27 @@ func KeepIDOwners(graphRoot, driver string, options map[string]string) string {
 		return storage.IDMapMounts + " where the kernel allows them rootless, else " + storage.IDMapCopies + " (probed at the first keep-id run)"
 	}
 	return storage.IDMapCopies + " (not used yet)"
+}
+
+// PendingCopies lists the keep-id layer copy requests of the store in
+// graphRoot that no copier is working on (see storage.MakeCopies).
+func PendingCopies(graphRoot string) []string { return storage.PendingCopies(graphRoot) }
+
+// MakePendingCopies makes the mapped layer copies asked for in the store
+// in graphRoot. Call inside a session.
+func MakePendingCopies(graphRoot string) error {
+	var errs []error
+	for _, w := range storage.PendingCopies(graphRoot) {
+		errs = append(errs, storage.MakeCopies(w))
+	}
+	return errors.Join(errs...)
+}
+
+// copiesNote says how far the background copies for native overlay are.
+func copiesNote(graphRoot string) string {
+	ready, wanted := storage.CopiesState(graphRoot)
+	if ready == 0 && wanted == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; mapped copies for native overlay: ready for %d image(s), being made for %d", ready, wanted)
 }
