@@ -67,7 +67,7 @@ func spawnNiced(done chan<- struct{}) {
 	defer close(done)
 	runtime.LockOSThread()
 	_ = unix.Setpriority(unix.PRIO_PROCESS, 0, 19) // best effort: a copier at normal priority still works
-	const ioprioIdle = 3 << 13                         // IOPRIO_CLASS_IDLE << IOPRIO_CLASS_SHIFT
+	const ioprioIdle = 3 << 13                     // IOPRIO_CLASS_IDLE << IOPRIO_CLASS_SHIFT
 	_, _, _ = unix.RawSyscall(unix.SYS_IOPRIO_SET, 1 /* IOPRIO_WHO_PROCESS */, 0, ioprioIdle)
 	exe, err := os.Executable()
 	if err != nil {

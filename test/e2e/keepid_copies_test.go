@@ -50,7 +50,7 @@ func TestKeepIDBackgroundCopyKilled(t *testing.T) {
 	ws := t.TempDir()
 	checkKeepIDRun(t, e, ws)
 	pid := waitCopier(t, e)
-	time.Sleep(500 * time.Millisecond) // into the copy (Debian's layer takes seconds), not a timing assert
+	time.Sleep(500 * time.Millisecond)                          // into the copy (Debian's layer takes seconds), not a timing assert
 	if err := syscall.Kill(-pid, syscall.SIGKILL); err != nil { // its own session: rootlesskit and all
 		t.Fatalf("failed to kill the copier %d: %v", pid, err)
 	}
