@@ -188,13 +188,16 @@ func mappedLayer(st cstore.Store, tmpDir, id, parent, key string, uids, gids []i
 	if l, err := st.Layer(name); err == nil {
 		return l.ID, nil
 	}
-	diff, err := diffToFile(st, tmpDir, id)
+	diff, err := diffToFile(st, tmpDir, id, idtools.NewIDMappingsFromMaps(uids, gids))
 	if err != nil {
 		return "", err
 	}
 	defer diff.Close()
-	opts := &cstore.LayerOptions{IDMappingOptions: cstore.LayerIDMappingOptions{UIDMap: uids, GIDMap: gids}}
-	l, _, err := st.PutLayer("", parent, []string{name}, "", false, opts, diff)
+	// The owners are mapped in the tar (mapTar), not by PutLayer: a driver
+	// that can shift at mount time would store them unmapped, and a layer
+	// recording maps makes c/storage chown the image back into every
+	// writable layer made on it.
+	l, _, err := st.PutLayer("", parent, []string{name}, "", false, nil, diff)
 	if errors.Is(err, cstore.ErrDuplicateName) { // another rrun made it meanwhile
 		if l, err = st.Layer(name); err == nil {
 			return l.ID, nil
@@ -206,9 +209,9 @@ func mappedLayer(st cstore.Store, tmpDir, id, parent, key string, uids, gids []i
 	return l.ID, nil
 }
 
-// diffToFile writes layer id's uncompressed diff into an unlinked-on-error
-// temporary file and returns it rewound.
-func diffToFile(st cstore.Store, tmpDir, id string) (*os.File, error) {
+// diffToFile writes layer id's uncompressed diff, its owners mapped by m,
+// into a nameless temporary file and returns it rewound.
+func diffToFile(st cstore.Store, tmpDir, id string, m *idtools.IDMappings) (*os.File, error) {
 	unc := archive.Uncompressed
 	rc, err := st.Diff("", id, &cstore.DiffOptions{Compression: &unc})
 	if err != nil {
@@ -218,12 +221,11 @@ func diffToFile(st cstore.Store, tmpDir, id string) (*os.File, error) {
 	f, err := os.CreateTemp(tmpDir, ".idmap-")
 	if err == nil {
 		os.Remove(f.Name()) // open, nameless: a killed copier leaves nothing
-		if _, err = io.Copy(f, rc); err == nil {
+		if err = mapTar(f, rc, m); err == nil {
 			_, err = f.Seek(0, io.SeekStart)
 		}
 		if err != nil {
 			f.Close()
-			os.Remove(f.Name())
 		}
 	}
 	if err != nil {

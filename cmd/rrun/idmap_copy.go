@@ -40,11 +40,19 @@ func newIDMapCopyCommand() *cobra.Command {
 	}
 }
 
+// mentionsKeepID reports whether the command line asks for keep-id (read
+// before the verb runs: the run path rewrites os.Args for its monitor).
+func mentionsKeepID(args []string) bool {
+	return slices.ContainsFunc(args, func(a string) bool { return strings.Contains(a, "keep-id") })
+}
+
 // startIDMapCopier starts a detached, low-priority `rrun idmap-copy` when a
-// keep-id command (the CLI outside the session) left copy requests that no
-// copier is working on. It never changes the command's exit code.
-func startIDMapCopier() {
-	if session.Inside() || !slices.ContainsFunc(os.Args[1:], func(a string) bool { return strings.Contains(a, "keep-id") }) {
+// keep-id command left copy requests that no copier is working on. Only
+// the CLI can: outside the session, or joined to the session holder,
+// whose namespaces outlive the command (a process inside a session of its
+// own dies with it). It never changes the command's exit code.
+func startIDMapCopier(keepID bool) {
+	if !keepID || (session.Inside() && !session.Joined()) {
 		return
 	}
 	cfg, err := loadConfig()

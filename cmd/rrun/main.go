@@ -26,7 +26,8 @@ func main() {
 		role() // never returns
 	}
 	joinSession()
+	keepID := mentionsKeepID(os.Args[1:])
 	code := execute()
-	startIDMapCopier()
+	startIDMapCopier(keepID)
 	os.Exit(code)
 }
