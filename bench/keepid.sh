@@ -2,8 +2,10 @@
 # --userns=keep-id of the Debian minbase image against podman's
 # (`podman run --userns=keep-id`), both on native overlay stores: the first
 # keep-id run after a load (rrun: fuse-overlayfs shifts the ids, nothing is
-# copied; podman: chowns a copy of the image), the second one, and a plain
-# run for reference. Rounds alternate A B / B A (FACTS.md "Benchmarking
+# copied, and a niced background copier makes mapped layer copies; podman:
+# chowns a copy of the image), the second one (rrun: still fuse-overlayfs
+# while the copier works), a plain run for reference, and (rrun only) a
+# keep-id run once the copies are ready (native overlay over them). Rounds alternate A B / B A (FACTS.md "Benchmarking
 # here"); every round starts from fresh stores. Reports medians and ratios,
 # then later keep-id runs against plain runs in one hyperfine run (LATER=10);
 # or says the podman figures are invalid (bench/lib.sh: conmon's timeout, a
@@ -46,6 +48,14 @@ rrun_round() {
   timed first.rrun R run --rm --network none --userns=keep-id "$image" true
   timed second.rrun R run --rm --network none --userns=keep-id "$image" true
   timed plain.rrun R run --rm --network none "$image" true
+  wait_copies
+  timed copied.rrun R run --rm --network none --userns=keep-id "$image" true
+}
+# wait_copies waits for rrun's background copier (rrun info) to finish.
+wait_copies() {
+  local t0; t0=$(now)
+  until R info 2>/dev/null | grep -q 'being made for 0'; do sleep 0.2; done
+  echo "background copies ready $(ms "$t0" "$(now)") ms after the plain run" >> "$work/copier"
 }
 podman_round() {
   [ -n "$peer_invalid" ] && return 0
@@ -60,6 +70,7 @@ podman_round() {
     bench_peer_ok "$(tail -n1 "$work/plain.podman")" podman >> "$work/invalid" || peer_invalid=1
 }
 peer_invalid=
+: > "$work/copied.rrun"; : > "$work/copier"
 for f in first second plain; do : > "$work/$f.rrun"; : > "$work/$f.podman"; done
 podman load -q -i "$archive" >/dev/null
 bench_podman_check "$image" > "$work/invalid" || peer_invalid=1
@@ -96,8 +107,12 @@ report() { # name
     "$(echo "$a $b" | awk '{print $1/$2}')" "$RUNS" "$(tr '\n' ' ' < "$work/$1.rrun")" "$(tr '\n' ' ' < "$work/$1.podman")"
 }
 report first; report second; report plain
+cat "$work/copier"
+c=$(median < "$work/copied.rrun")
+printf 'rrun keep-id run once the copies are ready %6d ms (median of %d, runs: %s)\n' "$c" "$RUNS" "$(tr '\n' ' ' < "$work/copied.rrun")"
 [ -n "$peer_invalid" ] && { cat "$work/invalid"; echo "no rrun/podman ratio: the podman figures are not valid on this host"; }
 a=$(median < "$work/second.rrun"); p=$(median < "$work/plain.rrun")
 printf 'rrun second keep-id run / plain run: %.2f\n' "$(echo "$a $p" | awk '{print $1/$2}')"
+printf 'rrun keep-id run once the copies are ready / plain run: %.2f\n' "$(echo "$c $p" | awk '{print $1/$2}')"
 later_runs
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
