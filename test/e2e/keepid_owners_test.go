@@ -69,6 +69,7 @@ func fuseUsable() error {
 
 func checkKeepIDOwners(t *testing.T, storage, mechanism string) {
 	e := debianEnv(t, "RRUN_STORAGE="+storage)
+	t.Cleanup(func() { waitNoCopier(t, e) }) // overlay: the background copier, before the store goes
 	ws := t.TempDir()
 	run := func() result {
 		return e.ok("run", "--rm", "--userns=keep-id", "-v", ws+":/w", fixtures.DebianName, "sh", "-c",
