@@ -54,7 +54,7 @@ rrun_round() {
 # wait_copies waits for rrun's background copier (rrun info) to finish.
 wait_copies() {
   local t0; t0=$(now)
-  until R info 2>/dev/null | grep -q 'being made for 0'; do sleep 0.2; done
+  until [[ $(R info 2>/dev/null) == *"being made for 0"* ]]; do sleep 0.2; done # not grep -q: pipefail
   echo "background copies ready $(ms "$t0" "$(now)") ms after the plain run" >> "$work/copier"
 }
 podman_round() {
