@@ -58,9 +58,17 @@ func (s *Store) PrepareMappedRootfs(ctx context.Context, containerID, ref string
 	case mech == IDMapCopies:
 		dir, err = mountMappedCopy(st, s.opts.GraphRoot, containerID, ref, uids, gids)
 	case mech == IDMapFuse && s.opts.Driver == DriverOverlay:
+		if top, ok := readyCopies(st, ref, uids, gids); ok {
+			mech = IDMapOverlayCopies
+			dir, err = mountOnCopies(st, containerID, func() (string, error) { return top, nil })
+			break
+		}
 		var fst cstore.Store
 		if fst, err = s.fuseStore(); err == nil {
 			dir, err = mountShifted(fst, containerID, ref, uids, gids)
+		}
+		if err == nil {
+			s.requestCopies(st, ref, uidMap, gidMap)
 		}
 	default:
 		dir, err = mountShifted(st, containerID, ref, uids, gids)
@@ -124,11 +132,19 @@ func mountShifted(st cstore.Store, containerID, ref string, uids, gids []idtools
 // mountMappedCopy mounts containerID's writable layer on the mapped copies
 // of the image's layers, making the copies that do not exist yet.
 func mountMappedCopy(st cstore.Store, tmpDir, containerID, ref string, uids, gids []idtools.IDMap) (string, error) {
+	return mountOnCopies(st, containerID, func() (string, error) {
+		return mappedImageTop(st, tmpDir, ref, uids, gids)
+	})
+}
+
+// mountOnCopies mounts containerID's writable layer, made on the layer
+// copies returns the first time.
+func mountOnCopies(st cstore.Store, containerID string, copies func() (string, error)) (string, error) {
 	name := keepIDRootfsPrefix + containerID
 	l, err := st.Layer(name)
 	if isUnknown(err) {
 		var top string
-		if top, err = mappedImageTop(st, tmpDir, ref, uids, gids); err != nil {
+		if top, err = copies(); err != nil {
 			return "", err
 		}
 		l, err = st.CreateLayer("", top, []string{name}, "", true, nil)
@@ -172,14 +188,16 @@ func mappedLayer(st cstore.Store, tmpDir, id, parent, key string, uids, gids []i
 	if l, err := st.Layer(name); err == nil {
 		return l.ID, nil
 	}
-	diff, err := diffToFile(st, tmpDir, id)
+	diff, err := diffToFile(st, tmpDir, id, idtools.NewIDMappingsFromMaps(uids, gids))
 	if err != nil {
 		return "", err
 	}
-	defer os.Remove(diff.Name())
 	defer diff.Close()
-	opts := &cstore.LayerOptions{IDMappingOptions: cstore.LayerIDMappingOptions{UIDMap: uids, GIDMap: gids}}
-	l, _, err := st.PutLayer("", parent, []string{name}, "", false, opts, diff)
+	// The owners are mapped in the tar (mapTar), not by PutLayer: a driver
+	// that can shift at mount time would store them unmapped, and a layer
+	// recording maps makes c/storage chown the image back into every
+	// writable layer made on it.
+	l, _, err := st.PutLayer("", parent, []string{name}, "", false, nil, diff)
 	if errors.Is(err, cstore.ErrDuplicateName) { // another rrun made it meanwhile
 		if l, err = st.Layer(name); err == nil {
 			return l.ID, nil
@@ -191,9 +209,9 @@ func mappedLayer(st cstore.Store, tmpDir, id, parent, key string, uids, gids []i
 	return l.ID, nil
 }
 
-// diffToFile writes layer id's uncompressed diff into an unlinked-on-error
-// temporary file and returns it rewound.
-func diffToFile(st cstore.Store, tmpDir, id string) (*os.File, error) {
+// diffToFile writes layer id's uncompressed diff, its owners mapped by m,
+// into a nameless temporary file and returns it rewound.
+func diffToFile(st cstore.Store, tmpDir, id string, m *idtools.IDMappings) (*os.File, error) {
 	unc := archive.Uncompressed
 	rc, err := st.Diff("", id, &cstore.DiffOptions{Compression: &unc})
 	if err != nil {
@@ -202,12 +220,12 @@ func diffToFile(st cstore.Store, tmpDir, id string) (*os.File, error) {
 	defer rc.Close()
 	f, err := os.CreateTemp(tmpDir, ".idmap-")
 	if err == nil {
-		if _, err = io.Copy(f, rc); err == nil {
+		os.Remove(f.Name()) // open, nameless: a killed copier leaves nothing
+		if err = mapTar(f, rc, m); err == nil {
 			_, err = f.Seek(0, io.SeekStart)
 		}
 		if err != nil {
 			f.Close()
-			os.Remove(f.Name())
 		}
 	}
 	if err != nil {
@@ -231,9 +249,11 @@ func toIDTools(ms []api.IDMap) []idtools.IDMap {
 }
 
 // removeOrphanCopies deletes the mapped copies of layers that no longer
-// exist, top first (a copy with a child cannot go before it). A copy still
-// under a container's layer stays: DeleteLayer refuses it.
-func removeOrphanCopies(st cstore.Store) {
+// exist, top first (a copy with a child cannot go before it), and the
+// background copies' state of images that are gone. A copy still under a
+// container's layer stays: DeleteLayer refuses it.
+func removeOrphanCopies(st cstore.Store, graphRoot string) {
+	defer forgetCopies(st, graphRoot)
 	layers, err := st.Layers()
 	if err != nil {
 		return

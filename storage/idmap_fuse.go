@@ -22,9 +22,13 @@ import (
 // through fuse-overlayfs: a native overlay store, the program installed
 // and /dev/fuse usable.
 func (s *Store) fuseMountable() bool {
-	if s.opts.Driver != DriverOverlay {
-		return false
-	}
+	return s.opts.Driver == DriverOverlay && FuseUsable()
+}
+
+// FuseUsable reports whether fuse-overlayfs is installed and /dev/fuse
+// opens for this user: an overlay store's keep-id containers then get
+// their ids shifted by fuse-overlayfs.
+func FuseUsable() bool {
 	if _, err := exec.LookPath(FuseOverlayfsProgram); err != nil {
 		return false
 	}

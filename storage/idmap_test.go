@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -77,5 +78,73 @@ func TestPrepareMappedRootfs(t *testing.T) {
 				t.Errorf("recorded mechanism %q, want %q", m, c.want)
 			}
 		})
+	}
+}
+
+// On an overlay store with fuse the first keep-id rootfs goes through
+// fuse-overlayfs and asks for mapped copies; once MakeCopies made them,
+// the next one is native overlay over them with the same owners, and
+// removing the image takes the copies and their state away.
+func TestMappedCopiesInBackground(t *testing.T) {
+	fixtures.RequireUserNS(t)
+	if fixtures.SingleUIDMapping() || !storage.FuseUsable() {
+		t.Skip("needs id maps and a usable /dev/fuse")
+	}
+	bb, err := fixtures.Busybox(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, root := context.Background(), t.TempDir()
+	st, err := storage.New(storage.Options{GraphRoot: root, RunRoot: t.TempDir(), Driver: storage.DriverOverlay})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.Load(ctx, bb.DockerArchive, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	prepare := func(id, want string) {
+		t.Helper()
+		ms, err := st.PrepareMappedRootfs(ctx, id, "busybox", keepIDTestMap, keepIDTestMap)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for p, want := range map[string]uint32{"bin/busybox": 1, "home/nobody": 65534} {
+			fi, err := os.Lstat(filepath.Join(ms[0].Source, p))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := fi.Sys().(*syscall.Stat_t).Uid; got != want {
+				t.Errorf("%s %s: owner %d in the session, want %d", id, p, got, want)
+			}
+		}
+		if m := storage.IDMapMechanism(root); m != want {
+			t.Errorf("%s: mechanism %q, want %q", id, m, want)
+		}
+		if err := st.RemoveRootfs(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	prepare("c1", storage.IDMapFuse)
+	wants := storage.PendingCopies(root)
+	if len(wants) != 1 {
+		t.Fatalf("copy requests after a fuse-overlayfs rootfs: %v", wants)
+	}
+	if err := storage.MakeCopies(wants[0]); err != nil {
+		t.Fatal(err)
+	}
+	if ready, wanted := storage.CopiesState(root); ready != 1 || wanted != 0 {
+		t.Fatalf("copies ready for %d images, wanted for %d; want 1, 0", ready, wanted)
+	}
+	prepare("c2", storage.IDMapOverlayCopies)
+	if _, err := st.RemoveImage(ctx, "busybox", false); err != nil {
+		t.Fatal(err)
+	}
+	if ready, wanted := storage.CopiesState(root); ready != 0 || wanted != 0 {
+		t.Errorf("copy state left after the image went: %d ready, %d wanted", ready, wanted)
+	}
+	b, _ := os.ReadFile(filepath.Join(root, "overlay-layers", "layers.json"))
+	if strings.Contains(string(b), "rrun-idmap") {
+		t.Errorf("mapped copies left after the image went: %s", b)
 	}
 }

@@ -72,7 +72,7 @@ func (s *Store) RemoveImage(ctx context.Context, ref string, force bool) (api.Re
 	if _, err := st.DeleteImage(img.ID, true); err != nil {
 		return api.RemovedImage{}, fmt.Errorf("failed to delete image %s: %w", ref, err)
 	}
-	removeOrphanCopies(st)
+	removeOrphanCopies(st, s.opts.GraphRoot)
 	return api.RemovedImage{Untagged: img.Names, Deleted: []string{img.ID}}, nil
 }
 
@@ -150,7 +150,7 @@ func (s *Store) Prune(ctx context.Context, all bool) (api.PruneReport, error) {
 	if err := pruneBuildLayers(st); err != nil {
 		return rep, err
 	}
-	removeOrphanCopies(st)
+	removeOrphanCopies(st, s.opts.GraphRoot)
 	if after, err := s.Usage(ctx); err == nil {
 		rep.Reclaimed = max(0, before.LayersSize-after.LayersSize)
 	}

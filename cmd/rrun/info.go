@@ -109,5 +109,5 @@ func keepIDOwners(cfg config.Config, plan session.Plan) string {
 	if !slices.Contains(builtinStorage, cfg.Storage) {
 		return "as the storage plugin " + cfg.Storage + " does it"
 	}
-	return cstorage.KeepIDOwners(filepath.Join(cfg.Dirs.Data, "storage", cfg.Storage), cfg.Storage)
+	return cstorage.KeepIDOwners(filepath.Join(cfg.Dirs.Data, "storage", cfg.Storage), cfg.Storage, cfg.StorageOptions)
 }

@@ -31,6 +31,7 @@ type infoJSON struct {
 	RunDir            string
 	ConfigFile        string
 	IDMapping         string
+	KeepIDOwners      string // how a --userns=keep-id container sees the image's owners ("Keep-id owners:")
 	Session           infoSession
 	Rootless          bool
 	Plugins           []infoPlugin
@@ -56,11 +57,12 @@ func printInfoFormat(text string) error {
 	if err != nil {
 		return err
 	}
+	plan := session.PlanMapping()
 	in := infoJSON{Driver: cfg.Storage, DriverReason: storageReason(cfg), Isolation: cfg.Isolation, Network: networkInfo(),
 		OSType: runtime.GOOS, Architecture: runtime.GOARCH, NCPU: runtime.NumCPU(), ServerVersion: version,
 		DockerRootDir: cfg.Dirs.Data, DataDir: cfg.Dirs.Data, RunDir: cfg.Dirs.Run, Rootless: true,
-		ConfigFile: filepath.Join(cfg.Dirs.Config, "config.toml"), IDMapping: session.PlanMapping().Mapping,
-		Session: sessionInfo(cfg)}
+		ConfigFile: filepath.Join(cfg.Dirs.Config, "config.toml"), IDMapping: plan.Mapping,
+		KeepIDOwners: keepIDOwners(cfg, plan), Session: sessionInfo(cfg)}
 	recs, _ := store.List() // an unreadable store counts no containers; ps says why
 	for _, r := range recs {
 		in.Containers++

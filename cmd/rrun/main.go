@@ -26,5 +26,8 @@ func main() {
 		role() // never returns
 	}
 	joinSession()
-	os.Exit(execute())
+	keepID := mentionsKeepID(os.Args[1:])
+	code := execute()
+	startIDMapCopier(keepID)
+	os.Exit(code)
 }

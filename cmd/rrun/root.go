@@ -47,7 +47,7 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(newCreateCommand(), newStartCommand(), newStopCommand(), newKillCommand(), newWaitCommand(), newRenameCommand(),
 		newPsCommand(), newLogsCommand(), newInspectCommand(), newTopCommand(), newRmCommand(), newContainerCommand(), newExecCommand(),
 		newMonitorCommand(), newRmInSessionCommand(), newReconcileCommand(), newReclaimBuildCommand())
-	root.AddCommand(newStatsCommand())
+	root.AddCommand(newStatsCommand(), newIDMapCopyCommand())
 	root.AddCommand(newPortCommand())
 	root.AddCommand(newSlurmPrepareCommand(), newSlurmCleanupCommand(), newSlurmWatchCommand())
 	root.AddCommand(newBuildCommand(), newCommitCommand(), newHistoryCommand(), newBuilderCommand())

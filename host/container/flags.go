@@ -18,6 +18,7 @@ func AddRunFlags(fs *pflag.FlagSet, o *RunOptions) {
 	fs.Var(envFileValue{env}, "env-file", "Read in a file of environment variables")
 	fs.StringVarP(&o.Workdir, "workdir", "w", "", "Working directory inside the container")
 	fs.StringVarP(&o.User, "user", "u", "", "Username or UID (format: <name|uid>[:<group|gid>])")
+	fs.StringArrayVar(&o.GroupAdd, "group-add", nil, "Add additional groups to join")
 	fs.Var(optionalString{&o.Entrypoint}, "entrypoint", "Overwrite the default ENTRYPOINT of the image")
 	fs.StringArrayVarP(&o.Volumes, "volume", "v", nil, "Bind mount a volume")
 	fs.StringArrayVar(&o.Mounts, "mount", nil, "Attach a filesystem mount to the container")

@@ -10,7 +10,8 @@ type RunOptions struct {
 	Entrypoint *string  `json:"entrypoint,omitempty"` // nil: the image's; "": none
 	Env        []string `json:"env,omitempty"`        // -e and --env-file, in order
 	Workdir    string   `json:"workdir,omitempty"`
-	User       string   `json:"user,omitempty"` // user[:group], names or ids
+	User       string   `json:"user,omitempty"`      // user[:group], names or ids
+	GroupAdd   []string `json:"group_add,omitempty"` // --group-add: more supplementary groups, names or gids
 	Hostname   string   `json:"hostname,omitempty"`
 	Name       string   `json:"name,omitempty"`
 

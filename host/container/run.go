@@ -70,6 +70,9 @@ func specFor(img ImageInfo, o RunOptions, id string, mounts []api.Mount, env Spe
 	if err != nil {
 		return nil, err
 	}
+	if user, err = addGroups(user, o.GroupAdd, mounts); err != nil {
+		return nil, err
+	}
 	env.rootfs = mounts
 	spec, err := buildSpecEnv(img.Config, o, id, user, env)
 	if err != nil {

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -36,6 +37,22 @@ func TestCIKeepIDWorkspaceNoSubuid(t *testing.T) {
 	}
 	if r := e.run("", "run", "--rm", "--userns=bogus", "busybox", "true"); r.code != 125 || !strings.Contains(r.stderr, "keep-id") {
 		t.Fatalf("a bad --userns must fail with 125 naming keep-id: %s", r)
+	}
+	checkInfoKeepIDOwners(t, e)
+}
+
+// checkInfoKeepIDOwners: `rrun info --format json` names the keep-id
+// mechanism as `rrun info` does (squashed owners without a range).
+func checkInfoKeepIDOwners(t *testing.T, e *env) {
+	var in struct{ KeepIDOwners string }
+	if err := json.Unmarshal([]byte(e.ok("info", "--format", "json").stdout), &in); err != nil || in.KeepIDOwners == "" {
+		t.Fatalf("rrun info --format json has no KeepIDOwners (%v): %+v", err, in)
+	}
+	if info := e.ok("info").stdout; !strings.Contains(info, "Keep-id owners:") || !strings.Contains(info, in.KeepIDOwners) {
+		t.Fatalf("rrun info --format json says KeepIDOwners %q, rrun info: %s", in.KeepIDOwners, info)
+	}
+	if !fixtures.HasSubUIDs() && !strings.Contains(in.KeepIDOwners, "squashed") {
+		t.Fatalf("without a subordinate range KeepIDOwners must say the owners are squashed: %q", in.KeepIDOwners)
 	}
 }
 

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -68,6 +69,7 @@ func fuseUsable() error {
 
 func checkKeepIDOwners(t *testing.T, storage, mechanism string) {
 	e := debianEnv(t, "RRUN_STORAGE="+storage)
+	t.Cleanup(func() { waitNoCopier(t, e) }) // overlay: the background copier, before the store goes
 	ws := t.TempDir()
 	run := func() result {
 		return e.ok("run", "--rm", "--userns=keep-id", "-v", ws+":/w", fixtures.DebianName, "sh", "-c",
@@ -85,6 +87,10 @@ func checkKeepIDOwners(t *testing.T, storage, mechanism string) {
 	expect(t, "owners in a second keep-id container", strings.Join(strings.Fields(r.stdout), " "), want)
 	if info := e.ok("info").stdout; !strings.Contains(info, "Keep-id owners:") || !strings.Contains(info, mechanism) {
 		t.Fatalf("rrun info does not say that keep-id uses %q: %s", mechanism, info)
+	}
+	var in struct{ KeepIDOwners string }
+	if err := json.Unmarshal([]byte(e.ok("info", "--format", "json").stdout), &in); err != nil || !strings.Contains(in.KeepIDOwners, mechanism) {
+		t.Fatalf("rrun info --format json: KeepIDOwners %q (%v), want %q", in.KeepIDOwners, err, mechanism)
 	}
 
 	// su is setuid root: as the invoking user it becomes root (root's

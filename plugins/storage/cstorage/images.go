@@ -2,6 +2,8 @@ package cstorage
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/rrun-project/rrun/plugins/api"
 	"github.com/rrun-project/rrun/storage"
@@ -80,17 +82,45 @@ func (b *Backend) Usage(ctx context.Context) (api.StorageUsage, error) {
 func ProbeDriver(dir string) (name, why string) { return storage.ProbeDriver(dir) }
 
 // KeepIDOwners says how a --userns=keep-id container of a store in
-// graphRoot with driver gets the image's owners: what the last one used, or
-// what the driver will try before the first.
-func KeepIDOwners(graphRoot, driver string) string {
+// graphRoot with driver and backend options gets the image's owners: what
+// the last one used, or what the store will try before the first (in
+// PrepareMappedRootfs's order).
+func KeepIDOwners(graphRoot, driver string, options map[string]string) string {
 	if m := storage.IDMapMechanism(graphRoot); m != "" {
-		return m
+		return m + copiesNote(graphRoot)
 	}
-	switch driver {
-	case storage.DriverFuseOverlayfs:
+	switch {
+	case options["idmap"] == storage.IDMapOptionCopy:
+		return storage.IDMapCopies + " (idmap = \"copy\"; not used yet)"
+	case driver == storage.DriverFuseOverlayfs:
 		return storage.IDMapFuse + " (not used yet)"
-	case storage.DriverOverlay:
+	case driver == storage.DriverOverlay && storage.FuseUsable():
+		return storage.IDMapFuse + " (not used yet)"
+	case driver == storage.DriverOverlay:
 		return storage.IDMapMounts + " where the kernel allows them rootless, else " + storage.IDMapCopies + " (probed at the first keep-id run)"
 	}
 	return storage.IDMapCopies + " (not used yet)"
+}
+
+// PendingCopies lists the keep-id layer copy requests of the store in
+// graphRoot that no copier is working on (see storage.MakeCopies).
+func PendingCopies(graphRoot string) []string { return storage.PendingCopies(graphRoot) }
+
+// MakePendingCopies makes the mapped layer copies asked for in the store
+// in graphRoot. Call inside a session.
+func MakePendingCopies(graphRoot string) error {
+	var errs []error
+	for _, w := range storage.PendingCopies(graphRoot) {
+		errs = append(errs, storage.MakeCopies(w))
+	}
+	return errors.Join(errs...)
+}
+
+// copiesNote says how far the background copies for native overlay are.
+func copiesNote(graphRoot string) string {
+	ready, wanted := storage.CopiesState(graphRoot)
+	if ready == 0 && wanted == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; mapped copies for native overlay: ready for %d image(s), being made for %d", ready, wanted)
 }

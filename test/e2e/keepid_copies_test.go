@@ -1,0 +1,199 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rrun-project/rrun/plugins/testsuite/fixtures"
+)
+
+const (
+	mechFuse     = "fuse-overlayfs uidmapping/gidmapping (no copy)"
+	mechCopies   = "native overlay over mapped copies of each layer"
+	copiesReady1 = "ready for 1 image(s), being made for 0"
+)
+
+// On an overlay store with a usable /dev/fuse the first keep-id run of an
+// image goes through fuse-overlayfs and a detached copier then makes mapped
+// copies of its layers; once they are complete later keep-id runs use
+// native overlay over them, with the same owners; rmi removes the copies.
+func TestKeepIDBackgroundCopies(t *testing.T) {
+	e := keepIDCopiesEnv(t)
+	ws := t.TempDir()
+	checkKeepIDRun(t, e, ws)
+	if m := keepIDOwnersInfo(t, e); !strings.HasPrefix(m, mechFuse) {
+		t.Fatalf("the first keep-id run did not use fuse-overlayfs: %q", m)
+	}
+	waitCopies(t, e, copiesReady1)
+	checkKeepIDRun(t, e, ws)
+	if m := keepIDOwnersInfo(t, e); !strings.HasPrefix(m, mechCopies) {
+		t.Fatalf("a keep-id run after the copies were made did not use them: %q", m)
+	}
+	checkKeepIDSu(t, e)
+	e.ok("rmi", fixtures.DebianName)
+	checkNoCopiesLeft(t, e)
+}
+
+// A copier killed midway leaves nothing a container uses: the next keep-id
+// run goes through fuse-overlayfs again, with the right owners, and starts
+// a new copier, whose copies later runs use.
+func TestKeepIDBackgroundCopyKilled(t *testing.T) {
+	e := keepIDCopiesEnv(t)
+	ws := t.TempDir()
+	checkKeepIDRun(t, e, ws)
+	pid := waitCopier(t, e)
+	time.Sleep(500 * time.Millisecond)                          // into the copy (Debian's layer takes seconds), not a timing assert
+	if err := syscall.Kill(-pid, syscall.SIGKILL); err != nil { // its own session: rootlesskit and all
+		t.Fatalf("failed to kill the copier %d: %v", pid, err)
+	}
+	waitNoCopier(t, e)
+	if copiesDone(t, e) {
+		t.Fatal("the copier finished before it was killed: nothing was tested")
+	}
+	checkKeepIDRun(t, e, ws)
+	if m := keepIDOwnersInfo(t, e); !strings.HasPrefix(m, mechFuse) {
+		t.Fatalf("a keep-id run after the copier was killed did not use fuse-overlayfs: %q", m)
+	}
+	waitCopies(t, e, copiesReady1)
+	checkKeepIDRun(t, e, ws)
+	if m := keepIDOwnersInfo(t, e); !strings.HasPrefix(m, mechCopies) {
+		t.Fatalf("a keep-id run after the copies were redone did not use them: %q", m)
+	}
+}
+
+func keepIDCopiesEnv(t *testing.T) *env {
+	if !fixtures.HasSubUIDs() {
+		t.Skip("mapped copies need a subordinate uid range")
+	}
+	if err := fuseUsable(); err != nil {
+		t.Skipf("the fuse-overlayfs first run needs /dev/fuse: %v (test/setup-host.sh makes it usable)", err)
+	}
+	e := debianEnv(t, "RRUN_STORAGE=overlay")
+	t.Cleanup(func() { waitNoCopier(t, e) })
+	return e
+}
+
+// checkKeepIDRun checks the image's owners, the ids and a -v workspace
+// write in a keep-id container.
+func checkKeepIDRun(t *testing.T, e *env, ws string) {
+	t.Helper()
+	r := e.ok("run", "--rm", "--userns=keep-id", "-v", ws+":/w", fixtures.DebianName, "sh", "-c",
+		"stat -c %u:%g /bin/su /etc/shadow /srv/app /srv/drop; id -u; id -g; rm -f /w/out; echo x > /w/out")
+	want := fmt.Sprintf("0:0 0:42 1000:1000 33:33 %d %d", os.Getuid(), os.Getgid())
+	expect(t, "owners and ids in a keep-id container", strings.Join(strings.Fields(r.stdout), " "), want)
+	ownedByMe(t, filepath.Join(ws, "out"))
+}
+
+// checkKeepIDSu checks that su, setuid root, takes the invoking user to root.
+func checkKeepIDSu(t *testing.T, e *env) {
+	t.Helper()
+	id := strings.TrimSpace(e.ok("run", "-d", "--userns=keep-id", fixtures.DebianName, "sleep", "60").stdout)
+	defer e.run("", "rm", "-f", id)
+	e.ok("exec", "-u", "0", id, "sed", "-i", "s/^root:[^:]*:/root::/", "/etc/shadow")
+	r := e.ok("exec", id, "sh", "-c", "id -u; su -c 'id -u' root")
+	expect(t, "su from the invoking user to root", strings.Join(strings.Fields(r.stdout), " "), fmt.Sprintf("%d 0", os.Getuid()))
+	e.ok("rm", "-f", id)
+}
+
+func keepIDOwnersInfo(t *testing.T, e *env) string {
+	t.Helper()
+	var in struct{ KeepIDOwners string }
+	if err := json.Unmarshal([]byte(e.ok("info", "--format", "json").stdout), &in); err != nil {
+		t.Fatalf("rrun info --format json: %v", err)
+	}
+	return in.KeepIDOwners
+}
+
+// waitCopies polls rrun info until the copies' state says want.
+func waitCopies(t *testing.T, e *env, want string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Minute) // a bound on a hung copier, not a timing assert
+	for {
+		m := keepIDOwnersInfo(t, e)
+		if strings.Contains(m, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the mapped copies never got %q: %q", want, m)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func copiesDone(t *testing.T, e *env) bool {
+	return strings.Contains(keepIDOwnersInfo(t, e), copiesReady1)
+}
+
+func checkNoCopiesLeft(t *testing.T, e *env) {
+	t.Helper()
+	waitNoCopier(t, e)
+	if b, err := os.ReadFile(layersJSON(e)); err != nil || bytes.Contains(b, []byte("rrun-idmap")) {
+		t.Fatalf("mapped layer copies left after rmi (%v): %s", err, b)
+	}
+	state, _ := filepath.Glob(filepath.Join(e.home, "data", "rrun", "storage", "overlay", "idmap-copies", "*-*"))
+	if len(state) > 0 {
+		t.Fatalf("copy state left after rmi: %v", state)
+	}
+}
+
+func layersJSON(e *env) string {
+	return filepath.Join(e.home, "data", "rrun", "storage", "overlay", "overlay-layers", "layers.json")
+}
+
+// copierPIDs are the `rrun idmap-copy` processes of e's store.
+func copierPIDs(e *env) []int {
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	var out []int
+	for _, d := range dirs {
+		cmd, _ := os.ReadFile(filepath.Join(d, "cmdline"))
+		if !bytes.HasSuffix(cmd, []byte("\x00idmap-copy\x00")) {
+			continue
+		}
+		envb, _ := os.ReadFile(filepath.Join(d, "environ"))
+		if bytes.Contains(envb, []byte("\x00HOME="+e.home+"\x00")) || bytes.HasPrefix(envb, []byte("HOME="+e.home+"\x00")) {
+			pid, _ := strconv.Atoi(filepath.Base(d))
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// waitCopier waits for e's copier to hold its lock (at work) and returns
+// its pid.
+func waitCopier(t *testing.T, e *env) int {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		locks, _ := filepath.Glob(filepath.Join(e.home, "data", "rrun", "storage", "overlay", "idmap-copies", "*.lock"))
+		if pids := copierPIDs(e); len(pids) > 0 && len(locks) > 0 && lockHeld(locks[0]) {
+			return pids[0]
+		}
+	}
+	t.Fatal("no copier started after a keep-id run")
+	return 0
+}
+
+func waitNoCopier(t *testing.T, e *env) {
+	for deadline := time.Now().Add(10 * time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if len(copierPIDs(e)) == 0 {
+			return
+		}
+	}
+	t.Errorf("the copier of %s never ended", e.home)
+}
+
+func lockHeld(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	return syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB) != nil
+}
