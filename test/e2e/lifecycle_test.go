@@ -220,6 +220,10 @@ func TestKilledMonitorShowsExitedAndRmCleans(t *testing.T) {
 
 func TestContainerSurvivesIsolationPluginCrash(t *testing.T) {
 	e := withBusybox(t)
+	// The big monitor with its own isolation plugin (kept for rrun start
+	// and UDP relays); a container handed to rrun-monitor has none, and
+	// TestWarmPluginsKilledDetachedContainerLivesOn kills the shared one.
+	e.vars = append(e.vars, "RRUN_SMALL_MONITOR=0")
 	id := e.detached("busybox", "sh", "-c", "trap 'exit 6' TERM; echo ready; while true; do sleep 0.1; done")
 	e.waitLog(id, "ready")
 	mon := findProc(t, rrunBin+" --log-level warn __monitor "+id)
