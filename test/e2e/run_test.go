@@ -242,3 +242,24 @@ func TestVolumeOfAHostFile(t *testing.T) {
 		t.Fatalf("-v FILE:PATH: %s", r)
 	}
 }
+
+// A container starts with every signal at its default action, even when
+// rrun was started with some ignored (nohup, a CI runner, trap "" HUP):
+// otherwise its shell can neither die of them nor trap them, and a
+// forwarded SIGHUP or SIGINT is lost (found as a hung CI run under nohup).
+func TestContainerSignalsStartAtDefaultUnderNohup(t *testing.T) {
+	e := withBusybox(t)
+	for _, iso := range []string{"native", "oci"} {
+		t.Run(iso, func(t *testing.T) {
+			cmd := exec.Command("sh", "-c", `trap "" HUP INT QUIT; exec "$0" "$@"`, rrunBin,
+				"--isolation", iso, "run", "--rm", "busybox", "sh", "-c",
+				`grep -E "^Sig(Ign|Blk)" /proc/self/status; trap "echo trapped; exit 7" HUP; kill -HUP $$; sleep 5`)
+			cmd.Env = e.vars
+			out, err := cmd.CombinedOutput()
+			want := "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\ntrapped\n"
+			if cmd.ProcessState.ExitCode() != 7 || !strings.Contains(string(out), want) {
+				t.Fatalf("want no ignored or blocked signal and the HUP trap (exit 7), got %v: %q", err, out)
+			}
+		})
+	}
+}

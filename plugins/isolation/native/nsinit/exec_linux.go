@@ -46,6 +46,7 @@ func execProcess(ch *initChannel, p *specs.Process) {
 	arg0 := p.Args[0]
 	path, err := lookPath(arg0, p.Env)
 	if err == nil {
+		resetSignals()
 		err = unix.Exec(path, p.Args, p.Env)
 	}
 	switch {
