@@ -64,6 +64,11 @@ func startHolderAndExec() error {
 	if err != nil {
 		return err
 	}
+	// Refuse an untrusted run dir (not a directory of ours, e.g. a symlink
+	// planted in a shared /tmp) before the holder writes anything there.
+	if err := dirs.Ensure(); err != nil {
+		return err
+	}
 	idle, err := config.SessionIdleTimeout(dirs)
 	if err != nil || idle == 0 {
 		return err // 0: no holder, the cold path as before

@@ -116,6 +116,11 @@ func TestKilledRunsAndLoadsLeaveNothing(t *testing.T) {
 	if ps := e.ok("ps", "-a").stdout; strings.Count(ps, "\n") != 1 {
 		t.Fatalf("records left after kill -9s:\n%s", ps)
 	}
+	// system df waits for the removals a warm storage plugin finishes in
+	// the background (docs/internal.md, the warm run --rm path).
+	if n := e.dfContainers(); n != "0" {
+		t.Errorf("system df counts %s containers after kill -9s", n)
+	}
 	if got := e.storeContainers(); got != "[]" {
 		t.Errorf("storage containers left: %s", got)
 	}
@@ -126,7 +131,7 @@ func TestKilledRunsAndLoadsLeaveNothing(t *testing.T) {
 		if err == nil && (fi.Mode()&(os.ModeSocket|os.ModeNamedPipe) != 0 || filepath.Base(filepath.Dir(p)) == "sessions") {
 			t.Errorf("left in the run dir: %s", p)
 		}
-		if err == nil && fi.IsDir() && filepath.Base(filepath.Dir(p)) == "native" {
+		if err == nil && fi.IsDir() && filepath.Base(filepath.Dir(p)) == "native" && !strings.HasPrefix(fi.Name(), ".") { // .seccomp-cache is shared, not a container's
 			t.Errorf("isolation state left: %s", p)
 		}
 		return nil

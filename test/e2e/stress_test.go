@@ -40,6 +40,9 @@ func TestManyRunsLeaveNothingBehind(t *testing.T) {
 	if n := e.dfContainers(); n != "0" || e.storageContainers() != 0 {
 		t.Fatalf("containers left in the store: system df counts %s, the store has %d", n, e.storageContainers())
 	}
+	// The session holder and the warm plugins stay up for their idle
+	// timeout by design; once they are stopped nothing may be left.
+	e.ok("system", "migrate")
 	time.Sleep(200 * time.Millisecond)
 	leftovers := 0
 	_ = filepath.Walk(filepath.Join(e.home, "run"), func(p string, fi os.FileInfo, err error) error {
