@@ -66,7 +66,9 @@ func smallMonitorPath() string {
 // to rrun-monitor: on the warm path, without a private network (whose
 // helper this process keeps), when rrun-monitor is installed.
 func wantsHandoff(attach bool, privateNet bool) (string, bool) {
-	if attach || privateNet || os.Getenv("RRUN_SMALL_MONITOR") == "0" || monitorOwnerFD < 0 {
+	// Opt-in for now: `exec -it` into a container rrun-monitor owns fails
+	// to connect its console socket (docs/internal.md).
+	if attach || privateNet || os.Getenv("RRUN_SMALL_MONITOR") != "1" || monitorOwnerFD < 0 {
 		return "", false
 	}
 	path := smallMonitorPath()
