@@ -228,13 +228,11 @@ func ownerOf(pid int) int {
 // findProc finds a process of this user whose command line starts with want.
 func findProc(t *testing.T, want string) int {
 	t.Helper()
-	for _, pid := range pids() {
-		if strings.HasPrefix(cmdline(pid), want) && ownerOf(pid) == os.Getuid() {
-			return pid
-		}
+	pid := findProcOrZero(want)
+	if pid == 0 {
+		t.Fatalf("no process %q", want)
 	}
-	t.Fatalf("no process %q", want)
-	return 0
+	return pid
 }
 
 // findProcOrZero is findProc without failing: 0 when no process matches.
