@@ -38,6 +38,7 @@ func livePIDsOf(want string) []int {
 // records the exit code.
 func TestSmallMonitorOwnsADetachedWarmContainer(t *testing.T) {
 	e := withBusybox(t)
+	e.vars = append(e.vars, "RRUN_SMALL_MONITOR=1") // opt-in while exec -it through it is broken
 	id := e.detached("--network", "none", "busybox", "sh", "-c", "trap 'exit 6' TERM; echo ready; echo oops >&2; while true; do sleep 0.1; done")
 	e.waitLog(id, "ready")
 	mon := livePIDsOf("rrun-monitor " + id)
@@ -86,6 +87,7 @@ func mapValues(m map[string]int) []int {
 // restart comes back to the rrun binary and hands off again.
 func TestSmallMonitorAttachKillAndRestart(t *testing.T) {
 	e := withBusybox(t)
+	e.vars = append(e.vars, "RRUN_SMALL_MONITOR=1") // opt-in while exec -it through it is broken
 	id := e.detached("-i", "--network", "none", "busybox", "sh", "-c", "read line; echo got $line; exit 2")
 	if r := e.run("hello\n", "attach", id); r.code != 2 || !strings.Contains(r.stdout, "got hello") {
 		t.Fatalf("attach sends stdin and exits with the container: %s", r)
@@ -134,6 +136,7 @@ func TestSmallMonitorAttachKillAndRestart(t *testing.T) {
 // (it has no pid namespace of rrun's to die with).
 func TestSmallMonitorKilledIsReconciled(t *testing.T) {
 	e := withBusybox(t)
+	e.vars = append(e.vars, "RRUN_SMALL_MONITOR=1") // opt-in while exec -it through it is broken
 	id := e.detached("--network", "none", "busybox", "sh", "-c", "echo ready; while true; do sleep 0.13; done")
 	e.waitLog(id, "ready")
 	mon := livePIDsOf("rrun-monitor " + id)

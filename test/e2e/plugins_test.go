@@ -98,7 +98,9 @@ func TestInsecurePluginFileIsRefused(t *testing.T) {
 
 func TestIsolationPluginKilledDuringRun(t *testing.T) {
 	e := withBusybox(t)
-	cmd := exec.Command(rrunBin, "run", "--rm", "busybox", "sh", "-c", "echo started; sleep 60")
+	// sleep 77: a pattern no other test's container shares (the Slurm
+	// tests' "sleep 600" run at the same time as the same user).
+	cmd := exec.Command(rrunBin, "run", "--rm", "busybox", "sh", "-c", "echo started; sleep 77")
 	cmd.Env = e.vars
 	stdout, _ := cmd.StdoutPipe()
 	var stderr strings.Builder
@@ -137,7 +139,7 @@ func TestIsolationPluginKilledDuringRun(t *testing.T) {
 	if r := e.ok("run", "--rm", "busybox", "echo", "next run works"); r.stdout != "next run works\n" {
 		t.Fatalf("the next run: %s", r)
 	}
-	if left := findDescendantOrZero(1, "sleep 60", os.Getuid()); left != 0 {
+	if left := findDescendantOrZero(1, "sleep 77", os.Getuid()); left != 0 {
 		t.Fatalf("the container's process %d outlived its run", left)
 	}
 }
@@ -226,12 +228,20 @@ func ownerOf(pid int) int {
 // findProc finds a process of this user whose command line starts with want.
 func findProc(t *testing.T, want string) int {
 	t.Helper()
+	pid := findProcOrZero(want)
+	if pid == 0 {
+		t.Fatalf("no process %q", want)
+	}
+	return pid
+}
+
+// findProcOrZero is findProc without failing: 0 when no process matches.
+func findProcOrZero(want string) int {
 	for _, pid := range pids() {
 		if strings.HasPrefix(cmdline(pid), want) && ownerOf(pid) == os.Getuid() {
 			return pid
 		}
 	}
-	t.Fatalf("no process %q", want)
 	return 0
 }
 
