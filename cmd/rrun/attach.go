@@ -57,7 +57,7 @@ func attachTo(cfg config.Config, store *state.Store, r state.Record, f attachFla
 		defer stop()
 	}
 	path := filepath.Join(store.Dir(r.ID), monitor.LogName)
-	running := func() bool { return monitor.Alive(cfg.Dirs.Run, r.ID) }
+	running := func() bool { return monitorAlive(cfg, r.ID) }
 	if err := monitor.ReadLog(path, o, os.Stdout, os.Stderr, running); err != nil {
 		return err
 	}

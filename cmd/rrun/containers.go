@@ -81,10 +81,22 @@ func createRecord(cfg config.Config, store *state.Store, o container.RunOptions,
 // a running container whose monitor was killed has exited (its pid
 // namespace went with the monitor, so it was killed: 137).
 func status(cfg config.Config, r state.Record) (string, int) {
-	if r.Status == state.StatusRunning && !monitor.Alive(cfg.Dirs.Run, r.ID) {
+	if r.Status == state.StatusRunning && !monitorAlive(cfg, r.ID) {
 		return state.StatusExited, 137
 	}
 	return r.Status, r.ExitCode
+}
+
+// monitorAlive reports whether container id's monitor lives: it holds the
+// owner lock from the start to the record of the exit. Its socket is not
+// the test: rrun-monitor stops answering once the container exited, while
+// it hands back to rrun to record the exit (and apply --restart).
+func monitorAlive(cfg config.Config, id string) bool {
+	store, err := containerStore(cfg)
+	if err != nil {
+		return monitor.Alive(cfg.Dirs.Run, id)
+	}
+	return store.OwnerAlive(id)
 }
 
 // withConfigOf makes cfg use the backends a container was created with.

@@ -34,7 +34,7 @@ func newLogsCommand() *cobra.Command {
 			}
 			return forEach(args, func(cfg config.Config, store *state.Store, r state.Record) error {
 				path := filepath.Join(store.Dir(r.ID), monitor.LogName)
-				running := func() bool { return monitor.Alive(cfg.Dirs.Run, r.ID) }
+				running := func() bool { return monitorAlive(cfg, r.ID) }
 				return monitor.ReadLog(path, o, os.Stdout, os.Stderr, running)
 			})
 		},

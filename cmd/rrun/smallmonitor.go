@@ -174,11 +174,15 @@ func execDelegate(cfg config.Config, store *state.Store, rec state.Record) error
 		fds[i] = 4 + i
 		unix.CloseOnExec(4 + i)
 	}
-	c, err := net.FileConn(os.NewFile(3, "exec-conn"))
+	// Close fd 3 through its *os.File: a raw close would leave the File's
+	// finalizer to close fd 3 again later, by then the console socket's
+	// listener (exec -it was refused its terminal).
+	f := os.NewFile(3, "exec-conn")
+	c, err := net.FileConn(f)
+	f.Close()
 	if err != nil {
 		return fmt.Errorf("failed to adopt the exec connection: %w", err)
 	}
-	unix.Close(3)
 	conn, ok := c.(*net.UnixConn)
 	if !ok {
 		return fmt.Errorf("the exec connection is not a unix socket")

@@ -170,10 +170,13 @@ func Resume(ctx context.Context, d Deps, id string, code, listenerFD int) error 
 	}
 	m := &monitor{Deps: d, rec: rec, iso: d.Backends.Isolation, exited: make(chan struct{}), prep: &container.Prepared{ID: id}}
 	if listenerFD >= 0 {
-		if l, err := net.FileListener(os.NewFile(uintptr(listenerFD), "monitor.sock")); err == nil {
+		// FileListener makes its own copy; the File is closed through
+		// itself, so no finalizer closes listenerFD again once reused.
+		f := os.NewFile(uintptr(listenerFD), "monitor.sock")
+		if l, err := net.FileListener(f); err == nil {
 			m.listener, _ = l.(*net.UnixListener)
-			unix.Close(listenerFD) // FileListener made its own copy
 		}
+		f.Close()
 	}
 	if m.listener != nil {
 		m.listener.SetUnlinkOnClose(true)

@@ -58,6 +58,11 @@ func lockOwner(dir string) (*Owner, error) {
 	return &Owner{f: f}, nil
 }
 
+// OwnerAlive reports whether a live process answers for container id (its
+// monitor, from start to the record of its exit, including the moments a
+// detached container's monitor execs between rrun and rrun-monitor).
+func (s *Store) OwnerAlive(id string) bool { return ownerAlive(s.Dir(id)) }
+
 // ownerAlive reports whether a process holds dir's owner lock. It tests
 // the lock without taking it (F_OFD_GETLK), so it never makes a starting
 // rrun fail to take it.

@@ -6,14 +6,15 @@ import (
 	"time"
 )
 
-// monitorGone waits until no monitor process of container id is left.
+// monitorGone waits until no monitor process of container id is left
+// (rrun __monitor, or rrun-monitor once a detached one was handed over).
 func monitorGone(t *testing.T, id string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		alive := false
 		for _, pid := range pids() {
-			if c := cmdline(pid); strings.Contains(c, "__monitor") && strings.Contains(c, id) {
+			if c := cmdline(pid); (strings.Contains(c, "__monitor") || strings.HasPrefix(c, "rrun-monitor")) && strings.Contains(c, id) {
 				alive = true
 			}
 		}

@@ -38,7 +38,6 @@ func livePIDsOf(want string) []int {
 // records the exit code.
 func TestSmallMonitorOwnsADetachedWarmContainer(t *testing.T) {
 	e := withBusybox(t)
-	e.vars = append(e.vars, "RRUN_SMALL_MONITOR=1") // opt-in while exec -it through it is broken
 	id := e.detached("--network", "none", "busybox", "sh", "-c", "trap 'exit 6' TERM; echo ready; echo oops >&2; while true; do sleep 0.1; done")
 	e.waitLog(id, "ready")
 	mon := livePIDsOf("rrun-monitor " + id)
@@ -87,7 +86,6 @@ func mapValues(m map[string]int) []int {
 // restart comes back to the rrun binary and hands off again.
 func TestSmallMonitorAttachKillAndRestart(t *testing.T) {
 	e := withBusybox(t)
-	e.vars = append(e.vars, "RRUN_SMALL_MONITOR=1") // opt-in while exec -it through it is broken
 	id := e.detached("-i", "--network", "none", "busybox", "sh", "-c", "read line; echo got $line; exit 2")
 	if r := e.run("hello\n", "attach", id); r.code != 2 || !strings.Contains(r.stdout, "got hello") {
 		t.Fatalf("attach sends stdin and exits with the container: %s", r)
@@ -136,7 +134,6 @@ func TestSmallMonitorAttachKillAndRestart(t *testing.T) {
 // (it has no pid namespace of rrun's to die with).
 func TestSmallMonitorKilledIsReconciled(t *testing.T) {
 	e := withBusybox(t)
-	e.vars = append(e.vars, "RRUN_SMALL_MONITOR=1") // opt-in while exec -it through it is broken
 	id := e.detached("--network", "none", "busybox", "sh", "-c", "echo ready; while true; do sleep 0.13; done")
 	e.waitLog(id, "ready")
 	mon := livePIDsOf("rrun-monitor " + id)
@@ -152,4 +149,28 @@ func TestSmallMonitorKilledIsReconciled(t *testing.T) {
 		t.Fatalf("the container's process %d outlived its reconcile", left)
 	}
 	e.ok("rm", id)
+}
+
+// While rrun-monitor hands an exited container back to rrun to record the
+// exit, the container is never reported as killed: a script polling
+// inspect until the container stops reads its real exit code.
+func TestDetachedExitIsNeverReportedAsKilled(t *testing.T) {
+	e := withBusybox(t)
+	for _, network := range []string{"none", "pasta"} {
+		id := e.detached("--network", network, "busybox", "sh", "-c", "echo ready; sleep 1; exit 3")
+		e.waitLog(id, "ready")
+		if len(livePIDsOf("rrun-monitor "+id)) != 1 {
+			t.Fatalf("--network %s: rrun-monitor does not own %s", network, id[:12])
+		}
+		deadline := time.Now().Add(time.Minute)
+		for {
+			st := strings.TrimSpace(e.ok("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", id).stdout)
+			if st == "exited 3" {
+				break
+			}
+			if st != "running 0" || time.Now().After(deadline) {
+				t.Fatalf("--network %s: inspect said %q while the container ran or exited with 3", network, st)
+			}
+		}
+	}
 }
