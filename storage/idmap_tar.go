@@ -33,5 +33,6 @@ func mapTar(dst io.Writer, src io.Reader, m *idtools.IDMappings) error {
 		if _, err := io.Copy(tw, tr); err != nil {
 			return fmt.Errorf("failed to write the mapped tar: %w", err)
 		}
+		pauseCopyForTest()
 	}
 }
