@@ -3,6 +3,8 @@ package storage
 import (
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"time"
 
 	cstore "go.podman.io/storage"
@@ -13,8 +15,8 @@ import (
 // A mapped copy reads its layer without the store's lock where it can:
 // store.Diff holds the layer store's write lock until its stream is
 // closed, so every rrun on the store would wait for a whole layer's copy.
-// On the overlay driver with native diff (the store the background copies
-// are made for) the copier takes the lock only to find the layer's diff
+// On the kernel overlay driver (the store the background copies are made
+// for) the copier takes the lock only to find the layer's diff
 // directory and its parents', tars the directory itself as the driver's
 // Diff does, and before the tar ends checks that the layer still exists,
 // unchanged: an image layer never changes while it exists, and one removed
@@ -32,11 +34,11 @@ type layerSource struct {
 
 // findLayerSource resolves layer id's directories, holding the store's
 // lock only for each lookup. ok is false where the copier cannot read the
-// layer on its own: another driver, an overlay without native diff (its
-// diff directories may hold metacopy files), or a layer of an additional
-// image store.
+// layer on its own: another driver or a mount program, metacopy (a diff
+// directory may then hold files without their data), or a layer of an
+// additional image store.
 func findLayerSource(st cstore.Store, id string) (*layerSource, bool) {
-	if !nativeOverlayDiff(st) {
+	if !plainOverlayDirs(st) {
 		return nil, false
 	}
 	l, err := st.Layer(id)
@@ -60,10 +62,16 @@ func findLayerSource(st cstore.Store, id string) (*layerSource, bool) {
 	return src, true
 }
 
-// nativeOverlayDiff reports whether st is an overlay store whose driver
-// diffs layers by reading their diff directories (as Diff then does).
-func nativeOverlayDiff(st cstore.Store) bool {
-	if st.GraphDriverName() != DriverOverlay {
+// plainOverlayDirs reports whether st is a kernel overlay store whose diff
+// directories hold each layer's files whole. Not c/storage's "Native
+// Overlay Diff": that is one flag per process, which the fuse view of the
+// store (a mount program) turns off for the native store too; it guards
+// diffs of containers' upper directories (an old kernel's opaque-dir
+// bug), not the image layers c/storage extracted, which are copied here.
+func plainOverlayDirs(st cstore.Store) bool {
+	if st.GraphDriverName() != DriverOverlay || slices.ContainsFunc(st.GraphOptions(), func(o string) bool {
+		return strings.Contains(o, "mount_program")
+	}) {
 		return false
 	}
 	status, err := st.Status()
@@ -71,8 +79,8 @@ func nativeOverlayDiff(st cstore.Store) bool {
 		return false
 	}
 	for _, kv := range status {
-		if kv[0] == "Native Overlay Diff" {
-			return kv[1] == "true"
+		if kv[0] == "Using metacopy" {
+			return kv[1] == "false"
 		}
 	}
 	return false
