@@ -60,6 +60,9 @@ func TestKeepIDBackgroundCopyKilled(t *testing.T) {
 	if copiesDone(t, e) {
 		t.Fatal("the copier finished before it was killed: nothing was tested")
 	}
+	if m := keepIDOwnersInfo(t, e); !strings.Contains(m, "being made for 0, waiting for the next keep-id run for 1") {
+		t.Errorf("rrun info after the copier was killed: %q, want the request waiting for the next keep-id run", m)
+	}
 	checkKeepIDRun(t, e, ws)
 	if m := keepIDOwnersInfo(t, e); !strings.HasPrefix(m, mechFuse) {
 		t.Fatalf("a keep-id run after the copier was killed did not use fuse-overlayfs: %q", m)
