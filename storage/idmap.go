@@ -180,15 +180,13 @@ func mappedImageTop(st cstore.Store, tmpDir, ref string, uids, gids []idtools.ID
 }
 
 // mappedLayer returns the copy of layer id for key on parent, making it
-// from the layer's diff with its owners shifted when there is none. The
-// diff goes through a temporary file in tmpDir: the stream Diff returns
-// holds the layer store's lock, which PutLayer needs.
+// from the layer's diff with its owners shifted when there is none.
 func mappedLayer(st cstore.Store, tmpDir, id, parent, key string, uids, gids []idtools.IDMap) (string, error) {
 	name := idmapLayerPrefix + key + ":" + id
 	if l, err := st.Layer(name); err == nil {
 		return l.ID, nil
 	}
-	diff, err := diffToFile(st, tmpDir, id, idtools.NewIDMappingsFromMaps(uids, gids))
+	diff, err := mappedDiff(st, tmpDir, id, idtools.NewIDMappingsFromMaps(uids, gids))
 	if err != nil {
 		return "", err
 	}
@@ -209,6 +207,17 @@ func mappedLayer(st cstore.Store, tmpDir, id, parent, key string, uids, gids []i
 	return l.ID, nil
 }
 
+// mappedDiff is layer id's uncompressed diff, its owners mapped by m: read
+// without the store's lock where the layer has a diff directory to read
+// (idmap_source.go), else through a temporary file in tmpDir (the stream
+// Diff returns holds the layer store's lock, which PutLayer needs).
+func mappedDiff(st cstore.Store, tmpDir, id string, m *idtools.IDMappings) (io.ReadCloser, error) {
+	if src, ok := findLayerSource(st, id); ok {
+		return src.mappedTar(st, m)
+	}
+	return diffToFile(st, tmpDir, id, m)
+}
+
 // diffToFile writes layer id's uncompressed diff, its owners mapped by m,
 // into a nameless temporary file and returns it rewound.
 func diffToFile(st cstore.Store, tmpDir, id string, m *idtools.IDMappings) (*os.File, error) {
@@ -221,7 +230,7 @@ func diffToFile(st cstore.Store, tmpDir, id string, m *idtools.IDMappings) (*os.
 	f, err := os.CreateTemp(tmpDir, ".idmap-")
 	if err == nil {
 		os.Remove(f.Name()) // open, nameless: a killed copier leaves nothing
-		if err = mapTar(f, rc, m); err == nil {
+		if err = mapTar(f, rc, m, nil); err == nil {
 			_, err = f.Seek(0, io.SeekStart)
 		}
 		if err != nil {

@@ -11,13 +11,14 @@ import (
 
 // mapTar copies the tar stream src to dst with each entry's owner mapped
 // from container ids to host ids by m. An id m does not map is an error:
-// the copy would show it as nobody.
-func mapTar(dst io.Writer, src io.Reader, m *idtools.IDMappings) error {
+// the copy would show it as nobody. beforeEnd (may be nil) runs before the
+// end of the tar is written; its error leaves the tar unfinished.
+func mapTar(dst io.Writer, src io.Reader, m *idtools.IDMappings, beforeEnd func() error) error {
 	tr, tw := tar.NewReader(src), tar.NewWriter(dst)
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
-			return tw.Close()
+			return endTar(tw, beforeEnd)
 		}
 		if err != nil {
 			return fmt.Errorf("failed to read the layer's tar: %w", err)
@@ -33,5 +34,16 @@ func mapTar(dst io.Writer, src io.Reader, m *idtools.IDMappings) error {
 		if _, err := io.Copy(tw, tr); err != nil {
 			return fmt.Errorf("failed to write the mapped tar: %w", err)
 		}
+		pauseCopyForTest()
 	}
+}
+
+// endTar runs beforeEnd, unless nil, then writes the end of the tar.
+func endTar(tw *tar.Writer, beforeEnd func() error) error {
+	if beforeEnd != nil {
+		if err := beforeEnd(); err != nil {
+			return err
+		}
+	}
+	return tw.Close()
 }

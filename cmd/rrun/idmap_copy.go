@@ -47,10 +47,12 @@ func mentionsKeepID(args []string) bool {
 }
 
 // startIDMapCopier starts a detached, low-priority `rrun idmap-copy` when a
-// keep-id command left copy requests that no copier is working on. Only
-// the CLI can: outside the session, or joined to the session holder,
-// whose namespaces outlive the command (a process inside a session of its
-// own dies with it). It never changes the command's exit code.
+// keep-id command left copy requests that no copier is working on (none
+// yet, or one that was killed: its flock went with it). Only the CLI can:
+// outside the session, or in the session holder's namespaces (joined, or
+// a pre-started process serving the command), which outlive the command
+// (a process inside a session of its own dies with it). It never changes
+// the command's exit code.
 func startIDMapCopier(keepID bool) {
 	if !keepID || (session.Inside() && !session.Joined()) {
 		return

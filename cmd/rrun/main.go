@@ -26,8 +26,17 @@ func main() {
 		role() // never returns
 	}
 	joinSession()
+	os.Exit(runCommand())
+}
+
+// runCommand runs the command line in os.Args and returns its exit code;
+// after a keep-id command it starts the layer copier that command asked
+// for. Both a command's own process and a pre-started one that serves it
+// (runServed) end here: a copier killed midway is restarted by the next
+// keep-id command, whichever process serves it.
+func runCommand() int {
 	keepID := mentionsKeepID(os.Args[1:])
 	code := execute()
 	startIDMapCopier(keepID)
-	os.Exit(code)
+	return code
 }

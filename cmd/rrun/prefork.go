@@ -248,7 +248,7 @@ func runServed(conn int, req *preforkRequest) int {
 	trace.Mark("main " + strings.Join(os.Args[1:min(3, len(os.Args))], " "))
 	trace.Mark(fmt.Sprintf("served by pre-started rrun %d of holder %d", os.Getpid(), join.HolderPID()))
 	adoptHolder(req.verb == preforkRun) // an exec never joined: no mapping warning
-	return execute()
+	return runCommand()
 }
 
 // installPreforkFds puts the client's fds at their numbers and closes the

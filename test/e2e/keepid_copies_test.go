@@ -44,7 +44,9 @@ func TestKeepIDBackgroundCopies(t *testing.T) {
 
 // A copier killed midway leaves nothing a container uses: the next keep-id
 // run goes through fuse-overlayfs again, with the right owners, and starts
-// a new copier, whose copies later runs use.
+// a new copier, whose copies later runs use. That run follows the first
+// within seconds, so a pre-started process of the session holder serves
+// it: the path that once never restarted the copier.
 func TestKeepIDBackgroundCopyKilled(t *testing.T) {
 	e := keepIDCopiesEnv(t)
 	ws := t.TempDir()
@@ -57,6 +59,9 @@ func TestKeepIDBackgroundCopyKilled(t *testing.T) {
 	waitNoCopier(t, e)
 	if copiesDone(t, e) {
 		t.Fatal("the copier finished before it was killed: nothing was tested")
+	}
+	if m := keepIDOwnersInfo(t, e); !strings.Contains(m, "being made for 0, waiting for the next keep-id run for 1") {
+		t.Errorf("rrun info after the copier was killed: %q, want the request waiting for the next keep-id run", m)
 	}
 	checkKeepIDRun(t, e, ws)
 	if m := keepIDOwnersInfo(t, e); !strings.HasPrefix(m, mechFuse) {
@@ -112,20 +117,50 @@ func keepIDOwnersInfo(t *testing.T, e *env) string {
 	return in.KeepIDOwners
 }
 
-// waitCopies polls rrun info until the copies' state says want.
+// waitCopies polls rrun info until the copies' state says want, and says
+// where the copier is when they never get there.
 func waitCopies(t *testing.T, e *env, want string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Minute) // a bound on a hung copier, not a timing assert
+	deadline := time.Now().Add(5 * time.Minute) // a bound on a hung or dead copier (Debian's copy takes seconds), not a timing assert
 	for {
 		m := keepIDOwnersInfo(t, e)
 		if strings.Contains(m, want) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the mapped copies never got %q: %q", want, m)
+			t.Fatalf("the mapped copies never got %q: %q\n%s", want, m, copierState(e))
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// copierState describes e's copiers, copy state files and mapped layers,
+// for a failure message.
+func copierState(e *env) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "copier processes: %v\n", copierPIDs(e))
+	files, _ := filepath.Glob(filepath.Join(e.home, "data", "rrun", "storage", "overlay", "idmap-copies", "*"))
+	for _, f := range files {
+		fmt.Fprintf(&b, "state file %s (lock held: %v)\n", filepath.Base(f), strings.HasSuffix(f, ".lock") && lockHeld(f))
+	}
+	var layers []struct {
+		ID    string
+		Names []string
+		Flags map[string]any
+	}
+	raw, err := os.ReadFile(layersJSON(e))
+	if err == nil {
+		err = json.Unmarshal(raw, &layers)
+	}
+	if err != nil {
+		fmt.Fprintf(&b, "layers.json: %v\n", err)
+	}
+	for _, l := range layers {
+		if len(l.Names) > 0 && strings.HasPrefix(l.Names[0], "rrun-idmap") || len(l.Flags) > 0 {
+			fmt.Fprintf(&b, "layer %.12s %v %v\n", l.ID, l.Names, l.Flags)
+		}
+	}
+	return b.String()
 }
 
 func copiesDone(t *testing.T, e *env) bool {

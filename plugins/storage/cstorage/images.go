@@ -116,11 +116,18 @@ func MakePendingCopies(graphRoot string) error {
 	return errors.Join(errs...)
 }
 
-// copiesNote says how far the background copies for native overlay are.
+// copiesNote says how far the background copies for native overlay are;
+// requests no copier works on (its copier was killed) wait for the next
+// keep-id run, which starts one.
 func copiesNote(graphRoot string) string {
 	ready, wanted := storage.CopiesState(graphRoot)
 	if ready == 0 && wanted == 0 {
 		return ""
 	}
-	return fmt.Sprintf("; mapped copies for native overlay: ready for %d image(s), being made for %d", ready, wanted)
+	waiting := min(len(storage.PendingCopies(graphRoot)), wanted)
+	note := fmt.Sprintf("; mapped copies for native overlay: ready for %d image(s), being made for %d", ready, wanted-waiting)
+	if waiting > 0 {
+		note += fmt.Sprintf(", waiting for the next keep-id run for %d", waiting)
+	}
+	return note
 }
