@@ -245,16 +245,6 @@ func findProcOrZero(want string) int {
 	return 0
 }
 
-// findProcOrZero is findProc without failing: 0 when no process matches.
-func findProcOrZero(want string) int {
-	for _, pid := range pids() {
-		if strings.HasPrefix(cmdline(pid), want) && ownerOf(pid) == os.Getuid() {
-			return pid
-		}
-	}
-	return 0
-}
-
 func uidSelf() int { return os.Getuid() }
 
 func environ(pid int) string {
