@@ -29,6 +29,7 @@ type request struct {
 // response is host/monitor.Response (see wire.go).
 type response struct {
 	OK       bool
+	Delegate bool // ping: an exec is served by a process of the client's (see DelegatesExec)
 	Error    string
 	Hint     string
 	Kind     string
@@ -91,7 +92,7 @@ func (m *monitor) handle(conn int) {
 func (m *monitor) dispatch(req request) response {
 	switch req.Op {
 	case "ping":
-		return response{OK: true}
+		return response{OK: true, Delegate: true}
 	case "kill":
 		return result(m.kill(req.Signal))
 	case "stop":

@@ -196,6 +196,9 @@ func (r response) encode() []byte {
 	if r.Exited {
 		b = append(b, `,"exited":true`...)
 	}
+	if r.Delegate {
+		b = append(b, `,"delegates_exec":true`...)
+	}
 	return append(b, `,"exit_code":`+strconv.Itoa(r.ExitCode)+`}`...)
 }
 

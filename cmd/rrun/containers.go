@@ -24,6 +24,13 @@ func containerStore(cfg config.Config) (*state.Store, error) {
 // after the run dir is checked (before anything is written to it) and what
 // killed rrun processes left is cleaned up (see reconcile).
 func loadStore() (config.Config, *state.Store, error) {
+	return loadStoreThen(nil)
+}
+
+// loadStoreThen is loadStore that calls checked (when not nil) with the
+// configuration once the run dir is checked, before the reconcile: for
+// work that may go on meanwhile.
+func loadStoreThen(checked func(config.Config)) (config.Config, *state.Store, error) {
 	cfg, store, err := openStore()
 	if err != nil {
 		return cfg, nil, err
@@ -31,6 +38,9 @@ func loadStore() (config.Config, *state.Store, error) {
 	if !session.Inside() || join.Joined() {
 		if err := cfg.Dirs.Ensure(); err != nil {
 			return cfg, nil, err
+		}
+		if checked != nil {
+			checked(cfg)
 		}
 		reconcile(cfg, store)
 	}

@@ -1,16 +1,22 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"github.com/rrun-project/rrun/host/config"
 	"github.com/rrun-project/rrun/host/container"
 	"github.com/rrun-project/rrun/host/monitor"
+	"github.com/rrun-project/rrun/host/pluginmgr"
+	"github.com/rrun-project/rrun/host/session"
 	"github.com/rrun-project/rrun/host/state"
+	"github.com/rrun-project/rrun/host/trace"
 	"github.com/rrun-project/rrun/plugins/api"
 )
 
@@ -33,8 +39,8 @@ func newExecCommand() *cobra.Command {
 			if preserved, err = preservedFds(e.PreserveFds); err != nil {
 				return err
 			}
-			return forEach(args[:1], func(cfg config.Config, _ *state.Store, r state.Record) error {
-				return execIn(cfg, r, e, preserved)
+			return forEach(args[:1], func(cfg config.Config, store *state.Store, r state.Record) error {
+				return execIn(cfg, store, r, e, preserved)
 			})
 		},
 	}
@@ -52,23 +58,23 @@ func newExecCommand() *cobra.Command {
 
 // execIn asks the container's monitor to run e with this process's stdio
 // (passed as fds) and returns the command's exit status.
-func execIn(cfg config.Config, r state.Record, e monitor.Exec, preserved []int) error {
-	c, err := monitor.Dial(cfg.Dirs.Run, r.ID)
-	if err != nil {
-		return notRunning(r, err)
-	}
-	defer c.Close()
-	if e.TTY && monitor.IsTerminal(0) {
+func execIn(cfg config.Config, store *state.Store, r state.Record, e monitor.Exec, preserved []int) error {
+	tty := e.TTY && monitor.IsTerminal(0)
+	if tty {
 		e.Width, e.Height = monitor.WindowSize(0)
 		defer monitor.MakeRaw(0)()
+	}
+	c, served, err := execConn(cfg, store, r, e, preserved)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if tty {
 		stop := forwardResize(c)
 		defer stop()
 	}
-	if err := c.Send(monitor.Request{Op: monitor.OpExec, Exec: &e}, append(monitor.StdFds(), preserved...)...); err != nil {
-		return err
-	}
 	if _, err := c.Receive(); err != nil {
-		return execError(err)
+		return execError(servedError(served, err))
 	}
 	if e.Detach {
 		return nil
@@ -76,7 +82,7 @@ func execIn(cfg config.Config, r state.Record, e monitor.Exec, preserved []int) 
 	for {
 		resp, err := c.Receive()
 		if err != nil {
-			return err
+			return servedError(served, err)
 		}
 		if resp.Exited {
 			if resp.ExitCode != 0 {
@@ -85,6 +91,70 @@ func execIn(cfg config.Config, r state.Record, e monitor.Exec, preserved []int) 
 			return nil
 		}
 	}
+}
+
+// execConn sends the exec request to the container's monitor; or, when
+// that monitor would start `rrun __monitor ID --exec` in this process's
+// namespaces to serve it (rrun-monitor), serves it in this process
+// instead, saving the start of a process (served then reports the end of
+// serving).
+func execConn(cfg config.Config, store *state.Store, r state.Record, e monitor.Exec, preserved []int) (*monitor.Client, <-chan error, error) {
+	c, err := monitor.Dial(cfg.Dirs.Run, r.ID)
+	if err != nil {
+		return nil, nil, notRunning(r, err)
+	}
+	req, fds := monitor.Request{Op: monitor.OpExec, Exec: &e}, append(monitor.StdFds(), preserved...)
+	if session.Joined() && c.DelegatesExec() {
+		c.Close()
+		return serveExecHere(withConfigOf(cfg, r), store, r, req, fds)
+	}
+	if err := c.Send(req, fds...); err != nil {
+		c.Close()
+		return nil, nil, err
+	}
+	return c, nil, nil
+}
+
+// serveExecHere runs what `rrun __monitor ID --exec` would (ServeExec
+// through the warm isolation plugin) in a goroutine, on one end of a
+// socket pair; the client gets the other.
+func serveExecHere(cfg config.Config, store *state.Store, r state.Record, req monitor.Request, fds []int) (*monitor.Client, <-chan error, error) {
+	c, srv, data, err := monitor.ExecPair(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	dups := make([]int, 0, len(fds)) // ServeExec closes the fds it is given
+	for _, fd := range fds {
+		d, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 3)
+		if err != nil {
+			c.Close()
+			srv.Close()
+			return nil, nil, fmt.Errorf("failed to pass fd %d to the exec: %w", fd, err)
+		}
+		dups = append(dups, d)
+	}
+	trace.Mark("exec served here")
+	done := make(chan error, 1)
+	go func() {
+		defer srv.Close()
+		done <- inSessionWith(cfg, needs{isolation: true}, func(ctx context.Context, mgr *pluginmgr.Manager, b *container.Backends) error {
+			return monitor.ServeExec(ctx, detachedDeps(cfg, store, mgr, b), r.ID, srv, data, dups)
+		})
+	}()
+	return c, done, nil
+}
+
+// servedError is why an exec served in this process ended without an
+// answer (its plugin could not be reached, say), else err.
+func servedError(served <-chan error, err error) error {
+	select {
+	case serr := <-served: // a nil channel never answers
+		if serr != nil {
+			return serr
+		}
+	default:
+	}
+	return err
 }
 
 // execArgs says in words what is missing, as docker's "requires at least 2 arguments".

@@ -94,7 +94,7 @@ func runMonitor(id string, attach bool) error {
 		ready = func(err error) { notifyReady(cfg.Dirs.Run, id, err) }
 	}
 	running := false
-	err = inSessionWith(cfg, needs{storage: true, isolation: true}, func(ctx context.Context, mgr *pluginmgr.Manager, b *container.Backends) error {
+	err = inSessionEarly(cfg, func(ctx context.Context, mgr *pluginmgr.Manager, b *container.Backends) error {
 		running = true
 		return monitorContainer(ctx, cfg, store, mgr, b, rec, net, attach, ready)
 	})

@@ -73,7 +73,7 @@ func resolveNew(o *container.RunOptions) (config.Config, *state.Store, error) {
 	if err := o.Resolve(cwd); err != nil {
 		return config.Config{}, nil, err
 	}
-	return loadStore()
+	return loadStoreThen(func(cfg config.Config) { openEarly(cfg, !o.Detach) })
 }
 
 // runContainer is `rrun run`: every check that can refuse the run comes

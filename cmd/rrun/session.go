@@ -88,6 +88,23 @@ func inSessionWith(cfg config.Config, n needs, fn func(context.Context, *pluginm
 	return fn(ctx, mgr, b)
 }
 
+// inSessionEarly is inSessionWith for the monitor of a run: it takes the
+// plugins the run started opening early (openEarly) when there are any.
+func inSessionEarly(cfg config.Config, fn func(context.Context, *pluginmgr.Manager, *container.Backends) error) error {
+	b, ok, err := takeEarly()
+	if !ok || !session.Inside() {
+		if ok && err == nil {
+			b.Abandon()
+		}
+		return inSessionWith(cfg, needs{storage: true, isolation: true}, fn)
+	}
+	if err != nil {
+		return err
+	}
+	defer b.Abandon()
+	return fn(context.Background(), newManager(cfg), b)
+}
+
 func choosePlugins(mgr *pluginmgr.Manager, cfg config.Config, n needs) (storage, isolation *pluginmgr.Candidate, err error) {
 	find := func(kind, name string) (*pluginmgr.Candidate, error) {
 		c, err := mgr.Find(kind, name)

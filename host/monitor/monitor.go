@@ -88,6 +88,9 @@ func Run(ctx context.Context, d Deps, id string, attach bool, ready func(error))
 	}
 	ready(nil)
 	m.tryHandoff(io) // returns only when the container stays with this process
+	if m.handoffPlanned() {
+		go m.serve(ctx) // the container stays: clients waited in the listener's backlog
+	}
 	io.pumpPending()
 	code, err := m.wait(ctx, io)
 	m.finish(ctx, code, err)
@@ -152,7 +155,9 @@ func (m *monitor) start(ctx context.Context) (*stdio, error) {
 	}
 	m.master, m.stdinW = io.master, io.stdinW
 	m.setRunning(prep.Spec.Process)
-	go m.serve(ctx)
+	if !m.handoffPlanned() {
+		go m.serve(ctx)
+	}
 	return io, nil
 }
 

@@ -64,6 +64,10 @@ type Response struct {
 	Started  bool   `json:"started,omitempty"`
 	Exited   bool   `json:"exited,omitempty"`
 	ExitCode int    `json:"exit_code"`
+	// DelegatesExec (ping, rrun-monitor) says that this monitor serves an
+	// exec by starting `rrun __monitor ID --exec`: a client in the same
+	// namespaces may serve it itself (ServeExec) instead.
+	DelegatesExec bool `json:"delegates_exec,omitempty"`
 }
 
 // SocketPath is where the monitor of container id listens. It uses the

@@ -37,11 +37,19 @@ type execDefaults struct {
 // Handoff execs the small monitor with st and does not return on success.
 type Handoff func(st handoff.State) error
 
+// handoffPlanned reports whether the container goes to rrun-monitor once
+// it runs. Until then this process serves no client: an exec served with
+// the isolation plugin the hand-off kills would fail, and a connection
+// accepted here would not reach rrun-monitor (the backlog does).
+func (m *monitor) handoffPlanned() bool {
+	return m.Handoff != nil && !m.attach && (m.net == nil || !m.net.Relays) && m.IsolationPID != nil
+}
+
 // tryHandoff gives the running container to rrun-monitor when Deps asks
 // for it. It returns (with the big monitor going on as before) when the
 // init already exited or the plugin could not be stopped.
 func (m *monitor) tryHandoff(io *stdio) {
-	if m.Handoff == nil || m.attach || (m.net != nil && m.net.Relays) || m.IsolationPID == nil {
+	if !m.handoffPlanned() {
 		return
 	}
 	plugin := m.IsolationPID()

@@ -25,9 +25,10 @@ type Instance struct {
 	Storage   api.Storage   // set for storage plugins
 	Isolation api.Isolation // set for isolation plugins
 
-	client  *plugin.Client
-	proc    *procRunner // nil for a warm plugin
-	warmPID int         // a warm plugin's process, not this command's child
+	client  *plugin.Client   // nil for a warm plugin
+	conn    *grpc.ClientConn // a warm plugin's connection
+	proc    *procRunner      // nil for a warm plugin
+	warmPID int              // a warm plugin's process, not this command's child
 	stderr  *tailBuffer
 	timeout time.Duration // for the handshake
 }
@@ -113,17 +114,31 @@ func (inst *Instance) connect(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("plugin %s does not serve the %s interface: %w", inst.Path, inst.Kind, err)
 	}
-	// A plugin that accepts the connection but never answers must not
-	// hang rrun either.
-	infoCtx, cancel := context.WithTimeout(ctx, inst.timeout)
-	defer cancel()
+	inst.use(raw)
+	return inst.describe(ctx)
+}
+
+// use keeps the dispensed client of inst's kind.
+func (inst *Instance) use(raw any) {
 	switch p := raw.(type) {
 	case api.Storage:
 		inst.Storage = p
-		inst.Info, err = p.Info(infoCtx)
 	case api.Isolation:
 		inst.Isolation = p
-		inst.Info, err = p.Info(infoCtx)
+	}
+}
+
+// describe asks the plugin for its Info and checks it. A plugin that
+// accepts the connection but never answers must not hang rrun either.
+func (inst *Instance) describe(ctx context.Context) error {
+	infoCtx, cancel := context.WithTimeout(ctx, inst.timeout)
+	defer cancel()
+	var err error
+	switch {
+	case inst.Storage != nil:
+		inst.Info, err = inst.Storage.Info(infoCtx)
+	case inst.Isolation != nil:
+		inst.Info, err = inst.Isolation.Info(infoCtx)
 	}
 	if err != nil {
 		return fmt.Errorf("plugin %s failed to describe itself: %w", inst.Path, err)
@@ -174,7 +189,7 @@ func (inst *Instance) Pid() int {
 // socket goes too.
 func (inst *Instance) Abandon() {
 	if inst.proc == nil {
-		inst.client.Kill() // a warm plugin: only the connection closes
+		inst.closeWarm() // a warm plugin: only the connection closes
 		return
 	}
 	_ = inst.proc.Kill(context.Background()) // only fails for a process already gone
@@ -184,10 +199,11 @@ func (inst *Instance) Abandon() {
 // Close stops the plugin process gracefully, waits for it, and removes
 // its socket.
 func (inst *Instance) Close() {
-	inst.client.Kill() // a warm plugin (reattached in test mode) is not stopped
 	if inst.proc == nil {
+		inst.closeWarm() // a warm plugin is not stopped
 		return
 	}
+	inst.client.Kill()
 	inst.removeSocketDir()
 }
 

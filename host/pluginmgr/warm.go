@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"os/exec"
@@ -13,11 +14,13 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 	"golang.org/x/sys/unix"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/connectivity"
+	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/rrun-project/rrun/host/trace"
 	"github.com/rrun-project/rrun/plugins/api"
 )
 
@@ -67,6 +70,7 @@ func (m *Manager) Acquire(ctx context.Context, c Candidate, key string, configur
 		if inst, err := m.reattach(ctx, c, rec); err == nil {
 			return inst, nil
 		}
+		trace.Mark(c.Kind + " plugin did not answer")
 	}
 	stopWarm(dir) // another binary, configuration, or a plugin that does not answer
 	removeDeadWarmDirs(filepath.Dir(dir))
@@ -80,14 +84,20 @@ func (m *Manager) startConfigured(ctx context.Context, c Candidate, dir, id, key
 	if err != nil {
 		return nil, err
 	}
-	inst, err := m.reattach(ctx, c, rec)
+	inst, err := m.attach(ctx, c, rec)
 	if err == nil {
-		if err = configure(inst); err != nil {
-			inst.client.Kill()
-		}
+		err = inst.describe(ctx)
 	}
 	if err == nil {
+		err = configure(inst)
+	}
+	if err == nil {
+		info := inst.Info
+		rec.Info = &info
 		err = writeWarm(dir, rec)
+	}
+	if err != nil && inst != nil {
+		inst.closeWarm()
 	}
 	if err != nil {
 		_ = unix.Kill(rec.PID, unix.SIGKILL) // started above, never recorded
@@ -127,7 +137,7 @@ func (m *Manager) startWarm(c Candidate, dir, id, key string) (warmRecord, error
 		_ = cmd.Wait()
 		return warmRecord{}, fmt.Errorf("plugin %s did not start: %w (see %s)", c.Path, err, logf.Name())
 	}
-	rec := warmRecord{Version: 1, Kind: c.Kind, Name: c.Name, PID: cmd.Process.Pid, Start: processStart(cmd.Process.Pid), Binary: id, Key: key, Addr: addr}
+	rec := warmRecord{Version: warmVersion, Kind: c.Kind, Name: c.Name, PID: cmd.Process.Pid, Start: processStart(cmd.Process.Pid), Binary: id, Key: key, Addr: addr}
 	_ = cmd.Process.Release() // it is not this command's to wait for
 	return rec, nil
 }
@@ -151,27 +161,89 @@ func readHandshake(out interface{ Read([]byte) (int, error) }, timeout time.Dura
 	}
 }
 
-// reattach connects to a warm plugin with go-plugin's ReattachConfig in
-// test mode: closing the client never stops the plugin.
+// reattach connects to the warm plugin rec names. Its Info is the one it
+// gave when it was started: the same process (pid and start time) of the
+// same binary answers the same, so no Info call is made again.
 func (m *Manager) reattach(ctx context.Context, c Candidate, rec warmRecord) (*Instance, error) {
-	inst := &Instance{Candidate: c, stderr: newTailBuffer(20), timeout: m.startTimeout(), warmPID: rec.PID}
-	inst.client = plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig: api.Handshake,
-		Plugins:         api.PluginSets()[api.WireVersion], // reattached: no version negotiation
-		Reattach: &plugin.ReattachConfig{Protocol: plugin.ProtocolGRPC, ProtocolVersion: api.WireVersion,
-			Addr: &net.UnixAddr{Name: rec.Addr, Net: "unix"}, Pid: rec.PID, Test: true},
-		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		Logger:           hclog.New(&hclog.LoggerOptions{Name: "plugin", Level: hclog.Off}),
-		GRPCDialOptions: []grpc.DialOption{
-			grpc.WithChainUnaryInterceptor(inst.unaryCrashInterceptor),
-			grpc.WithChainStreamInterceptor(inst.streamCrashInterceptor),
-		},
-	})
-	if err := inst.connect(ctx); err != nil {
-		inst.client.Kill()
+	if rec.Info == nil {
+		return nil, fmt.Errorf("the record of plugin %s has no info", c.Path)
+	}
+	inst, err := m.attach(ctx, c, rec)
+	if err != nil {
+		return nil, err
+	}
+	inst.Info = *rec.Info
+	if err := inst.checkInfo(); err != nil {
+		inst.closeWarm()
 		return nil, err
 	}
 	return inst, nil
+}
+
+// attach dials the warm plugin's socket with gRPC (go-plugin's client is
+// not needed: the plugin outlives this command, its stdio is its log file,
+// and nothing uses its broker) and waits until the connection is up, so a
+// plugin that exited or hangs is found here, under the dir's lock, where
+// Acquire can still replace it (see api's idle exit).
+func (m *Manager) attach(ctx context.Context, c Candidate, rec warmRecord) (*Instance, error) {
+	inst := &Instance{Candidate: c, stderr: newTailBuffer(20), timeout: m.startTimeout(), warmPID: rec.PID}
+	dial := func(ctx context.Context, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", rec.Addr)
+	}
+	conn, err := grpc.NewClient("passthrough:///warm-plugin",
+		grpc.WithContextDialer(dial),
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(math.MaxInt32), grpc.MaxCallSendMsgSize(math.MaxInt32)),
+		grpc.WithChainUnaryInterceptor(inst.unaryCrashInterceptor),
+		grpc.WithChainStreamInterceptor(inst.streamCrashInterceptor))
+	if err != nil {
+		return nil, fmt.Errorf("failed to connect to plugin %s: %w", c.Path, err)
+	}
+	inst.conn = conn
+	readyCtx, cancel := context.WithTimeout(ctx, inst.timeout)
+	defer cancel()
+	if err := waitReady(readyCtx, conn); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("failed to connect to plugin %s (pid %d): %w", c.Path, rec.PID, err)
+	}
+	p, ok := api.PluginSets()[api.WireVersion][c.Kind].(plugin.GRPCPlugin)
+	if !ok {
+		conn.Close()
+		return nil, fmt.Errorf("no client for plugins of kind %s", c.Kind)
+	}
+	raw, err := p.GRPCClient(ctx, nil, conn) // rrun's clients take no broker
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	inst.use(raw)
+	return inst, nil
+}
+
+// waitReady connects conn and waits until it is ready; a connection that
+// fails once is an error (the plugin is gone), not retried.
+func waitReady(ctx context.Context, conn *grpc.ClientConn) error {
+	conn.Connect()
+	for {
+		s := conn.GetState()
+		switch s {
+		case connectivity.Ready:
+			return nil
+		case connectivity.TransientFailure, connectivity.Shutdown:
+			return fmt.Errorf("connection %s", s)
+		}
+		if !conn.WaitForStateChange(ctx, s) {
+			return ctx.Err()
+		}
+	}
+}
+
+// closeWarm closes the connection to a warm plugin (which goes on).
+func (inst *Instance) closeWarm() {
+	if inst.conn != nil {
+		_ = inst.conn.Close() // only fails when closed already
+	}
 }
 
 // Warm reports whether inst is a warm plugin: a process that outlives this

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/rrun-project/rrun/plugins/api"
 )
 
 // warmRecord is KIND-NAME/warm.json: which process serves where, started
@@ -23,12 +25,19 @@ type warmRecord struct {
 	Binary  string `json:"binary"` // identity of the plugin's executable
 	Key     string `json:"key"`    // the configuration it was given
 	Addr    string `json:"addr"`   // its unix socket
+	// Info is what the plugin's Info call returned when it was started
+	// (version 2): reattaching commands take it from here.
+	Info *api.PluginInfo `json:"info"`
 }
+
+// warmVersion is the format of warm.json; a record of another version
+// names a plugin to replace.
+const warmVersion = 2
 
 func readWarm(dir string) (warmRecord, bool) {
 	var rec warmRecord
 	data, err := os.ReadFile(filepath.Join(dir, "warm.json"))
-	if err != nil || json.Unmarshal(data, &rec) != nil || rec.Version != 1 {
+	if err != nil || json.Unmarshal(data, &rec) != nil || rec.Version != warmVersion {
 		return rec, false
 	}
 	return rec, true

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,13 +26,14 @@ const idleTimeoutEnv = "RRUN_PLUGIN_IDLE_TIMEOUT"
 // grpcServer is go-plugin's GRPCServer with the peer check, and the idle
 // exit when rrun asked for one.
 func grpcServer(opts []grpc.ServerOption) *grpc.Server {
-	opts = append(opts, grpc.Creds(peerCreds{}))
+	creds := peerCreds{}
 	if idle, err := time.ParseDuration(os.Getenv(idleTimeoutEnv)); err == nil && idle > 0 {
 		t := &idleTracker{last: time.Now()}
+		creds.idle = t
 		opts = append(opts, grpc.StatsHandler(t))
 		go t.exitWhenIdle(idle, os.Getenv("PLUGIN_UNIX_SOCKET_DIR"))
 	}
-	return grpc.NewServer(opts...)
+	return grpc.NewServer(append(opts, grpc.Creds(creds))...)
 }
 
 // WarmProcess reports whether this plugin process was started warm (with
@@ -63,16 +65,52 @@ type idleTracker struct {
 
 // exitWhenIdle ends the plugin once it had no client for idle, or at once
 // when its socket dir is gone (rrun's run dir was removed).
+//
+// rrun attaches to a warm plugin under the flock of SOCKETDIR/lock and
+// holds it until its connection is up, which counts as activity here
+// (peerCreds): so the plugin exits only holding that lock, after looking
+// once more. A command then either waits for the lock and finds the
+// plugin gone, or is a client the plugin counted; it never attaches to a
+// plugin on its way out (it no longer asks for Info to find out).
 func (t *idleTracker) exitWhenIdle(idle time.Duration, socketDir string) {
 	for {
 		time.Sleep(min(idle, 250*time.Millisecond))
-		t.mu.Lock()
-		quiet := t.conns == 0 && time.Since(t.last) >= idle && pendingWork.Load() == 0
-		t.mu.Unlock()
-		if _, err := os.Stat(socketDir); quiet || (socketDir != "" && err != nil) {
+		if _, err := os.Stat(socketDir); socketDir != "" && err != nil {
 			os.Exit(0)
 		}
+		if t.quiet(idle) {
+			t.exitLocked(idle, socketDir)
+		}
 	}
+}
+
+// quiet reports whether no client was connected for idle and no work is
+// pending.
+func (t *idleTracker) quiet(idle time.Duration) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.conns == 0 && time.Since(t.last) >= idle && pendingWork.Load() == 0
+}
+
+// exitLocked exits, still quiet, holding the flock of SOCKETDIR/lock when
+// there is one; it returns when a client holds the lock or came meanwhile.
+func (t *idleTracker) exitLocked(idle time.Duration, socketDir string) {
+	f, err := os.OpenFile(filepath.Join(socketDir, "lock"), os.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		os.Exit(0) // no lock to respect: a plugin of another rrun
+	}
+	if unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) == nil && t.quiet(idle) {
+		os.Exit(0) // the kernel drops the lock with this process
+	}
+	f.Close()
+}
+
+// active records a connection that is being set up: it counts as activity
+// before gRPC counts it as open.
+func (t *idleTracker) active() {
+	t.mu.Lock()
+	t.last = time.Now()
+	t.mu.Unlock()
 }
 
 func (t *idleTracker) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context { return ctx }
@@ -94,10 +132,11 @@ func (t *idleTracker) HandleConn(_ context.Context, s stats.ConnStats) {
 
 // peerCreds is a credentials.TransportCredentials that checks, on a unix
 // socket, that the peer runs as this process's uid; it encrypts nothing.
-type peerCreds struct{}
+// With idle set, every accepted peer counts as activity.
+type peerCreds struct{ idle *idleTracker }
 
 // ServerHandshake refuses a peer of another uid.
-func (peerCreds) ServerHandshake(c net.Conn) (net.Conn, credentials.AuthInfo, error) {
+func (p peerCreds) ServerHandshake(c net.Conn) (net.Conn, credentials.AuthInfo, error) {
 	uc, ok := c.(*net.UnixConn)
 	if !ok {
 		return c, peerInfo{}, nil
@@ -118,6 +157,9 @@ func (peerCreds) ServerHandshake(c net.Conn) (net.Conn, credentials.AuthInfo, er
 		c.Close()
 		return nil, nil, fmt.Errorf("refused a client of uid %d (pid %d): this plugin serves uid %d only", cred.Uid, cred.Pid, os.Getuid())
 	}
+	if p.idle != nil {
+		p.idle.active() // before the server's settings reach the client
+	}
 	return c, peerInfo{}, nil
 }
 
@@ -128,8 +170,8 @@ func (peerCreds) ClientHandshake(_ context.Context, _ string, c net.Conn) (net.C
 func (peerCreds) Info() credentials.ProtocolInfo {
 	return credentials.ProtocolInfo{SecurityProtocol: "peercred"}
 }
-func (peerCreds) Clone() credentials.TransportCredentials { return peerCreds{} }
-func (peerCreds) OverrideServerName(string) error         { return nil }
+func (p peerCreds) Clone() credentials.TransportCredentials { return p }
+func (peerCreds) OverrideServerName(string) error           { return nil }
 
 type peerInfo struct{ credentials.CommonAuthInfo }
 

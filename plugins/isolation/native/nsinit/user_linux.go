@@ -89,11 +89,23 @@ func setIDs(ch *initChannel, u specs.User, singleIDMap bool) error {
 		}
 		ch.debugf("supplementary groups %v not set with a single-id map: %v", gids, err)
 	}
-	if err := unix.Setgid(int(u.GID)); err != nil {
+	if err := threadSetID(unix.SYS_SETGID, u.GID); err != nil {
 		return fmt.Errorf("failed to set gid %d: %w", u.GID, err)
 	}
-	if err := unix.Setuid(int(u.UID)); err != nil {
+	if err := threadSetID(unix.SYS_SETUID, u.UID); err != nil {
 		return fmt.Errorf("failed to set uid %d: %w", u.UID, err)
+	}
+	return nil
+}
+
+// threadSetID sets the gid or uid of this thread only, as runc's init
+// does: the init execs from this (locked) thread, and the exec leaves the
+// process with this thread's credentials. unix.Setuid would stop every
+// thread of the Go runtime to change theirs too, a wait for each on a
+// busy machine. (setgroups, like capabilities, is per thread already.)
+func threadSetID(call uintptr, id uint32) error {
+	if _, _, errno := unix.RawSyscall(call, uintptr(id), 0, 0); errno != 0 {
+		return errno
 	}
 	return nil
 }
