@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"io"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -52,11 +53,16 @@ func TestHolderWarmPrivateNetwork(t *testing.T) {
 		if len(e.pastasOf()) != 1 {
 			t.Fatalf("a detached pasta container has pastas %v", e.pastasOf())
 		}
-		for _, pid := range pids() {
-			if strings.Contains(cmdline(pid), "monitor "+id) { // rrun-monitor, or rrun __monitor
-				_ = syscall.Kill(pid, syscall.SIGKILL)
-			}
+		// The monitor is pasta's parent: rrun-monitor, rrun __monitor, or
+		// (before a served run's monitor handed off) an rrun __prefork
+		// whose command line does not name the container yet.
+		pasta := e.pastasOf()[0]
+		f := statFields(pasta)
+		monitor, _ := strconv.Atoi(f[1])
+		if monitor <= 1 || !strings.Contains(cmdline(monitor), "rrun") {
+			t.Fatalf("pasta %d's parent %d is not a monitor: %q", pasta, monitor, cmdline(monitor))
 		}
+		_ = syscall.Kill(monitor, syscall.SIGKILL)
 		if p := e.waitNoPasta(); len(p) != 0 {
 			t.Fatalf("pasta %v of a killed monitor still runs", p)
 		}
