@@ -6,9 +6,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/rrun-project/rrun/host/config"
+	"github.com/rrun-project/rrun/host/session"
 	"github.com/rrun-project/rrun/plugins/api"
 )
 
@@ -162,15 +165,39 @@ func slurmWatch(pid int, name string) error {
 	defer removeSlurmLock(watchLockName(name)) // before the unlock: a prober that opened it meanwhile sees it held
 	fd, err := unix.PidfdOpen(pid, 0)
 	if err == nil {
-		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-		for {
-			if _, err := unix.Poll(fds, -1); err != unix.EINTR {
-				break
-			}
-		}
+		waitKeepingHolder(fd)
 		unix.Close(fd)
 	} else if err != unix.ESRCH {
 		return fmt.Errorf("failed to watch slurmstepd (pid %d): %w", pid, err)
 	}
 	return removeStepContainer(name)
+}
+
+// waitKeepingHolder waits until the process of pidfd fd exits. Meanwhile,
+// when the step uses the node's session holder, it touches the holder's
+// record three times per idle timeout: a step that runs longer than that
+// would otherwise leave the node's next step to start the holder, its pool
+// and its warm plugins again.
+func waitKeepingHolder(fd int) {
+	runDir, every := "", time.Duration(0)
+	if dirs, err := config.ResolveDirs(); err == nil && os.Getenv("RRUN_HOLDER") != "0" {
+		if idle, err := config.SessionIdleTimeout(dirs); err == nil && idle > 0 {
+			runDir, every = dirs.Run, max(idle/3, time.Second)
+		}
+	}
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for {
+		timeout := -1
+		if runDir != "" {
+			timeout = int(every.Milliseconds())
+		}
+		n, err := unix.Poll(fds, timeout)
+		switch {
+		case err == unix.EINTR:
+		case err == nil && n == 0:
+			session.TouchHolder(runDir)
+		default:
+			return
+		}
+	}
 }
