@@ -34,6 +34,7 @@ for n in n1 n2; do
 done
 nodestore=$(echo "$pattern" | sed "s/%U/$(id -u)/; s/%n/\$SLURMD_NODENAME/")
 json=$(mktemp)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 hyperfine -N --runs "$RUNS" --warmup 2 --export-json "$json" \
   -n plain "srun -N2 -n2 true" \
   -n plugin "srun -N2 -n2 --container-image=busybox true" \
@@ -47,4 +48,5 @@ for k in ("plain", "plugin", "rrun-run"):
 print(f"overhead of --container-image over plain srun: {med['plugin'] - med['plain']:+.1f} ms per step")
 print(f"overhead of srun rrun run --rm over plain srun: {med['rrun-run'] - med['plain']:+.1f} ms per step")
 PY
+echo "load average before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)"
 rm -f "$json"
