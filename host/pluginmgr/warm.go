@@ -32,12 +32,13 @@ import (
 // IdleTimeoutEnv tells a warm plugin how long to stay up without clients.
 const IdleTimeoutEnv = "RRUN_PLUGIN_IDLE_TIMEOUT"
 
-// warmDir is KIND-NAME's dir for this holder: a plugin of an earlier
-// holder lives in other namespaces (its mounts and its view of this
-// process are not this session's) and serves that holder's containers
-// until it is idle.
+// warmDir is KIND-NAME's dir for this holder and these resource limits: a
+// plugin of an earlier holder lives in other namespaces (its mounts and its
+// view of this process are not this session's) and serves that holder's
+// containers until it is idle; a plugin started by a command with other
+// limits (a shell's ulimit) would give them to the containers it starts.
 func (m *Manager) warmDir(c Candidate) string {
-	return filepath.Join(m.RunDir, "plugins", "warm", nsTag()+"-"+c.Kind[:1]+"-"+c.Name)
+	return filepath.Join(m.RunDir, "plugins", "warm", m.tag()+"-"+c.Kind[:1]+"-"+c.Name)
 }
 
 // CanWarm reports whether c's socket path fits a unix socket address
@@ -73,7 +74,7 @@ func (m *Manager) Acquire(ctx context.Context, c Candidate, key string, configur
 		trace.Mark(c.Kind + " plugin did not answer")
 	}
 	stopWarm(dir) // another binary, configuration, or a plugin that does not answer
-	removeDeadWarmDirs(filepath.Dir(dir))
+	m.removeDeadWarmDirs(filepath.Dir(dir))
 	return m.startConfigured(ctx, c, dir, id, key, configure)
 }
 

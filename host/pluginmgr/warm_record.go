@@ -94,12 +94,12 @@ func WarmPlugins(runDir string) []string {
 
 // removeDeadWarmDirs removes the dirs of warm plugins that are gone (of
 // earlier holders), skipping any a command is using.
-func removeDeadWarmDirs(parent string) {
+func (m *Manager) removeDeadWarmDirs(parent string) {
 	entries, _ := os.ReadDir(parent)
 	for _, e := range entries {
 		dir := filepath.Join(parent, e.Name())
-		if strings.HasPrefix(e.Name(), nsTag()+"-") {
-			continue // this holder's: in use or about to be
+		if strings.HasPrefix(e.Name(), m.tag()+"-") {
+			continue // this holder's (for these limits): in use or about to be
 		}
 		if rec, ok := readWarm(dir); ok && processStart(rec.PID) == rec.Start {
 			continue
@@ -166,12 +166,14 @@ func processStart(pid int) uint64 {
 	return v
 }
 
-// nsTag names this process's user and mount namespaces, in 8 hex digits.
-func nsTag() string {
+// tag names this process's user and mount namespaces and m.LimitsTag, in
+// 8 hex digits.
+func (m *Manager) tag() string {
 	h := fnv.New32a()
 	for _, ns := range []string{"user", "mnt"} {
 		l, _ := os.Readlink("/proc/self/ns/" + ns) // "user:[4026531837]"
 		h.Write([]byte(l))
 	}
+	h.Write([]byte(m.LimitsTag))
 	return fmt.Sprintf("%08x", h.Sum32())
 }

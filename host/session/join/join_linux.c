@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
@@ -32,6 +33,25 @@ long long rrun_join_start_ns, rrun_join_done_ns;
 char rrun_join_mapping[16];
 char rrun_join_rundir[PATH_MAX];
 char rrun_join_reason[128]; // why a holder was not usable
+char rrun_join_limits[9];   // limits_tag's: this process's rlimits as it was started
+
+// limits_tag names this process's resource limits, soft and hard, in 8 hex
+// digits (FNV-1a), before the Go runtime raises its soft RLIMIT_NOFILE. A
+// warm plugin and a pre-started rrun serve only commands with the same tag:
+// what they start (a container, its monitor) inherits their limits, which
+// must be the limits of the command it is started for.
+static void limits_tag(void) {
+	uint32_t h = 2166136261u;
+	for (int i = 0; i < RLIM_NLIMITS; i++) {
+		struct rlimit rl = {0, 0};
+		getrlimit(i, &rl);
+		uint64_t v[2] = {(uint64_t)rl.rlim_cur, (uint64_t)rl.rlim_max};
+		const unsigned char *b = (const unsigned char *)v;
+		for (size_t j = 0; j < sizeof(v); j++)
+			h = (h ^ b[j]) * 16777619u;
+	}
+	snprintf(rrun_join_limits, sizeof(rrun_join_limits), "%08x", h);
+}
 
 static long long now_ns(void) {
 	struct timespec ts;
@@ -282,6 +302,7 @@ static int join_holder(const struct holder_record *r) {
 }
 
 __attribute__((constructor)) static void rrun_join_init(int argc, char **argv, char **envp) {
+	limits_tag();
 	if (argc >= 2 && strcmp(argv[1], "__holder") == 0)
 		holder_main(argc, argv);
 	if (argc >= 2 && strcmp(argv[1], "__prefork") == 0) {
