@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -77,6 +78,7 @@ func newStopCommand() *cobra.Command {
 				if err := call(cfg, r, monitor.Request{Op: monitor.OpStop, Timeout: timeout}); err != nil && !errors.Is(err, monitor.ErrNoMonitor) {
 					return err
 				}
+				awaitRecorded(cfg, store, r)
 				fmt.Println(args0(r))
 				return nil
 			})
@@ -118,6 +120,7 @@ func newWaitCommand() *cobra.Command {
 				if err == nil {
 					defer c.Close()
 					if resp, err := c.Call(monitor.Request{Op: monitor.OpWait}); err == nil {
+						awaitRecorded(cfg, store, r)
 						fmt.Println(resp.ExitCode)
 						return nil
 					}
@@ -162,5 +165,19 @@ func newRenameCommand() *cobra.Command {
 				return store.Rename(r.ID, args[1])
 			})
 		},
+	}
+}
+
+// awaitRecorded returns once the exit of r's run that its monitor reported
+// is in the record (or the container was restarted), so a `ps` or `inspect`
+// after `stop` or `wait` shows it exited, as docker's do: rrun-monitor
+// answers when the init exited and then hands back to rrun to record the
+// exit. It gives up after 10 s (the monitor's own record is then late).
+func awaitRecorded(cfg config.Config, store *state.Store, r state.Record) {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		now, err := store.Get(r.ID)
+		if err != nil || now.Status != state.StatusRunning || !now.StartedAt.Equal(r.StartedAt) || !monitorAlive(cfg, r.ID) {
+			return
+		}
 	}
 }

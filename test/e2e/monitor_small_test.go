@@ -174,3 +174,24 @@ func TestDetachedExitIsNeverReportedAsKilled(t *testing.T) {
 		}
 	}
 }
+
+// `stop` and `wait` return once the exit is recorded, as docker's do: a
+// script's next `ps -a` or `inspect` says exited, not Up, even while
+// rrun-monitor still hands the exit back to rrun.
+func TestStopAndWaitReturnOnceTheExitIsRecorded(t *testing.T) {
+	e := withBusybox(t)
+	for i := range 3 {
+		id := e.detached("--network", "none", "busybox", "sleep", "600")
+		e.ok("stop", "-t", "1", id)
+		if st := strings.TrimSpace(e.ok("inspect", "-f", "{{.State.Status}}", id).stdout); st != "exited" {
+			t.Fatalf("round %d: inspect right after stop says %q", i, st)
+		}
+		id = e.detached("--network", "none", "busybox", "sh", "-c", "sleep 0.3; exit 3")
+		if code := strings.TrimSpace(e.ok("wait", id).stdout); code != "3" {
+			t.Fatalf("round %d: wait printed %q, want 3", i, code)
+		}
+		if st := strings.TrimSpace(e.ok("ps", "-a", "--filter", "id="+id, "--format", "{{.Status}}").stdout); !strings.HasPrefix(st, "Exited (3)") {
+			t.Fatalf("round %d: ps -a right after wait says %q", i, st)
+		}
+	}
+}
