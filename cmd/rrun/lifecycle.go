@@ -45,6 +45,9 @@ func newStartCommand() *cobra.Command {
 			if attach && len(args) > 1 {
 				return api.Errorf(api.ErrInvalidArgument, "start one container with -a", "you cannot attach to more than one container")
 			}
+			if _, store, err := loadStore(); err == nil {
+				warmStart(store, args)
+			}
 			return forEach(args, func(cfg config.Config, store *state.Store, r state.Record) error {
 				if st, _ := status(cfg, r); st == state.StatusRunning {
 					fmt.Println(r.Name)

@@ -122,6 +122,9 @@ func newRestartCommand() *cobra.Command {
 			if !c.Flags().Changed("time") {
 				timeout = -1
 			}
+			if _, store, err := loadStore(); err == nil {
+				warmStart(store, args)
+			}
 			return forEach(args, func(cfg config.Config, store *state.Store, r state.Record) error {
 				markStopped(store, r.ID)
 				err := call(cfg, r, monitor.Request{Op: monitor.OpStop, Timeout: timeout})

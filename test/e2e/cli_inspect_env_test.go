@@ -20,7 +20,7 @@ func TestInspectConfigEnvAndRestartCount(t *testing.T) {
 		t.Errorf("Config.Env with -e A=1 = %s, want %s (the user's, then the image's PATH)", got, want)
 	}
 	id := e.detached("--restart", "on-failure:2", "busybox", "sh", "-c", "exit 3")
-	monitorGone(t, id)
+	e.monitorGone(id)
 	if got := strings.TrimSpace(e.ok("inspect", "-f", "{{.RestartCount}}", id).stdout); got != "2" {
 		t.Errorf("RestartCount after on-failure:2 ran out = %q, want 2", got)
 	}

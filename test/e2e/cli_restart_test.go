@@ -1,18 +1,26 @@
 package e2e
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
-// monitorGone waits until no monitor process of container id is left
-// (rrun __monitor, or rrun-monitor once a detached one was handed over).
-func monitorGone(t *testing.T, id string) {
-	t.Helper()
+// monitorGone waits until container id has no monitor left: its owner lock
+// is free (the lock passes from rrun __monitor to rrun-monitor and back to
+// rrun __monitor --resume, which applies --restart) and no monitor process
+// names it. A process's command line alone misses a monitor in the middle
+// of its execve, when /proc/PID/cmdline is empty.
+func (e *env) monitorGone(id string) {
+	e.t.Helper()
+	lock := filepath.Join(e.home, "data", "rrun", "containers", id, "owner.lock")
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		alive := false
+		alive := ofdLockHeld(lock)
 		for _, pid := range pids() {
 			if c := cmdline(pid); (strings.Contains(c, "__monitor") || strings.HasPrefix(c, "rrun-monitor")) && strings.Contains(c, id) {
 				alive = true
@@ -22,10 +30,22 @@ func monitorGone(t *testing.T, id string) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the monitor of %s still runs", id[:12])
+			e.t.Fatalf("the monitor of %s still runs", id[:12])
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// ofdLockHeld reports whether a process holds a write lock on path (an OFD
+// lock, as host/state's owner lock), without taking it.
+func ofdLockHeld(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	lk := unix.Flock_t{Type: unix.F_WRLCK}
+	return unix.FcntlFlock(f.Fd(), unix.F_OFD_GETLK, &lk) == nil && lk.Type != unix.F_UNLCK
 }
 
 // --restart on-failure:N starts a failing container N more times; always
@@ -33,7 +53,7 @@ func monitorGone(t *testing.T, id string) {
 func TestCLIRestartPolicies(t *testing.T) {
 	e := withBusybox(t)
 	id := e.detached("--restart", "on-failure:2", "busybox", "sh", "-c", "echo run; exit 3")
-	monitorGone(t, id)
+	e.monitorGone(id)
 	if n := strings.Count(e.ok("logs", id).stdout, "run\n"); n != 3 {
 		t.Errorf("on-failure:2 must run the container 3 times, ran %d", n)
 	}
@@ -41,7 +61,7 @@ func TestCLIRestartPolicies(t *testing.T) {
 		t.Errorf("inspect after on-failure: %q", got)
 	}
 	ok := e.detached("--restart", "on-failure", "busybox", "sh", "-c", "echo fine")
-	monitorGone(t, ok)
+	e.monitorGone(ok)
 	if n := strings.Count(e.ok("logs", ok).stdout, "fine\n"); n != 1 {
 		t.Errorf("on-failure must not restart a container that exits 0: ran %d times", n)
 	}
@@ -54,7 +74,7 @@ func TestCLIRestartPolicies(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	e.ok("stop", always)
-	monitorGone(t, always)
+	e.monitorGone(always)
 	if r := e.run("", "run", "--rm", "--restart", "always", "busybox", "true"); r.code != 125 || !strings.Contains(r.stderr, "--restart and --rm") {
 		t.Errorf("--restart with --rm: %s", r)
 	}

@@ -59,6 +59,10 @@ func TestHolderWarmPrivateNetwork(t *testing.T) {
 		pasta := e.pastasOf()[0]
 		f := statFields(pasta)
 		monitor, _ := strconv.Atoi(f[1])
+		// Its command line is empty while it execs rrun-monitor.
+		for deadline := time.Now().Add(10 * time.Second); cmdline(monitor) == "" && time.Now().Before(deadline); {
+			time.Sleep(20 * time.Millisecond)
+		}
 		if monitor <= 1 || !strings.Contains(cmdline(monitor), "rrun") {
 			t.Fatalf("pasta %d's parent %d is not a monitor: %q", pasta, monitor, cmdline(monitor))
 		}

@@ -195,3 +195,43 @@ func TestStopAndWaitReturnOnceTheExitIsRecorded(t *testing.T) {
 		}
 	}
 }
+
+// `start` and `restart` take the warm path as `run -d` does: the container
+// gets rrun-monitor, not a session and a monitor of its own (three rrun
+// processes, ~100 MB); a container sharing another's network
+// (container:NAME), which the holder does not serve, still starts.
+func TestStartAndRestartAreWarm(t *testing.T) {
+	e := withBusybox(t)
+	modes := append([]string{"none"}, privateModes(t)...)
+	for _, mode := range modes {
+		id := e.detached("--network", mode, "busybox", "sleep", "600")
+		e.ok("stop", "-t", "0", id)
+		for _, verb := range [][]string{{"start"}, {"restart", "-t", "1"}} {
+			e.ok(append(verb, id)...)
+			deadline := time.Now().Add(20 * time.Second)
+			for len(livePIDsOf("rrun-monitor "+id)) != 1 && time.Now().Before(deadline) {
+				time.Sleep(50 * time.Millisecond)
+			}
+			if len(livePIDsOf("rrun-monitor "+id)) != 1 {
+				t.Fatalf("--network %s: after %s, no rrun-monitor owns %s; its processes: %v", mode, verb, id[:12], livePIDsOf(id))
+			}
+			if s := livePIDsOf("__session --log-level warn __monitor " + id); len(s) != 0 {
+				t.Fatalf("--network %s: %s gave the container a session of its own: %v", mode, verb, s)
+			}
+			if r := e.ok("exec", id, "echo", "up"); r.stdout != "up\n" {
+				t.Fatalf("--network %s: exec after %s: %s", mode, verb, r)
+			}
+		}
+		e.ok("rm", "-f", id)
+	}
+	if len(modes) > 1 {
+		app := e.detached("--name", "app", "busybox", "sleep", "600")
+		side := strings.TrimSpace(e.ok("create", "--network", "container:app", "busybox", "sleep", "600").stdout)
+		t.Cleanup(func() { e.run("", "rm", "-f", side) })
+		e.ok("start", side)
+		if st := strings.TrimSpace(e.ok("inspect", "-f", "{{.State.Status}}", side).stdout); st != "running" {
+			t.Fatalf("start of a container:app container: %s", st)
+		}
+		e.ok("rm", "-f", side, app)
+	}
+}

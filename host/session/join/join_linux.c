@@ -184,7 +184,8 @@ static int warm_network(char **argv, int i, int argc) {
 }
 
 // warm_verb reports whether argv is a command the warm path serves: 1 for
-// a run (a holder is started when none is usable), 2 for the reconcile
+// a run, or a start or restart Go found warm-capable (a holder is started
+// when none is usable), 2 for the reconcile
 // of containers killed rrun processes left (it joins a holder that runs;
 // see cmd/rrun/reconcile.go), 3 for an exec (only a pre-started process
 // of a running holder serves it; it never joins).
@@ -200,6 +201,12 @@ static int warm_verb(int argc, char **argv) {
 		return 2;
 	if (i < argc && strcmp(argv[i], "exec") == 0)
 		return 3;
+	if (i < argc && (strcmp(argv[i], "start") == 0 || strcmp(argv[i], "restart") == 0)) {
+		// Go checked the containers' networks and re-executed the command
+		// with _RRUN_WARM_START=1 (cmd/rrun/warmstart.go): a run's handling.
+		const char *w = getenv("_RRUN_WARM_START");
+		return w && strcmp(w, "1") == 0;
+	}
 	if (i >= argc || strcmp(argv[i], "run") != 0)
 		return 0;
 	return warm_network(argv, i + 1, argc);

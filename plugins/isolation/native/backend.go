@@ -149,7 +149,10 @@ func (b *Backend) get(id string) (*container, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if c := b.containers[id]; c != nil {
-		return c, nil
+		if !b.replaced(c) {
+			return c, nil
+		}
+		delete(b.containers, id)
 	}
 	_, reserved := b.containers[id]
 	if reserved || b.runDir == "" || id == "" || id == "." || id == ".." || strings.ContainsAny(id, "/\x00") {
@@ -167,6 +170,18 @@ func (b *Backend) get(id string) (*container, error) {
 	b.containers[id] = c
 	b.log.Info("adopted container from an earlier plugin process", "container", id, "pid", c.init.Pid)
 	return c, nil
+}
+
+// replaced reports whether c, known to this process, ended and another
+// plugin process has since made a container of the same id (a restart by
+// a monitor with an isolation plugin of its own): its state file names
+// another init, so the container is adopted again from it.
+func (b *Backend) replaced(c *container) bool {
+	if c.init == nil || !c.init.Ended() {
+		return false
+	}
+	st, err := readState(filepath.Join(b.runDir, c.id))
+	return err == nil && (st.Init.Pid != c.init.Pid || st.Init.StartTime != c.init.StartTime)
 }
 
 // removeUnknown removes the run dir of a container no plugin process
