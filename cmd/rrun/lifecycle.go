@@ -81,7 +81,7 @@ func newStopCommand() *cobra.Command {
 				if err := call(cfg, r, monitor.Request{Op: monitor.OpStop, Timeout: timeout}); err != nil && !errors.Is(err, monitor.ErrNoMonitor) {
 					return err
 				}
-				awaitRecorded(cfg, store, r)
+				awaitRecorded(cfg, store, r, true)
 				fmt.Println(args0(r))
 				return nil
 			})
@@ -123,7 +123,7 @@ func newWaitCommand() *cobra.Command {
 				if err == nil {
 					defer c.Close()
 					if resp, err := c.Call(monitor.Request{Op: monitor.OpWait}); err == nil {
-						awaitRecorded(cfg, store, r)
+						awaitRecorded(cfg, store, r, false)
 						fmt.Println(resp.ExitCode)
 						return nil
 					}
@@ -175,11 +175,16 @@ func newRenameCommand() *cobra.Command {
 // is in the record (or the container was restarted), so a `ps` or `inspect`
 // after `stop` or `wait` shows it exited, as docker's do: rrun-monitor
 // answers when the init exited and then hands back to rrun to record the
-// exit. It gives up after 10 s (the monitor's own record is then late).
-func awaitRecorded(cfg config.Config, store *state.Store, r state.Record) {
+// exit. With released (stop, which ruled out a restart) it also waits for
+// the monitor to let go of the container, so a `start` right after it does
+// not find it still owned. It gives up after 10 s.
+func awaitRecorded(cfg config.Config, store *state.Store, r state.Record, released bool) {
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		now, err := store.Get(r.ID)
-		if err != nil || now.Status != state.StatusRunning || !now.StartedAt.Equal(r.StartedAt) || !monitorAlive(cfg, r.ID) {
+		if err != nil || !now.StartedAt.Equal(r.StartedAt) || !monitorAlive(cfg, r.ID) {
+			return
+		}
+		if now.Status != state.StatusRunning && !released {
 			return
 		}
 	}

@@ -177,7 +177,8 @@ func TestDetachedExitIsNeverReportedAsKilled(t *testing.T) {
 
 // `stop` and `wait` return once the exit is recorded, as docker's do: a
 // script's next `ps -a` or `inspect` says exited, not Up, even while
-// rrun-monitor still hands the exit back to rrun.
+// rrun-monitor still hands the exit back to rrun, and a `start` right after
+// `stop` finds the container free.
 func TestStopAndWaitReturnOnceTheExitIsRecorded(t *testing.T) {
 	e := withBusybox(t)
 	for i := range 3 {
@@ -186,6 +187,8 @@ func TestStopAndWaitReturnOnceTheExitIsRecorded(t *testing.T) {
 		if st := strings.TrimSpace(e.ok("inspect", "-f", "{{.State.Status}}", id).stdout); st != "exited" {
 			t.Fatalf("round %d: inspect right after stop says %q", i, st)
 		}
+		e.ok("start", id) // not "being started or run by another rrun"
+		e.ok("rm", "-f", id)
 		id = e.detached("--network", "none", "busybox", "sh", "-c", "sleep 0.3; exit 3")
 		if code := strings.TrimSpace(e.ok("wait", id).stdout); code != "3" {
 			t.Fatalf("round %d: wait printed %q, want 3", i, code)
