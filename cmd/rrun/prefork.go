@@ -19,8 +19,9 @@ import (
 
 // The pre-started pool (see "Pre-started commands" in docs/internal.md):
 // `rrun __prefork RUNDIR MAPPING`, started by the session holder in its
-// namespaces, waits on $RUNDIR/prefork/PID-LIMITS.sock for one warm-path
-// command started with the same resource limits (join.LimitsTag)
+// namespaces, waits on $RUNDIR/prefork/PID-TAG.sock for one warm-path
+// command started with the same limits, nice value and CPU affinity
+// (join.InheritTag)
 // whose C constructor hands over its fds, argv, environment and working
 // directory, becomes that command and sends its exit code back. The wire
 // format is host/session/join/prefork_linux.h.
@@ -55,7 +56,7 @@ func servePrefork() {
 		os.Exit(125)
 	}
 	dir := filepath.Join(join.RunDir(), "prefork")
-	sock := filepath.Join(dir, fmt.Sprintf("%d-%s.sock", os.Getpid(), join.LimitsTag()))
+	sock := filepath.Join(dir, fmt.Sprintf("%d-%s.sock", os.Getpid(), join.InheritTag()))
 	ln, err := listenPrefork(dir, sock)
 	if err != nil {
 		os.Exit(125) // the holder retries after a while

@@ -42,10 +42,10 @@ type Manager struct {
 	// when WarmIdle is set: a detached monitor that hands its container to
 	// rrun-monitor inherits the init when that plugin exits.
 	PrivateIsolation bool
-	// LimitsTag names the resource limits this command was started with:
-	// a warm plugin serves only commands of the same limits, since the
-	// containers it starts inherit its own.
-	LimitsTag string
+	// InheritTag names the resource limits, nice value and CPU affinity
+	// this command was started with: a warm plugin serves only commands
+	// of the same tag, since the containers it starts inherit its own.
+	InheritTag string
 }
 
 // SearchPath is DESIGN.md's order: $RRUN_PLUGIN_PATH (colon separated),

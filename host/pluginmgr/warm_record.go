@@ -166,7 +166,7 @@ func processStart(pid int) uint64 {
 	return v
 }
 
-// tag names this process's user and mount namespaces and m.LimitsTag, in
+// tag names this process's user and mount namespaces and m.InheritTag, in
 // 8 hex digits.
 func (m *Manager) tag() string {
 	h := fnv.New32a()
@@ -174,6 +174,6 @@ func (m *Manager) tag() string {
 		l, _ := os.Readlink("/proc/self/ns/" + ns) // "user:[4026531837]"
 		h.Write([]byte(l))
 	}
-	h.Write([]byte(m.LimitsTag))
+	h.Write([]byte(m.InheritTag))
 	return fmt.Sprintf("%08x", h.Sum32())
 }

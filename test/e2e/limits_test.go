@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +13,14 @@ import (
 // under prlimit, with RRUN_TRACE on so the caller can tell the warm path.
 func (e *env) runNofile(limit string, args ...string) result {
 	e.t.Helper()
-	cmd := exec.Command("prlimit", append([]string{"--nofile=" + limit, "--", rrunBin}, args...)...)
+	return e.runPrefixed([]string{"prlimit", "--nofile=" + limit, "--"}, args...)
+}
+
+// runPrefixed runs rrun under the command prefix (nice, taskset, prlimit).
+func (e *env) runPrefixed(prefix []string, args ...string) result {
+	e.t.Helper()
+	argv := append(append(append([]string(nil), prefix...), rrunBin), args...)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(append([]string(nil), e.vars...), "RRUN_TRACE=1")
 	cmd.WaitDelay = 10 * time.Second
 	var out, errb bytes.Buffer
@@ -22,12 +30,13 @@ func (e *env) runNofile(limit string, args ...string) result {
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
 	} else if err != nil {
-		e.t.Fatalf("prlimit rrun %v: %v", args, err)
+		e.t.Fatalf("%v: %v", argv, err)
 	}
 	return result{stdout: out.String(), stderr: errb.String(), code: code}
 }
 
-// A container gets the resource limits of the command that starts it, not
+// A container gets the resource limits (and the nice value and CPU
+// affinity) of the command that starts it, not
 // those of whichever command started the warm plugins and pre-started rrun
 // it uses: a shell's lowered hard limit binds its containers (Slurm passes
 // a job's limits to its steps the same way), and a shell with higher
@@ -46,6 +55,25 @@ func TestContainerGetsTheCallersLimits(t *testing.T) {
 		}
 		if i > 0 && !warmTrace(r.stderr) {
 			t.Fatalf("run %d under nofile %s did not use the session holder: %s", i, limit, r)
+		}
+	}
+	// The nice value and the CPU affinity too (nice, taskset), each after a
+	// run without them warmed the plugins.
+	stat := []string{"run", "--rm", "--network", "none", "busybox", "sh", "-c",
+		"cut -d' ' -f19 /proc/self/stat; grep Cpus_allowed_list /proc/self/status | cut -f2"}
+	plain := e.runPrefixed(nil, stat...)
+	if plain.code != 0 || !strings.HasPrefix(plain.stdout, "0\n") {
+		t.Fatalf("a plain run: %s", plain)
+	}
+	if r := e.runPrefixed([]string{"nice", "-n", "7"}, stat...); r.code != 0 || !strings.HasPrefix(r.stdout, "7\n") {
+		t.Fatalf("a run under nice -n 7: %s", r)
+	}
+	if runtime.NumCPU() > 1 {
+		if r := e.runPrefixed([]string{"taskset", "-c", "0"}, stat...); r.code != 0 || !strings.HasSuffix(r.stdout, "\n0\n") {
+			t.Fatalf("a run under taskset -c 0: %s", r)
+		}
+		if r := e.runPrefixed(nil, stat...); r.stdout != plain.stdout {
+			t.Fatalf("a plain run after a taskset one: %s (before: %q)", r, plain.stdout)
 		}
 	}
 	// A detached container (its monitor, rrun-monitor, its restarts) too.

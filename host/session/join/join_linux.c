@@ -33,24 +33,41 @@ long long rrun_join_start_ns, rrun_join_done_ns;
 char rrun_join_mapping[16];
 char rrun_join_rundir[PATH_MAX];
 char rrun_join_reason[128]; // why a holder was not usable
-char rrun_join_limits[9];   // limits_tag's: this process's rlimits as it was started
+char rrun_join_inherit[9];   // inherit_tag's: what this process's children inherit, as it was started
 
-// limits_tag names this process's resource limits, soft and hard, in 8 hex
-// digits (FNV-1a), before the Go runtime raises its soft RLIMIT_NOFILE. A
-// warm plugin and a pre-started rrun serve only commands with the same tag:
-// what they start (a container, its monitor) inherits their limits, which
-// must be the limits of the command it is started for.
-static void limits_tag(void) {
+static uint32_t fnv(uint32_t h, const void *p, size_t n) {
+	const unsigned char *b = p;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 16777619u;
+	return h;
+}
+
+// inherit_tag names, in 8 hex digits (FNV-1a), what a process started by
+// this one inherits from it and a command's user sets for it: the resource
+// limits, soft and hard (before the Go runtime raises its soft
+// RLIMIT_NOFILE), the nice value and the CPU affinity (nice, taskset,
+// Slurm's CPU binding). A warm plugin and a pre-started rrun serve only
+// commands with the same tag: what they start (a container, its monitor)
+// inherits these from them, and must get the ones of the command it is
+// started for. (Supplementary groups are not in it: a pool process sees
+// them through the holder's user namespace, as other numbers.)
+static void inherit_tag(void) {
 	uint32_t h = 2166136261u;
 	for (int i = 0; i < RLIM_NLIMITS; i++) {
 		struct rlimit rl = {0, 0};
 		getrlimit(i, &rl);
 		uint64_t v[2] = {(uint64_t)rl.rlim_cur, (uint64_t)rl.rlim_max};
-		const unsigned char *b = (const unsigned char *)v;
-		for (size_t j = 0; j < sizeof(v); j++)
-			h = (h ^ b[j]) * 16777619u;
+		h = fnv(h, v, sizeof(v));
 	}
-	snprintf(rrun_join_limits, sizeof(rrun_join_limits), "%08x", h);
+	errno = 0;
+	int nice = getpriority(PRIO_PROCESS, 0);
+	if (errno == 0)
+		h = fnv(h, &nice, sizeof(nice));
+	cpu_set_t cpus;
+	CPU_ZERO(&cpus);
+	if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0)
+		h = fnv(h, &cpus, sizeof(cpus));
+	snprintf(rrun_join_inherit, sizeof(rrun_join_inherit), "%08x", h);
 }
 
 static long long now_ns(void) {
@@ -309,7 +326,7 @@ static int join_holder(const struct holder_record *r) {
 }
 
 __attribute__((constructor)) static void rrun_join_init(int argc, char **argv, char **envp) {
-	limits_tag();
+	inherit_tag();
 	if (argc >= 2 && strcmp(argv[1], "__holder") == 0)
 		holder_main(argc, argv);
 	if (argc >= 2 && strcmp(argv[1], "__prefork") == 0) {

@@ -10,7 +10,7 @@ extern long long rrun_join_start_ns, rrun_join_done_ns;
 extern char rrun_join_mapping[16];
 extern char rrun_join_rundir[4096];
 extern char rrun_join_reason[128];
-extern char rrun_join_limits[9];
+extern char rrun_join_inherit[9];
 extern int rrun_prefork_ctl;
 */
 import "C"
@@ -47,10 +47,11 @@ func Times() (start, done time.Time) {
 	return time.Unix(0, int64(C.rrun_join_start_ns)), time.Unix(0, int64(C.rrun_join_done_ns))
 }
 
-// LimitsTag names the resource limits (soft and hard, every kind) this
-// process was started with, before the Go runtime raised its soft
-// RLIMIT_NOFILE: what it starts inherits them.
-func LimitsTag() string { return C.GoString(&C.rrun_join_limits[0]) }
+// InheritTag names the resource limits (soft and hard, every kind), the
+// nice value and the CPU affinity this process was started with, before
+// the Go runtime raised its soft RLIMIT_NOFILE: what it starts inherits
+// them.
+func InheritTag() string { return C.GoString(&C.rrun_join_inherit[0]) }
 
 // PreforkCtl is a pool process's link to the holder that started it
 // (`rrun __prefork`, see cmd/rrun/prefork.go), or -1.

@@ -30,9 +30,9 @@ func Reason() string { return "" }
 // Times are zero.
 func Times() (start, done time.Time) { return }
 
-// LimitsTag is empty: without the constructor the limits are not known
-// before the Go runtime raised RLIMIT_NOFILE.
-func LimitsTag() string { return "" }
+// InheritTag is empty: without the constructor the limits are not known
+// as they were before the Go runtime raised RLIMIT_NOFILE.
+func InheritTag() string { return "" }
 
 // PreforkCtl is -1: no pool without the constructor.
 func PreforkCtl() int { return -1 }

@@ -31,7 +31,7 @@ extern unsigned int rrun_join_uid, rrun_join_gid;
 extern long long rrun_join_start_ns, rrun_join_done_ns;
 extern char rrun_join_mapping[16];
 extern char rrun_join_rundir[PATH_MAX];
-extern char rrun_join_limits[9];
+extern char rrun_join_inherit[9];
 
 int rrun_prefork_ctl = -1; // a pool process's link to the holder
 
@@ -415,10 +415,11 @@ void rrun_prefork_try(int argc, char **argv, char **envp, const char *rundir, in
 	struct dirent *e;
 	int tries = 0;
 	while ((e = readdir(d)) && tries < PREFORK_MAX * 2) {
-		// PID-LIMITS.sock: a pool process started with other resource
-		// limits would pass its own on to what it starts (limits_tag).
+		// PID-TAG.sock: a pool process started with other limits, nice
+		// value or affinity would pass its own on to what it starts
+		// (inherit_tag).
 		char suffix[32];
-		snprintf(suffix, sizeof(suffix), "-%s.sock", rrun_join_limits);
+		snprintf(suffix, sizeof(suffix), "-%s.sock", rrun_join_inherit);
 		size_t l = strlen(e->d_name), sl = strlen(suffix);
 		if (l <= sl || strcmp(e->d_name + l - sl, suffix) != 0)
 			continue;
