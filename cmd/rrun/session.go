@@ -52,7 +52,7 @@ func newManager(cfg config.Config) *pluginmgr.Manager {
 		StartTimeout: cfg.PluginStartTimeout,
 		// a detached monitor that hands its container to rrun-monitor
 		PrivateIsolation: privateIsolation,
-		InheritTag:        join.InheritTag(),
+		InheritTag:       join.InheritTag(),
 	}
 }
 
