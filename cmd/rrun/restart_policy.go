@@ -79,7 +79,14 @@ func runWithPolicyFrom(ctx context.Context, d monitor.Deps, rec state.Record, at
 }
 
 // setRestartCount records how many times the policy restarted id
-// (docker's RestartCount).
+// (docker's RestartCount) as the restart begins: the record says running
+// from then on (docker's "restarting"), so a script that polls for the
+// final count and exited never takes the moment before the last run for
+// its end. This process holds the owner lock, so a kill of it is still
+// reconciled as an exit.
 func setRestartCount(store *state.Store, id string, n int) {
-	_ = store.Update(id, func(r *state.Record) error { r.RestartCount = n; return nil }) // gone: nothing to count
+	_ = store.Update(id, func(r *state.Record) error { // gone: nothing to count
+		r.RestartCount, r.Status = n, state.StatusRunning
+		return nil
+	})
 }
