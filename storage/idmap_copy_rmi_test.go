@@ -1,14 +1,12 @@
 package storage_test
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/rrun-project/rrun/plugins/testsuite/fixtures"
 	"github.com/rrun-project/rrun/storage"
 )
 
@@ -16,23 +14,7 @@ import (
 // store: the image can be removed meanwhile; the copier then fails
 // cleanly and leaves no copy, no staging and no request behind.
 func TestMappedCopyOfRemovedImage(t *testing.T) {
-	fixtures.RequireUserNS(t)
-	if fixtures.SingleUIDMapping() || !storage.FuseUsable() {
-		t.Skip("needs id maps and a usable /dev/fuse")
-	}
-	bb, err := fixtures.Busybox(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, root := context.Background(), t.TempDir()
-	st, err := storage.New(storage.Options{GraphRoot: root, RunRoot: t.TempDir(), Driver: storage.DriverOverlay})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Load(ctx, bb.DockerArchive, "", nil); err != nil {
-		t.Fatal(err)
-	}
+	ctx, st, root := keepIDStore(t)
 	if _, err := st.PrepareMappedRootfs(ctx, "c1", "busybox", keepIDTestMap, keepIDTestMap); err != nil {
 		t.Fatal(err)
 	}

@@ -86,23 +86,7 @@ func TestPrepareMappedRootfs(t *testing.T) {
 // the next one is native overlay over them with the same owners, and
 // removing the image takes the copies and their state away.
 func TestMappedCopiesInBackground(t *testing.T) {
-	fixtures.RequireUserNS(t)
-	if fixtures.SingleUIDMapping() || !storage.FuseUsable() {
-		t.Skip("needs id maps and a usable /dev/fuse")
-	}
-	bb, err := fixtures.Busybox(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, root := context.Background(), t.TempDir()
-	st, err := storage.New(storage.Options{GraphRoot: root, RunRoot: t.TempDir(), Driver: storage.DriverOverlay})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Load(ctx, bb.DockerArchive, "", nil); err != nil {
-		t.Fatal(err)
-	}
+	ctx, st, root := keepIDStore(t)
 	prepare := func(id, want string) {
 		t.Helper()
 		ms, err := st.PrepareMappedRootfs(ctx, id, "busybox", keepIDTestMap, keepIDTestMap)
@@ -147,4 +131,29 @@ func TestMappedCopiesInBackground(t *testing.T) {
 	if strings.Contains(string(b), "rrun-idmap") {
 		t.Errorf("mapped copies left after the image went: %s", b)
 	}
+}
+
+// keepIDStore is a kernel-overlay store in a temp dir with busybox loaded,
+// for the tests of keep-id's mapped copies (which need id maps and fuse);
+// root is its graph root.
+func keepIDStore(t *testing.T) (context.Context, *storage.Store, string) {
+	t.Helper()
+	fixtures.RequireUserNS(t)
+	if fixtures.SingleUIDMapping() || !storage.FuseUsable() {
+		t.Skip("needs id maps and a usable /dev/fuse")
+	}
+	bb, err := fixtures.Busybox(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, root := context.Background(), t.TempDir()
+	st, err := storage.New(storage.Options{GraphRoot: root, RunRoot: t.TempDir(), Driver: storage.DriverOverlay})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.Load(ctx, bb.DockerArchive, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	return ctx, st, root
 }

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"os/exec"
 	"runtime"
 	"strings"
@@ -16,23 +15,14 @@ func (e *env) runNofile(limit string, args ...string) result {
 	return e.runPrefixed([]string{"prlimit", "--nofile=" + limit, "--"}, args...)
 }
 
-// runPrefixed runs rrun under the command prefix (nice, taskset, prlimit).
+// runPrefixed runs rrun under the command prefix (nice, taskset, prlimit),
+// with RRUN_TRACE on so the caller can tell the warm path.
 func (e *env) runPrefixed(prefix []string, args ...string) result {
 	e.t.Helper()
-	argv := append(append(append([]string(nil), prefix...), rrunBin), args...)
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = append(append([]string(nil), e.vars...), "RRUN_TRACE=1")
-	cmd.WaitDelay = 10 * time.Second
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		e.t.Fatalf("%v: %v", argv, err)
-	}
-	return result{stdout: out.String(), stderr: errb.String(), code: code}
+	saved := e.vars
+	e.vars, e.prefix = append(append([]string(nil), e.vars...), "RRUN_TRACE=1"), prefix
+	defer func() { e.vars, e.prefix = saved, nil }()
+	return e.run("", args...)
 }
 
 // A container gets the resource limits (and the nice value and CPU

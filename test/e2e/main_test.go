@@ -112,9 +112,10 @@ func (r result) String() string {
 
 // env is an isolated rrun home: its own store, config and run dir.
 type env struct {
-	t    *testing.T
-	home string
-	vars []string
+	t      *testing.T
+	home   string
+	vars   []string
+	prefix []string // a command rrun runs under (nice, taskset, prlimit)
 }
 
 func newEnv(t *testing.T) *env {
@@ -167,7 +168,8 @@ func (e *env) runLimited(limit time.Duration, fds []*os.File, stdin string, args
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, rrunBin, args...)
+	argv := append(append(append([]string(nil), e.prefix...), rrunBin), args...)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env, cmd.ExtraFiles = e.vars, fds
 	cmd.Stdin = strings.NewReader(stdin)
 	cmd.WaitDelay = 10 * time.Second // a child holding the output pipes open
