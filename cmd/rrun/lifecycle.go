@@ -81,7 +81,7 @@ func newStopCommand() *cobra.Command {
 				if err := call(cfg, r, monitor.Request{Op: monitor.OpStop, Timeout: timeout}); err != nil && !errors.Is(err, monitor.ErrNoMonitor) {
 					return err
 				}
-				awaitRecorded(cfg, store, r, true)
+				awaitRecorded(store, r, true)
 				fmt.Println(args0(r))
 				return nil
 			})
@@ -123,7 +123,7 @@ func newWaitCommand() *cobra.Command {
 				if err == nil {
 					defer c.Close()
 					if resp, err := c.Call(monitor.Request{Op: monitor.OpWait}); err == nil {
-						awaitRecorded(cfg, store, r, false)
+						awaitRecorded(store, r, false)
 						fmt.Println(resp.ExitCode)
 						return nil
 					}
@@ -178,10 +178,10 @@ func newRenameCommand() *cobra.Command {
 // exit. With released (stop, which ruled out a restart) it also waits for
 // the monitor to let go of the container, so a `start` right after it does
 // not find it still owned. It gives up after 10 s.
-func awaitRecorded(cfg config.Config, store *state.Store, r state.Record, released bool) {
+func awaitRecorded(store *state.Store, r state.Record, released bool) {
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		now, err := store.Get(r.ID)
-		if err != nil || !now.StartedAt.Equal(r.StartedAt) || !monitorAlive(cfg, r.ID) {
+		if err != nil || !now.StartedAt.Equal(r.StartedAt) || !store.OwnerAlive(r.ID) {
 			return
 		}
 		if now.Status != state.StatusRunning && !released {
