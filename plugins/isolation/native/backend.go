@@ -31,6 +31,11 @@ type Backend struct {
 	runDir      string
 	singleIDMap bool                  // the session maps one uid only
 	containers  map[string]*container // nil value: id reserved by a Create in progress
+
+	spareMu       sync.Mutex
+	sparesOn      bool   // option spare_init (default true)
+	spare         *spare // ready for the next Create of its clone flags
+	spareStarting bool
 }
 
 var _ api.Isolation = (*Backend)(nil)
@@ -70,7 +75,8 @@ func (b *Backend) Info(context.Context) (api.PluginInfo, error) {
 }
 
 // Configure takes the run dir, where each container gets <RunDir>/<id>.
-// Option log_level (trace, debug, info, warn, error) sets the log level.
+// Option log_level (trace, debug, info, warn, error) sets the log level;
+// spare_init=false starts every init when its Create comes (see spare).
 func (b *Backend) Configure(_ context.Context, cfg api.Config) error {
 	if cfg.APIVersion != "" && cfg.APIVersion != api.APIVersion {
 		return api.Errorf(api.ErrInvalidArgument, "", "isolation native: unsupported api version %q (have %s)", cfg.APIVersion, api.APIVersion)
@@ -93,6 +99,9 @@ func (b *Backend) Configure(_ context.Context, cfg api.Config) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.runDir, b.singleIDMap, b.reaper = cfg.RunDir, single, r
+	b.spareMu.Lock()
+	b.sparesOn = b.initErr == nil && cfg.Options["spare_init"] != "false"
+	b.spareMu.Unlock()
 	return nil
 }
 

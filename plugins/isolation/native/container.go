@@ -18,6 +18,9 @@ type container struct {
 	id     string
 	dir    string // <RunDir>/<id>
 	cgroup string // the cgroup the container joined, "" for none
+	// unshare: the namespaces its init makes once set up (a spare's: see
+	// spare), sent in its Config.
+	unshare uintptr
 
 	// The control socket to the init, until Start. Nil for a container
 	// adopted from an earlier plugin process.

@@ -78,6 +78,10 @@ func (b *Backend) Create(ctx context.Context, req api.CreateRequest) (int, error
 		return 0, err
 	}
 	b.publish(req.ID, c)
+	if spareFits(spec, req.Stdio) {
+		flags, _ := cloneFlags(spec)
+		b.refillSpare(flags)
+	}
 	return c.init.Pid, nil
 }
 
@@ -138,6 +142,17 @@ func (b *Backend) spawn(req api.CreateRequest, spec *specs.Spec, dir string) (*c
 		os.RemoveAll(dir)
 		return nil, nil, err
 	}
+	if spareFits(spec, req.Stdio) {
+		if sp := b.takeSpare(flags); sp != nil {
+			c, err := b.handSpare(sp, req, files, dir, cgroup)
+			if err == nil {
+				files.conn.Close() // the spare has its own control socket
+				api.TraceSince(fmt.Sprintf("native: init %d taken from the spares", c.init.Pid), time.Now())
+				return c, files.console, nil
+			}
+			b.log.Debug("spare init not used", "container", req.ID, "error", err)
+		}
+	}
 	pidfd := -1 // a pidfd of the init from clone itself: it cannot name another process
 	attr := &syscall.SysProcAttr{Cloneflags: flags, Setsid: true, PidFD: &pidfd}
 	userNSAttr(spec, attr)
@@ -179,7 +194,7 @@ func (b *Backend) awaitReady(ctx context.Context, c *container, cfg nsinit.Confi
 	stop := context.AfterFunc(ctx, func() { c.conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	cfg.Version, cfg.RootfsDir, cfg.SingleIDMap = nsinit.ProtocolVersion, filepath.Join(c.dir, "rootfs"), b.isSingleIDMap()
-	cfg.Trace = api.Tracing()
+	cfg.Trace, cfg.Unshare = api.Tracing(), c.unshare
 	if err := c.enc.Encode(cfg); err != nil {
 		return c.initFailure(ctx, err)
 	}

@@ -28,8 +28,13 @@ func Main() {
 	// A successful exec must close the socket: that is how the plugin
 	// tells it from a failed one.
 	unix.CloseOnExec(base + SocketFd)
-	if len(os.Args) > 2 && os.Args[2] == ExecArg {
-		execMain(ch)
+	if len(os.Args) > 2 {
+		switch os.Args[2] {
+		case ExecArg:
+			execMain(ch)
+		case SpareArg:
+			spareMain(ch)
+		}
 	}
 	containerMain(ch)
 }
@@ -90,6 +95,7 @@ func execMain(ch *initChannel) {
 func prepare(ch *initChannel, cfg *Config) error {
 	spec, root := cfg.Spec, cfg.RootfsDir
 	steps := []func() error{
+		func() error { return unshare(cfg.Unshare) },
 		func() error { return makePrivate() },
 		func() error { return mountRootfs(root, cfg.Rootfs) },
 		func() error { return mountSpecMounts(ch, root, spec.Mounts) },

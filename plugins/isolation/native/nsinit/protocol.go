@@ -8,7 +8,7 @@ import (
 // The plugin and rrun-nsinit come from one build, but a plugin may be
 // upgraded while a container made by the old one is waiting, so the
 // messages carry it all the same.
-const ProtocolVersion = 4
+const ProtocolVersion = 5
 
 // Arguments of the process the plugin starts: Main reads only the third,
 // so that any binary whose main dispatches InitArg to Main (a test binary)
@@ -16,6 +16,20 @@ const ProtocolVersion = 4
 const (
 	InitArg = "__init" // argv[1] of the init and of an exec process
 	ExecArg = "exec"   // argv[2] of an exec process
+	// SpareArg is argv[2] of a spare init: one the plugin starts before
+	// any Create needs it, and hands a container later (Spare).
+	SpareArg = "spare"
+)
+
+// A spare init waits for its container in the namespaces it was cloned
+// in, minus the mount and cgroup namespaces (Config.Unshare), with
+// /dev/null as stdio and as the console channel. Its first message is
+// not JSON: one byte, SpareTerminal or SpareNoTerminal, with the
+// container's stdin, stdout and stderr and, with a terminal, the console
+// channel as SCM_RIGHTS. Config follows as for any init.
+const (
+	SpareNoTerminal = 'n'
+	SpareTerminal   = 't'
 )
 
 // File descriptors of the init and of an exec process, the
@@ -43,6 +57,11 @@ type Config struct {
 	Terminal    bool
 	SingleIDMap bool     // the session maps one id only: setgroups may fail
 	Seccomp     *Seccomp // nil: unconfined
+	// Unshare holds the namespaces (clone flags) a spare init makes when
+	// it gets its container: the mount namespace then copies the plugin's
+	// mounts as they are now, not as they were when the spare started,
+	// and the cgroup namespace's root is the container's cgroup.
+	Unshare uintptr `json:",omitempty"`
 	// Trace asks for one MsgLog line with the time of each set-up step
 	// (the plugin's RRUN_TRACE).
 	Trace bool `json:",omitempty"`

@@ -1,0 +1,96 @@
+//go:build linux
+
+package native
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/rrun-project/rrun/plugins/api"
+	"github.com/rrun-project/rrun/plugins/testsuite"
+)
+
+// TestSpareInitServesTheNextContainer: after a Create, the backend starts a
+// spare init, and the next container of the same namespaces starts from
+// it: with its own stdio and fds 0-2 only, and with the mounts made after
+// the spare started (a storage plugin mounts each rootfs just before
+// Create), not a copy of the mount table from the spare's start.
+func TestSpareInitServesTheNextContainer(t *testing.T) {
+	testsuite.RequireUserNS(t)
+	b := New()
+	testsuite.ConfigureIsolation(t, b)
+	rootfs := testsuite.IsolationRootfs(t)
+	run := func(id string, spec *specs.Spec) (pid int, out string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		stdout := filepath.Join(t.TempDir(), "stdout")
+		if err := os.WriteFile(stdout, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		pid, err := b.Create(ctx, api.CreateRequest{ID: id, SpecJSON: specJSON(t, spec), Rootfs: rootfs,
+			Stdio: api.Stdio{Stdout: stdout, Stderr: stdout}})
+		if err != nil {
+			t.Fatalf("Create(%s): %v", id, err)
+		}
+		defer b.Delete(context.Background(), id)
+		if err := b.Start(ctx, id); err != nil {
+			t.Fatalf("Start(%s): %v", id, err)
+		}
+		if st, err := b.Wait(ctx, id, ""); err != nil || st.Code != 0 {
+			data, _ := os.ReadFile(stdout)
+			t.Fatalf("Wait(%s) = %+v, %v; output %q", id, st, err, data)
+		}
+		data, err := os.ReadFile(stdout)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pid, string(data)
+	}
+	run("first", testsuite.IsolationSpec("true"))
+	var sparePid int
+	for deadline := time.Now().Add(30 * time.Second); sparePid == 0; time.Sleep(10 * time.Millisecond) {
+		b.spareMu.Lock()
+		if b.spare != nil {
+			sparePid = b.spare.pid
+		}
+		b.spareMu.Unlock()
+		if time.Now().After(deadline) {
+			t.Fatal("no spare init 30 s after a Create")
+		}
+	}
+	fresh := t.TempDir()
+	if err := unix.Mount("tmpfs", fresh, "tmpfs", 0, "size=64k"); err != nil {
+		t.Fatalf("mount a tmpfs (the test runs in a user and mount namespace of its own): %v", err)
+	}
+	t.Cleanup(func() { unix.Unmount(fresh, unix.MNT_DETACH) })
+	if err := os.WriteFile(filepath.Join(fresh, "marker"), []byte("mounted after the spare started\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	spec := testsuite.IsolationSpec("sh", "-c", "cat /fresh/marker && ls /proc/self/fd")
+	spec.Mounts = append(spec.Mounts, specs.Mount{Destination: "/fresh", Type: "bind", Source: fresh, Options: []string{"rbind", "ro"}})
+	pid, out := run("second", spec)
+	if pid != sparePid {
+		t.Fatalf("the second container's init is %d, not the spare %d", pid, sparePid)
+	}
+	// ls's own directory fd is the 3.
+	if want := "mounted after the spare started\n0\n1\n2\n3\n"; out != want {
+		t.Errorf("the container from the spare printed %q, want %q (the fresh mount, then fds 0-3)", out, want)
+	}
+}
+
+func specJSON(t *testing.T, spec *specs.Spec) []byte {
+	t.Helper()
+	data, err := json.Marshal(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
