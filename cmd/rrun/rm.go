@@ -49,8 +49,20 @@ func newContainerCommand() *cobra.Command {
 func removeContainers(refs []string, force, vols, print bool) error {
 	var ids []string
 	var cfgOf config.Config
-	err := forEach(refs, func(cfg config.Config, _ *state.Store, r state.Record) error {
-		if st, _ := status(cfg, r); st == state.StatusRunning {
+	err := forEach(refs, func(cfg config.Config, store *state.Store, r state.Record) error {
+		st, _ := status(cfg, r)
+		if st == state.StatusRunning && !force && commandExited(r) {
+			// Its monitor is still recording the exit: docker's rm finds
+			// such a container exited, and so does this one, once recorded.
+			awaitRecorded(store, r, true)
+			now, err := store.Get(r.ID)
+			if err != nil {
+				return err // an --rm container, removed by its monitor: no such container
+			}
+			r = now
+			st, _ = status(cfg, r)
+		}
+		if st == state.StatusRunning {
 			if !force {
 				return api.Errorf(api.ErrFailedPrecondition, "stop it first, or use rrun rm -f",
 					"cannot remove container %s: it is running", r.Name)
@@ -161,4 +173,11 @@ func newRmInSessionCommand() *cobra.Command {
 	cmd.Flags().BoolVar(&vols, "volumes", false, "")
 	cmd.Flags().BoolVar(&print, "print", false, "")
 	return cmd
+}
+
+// commandExited reports whether a container recorded as running has no
+// process left in its pid namespace: its command exited and its monitor
+// has not recorded that yet.
+func commandExited(r state.Record) bool {
+	return r.PidNS != 0 && hostPid(r) == 0
 }

@@ -238,3 +238,27 @@ func TestStartAndRestartAreWarm(t *testing.T) {
 		e.ok("rm", "-f", side, app)
 	}
 }
+
+// `rm` of a container whose command has exited while its monitor still
+// records the exit (held up by a test hook) waits for the record and
+// removes it, as docker's rm of an exited container does; it used to
+// refuse it as running. A running container is still refused.
+func TestRmRightAfterTheCommandExited(t *testing.T) {
+	e := withBusybox(t)
+	saved := e.vars
+	e.vars = append(append([]string(nil), e.vars...), "_RRUN_TEST_RESUME_DELAY=4s")
+	id := e.detached("--network", "none", "busybox", "true")
+	e.vars = saved
+	time.Sleep(time.Second) // `true` is gone; its exit is recorded 4 s after it
+	if st := strings.TrimSpace(e.ok("inspect", "-f", "{{.State.Status}}", id).stdout); st != "running" {
+		t.Fatalf("the test hook did not hold the record back: inspect says %q", st)
+	}
+	e.ok("rm", id)
+	if ps := e.ok("ps", "-a", "-q", "--no-trunc").stdout; strings.Contains(ps, id) {
+		t.Fatalf("rm succeeded but ps -a still lists %s", id)
+	}
+	live := e.detached("--network", "none", "busybox", "sleep", "600")
+	if r := e.run("", "rm", live); r.code == 0 || !strings.Contains(r.stderr, "it is running") {
+		t.Fatalf("rm of a running container: %s", r)
+	}
+}

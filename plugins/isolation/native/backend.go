@@ -36,6 +36,7 @@ type Backend struct {
 	sparesOn      bool   // option spare_init (default true)
 	spare         *spare // ready for the next Create of its clone flags
 	spareStarting bool
+	sparesAlways  bool // tests: spares in a process that is not a warm plugin
 }
 
 var _ api.Isolation = (*Backend)(nil)
@@ -100,7 +101,8 @@ func (b *Backend) Configure(_ context.Context, cfg api.Config) error {
 	defer b.mu.Unlock()
 	b.runDir, b.singleIDMap, b.reaper = cfg.RunDir, single, r
 	b.spareMu.Lock()
-	b.sparesOn = b.initErr == nil && cfg.Options["spare_init"] != "false"
+	// A per-command plugin ends with its command: a spare would only cost.
+	b.sparesOn = b.initErr == nil && cfg.Options["spare_init"] != "false" && (api.WarmProcess() || b.sparesAlways)
 	b.spareMu.Unlock()
 	return nil
 }

@@ -25,6 +25,7 @@ import (
 func TestSpareInitServesTheNextContainer(t *testing.T) {
 	testsuite.RequireUserNS(t)
 	b := New()
+	b.sparesAlways = true
 	testsuite.ConfigureIsolation(t, b)
 	rootfs := testsuite.IsolationRootfs(t)
 	run := func(id string, spec *specs.Spec) (pid int, out string) {
