@@ -57,6 +57,7 @@ func servePrefork() {
 	}
 	dir := filepath.Join(join.RunDir(), "prefork")
 	sock := filepath.Join(dir, fmt.Sprintf("%d-%s.sock", os.Getpid(), join.InheritTag()))
+	prebuildRoot() // before a client can connect, so that none waits for it
 	ln, err := listenPrefork(dir, sock)
 	if err != nil {
 		os.Exit(125) // the holder retries after a while

@@ -56,6 +56,29 @@ func newRootCommand() *cobra.Command {
 	return root
 }
 
+// prebuilt is the command tree a pre-started rrun built while it waited
+// for its command: building it is a few ms of every command's start.
+var prebuilt *cobra.Command
+
+// rootCommand returns the prebuilt tree, once, else a new one.
+func rootCommand() *cobra.Command {
+	if root := prebuilt; root != nil {
+		prebuilt = nil
+		return root
+	}
+	return newRootCommand()
+}
+
+// prebuildRoot builds the tree, and what cobra adds to it on the first
+// Execute, ahead of the command.
+func prebuildRoot() {
+	root := newRootCommand()
+	root.InitDefaultHelpCmd()
+	root.InitDefaultHelpFlag()
+	root.InitDefaultVersionFlag()
+	prebuilt = root
+}
+
 // execute runs the CLI (or, with `__session` first, the same verb inside a
 // session) and returns the process exit code.
 func execute() int {
@@ -68,7 +91,7 @@ func execute() int {
 	} else {
 		closeInheritedFds() // the session keeps what rootlesskit passes on purpose
 	}
-	root := newRootCommand()
+	root := rootCommand()
 	root.SetArgs(args)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return api.Errorf(api.ErrInvalidArgument, "see '"+c.CommandPath()+" --help'", "%v", err)
