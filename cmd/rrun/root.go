@@ -70,13 +70,14 @@ func rootCommand() *cobra.Command {
 }
 
 // prebuildRoot builds the tree, and what cobra adds to it on the first
-// Execute, ahead of the command.
+// Execute, and primes the encoders of a run, ahead of the command.
 func prebuildRoot() {
 	root := newRootCommand()
 	root.InitDefaultHelpCmd()
 	root.InitDefaultHelpFlag()
 	root.InitDefaultVersionFlag()
 	prebuilt = root
+	container.Prime()
 }
 
 // execute runs the CLI (or, with `__session` first, the same verb inside a
