@@ -206,10 +206,22 @@ func (m *monitor) finish(ctx context.Context, code int, startErr error) {
 		m.net = nil
 	}
 	if m.prep != nil {
-		_ = m.isolation().Delete(context.WithoutCancel(ctx), m.rec.ID)
+		// With a pid namespace of its own, every process of the container
+		// died with its init: nothing uses the rootfs any more, and the
+		// isolation plugin's Delete and the storage plugin's release can
+		// run at once.
+		deleted := make(chan struct{})
+		go func() {
+			defer close(deleted)
+			_ = m.isolation().Delete(context.WithoutCancel(ctx), m.rec.ID)
+		}()
+		if !ownPIDNamespace(m.prep.Spec) {
+			<-deleted
+		}
 		if err := container.ReleaseRootfs(m.Backends, m.rec.ID, remove); err != nil {
 			fmt.Fprintf(os.Stderr, "rrun: warning: failed to release the root filesystem of %s: %v\n", m.rec.ShortID(), err)
 		}
+		<-deleted
 	} else if remove {
 		// Prepare failed after it made the rootfs (e.g. limits refused by
 		// the host): it released it, removing is up to us.
@@ -242,4 +254,18 @@ func (m *monitor) isolation() api.Isolation {
 	m.isoMu.Lock()
 	defer m.isoMu.Unlock()
 	return m.iso
+}
+
+// ownPIDNamespace reports whether spec gives the container a pid
+// namespace of its own (false when unknown: a resumed monitor has no spec).
+func ownPIDNamespace(spec *specs.Spec) bool {
+	if spec == nil || spec.Linux == nil {
+		return false
+	}
+	for _, ns := range spec.Linux.Namespaces {
+		if ns.Type == specs.PIDNamespace && ns.Path == "" {
+			return true
+		}
+	}
+	return false
 }
