@@ -1,9 +1,12 @@
 package session
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // A session dir an rrun was killed in the middle of making (.new-ID, its
@@ -77,6 +80,38 @@ func TestNewStateDirWhileSweeping(t *testing.T) {
 		}
 		if _, err := os.Stat(filepath.Join(dir, ownerLock)); err != nil {
 			t.Fatalf("session %d: %v", i, err)
+		}
+	}
+}
+
+// After StopHolder (rrun system migrate) no socket of the old holder's
+// pre-started processes is left: they remove theirs a moment after the
+// holder is gone, and a killed one's is removed.
+func TestStopHolderWaitsForThePool(t *testing.T) {
+	run := t.TempDir()
+	pool := filepath.Join(run, "prefork")
+	if err := os.MkdirAll(pool, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	killed := filepath.Join(pool, fmt.Sprintf("%d-0000abcd.sock", dead.Process.Pid))
+	exiting := filepath.Join(pool, fmt.Sprintf("%d-0000abcd.sock", os.Getpid()))
+	for _, p := range []string{killed, exiting} {
+		if err := os.WriteFile(p, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	go func() {
+		time.Sleep(200 * time.Millisecond) // the pool process reads EOF
+		os.Remove(exiting)
+	}()
+	StopHolder(run)
+	for _, p := range []string{killed, exiting} {
+		if _, err := os.Lstat(p); !os.IsNotExist(err) {
+			t.Errorf("%s is left after StopHolder (%v)", filepath.Base(p), err)
 		}
 	}
 }
