@@ -77,11 +77,9 @@ func newStopCommand() *cobra.Command {
 				timeout = -1
 			}
 			return forEach(args, func(cfg config.Config, store *state.Store, r state.Record) error {
-				markStopped(store, r.ID)
-				if err := call(cfg, r, monitor.Request{Op: monitor.OpStop, Timeout: timeout}); err != nil && !errors.Is(err, monitor.ErrNoMonitor) {
+				if err := stopOwned(cfg, store, r.ID, monitor.Request{Op: monitor.OpStop, Timeout: timeout}, stopWindow(r, timeout)); err != nil {
 					return err
 				}
-				awaitRecorded(store, r, true)
 				fmt.Println(args0(r))
 				return nil
 			})
@@ -101,8 +99,8 @@ func newKillCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return forEach(args, func(cfg config.Config, _ *state.Store, r state.Record) error {
-				if err := call(cfg, r, monitor.Request{Op: monitor.OpKill, Signal: int(s)}); err != nil {
+			return forEach(args, func(cfg config.Config, store *state.Store, r state.Record) error {
+				if _, err := askOwner(cfg, store, r, monitor.Request{Op: monitor.OpKill, Signal: int(s)}, handOnWait); err != nil {
 					return notRunning(r, err)
 				}
 				fmt.Println(args0(r))

@@ -126,9 +126,7 @@ func newRestartCommand() *cobra.Command {
 				warmStart(store, args)
 			}
 			return forEach(args, func(cfg config.Config, store *state.Store, r state.Record) error {
-				markStopped(store, r.ID)
-				err := call(cfg, r, monitor.Request{Op: monitor.OpStop, Timeout: timeout})
-				if err != nil && !errors.Is(err, monitor.ErrNoMonitor) {
+				if err := stopOwned(cfg, store, r.ID, monitor.Request{Op: monitor.OpStop, Timeout: timeout}, stopWindow(r, timeout)); err != nil {
 					return err
 				}
 				fresh, err := store.Get(r.ID)

@@ -67,7 +67,7 @@ func runWithPolicyFrom(ctx context.Context, d monitor.Deps, rec state.Record, at
 		if time.Since(started) > 10*time.Second {
 			delay = 100 * time.Millisecond
 		}
-		time.Sleep(delay) // docker's back-off between restarts
+		backOff(d.Store, rec.ID, started, delay)
 		delay = min(2*delay, time.Minute)
 		if stoppedSince(d.Store, rec.ID, started) {
 			return code, err
@@ -75,6 +75,15 @@ func runWithPolicyFrom(ctx context.Context, d monitor.Deps, rec state.Record, at
 		if _, gone := d.Store.Get(rec.ID); gone != nil {
 			return code, nil // removed while it waited
 		}
+	}
+}
+
+// backOff sleeps delay, docker's back-off between restarts, or less once
+// the user stops the container (stop, restart and rm -f wait until this
+// monitor lets go of it; the back-off grows to a minute).
+func backOff(store *state.Store, id string, started time.Time, delay time.Duration) {
+	for end := time.Now().Add(delay); time.Now().Before(end) && !stoppedSince(store, id, started); {
+		time.Sleep(min(50*time.Millisecond, time.Until(end)))
 	}
 }
 

@@ -89,20 +89,14 @@ func removeContainers(refs []string, force, vols, print bool) error {
 	return err
 }
 
+// killAndWait kills a running container for rm -f and waits until its
+// monitor let go of it (see stopOwned).
 func killAndWait(cfg config.Config, r state.Record) error {
-	if store, err := containerStore(cfg); err == nil {
-		markStopped(store, r.ID) // its --restart policy must not start it again
-	}
-	c, err := monitor.Dial(cfg.Dirs.Run, r.ID)
+	store, err := containerStore(cfg)
 	if err != nil {
-		return nil // exited meanwhile
-	}
-	defer c.Close()
-	if _, err := c.Call(monitor.Request{Op: monitor.OpKill, Signal: 9}); err != nil {
 		return err
 	}
-	_, _ = c.Call(monitor.Request{Op: monitor.OpWait})
-	return nil
+	return stopOwned(cfg, store, r.ID, monitor.Request{Op: monitor.OpKill, Signal: 9}, handOnWait)
 }
 
 // removeRecorded enters a session and removes the containers' root

@@ -21,6 +21,13 @@ type Client struct {
 // running (or its monitor was killed).
 var ErrNoMonitor = errors.New("container is not running")
 
+// ErrHungUp means the monitor closed the connection before it answered: a
+// detached container's monitor does so while it hands the container on
+// (rrun-monitor execs `rrun __monitor --resume` once the init exited; that
+// one closes the socket and, under a --restart policy, opens it again for
+// the next run). Whoever asked may ask the container's owner again.
+var ErrHungUp = errors.New("the container's monitor hung up")
+
 // Dial connects to the monitor of container id.
 func Dial(runDir, id string) (*Client, error) {
 	c, err := net.DialTimeout("unixpacket", SocketPath(runDir, id), 2*time.Second)
@@ -55,7 +62,9 @@ func (c *Client) Send(r Request, fds ...int) error {
 	if len(fds) > 0 {
 		oob = syscall.UnixRights(fds...)
 	}
-	_, _, err = c.conn.WriteMsgUnix(data, oob, nil)
+	if _, _, err = c.conn.WriteMsgUnix(data, oob, nil); errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) {
+		return fmt.Errorf("%w: %v", ErrHungUp, err)
+	}
 	return err
 }
 
@@ -64,8 +73,11 @@ func (c *Client) Receive() (Response, error) {
 	var resp Response
 	buf := make([]byte, 64<<10)
 	n, err := c.conn.Read(buf)
-	if err != nil || n == 0 {
-		return resp, fmt.Errorf("the container's monitor hung up: %v", err)
+	if err != nil {
+		return resp, fmt.Errorf("%w: %v", ErrHungUp, err)
+	}
+	if n == 0 {
+		return resp, ErrHungUp
 	}
 	if err := json.Unmarshal(buf[:n], &resp); err != nil {
 		return resp, fmt.Errorf("unreadable answer from the container's monitor: %w", err)

@@ -17,14 +17,24 @@ const ownerLockName = "owner.lock"
 
 // lockSocketDir takes the owner lock of a plugin's socket directory; the
 // returned file keeps it (nil when the lock could not be taken: the
-// directory is then judged by its sockets alone).
+// directory is then judged by its sockets alone). The lock file gets its
+// name only once it is locked (as the session dirs' rrun.lock): a sweep
+// (socketDirStale, in this or another rrun) that found owner.lock created
+// but not yet locked took the starting plugin's dir for stale and removed
+// it under the plugin ("open .../plugin-dirN/pluginM: no such file or
+// directory" before the handshake), and a sweep's own test of the lock
+// made this non-blocking lock fail, leaving a free owner.lock that every
+// later sweep took for a dead plugin.
 func lockSocketDir(dir string) *os.File {
-	f, err := os.OpenFile(filepath.Join(dir, ownerLockName), os.O_CREATE|os.O_RDWR|syscall.O_CLOEXEC, 0o600)
+	pending := filepath.Join(dir, ownerLockName+".new")
+	f, err := os.OpenFile(pending, os.O_CREATE|os.O_EXCL|os.O_RDWR|syscall.O_CLOEXEC, 0o600)
 	if err != nil {
 		return nil
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	// Nobody else opens the pending name: this lock cannot be refused.
+	if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil || os.Rename(pending, filepath.Join(dir, ownerLockName)) != nil {
 		f.Close()
+		_ = os.Remove(pending) // the dir is judged by its sockets
 		return nil
 	}
 	return f

@@ -48,3 +48,44 @@ func TestRemoveStaleSocketsKeepsLivePlugins(t *testing.T) {
 		t.Errorf("the dead plugin's socket dir is still there (%v)", err)
 	}
 }
+
+// A plugin's socket dir is never stale while its rrun starts the plugin,
+// whatever a concurrent sweep sees: its owner lock appears held, and a
+// sweep's test of it cannot make the launching rrun's lock fail (both
+// removed the dir of a plugin starting up, before it could listen).
+func TestSocketDirOfStartingPluginIsNeverStale(t *testing.T) {
+	run := t.TempDir()
+	parent := filepath.Join(run, "plugins")
+	if err := os.MkdirAll(parent, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	stop, swept := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(swept)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				RemoveStaleSockets(run)
+			}
+		}
+	}()
+	defer func() { close(stop); <-swept }()
+	for i := 0; i < 1000; i++ {
+		dir, err := os.MkdirTemp(parent, "plugin-dir") // as go-plugin makes it
+		if err != nil {
+			t.Fatal(err)
+		}
+		owner := lockSocketDir(dir)
+		_, statErr := os.Stat(dir)
+		stale := socketDirStale(dir)
+		os.RemoveAll(dir) // as Instance.removeSocketDir: before the lock goes
+		if owner != nil {
+			owner.Close()
+		}
+		if owner == nil || statErr != nil || stale {
+			t.Fatalf("start %d: lock taken %v, dir there: %v, judged stale %v", i, owner != nil, statErr, stale)
+		}
+	}
+}

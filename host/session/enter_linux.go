@@ -46,13 +46,20 @@ func EnterWith(runDir string, plan Plan, args []string) (int, error) {
 
 // newStateDir makes a session's state dir under runDir/sessions, after
 // removing those of sessions whose rrun was killed. It returns the dir's
-// owner lock too, held (in heldLocks) until this process exits.
+// owner lock too, held (in heldLocks) until this process exits. The dir is
+// made as .new-ID, under the shared lock of lockMaking, so that a later
+// rrun can tell one this process was killed making from one being made.
 func newStateDir(runDir string) (string, *os.File, error) {
 	sessions := filepath.Join(runDir, "sessions")
 	if err := os.MkdirAll(sessions, 0o700); err != nil {
 		return "", nil, fmt.Errorf("failed to create %s: %w", sessions, err)
 	}
 	removeStaleSessions(sessions)
+	unlock, err := lockMaking(sessions)
+	if err != nil {
+		return "", nil, err
+	}
+	defer unlock()
 	id := randomID()
 	tmp, stateDir := filepath.Join(sessions, ".new-"+id), filepath.Join(sessions, id)
 	if err := os.Mkdir(tmp, 0o700); err != nil {

@@ -101,14 +101,52 @@ func PoolSize() int {
 }
 
 // StopHolder kills the holder of runDir (rrun system migrate); running
-// containers keep their namespaces. It reports whether one ran.
+// containers keep their namespaces. It reports whether one ran. It
+// returns once the holder's idle pre-started processes are gone too
+// (awaitPool), so nothing of the old holder is left in the run dir.
 func StopHolder(runDir string) bool {
 	h, ok := ReadHolder(runDir)
 	_ = os.Remove(holderPath(runDir)) // gone already: fine
 	if !ok || !h.Alive() {
+		awaitPool(runDir) // a holder that idled out a moment ago
 		return false
 	}
-	return unix.Kill(h.PID, unix.SIGKILL) == nil
+	if unix.Kill(h.PID, unix.SIGKILL) != nil {
+		return false
+	}
+	awaitPool(runDir)
+	return true
+}
+
+// poolWait bounds how long StopHolder waits for the pool's sockets.
+const poolWait = 2 * time.Second
+
+// awaitPool waits, at most poolWait, until the sockets in runDir/prefork
+// are gone: a pool process reads EOF once its holder is gone, removes its
+// socket and exits (see "Pre-started commands" in docs/internal.md), a
+// moment after the holder. A socket whose process is gone was a killed
+// one's: it is removed. Without the wait, `system migrate` returned while
+// the old pool still had its sockets (TestKilledRunsAndLoadsLeaveNothing
+// found one in the run dir under load).
+func awaitPool(runDir string) {
+	socks, _ := filepath.Glob(filepath.Join(runDir, "prefork", "*.sock"))
+	deadline := time.Now().Add(poolWait)
+	for _, sock := range socks {
+		pid, _ := strconv.Atoi(strings.SplitN(filepath.Base(sock), "-", 2)[0])
+		for {
+			if _, err := os.Lstat(sock); err != nil {
+				break
+			}
+			if pid <= 0 || processStart(pid) == 0 {
+				_ = os.Remove(sock) // its process was killed
+				break
+			}
+			if time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
 }
 
 // writeSubIDMaps maps 0 to the user and 1.. to the subordinate ranges, as

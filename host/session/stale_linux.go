@@ -1,6 +1,7 @@
 package session
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,10 +31,11 @@ func removeStaleSessions(dir string) int {
 		return 0
 	}
 	n := 0
+	var making []string
 	for _, e := range entries {
 		p := filepath.Join(dir, e.Name())
 		if strings.HasPrefix(e.Name(), ".") {
-			removeAbandonedNew(p)
+			making = append(making, p)
 			continue
 		}
 		if !sessionStale(p) {
@@ -42,6 +44,9 @@ func removeStaleSessions(dir string) int {
 		network.KillPasta(filepath.Join(p, network.PastaPIDFile))
 		_ = os.RemoveAll(p)
 		n++
+	}
+	if len(making) > 0 {
+		removeAbandonedNew(dir, making)
 	}
 	return n
 }
@@ -64,14 +69,51 @@ func sessionStale(p string) bool {
 	return true
 }
 
-// removeAbandonedNew removes a dir newStateDir was killed in the middle of
-// making (it holds no pasta yet).
-func removeAbandonedNew(p string) {
-	if _, err := os.Stat(filepath.Join(p, ownerLock)); err == nil && sessionStale(p) {
-		_ = os.RemoveAll(p) // its rrun took the lock and was killed before the rename
-		return
+// removeAbandonedNew removes the dirs (paths, in sessions) that
+// newStateDir was killed in the middle of making: they hold no pasta yet.
+// Every rrun making one holds a shared flock of the sessions dir from
+// before its mkdir until the rename (lockMaking): when this process can
+// take it exclusively, nobody is making one, and every such dir is
+// abandoned, however young (before, a dir killed before its lock file was
+// named stayed for a minute, and a killed `rrun load` left it for the next
+// command to find). Otherwise only the dirs whose lock is free, or that are
+// a minute old, go; the next command removes the others.
+func removeAbandonedNew(sessions string, paths []string) {
+	if d, err := os.Open(sessions); err == nil {
+		defer d.Close()
+		if unix.Flock(int(d.Fd()), unix.LOCK_EX|unix.LOCK_NB) == nil { // released with d
+			for _, p := range paths {
+				_ = os.RemoveAll(p)
+			}
+			return
+		}
 	}
-	if st, err := os.Stat(p); err == nil && time.Since(st.ModTime()) > time.Minute {
-		_ = os.RemoveAll(p)
+	for _, p := range paths {
+		if _, err := os.Stat(filepath.Join(p, ownerLock)); err == nil && sessionStale(p) {
+			_ = os.RemoveAll(p) // its rrun took the lock and was killed before the rename
+		} else if st, err := os.Stat(p); err == nil && time.Since(st.ModTime()) > time.Minute {
+			_ = os.RemoveAll(p)
+		}
 	}
+}
+
+// lockMaking takes the shared flock of the sessions dir that tells
+// removeAbandonedNew a session dir is being made; the returned func drops
+// it. It waits while a sweep holds the lock exclusively (a few removals).
+func lockMaking(sessions string) (func(), error) {
+	d, err := os.Open(sessions)
+	if err != nil {
+		return nil, fmt.Errorf("failed to open %s: %w", sessions, err)
+	}
+	for {
+		err = unix.Flock(int(d.Fd()), unix.LOCK_SH)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		d.Close()
+		return nil, fmt.Errorf("failed to lock %s: %w", sessions, err)
+	}
+	return func() { d.Close() }, nil
 }

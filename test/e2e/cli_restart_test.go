@@ -75,6 +75,19 @@ func TestCLIRestartPolicies(t *testing.T) {
 	}
 	e.ok("stop", always)
 	e.monitorGone(always)
+	// A stop at any point of the restart cycle (a run, its exit being
+	// handed back to rrun, the back-off, the next run starting) succeeds
+	// and is the last word: a stop that met the hand-back failed with "the
+	// container's monitor hung up".
+	for i := 0; i < 6; i++ {
+		e.ok("start", always)
+		time.Sleep(time.Duration(i*70) * time.Millisecond)
+		e.ok("stop", always)
+		e.monitorGone(always)
+		if got := strings.TrimSpace(e.ok("inspect", "-f", "{{.State.Status}}", always).stdout); got != "exited" {
+			t.Errorf("inspect after stop %d: %q, want exited", i, got)
+		}
+	}
 	if r := e.run("", "run", "--rm", "--restart", "always", "busybox", "true"); r.code != 125 || !strings.Contains(r.stderr, "--restart and --rm") {
 		t.Errorf("--restart with --rm: %s", r)
 	}
