@@ -71,6 +71,8 @@ func parseProcess(id string, data []byte, maps *specs.Linux, singleIDMap bool) (
 // startExec runs the exec process and waits until it has exec'd its
 // command. It returns the process whenever one was started.
 func (b *Backend) startExec(ctx context.Context, c *container, req api.ExecRequest, p *specs.Process, own *specs.User) (*proc, error) {
+	t0 := time.Now()
+	defer api.TraceSince("native: exec started", t0)
 	sec, err := readSeccomp(c.dir) // an exec gets the container's filter
 	if err != nil {
 		return nil, fmt.Errorf("failed to exec in container %s: %w", c.id, err)
@@ -84,6 +86,7 @@ func (b *Backend) startExec(ctx context.Context, c *container, req api.ExecReque
 	mark := b.reaper.Mark()
 	cmd, err := b.startNsenter(c, files, own)
 	files.close()
+	api.TraceSince("native: exec: nsenter spawned", t0)
 	if err != nil {
 		return nil, err
 	}
@@ -98,12 +101,14 @@ func (b *Backend) startExec(ctx context.Context, c *container, req api.ExecReque
 	// The exec process, a child of ours thanks to CLONE_PARENT, waits for
 	// its configuration: it cannot have ended, so the pidfd opened now is
 	// its own.
+	api.TraceSince("native: exec: pid received", t0)
 	pr := b.track(m.Pid, nil, mark, req.Stdio.Terminal, func() { b.saveLogged(c) })
 	cfg := nsinit.ExecConfig{Version: nsinit.ProtocolVersion, Process: p, Terminal: req.Stdio.Terminal, SingleIDMap: b.isSingleIDMap(), Seccomp: sec}
 	if err := json.NewEncoder(files.conn).Encode(cfg); err != nil {
 		_ = pr.signal(unix.SIGKILL) // it cannot run without its configuration
 		return pr, fmt.Errorf("failed to exec in container %s: %w", c.id, err)
 	}
+	api.TraceSince("native: exec: config sent", t0)
 	if m, err = next(dec, log); !errors.Is(err, io.EOF) && !errors.Is(err, syscall.ECONNRESET) {
 		<-pr.Done() // it exits right after telling us
 		if err != nil {
