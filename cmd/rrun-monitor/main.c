@@ -195,6 +195,7 @@ static int run(void) {
 		serve_events(pfd + first, n - first);
 		serve_timers();
 	}
+	serve_last();
 	free(pfd);
 	return init_code;
 }

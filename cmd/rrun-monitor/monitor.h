@@ -95,7 +95,7 @@ void serve_events(struct pollfd *pfd, int n);
 void serve_exited(void);
 long long serve_deadline(void);
 void serve_timers(void);
-bool serve_writing(void);
+void serve_last(void);
 
 // exec.c
 void exec_delegate(int conn, const char *req, size_t n, const int *fds, int nfds);

@@ -21,6 +21,7 @@ enum conn_state { IDLE, WAITING, WRITING };
 struct conn {
 	int fd;
 	enum conn_state state;
+	bool fresh;         // accepted, no request read yet
 	bool is_wait;       // WAITING: a wait (else a stop)
 	struct buf data;    // WRITING: what goes to stdin
 	size_t off;         // WRITING: how much of it went
@@ -118,8 +119,6 @@ static struct conn *writer(void) {
 	return w;
 }
 
-bool serve_writing(void) { return writer() != NULL; }
-
 static void stdin_request(struct conn *c, struct request *r) {
 	if (stdin_fd() < 0 || !st.interactive) {
 		struct buf msg = {0};
@@ -213,6 +212,7 @@ static bool receive(struct conn *c) {
 			memcpy(&fds[nfds++], CMSG_DATA(cm) + j * sizeof(int), sizeof(int));
 	}
 	struct request r;
+	c->fresh = false;
 	if (n <= 0 || !parse_request(msg, (size_t)n, &r)) {
 		close_fds(fds, nfds);
 		return false;
@@ -250,7 +250,7 @@ static void accept_clients(void) {
 			continue;
 		}
 		conns = a;
-		conns[nconns++] = (struct conn){.fd = fd};
+		conns[nconns++] = (struct conn){.fd = fd, .fresh = true};
 	}
 }
 
@@ -295,6 +295,38 @@ void serve_exited(void) {
 			continue;
 		reply(c->fd, &(struct response){.ok = true, .exited = c->is_wait, .exit_code = c->is_wait ? init_code : 0});
 		c->state = IDLE;
+	}
+}
+
+// LAST_MS is how long a client that connected before this process execs
+// has to send its request (it is answered, not hung up on).
+#define LAST_MS 250
+
+// serve_last answers, once the init exited and just before the exec, the
+// requests already sent and those of clients that connected but did not
+// send theirs yet (the backlog accepted first): a stop or wait racing the
+// exit gets its answer, not a reset connection.
+void serve_last(void) {
+	accept_clients();
+	long long until = now_ms() + LAST_MS;
+	for (long long left = LAST_MS; left > 0; left = until - now_ms()) {
+		struct pollfd *pfd = calloc((size_t)nconns + 1, sizeof(*pfd));
+		int n = 0, fresh = 0;
+		for (int i = 0; pfd && i < nconns; i++) {
+			if (conns[i].state != IDLE)
+				continue;
+			pfd[n++] = (struct pollfd){.fd = conns[i].fd, .events = POLLIN};
+			fresh += conns[i].fresh;
+		}
+		int ready = pfd ? poll(pfd, (nfds_t)n, fresh ? (int)left : 0) : -1;
+		for (int i = 0; i < n && ready > 0; i++) {
+			struct conn *c = pfd[i].revents ? find(pfd[i].fd) : NULL;
+			if (c && !receive(c))
+				drop(c);
+		}
+		free(pfd);
+		if (ready <= 0)
+			return;
 	}
 }
 

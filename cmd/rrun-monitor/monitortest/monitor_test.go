@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -270,6 +271,41 @@ func TestNetworkHelperEndsWithTheContainer(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(c.dir, "owner.lock")); err != nil {
 		t.Errorf("a symbolic link in the network's dir was followed: %v", err)
 	}
+}
+
+// A client that connected as the container exited, and sends its request
+// only after, gets its answer from rrun-monitor before it execs rrun (not
+// a reset connection: `stop` during a --restart always failed so).
+func TestAClientConnectedAtTheExitIsAnswered(t *testing.T) {
+	c := start(t, options{init: `read x`})
+	late := c.dial()
+	if r := ask(t, c.dial(), monitor.Request{Op: monitor.OpPing}); !r.OK {
+		t.Fatalf("ping: %+v", r) // late is accepted by now
+	}
+	// The init exits while rrun-monitor is stopped: once it runs again,
+	// the exit is all it sees, and late has sent nothing yet.
+	mon := c.cmd.Process.Pid
+	init := childNamed(mon, "bash")
+	_ = syscall.Kill(mon, syscall.SIGSTOP)
+	defer syscall.Kill(mon, syscall.SIGCONT)
+	_ = syscall.Kill(init, syscall.SIGKILL)
+	for deadline := time.Now().Add(10 * time.Second); !isZombie(init) && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	_ = syscall.Kill(mon, syscall.SIGCONT)
+	time.Sleep(30 * time.Millisecond)
+	send(t, late, monitor.Request{Version: monitor.ProtocolVersion, Op: monitor.OpWait})
+	if r := receive(t, late); !r.OK || !r.Exited || r.ExitCode != 137 {
+		t.Fatalf("wait: %+v", r)
+	}
+	c.wait()
+}
+
+func isZombie(pid int) bool {
+	data, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	s := string(data)
+	i := strings.LastIndexByte(s, ')')
+	return i > 0 && len(s) > i+2 && s[i+2] == 'Z'
 }
 
 // childNamed is a child of pid whose command is comm, 0 when none.
