@@ -78,7 +78,10 @@ func newStopCommand() *cobra.Command {
 			}
 			return forEach(args, func(cfg config.Config, store *state.Store, r state.Record) error {
 				markStopped(store, r.ID)
-				if err := call(cfg, r, monitor.Request{Op: monitor.OpStop, Timeout: timeout}); err != nil && !errors.Is(err, monitor.ErrNoMonitor) {
+				// A monitor that hangs up is recording an exit (a --restart
+				// between two runs, which markStopped ends): wait for it.
+				err := call(cfg, r, monitor.Request{Op: monitor.OpStop, Timeout: timeout})
+				if err != nil && !errors.Is(err, monitor.ErrNoMonitor) && !errors.Is(err, monitor.ErrHungUp) {
 					return err
 				}
 				awaitRecorded(store, r, true)

@@ -128,8 +128,8 @@ func newRestartCommand() *cobra.Command {
 			return forEach(args, func(cfg config.Config, store *state.Store, r state.Record) error {
 				markStopped(store, r.ID)
 				err := call(cfg, r, monitor.Request{Op: monitor.OpStop, Timeout: timeout})
-				if err != nil && !errors.Is(err, monitor.ErrNoMonitor) {
-					return err
+				if err != nil && !errors.Is(err, monitor.ErrNoMonitor) && !errors.Is(err, monitor.ErrHungUp) {
+					return err // a monitor that hung up is recording the exit, as stop's
 				}
 				fresh, err := store.Get(r.ID)
 				if err != nil {

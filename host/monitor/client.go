@@ -21,6 +21,13 @@ type Client struct {
 // running (or its monitor was killed).
 var ErrNoMonitor = errors.New("container is not running")
 
+// ErrHungUp means the monitor closed the connection before it answered:
+// it is gone, or handing the container over (rrun-monitor's exec of
+// `--resume`, whose record of the exit closes the socket with connections
+// still queued on it). Whether the container runs is the owner lock's to
+// say.
+var ErrHungUp = errors.New("the container's monitor hung up")
+
 // Dial connects to the monitor of container id.
 func Dial(runDir, id string) (*Client, error) {
 	c, err := net.DialTimeout("unixpacket", SocketPath(runDir, id), 2*time.Second)
@@ -65,7 +72,7 @@ func (c *Client) Receive() (Response, error) {
 	buf := make([]byte, 64<<10)
 	n, err := c.conn.Read(buf)
 	if err != nil || n == 0 {
-		return resp, fmt.Errorf("the container's monitor hung up: %v", err)
+		return resp, fmt.Errorf("%w: %v", ErrHungUp, err)
 	}
 	if err := json.Unmarshal(buf[:n], &resp); err != nil {
 		return resp, fmt.Errorf("unreadable answer from the container's monitor: %w", err)
