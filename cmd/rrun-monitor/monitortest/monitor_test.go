@@ -228,7 +228,8 @@ func TestExecIsDelegatedWithItsFdsOnly(t *testing.T) {
 // A stop that the container ignores ends in SIGKILL once the stop
 // timeout passed.
 func TestStopKillsAfterTheTimeout(t *testing.T) {
-	c := start(t, options{stopTimeout: 1, init: `trap '' TERM; while :; do sleep 0.05; done`})
+	c := start(t, options{stopTimeout: 1, init: `trap '' TERM; echo ready; while :; do sleep 0.05; done`})
+	c.waitLog("ready\n") // the trap is set
 	began := time.Now()
 	if r := ask(t, c.dial(), monitor.Request{Op: monitor.OpStop, Timeout: -1}); !r.OK {
 		t.Fatalf("stop: %+v", r)
