@@ -73,7 +73,7 @@ static bool set_field(struct state *s, const char *key, char *val) {
 			return false;
 		s->interactive = val[0] == 't';
 	} else if (strcmp(key, "rrun") == 0) {
-		char **a = realloc(s->rrun, (s->nrrun + 2) * sizeof(char *));
+		char **a = realloc(s->rrun, (size_t)(s->nrrun + 2) * sizeof(char *));
 		if (!a)
 			return false;
 		s->rrun = a;

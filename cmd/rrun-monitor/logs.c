@@ -60,6 +60,8 @@ static void write_log(const struct buf *b) {
 static void flush(struct stream *s, bool eof) {
 	struct buf *p = &s->partial;
 	size_t done = 0;
+	if (p->len == 0)
+		return;
 	for (char *nl; (nl = memchr(p->p + done, '\n', p->len - done));)
 		done = (size_t)(nl - p->p) + 1;
 	if (eof || p->len - done >= MAX_LINE)

@@ -172,8 +172,11 @@ static int run(void) {
 		if (init_done && (!logs_open() || now_ms() >= drain_until))
 			break;
 		struct pollfd *p = realloc(pfd, (size_t)(1 + NSTREAMS + serve_npoll()) * sizeof(*pfd));
-		if (p)
-			pfd = p;
+		if (!p) {
+			poll(NULL, 0, 100); // out of memory: the next round may have some
+			continue;
+		}
+		pfd = p;
 		int n = 0, pos[NSTREAMS];
 		pfd[n++] = (struct pollfd){.fd = sigfd, .events = POLLIN};
 		for (int i = 0; i < NSTREAMS; i++) {

@@ -209,7 +209,7 @@ static bool receive(struct conn *c) {
 			continue;
 		int k = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
 		for (int j = 0; j < k && nfds < 256; j++)
-			memcpy(&fds[nfds++], CMSG_DATA(cm) + j * sizeof(int), sizeof(int));
+			memcpy(&fds[nfds++], CMSG_DATA(cm) + (size_t)j * sizeof(int), sizeof(int));
 	}
 	struct request r;
 	c->fresh = false;

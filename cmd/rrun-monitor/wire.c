@@ -150,7 +150,7 @@ static bool set(struct scanner *p, struct request *r, const struct buf *key) {
 	}
 	if (KEY("op")) {
 		struct buf op = {0};
-		bool ok = scan_str(p, &op) && !memchr(op.p, 0, op.len);
+		bool ok = scan_str(p, &op) && (op.len == 0 || !memchr(op.p, 0, op.len));
 		buf_addc(&op, 0);
 		free(r->op);
 		r->op = op.p;
@@ -224,7 +224,7 @@ bool base64_decode(const char *s, size_t n, struct buf *out) {
 		unsigned v = 0;
 		int pad = 0;
 		for (int j = 0; j < 4; j++) {
-			char c = s[i + j];
+			char c = s[i + (size_t)j];
 			const char *d = c ? strchr(alphabet, c) : NULL;
 			if (c == '=' && i + 4 == n && j >= 2)
 				pad++;

@@ -74,9 +74,16 @@ var (
 	buildErr  error
 )
 
+// binaryEnv names a rrun-monitor to test instead of the one make monitor
+// builds (one built with -fsanitize=address,undefined, say).
+const binaryEnv = "RRUN_MONITORTEST_BINARY"
+
 // monitorBinary builds rrun-monitor as make build does (make monitor).
 func monitorBinary(t *testing.T) string {
 	t.Helper()
+	if bin := os.Getenv(binaryEnv); bin != "" {
+		return bin
+	}
 	buildOnce.Do(func() {
 		_, file, _, _ := runtime.Caller(0)
 		root := filepath.Join(filepath.Dir(file), "..", "..", "..")
