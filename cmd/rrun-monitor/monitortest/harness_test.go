@@ -30,7 +30,11 @@ func TestMain(m *testing.M) {
 		fakeRrun(out)
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if binary != "" {
+		_ = os.RemoveAll(filepath.Dir(binary)) // the binary make monitor built
+	}
+	os.Exit(code)
 }
 
 // record is what the fake rrun saw.
