@@ -44,7 +44,7 @@ echo "== test suite as rrun-test (subuid range)"
 mkdir -m 1777 "$work/bin"
 as_user rrun-test go build -tags "'$TAGS'" -o "'$work/bin/rrun'" ./cmd/rrun || status=1
 as_user rrun-test go build -o "'$work/bin/rrun-nsinit'" ./cmd/rrun-nsinit || status=1
-as_user rrun-test CGO_ENABLED=0 go build -o "'$work/bin/rrun-monitor'" ./cmd/rrun-monitor || status=1
+as_user rrun-test make -s monitor MONITOR_OUT="'$work/bin/rrun-monitor'" || status=1
 as_user rrun-test RRUN_BINARY="'$work/bin/rrun'" go test -tags "'$TAGS'" -count=1 -timeout 40m "${RRUN_TEST_PKGS:-./...}" $extra || status=1
 echo "== single-uid mapping end-to-end tests as rrun-nosub (no subuid range)"
 as_user rrun-nosub go test -tags "'$TAGS'" -count=1 -timeout 20m ./test/e2e -run "'NoSubuid'" -v $extra || status=1

@@ -101,9 +101,7 @@ func execSmallMonitor(path string) monitor.Handoff {
 		if _, err := unix.FcntlInt(uintptr(st.Owner), unix.F_SETFD, 0); err != nil {
 			return fmt.Errorf("failed to pass the owner lock: %w", err)
 		}
-		// One P: rrun-monitor mostly sleeps in syscalls, and each P and
-		// thread costs resident memory (it unsets the variable again).
-		env := append(os.Environ(), handoff.Env+"="+st.Encode(), "GOMAXPROCS=1")
+		env := append(os.Environ(), handoff.Env+"="+st.Encode())
 		return syscall.Exec(path, []string{"rrun-monitor", st.ID}, env)
 	}
 }
@@ -173,9 +171,9 @@ func deleteRemoved(cfg config.Config, id string) error {
 // request's connection (fd 3) and its fds (4...).
 func execDelegate(cfg config.Config, store *state.Store, rec state.Record) error {
 	req := os.Getenv(handoff.ExecRequestEnv)
-	n, _ := strconv.Atoi(os.Getenv("_RRUN_EXEC_FDS"))
+	n, _ := strconv.Atoi(os.Getenv(handoff.ExecFDsEnv))
 	os.Unsetenv(handoff.ExecRequestEnv)
-	os.Unsetenv("_RRUN_EXEC_FDS")
+	os.Unsetenv(handoff.ExecFDsEnv)
 	fds := make([]int, n)
 	for i := range fds {
 		fds[i] = 4 + i

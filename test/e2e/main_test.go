@@ -66,7 +66,7 @@ func build(dir string) error {
 		{"go", "build", "-tags", tags, "-o", rrunBin, "./cmd/rrun"},
 		{"env", "CGO_ENABLED=0", "go", "build", "-o", filepath.Join(dir, "rrun-init"), "./cmd/rrun-init"},
 		{"go", "build", "-o", filepath.Join(dir, "rrun-nsinit"), "./cmd/rrun-nsinit"},
-		{"env", "CGO_ENABLED=0", "go", "build", "-o", filepath.Join(dir, "rrun-monitor"), "./cmd/rrun-monitor"},
+		{"make", "-s", "monitor", "MONITOR_OUT=" + filepath.Join(dir, "rrun-monitor")},
 		{"go", "build", "-o", filepath.Join(pluginDir, "rrun-storage-rootfsdir"), "./plugins/examples/rootfsdir"},
 		{"go", "build", "-o", filepath.Join(dir, "badplugin"), "./test/e2e/testdata/badplugin"},
 		{"env", "CGO_ENABLED=0", "go", "build", "-o", filepath.Join(dir, "xattr"), "./test/e2e/testdata/xattr"},

@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -80,7 +79,7 @@ func TestExecServedHereOnlyInTheContainersNamespaces(t *testing.T) {
 	if servedBy(stderr) == 0 || !strings.Contains(stderr, "exec served here") {
 		t.Fatalf("a served exec into its holder's container was not served by itself:\n%s", stderr)
 	}
-	_ = syscall.Kill(e.holderPID(), syscall.SIGKILL)
+	e.killHolder()
 	out, stderr, err = e.tracedExec(id, "sh", "-c", "echo again; exit 5")
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 5 || out != "again\n" {
 		t.Fatalf("exec after the holder was replaced: %v %q\n%s", err, out, stderr)

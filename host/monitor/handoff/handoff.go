@@ -1,22 +1,18 @@
 // Package handoff is what the set-up monitor (`rrun __monitor`) passes to
-// the small static rrun-monitor when it execs it, and what rrun-monitor
-// passes back to `rrun __monitor --resume` once the container exited (see
-// "The small monitor of a detached container" in docs/internal.md). It
-// imports strconv, strings, errors and os only (no encoding/json, no fmt):
-// every detached container keeps one rrun-monitor resident, and each
-// package linked in is paid once per container.
+// the small static rrun-monitor (a C program, cmd/rrun-monitor) when it
+// execs it, and the variables rrun-monitor sets for `rrun __monitor
+// --resume` and `--exec` (see "The small monitor of a detached container"
+// in docs/internal.md). The encoding is one C can read in a few lines.
 package handoff
 
 import (
-	"errors"
-	"os"
 	"strconv"
 	"strings"
 )
 
-// Version changes when State changes incompatibly; rrun-monitor refuses
-// another.
-const Version = 2
+// Version changes when State or its encoding changes incompatibly;
+// rrun-monitor refuses another (HANDOFF_VERSION in cmd/rrun-monitor).
+const Version = 3
 
 // Env carries State (Encode) across the execve.
 const Env = "_RRUN_SMALL_MONITOR"
@@ -26,6 +22,7 @@ const (
 	ListenerFDEnv  = "_RRUN_MONITOR_LISTENER_FD" // the socket listener, closed once the exit is recorded
 	RestartsEnv    = "_RRUN_RESTARTS"            // "RETRIES DELAY_MS": the --restart policy's state so far
 	ExecRequestEnv = "_RRUN_EXEC_REQUEST"        // the exec request rrun-monitor read (its fds follow the connection on fd 3)
+	ExecFDsEnv     = "_RRUN_EXEC_FDS"            // how many fds the exec request carried (4, 5, ...)
 	OwnerFDEnv     = "_RRUN_OWNER_FD"            // the container's owner lock
 )
 
@@ -57,7 +54,7 @@ type State struct {
 	NetLock   int    // the state dir's owner lock (held: no rrun takes the dir for stale)
 }
 
-// ints are State's integer fields by name, for Encode and decode.
+// ints are State's integer fields by name, for Encode.
 func (s *State) ints() map[string]*int {
 	return map[string]*int{"version": &s.Version, "pid": &s.Pid, "stop_signal": &s.StopSignal, "stop_timeout": &s.StopTimeout,
 		"listener": &s.Listener, "log": &s.Log, "stdout": &s.Stdout, "stderr": &s.Stderr, "master": &s.Master,
@@ -66,90 +63,35 @@ func (s *State) ints() map[string]*int {
 }
 
 // Encode is State as the value of Env: space-separated key=value, strings
-// quoted as Go does, rrun once per argument.
+// percent-encoded (Escape), rrun once per argument.
 func (s State) Encode() string {
 	var b strings.Builder
 	for k, v := range s.ints() {
 		b.WriteString(k + "=" + strconv.Itoa(*v) + " ")
 	}
-	b.WriteString("interactive=" + strconv.FormatBool(s.Interactive) + " id=" + strconv.Quote(s.ID) + " restarts=" + strconv.Quote(s.Restarts) +
-		" net_dir=" + strconv.Quote(s.NetDir))
+	b.WriteString("interactive=" + strconv.FormatBool(s.Interactive) + " id=" + Escape(s.ID) + " restarts=" + Escape(s.Restarts) +
+		" net_dir=" + Escape(s.NetDir))
 	for _, a := range s.Rrun {
-		b.WriteString(" rrun=" + strconv.Quote(a))
+		b.WriteString(" rrun=" + Escape(a))
 	}
 	return b.String()
 }
 
-// Decode reads what Encode wrote.
-func Decode(v string) (State, error) {
-	var s State
-	ints := s.ints()
-	for v = strings.TrimSpace(v); v != ""; v = strings.TrimLeft(v, " ") {
-		key, rest, ok := strings.Cut(v, "=")
-		if !ok {
-			return s, errors.New("a field without a value")
+// Escape writes '%', a space and every byte outside printable ASCII as
+// %XX (upper-case hex), so that a value has no space and no byte an
+// environment variable cannot hold.
+func Escape(v string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c <= ' ' || c >= 0x7f || c == '%' {
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&0xf])
+			continue
 		}
-		var val string
-		if strings.HasPrefix(rest, `"`) {
-			q, err := strconv.QuotedPrefix(rest)
-			if err != nil {
-				return s, errors.New("a badly quoted " + key)
-			}
-			val, _ = strconv.Unquote(q)
-			v = rest[len(q):]
-		} else {
-			val, v, _ = strings.Cut(rest, " ")
-		}
-		if err := s.set(ints, key, val); err != nil {
-			return s, err
-		}
+		b.WriteByte(c)
 	}
-	return s, nil
-}
-
-func (s *State) set(ints map[string]*int, key, val string) error {
-	var err error
-	switch key {
-	case "id":
-		s.ID = val
-	case "restarts":
-		s.Restarts = val
-	case "net_dir":
-		s.NetDir = val
-	case "rrun":
-		s.Rrun = append(s.Rrun, val)
-	case "interactive":
-		s.Interactive, err = strconv.ParseBool(val)
-	default:
-		p, ok := ints[key]
-		if !ok {
-			return errors.New("unknown field " + key)
-		}
-		*p, err = strconv.Atoi(val)
-	}
-	if err != nil {
-		return errors.New("bad value of " + key + ": " + val)
-	}
-	return nil
-}
-
-// FromEnv reads State from Env and removes it from the environment.
-func FromEnv() (State, error) {
-	v := os.Getenv(Env)
-	os.Unsetenv(Env)
-	if v == "" {
-		return State{}, errors.New(Env + " is not set: rrun-monitor is started by rrun only")
-	}
-	s, err := Decode(v)
-	if err != nil {
-		return s, errors.New("failed to read " + Env + ": " + err.Error())
-	}
-	if s.Version != Version {
-		return s, errors.New("handoff version " + strconv.Itoa(s.Version) + ", rrun-monitor speaks " +
-			strconv.Itoa(Version) + ": use rrun-monitor from the same build as rrun")
-	}
-	if len(s.Rrun) == 0 || s.ID == "" {
-		return s, errors.New(Env + " names no container or no rrun binary")
-	}
-	return s, nil
+	return b.String()
 }
