@@ -118,10 +118,6 @@ func readPolicyState() (retries int, delay time.Duration) {
 	return retries, delay
 }
 
-// resumeDelayEnv delays the record of a small monitor's exit (a test hook:
-// commands that meet a container between its exit and that record).
-const resumeDelayEnv = "_RRUN_TEST_RESUME_DELAY"
-
 // resumeMonitor is `rrun __monitor ID --resume CODE`: the container
 // rrun-monitor owned exited with code; record it, release it, and apply
 // the restart policy (which may run it again under this process).
@@ -133,9 +129,6 @@ func resumeMonitor(cfg config.Config, store *state.Store, rec state.Record, code
 	}
 	os.Unsetenv(handoff.ListenerFDEnv)
 	retries, delay := readPolicyState()
-	if d, err := time.ParseDuration(os.Getenv(resumeDelayEnv)); err == nil {
-		time.Sleep(d)
-	}
 	net, err := network.Load(store.Dir(rec.ID))
 	if err != nil {
 		return err

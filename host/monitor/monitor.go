@@ -182,6 +182,10 @@ func (m *monitor) wait(ctx context.Context, io *stdio) (int, error) {
 	return code, err
 }
 
+// recordDelayEnv delays the record of an exit (a test hook: commands that
+// meet a container between its exit and that record).
+const recordDelayEnv = "_RRUN_TEST_RECORD_DELAY"
+
 // finish records how the container ended and releases or removes it. The
 // record is written before the socket closes: whoever finds the monitor
 // gone must find the exit code recorded.
@@ -189,6 +193,9 @@ func (m *monitor) wait(ctx context.Context, io *stdio) (int, error) {
 // A run refused before its command ran (rrun's own failure, 125; not 126
 // or 127, which docker keeps as a container) leaves nothing, as --rm.
 func (m *monitor) finish(ctx context.Context, code int, startErr error) {
+	if d, err := time.ParseDuration(os.Getenv(recordDelayEnv)); err == nil {
+		time.Sleep(d)
+	}
 	remove := m.rec.Options.Remove || (startErr != nil && m.rec.Unstarted && code == 125)
 	_ = m.Store.Update(m.rec.ID, func(r *state.Record) error {
 		r.Status, r.ExitCode, r.FinishedAt = state.StatusExited, code, time.Now().UTC()

@@ -247,7 +247,7 @@ func TestStartAndRestartAreWarm(t *testing.T) {
 func TestRmRightAfterTheCommandExited(t *testing.T) {
 	e := withBusybox(t)
 	saved := e.vars
-	e.vars = append(append([]string(nil), e.vars...), "_RRUN_TEST_RESUME_DELAY=4s")
+	e.vars = append(append([]string(nil), e.vars...), "_RRUN_TEST_RECORD_DELAY=4s")
 	id := e.detached("--network", "none", "busybox", "true")
 	e.vars = saved
 	time.Sleep(time.Second) // `true` is gone; its exit is recorded 4 s after it
