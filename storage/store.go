@@ -111,6 +111,7 @@ func (s *Store) open() (cstore.Store, error) {
 	s.store = st
 	s.removeStaleTmp()
 	s.finishJournalLater()
+	s.dropDeadSparesLater(st)
 	return st, nil
 }
 
