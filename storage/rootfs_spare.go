@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -148,8 +149,16 @@ func sparePID(name string) (int, bool) {
 	return pid, err == nil && pid > 0
 }
 
-// processExists reports whether pid names a process (of any user).
+// processExists reports whether pid names a live process (of any user):
+// a zombie, not reaped yet, is gone.
 func processExists(pid int) bool {
-	err := unix.Kill(pid, 0)
-	return err == nil || errors.Is(err, unix.EPERM)
+	if err := unix.Kill(pid, 0); err != nil && !errors.Is(err, unix.EPERM) {
+		return false
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true // no /proc to ask: kill said it lives
+	}
+	i := bytes.LastIndexByte(stat, ')') // the name may hold spaces and parentheses
+	return i < 0 || i+2 >= len(stat) || stat[i+2] != 'Z'
 }
