@@ -109,6 +109,11 @@ func toAPIImage(st cstore.Store, img *cstore.Image) api.Image {
 	if err != nil {
 		size = -1
 	}
+	return apiImage(img, size)
+}
+
+// apiImage is img with the given size (-1: unknown).
+func apiImage(img *cstore.Image, size int64) api.Image {
 	return api.Image{
 		ID:      img.ID,
 		Names:   append([]string(nil), img.Names...),

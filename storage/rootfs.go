@@ -28,6 +28,34 @@ func (s *Store) PrepareVolatileRootfs(ctx context.Context, containerID, ref stri
 	return s.prepareRootfs(containerID, ref, true)
 }
 
+// PrepareImageRootfs resolves ref and prepares containerID's rootfs from
+// that image in one call; see api.ImageRootfs. The image's size is not
+// measured (-1): it would take the layer store's lock, which a background
+// removal may hold.
+func (s *Store) PrepareImageRootfs(ctx context.Context, containerID, ref string, volatile bool) (api.ImageDetail, []api.Mount, error) {
+	if containerID == "" {
+		return api.ImageDetail{}, nil, api.Errorf(api.ErrInvalidArgument, "", "a container needs an id")
+	}
+	st, err := s.open()
+	if err != nil {
+		return api.ImageDetail{}, nil, err
+	}
+	img, err := resolveImage(st, ref)
+	if err != nil {
+		return api.ImageDetail{}, nil, err
+	}
+	cfg, err := imageConfig(st, img)
+	if err != nil {
+		return api.ImageDetail{}, nil, err
+	}
+	mounts, err := s.prepareImage(st, containerID, img, volatile)
+	if err != nil {
+		return api.ImageDetail{}, nil, err
+	}
+	d := api.ImageDetail{Image: apiImage(img, -1), ConfigJSON: cfg, TopLayer: img.TopLayer}
+	return d, mounts, nil
+}
+
 func (s *Store) prepareRootfs(containerID, ref string, volatile bool) ([]api.Mount, error) {
 	if containerID == "" {
 		return nil, api.Errorf(api.ErrInvalidArgument, "", "a container needs an id")
