@@ -40,14 +40,16 @@ func (s *Store) PrepareImageRootfs(ctx context.Context, containerID, ref string,
 	if err != nil {
 		return api.ImageDetail{}, nil, err
 	}
+	t0 := time.Now()
 	img, err := resolveImage(st, ref)
 	if err != nil {
 		return api.ImageDetail{}, nil, err
 	}
-	cfg, err := imageConfig(st, img)
+	cfg, err := s.configs.config(st, img)
 	if err != nil {
 		return api.ImageDetail{}, nil, err
 	}
+	api.TraceSince("storage: image resolved", t0)
 	mounts, err := s.prepareImage(st, containerID, img, volatile)
 	if err != nil {
 		return api.ImageDetail{}, nil, err
