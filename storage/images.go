@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	imgspecv1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"go.podman.io/image/v5/docker/reference"
@@ -82,6 +83,39 @@ func isHex(s string) bool {
 	return true
 }
 
+// configCache keeps the configs imageConfig read, by image ID and manifest
+// digest: a config is stored under its own digest, which that manifest
+// names, so the pair always has the same config. A warm plugin reads each
+// image's config once instead of on every run.
+type configCache struct {
+	mu   sync.Mutex
+	byID map[string][]byte
+}
+
+// configCacheMax bounds the cache: past it, it starts again empty.
+const configCacheMax = 64
+
+func (c *configCache) config(st cstore.Store, img *cstore.Image) ([]byte, error) {
+	key := img.ID + "@" + img.Digest.String()
+	c.mu.Lock()
+	cfg, ok := c.byID[key]
+	c.mu.Unlock()
+	if ok && img.Digest != "" {
+		return cfg, nil
+	}
+	cfg, err := imageConfig(st, img)
+	if err != nil || img.Digest == "" {
+		return cfg, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byID == nil || len(c.byID) >= configCacheMax {
+		c.byID = map[string][]byte{}
+	}
+	c.byID[key] = cfg
+	return cfg, nil
+}
+
 // imageConfig returns the image's config JSON. OCI's and docker's schema2
 // configs share their keys; docker's extra fields are kept for rrun build.
 func imageConfig(st cstore.Store, img *cstore.Image) ([]byte, error) {
@@ -109,6 +143,11 @@ func toAPIImage(st cstore.Store, img *cstore.Image) api.Image {
 	if err != nil {
 		size = -1
 	}
+	return apiImage(img, size)
+}
+
+// apiImage is img with the given size (-1: unknown).
+func apiImage(img *cstore.Image, size int64) api.Image {
 	return api.Image{
 		ID:      img.ID,
 		Names:   append([]string(nil), img.Names...),

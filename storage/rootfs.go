@@ -28,6 +28,36 @@ func (s *Store) PrepareVolatileRootfs(ctx context.Context, containerID, ref stri
 	return s.prepareRootfs(containerID, ref, true)
 }
 
+// PrepareImageRootfs resolves ref and prepares containerID's rootfs from
+// that image in one call; see api.ImageRootfs. The image's size is not
+// measured (-1): it would take the layer store's lock, which a background
+// removal may hold.
+func (s *Store) PrepareImageRootfs(ctx context.Context, containerID, ref string, volatile bool) (api.ImageDetail, []api.Mount, error) {
+	if containerID == "" {
+		return api.ImageDetail{}, nil, api.Errorf(api.ErrInvalidArgument, "", "a container needs an id")
+	}
+	st, err := s.open()
+	if err != nil {
+		return api.ImageDetail{}, nil, err
+	}
+	t0 := time.Now()
+	img, err := resolveImage(st, ref)
+	if err != nil {
+		return api.ImageDetail{}, nil, err
+	}
+	cfg, err := s.configs.config(st, img)
+	if err != nil {
+		return api.ImageDetail{}, nil, err
+	}
+	api.TraceSince("storage: image resolved", t0)
+	mounts, err := s.prepareImage(st, containerID, img, volatile)
+	if err != nil {
+		return api.ImageDetail{}, nil, err
+	}
+	d := api.ImageDetail{Image: apiImage(img, -1), ConfigJSON: cfg, TopLayer: img.TopLayer}
+	return d, mounts, nil
+}
+
 func (s *Store) prepareRootfs(containerID, ref string, volatile bool) ([]api.Mount, error) {
 	if containerID == "" {
 		return nil, api.Errorf(api.ErrInvalidArgument, "", "a container needs an id")
@@ -36,35 +66,46 @@ func (s *Store) prepareRootfs(containerID, ref string, volatile bool) ([]api.Mou
 	if err != nil {
 		return nil, err
 	}
+	img, err := resolveImage(st, ref)
+	if err != nil {
+		return nil, err
+	}
+	return s.prepareImage(st, containerID, img, volatile)
+}
+
+// prepareImage prepares containerID's rootfs from img and mounts it.
+func (s *Store) prepareImage(st cstore.Store, containerID string, img *cstore.Image, volatile bool) ([]api.Mount, error) {
 	t0 := time.Now()
-	c, err := s.containerFor(st, containerID, ref, volatile)
+	c, dir, err := s.containerFor(st, containerID, img, volatile)
 	if err != nil {
 		return nil, err
 	}
 	api.TraceSince("storage: rootfs created", t0)
-	defer api.TraceSince("storage: rootfs mounted", t0)
-	dir, err := st.Mount(c.ID, "")
-	if err != nil {
-		return nil, fmt.Errorf("failed to mount the rootfs of container %s: %w", containerID, err)
+	if dir == "" {
+		if dir, err = st.Mount(c.ID, ""); err != nil {
+			return nil, fmt.Errorf("failed to mount the rootfs of container %s: %w", containerID, err)
+		}
+	}
+	api.TraceSince("storage: rootfs mounted", t0)
+	if volatile {
+		// Only now: made meanwhile, the spare would hold the layer
+		// store's lock that this mount waits for.
+		s.makeSpareLater(c.ImageID)
 	}
 	return []api.Mount{{Type: "bind", Source: dir, Target: "/", Options: []string{"rbind", "rw"}}}, nil
 }
 
 // containerFor returns containerID's c/storage container, creating it
-// from the image when there is none yet.
+// from img when there is none yet, and its mounted directory when
+// it is mounted already.
 // A volatile one is this process's spare of the image when it has one
-// (rootfs_spare.go), and leaves a new spare being made.
-func (s *Store) containerFor(st cstore.Store, containerID, ref string, volatile bool) (*cstore.Container, error) {
-	img, err := resolveImage(st, ref)
-	if err != nil {
-		return nil, err
-	}
+// (rootfs_spare.go): mounted in advance, as a rule.
+func (s *Store) containerFor(st cstore.Store, containerID string, img *cstore.Image, volatile bool) (*cstore.Container, string, error) {
 	// Look first: a failed CreateContainer of a taken name costs a layer.
 	c, err := st.Container(containerID)
 	if isUnknown(err) && volatile {
-		defer s.makeSpareLater(img.ID)
-		if spare := s.claimSpare(st, containerID, img.ID); spare != nil {
-			return spare, nil
+		if spare, dir := s.claimSpare(st, containerID, img.ID); spare != nil {
+			return spare, dir, nil
 		}
 	}
 	if isUnknown(err) {
@@ -74,13 +115,13 @@ func (s *Store) containerFor(st cstore.Store, containerID, ref string, volatile 
 		}
 	}
 	if err == nil && c.ImageID != img.ID {
-		return nil, api.Errorf(api.ErrAlreadyExists, "remove it first",
+		return nil, "", api.Errorf(api.ErrAlreadyExists, "remove it first",
 			"container %s already has a rootfs from image %s", containerID, c.ImageID)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("failed to create the rootfs of container %s: %w", containerID, err)
+		return nil, "", fmt.Errorf("failed to create the rootfs of container %s: %w", containerID, err)
 	}
-	return c, nil
+	return c, "", nil
 }
 
 // ReleaseRootfs unmounts the container's rootfs, however many times it was

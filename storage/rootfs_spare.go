@@ -1,21 +1,26 @@
 package storage
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	cstore "go.podman.io/storage"
+	"go.podman.io/storage/pkg/mount"
+	"golang.org/x/sys/unix"
 
 	"github.com/rrun-project/rrun/plugins/api"
 )
 
 // Spare root filesystems: creating a c/storage container (its writable
 // layer's dirs and records) is most of PrepareVolatileRootfs. A warm
-// plugin (api.WarmProcess) therefore keeps one unmounted volatile
-// container per image it prepared, named rrun-spare-PID-IMAGEID, made in
-// the background after each prepare; the next --rm container of that
-// image takes it by renaming it, and only mounts. A spare is an ordinary
+// plugin (api.WarmProcess) therefore keeps one volatile container per
+// image it prepared, named rrun-spare-PID-IMAGEID, made and mounted in the
+// background after each prepare; the next --rm container of that image
+// takes it by renaming it, and its mount with it. A spare is an ordinary
 // empty container: a plugin killed with one leaves nothing a user sees,
 // and every call that counts containers or removes images drops the spares
 // first (dropSpares), as it finishes pending removals.
@@ -27,26 +32,44 @@ func spareName(imageID string) string {
 }
 
 // claimSpare gives this process's spare of imageID the name containerID
-// and returns it; nil when there is none (or it is being made).
-func (s *Store) claimSpare(st cstore.Store, containerID, imageID string) *cstore.Container {
+// and returns it, with its mounted directory when it is still mounted
+// ("": mount it); nil when there is none (or it is being made).
+func (s *Store) claimSpare(st cstore.Store, containerID, imageID string) (*cstore.Container, string) {
 	if !s.spareMu.TryLock() {
-		return nil // a spare is being made: creating one is as fast as waiting
+		return nil, "" // a spare is being made: creating one is as fast as waiting
 	}
 	defer s.spareMu.Unlock()
 	c, err := st.Container(spareName(imageID))
 	if err != nil || c.ImageID != imageID {
-		return nil
+		return nil, ""
 	}
 	if err := st.SetNames(c.ID, []string{containerID}); err != nil {
-		return nil // dropped meanwhile by another process: make a new one
+		return nil, "" // dropped meanwhile by another process: make a new one
 	}
 	c.Names = []string{containerID}
-	return c
+	return c, mountedDir(st, c.LayerID)
+}
+
+// mountedDir is where layerID is mounted in this mount namespace, as
+// c/storage counts it and the kernel confirms; "" when it is not.
+func mountedDir(st cstore.Store, layerID string) string {
+	l, err := st.Layer(layerID)
+	if err != nil || l.MountCount == 0 || l.MountPoint == "" {
+		return ""
+	}
+	if ok, err := mount.Mounted(l.MountPoint); err != nil || !ok {
+		return ""
+	}
+	return l.MountPoint
 }
 
 // makeSpareLater makes, in the background, this process's next spare of
 // imageID, when the process is a warm plugin (a plugin of one command
-// would not live to use it).
+// would not live to use it). The spare is mounted too, unless the store
+// mounts with a FUSE program (a daemon per idle spare): its container
+// then only takes the mount over. The mount is in this process's mount
+// namespace, the session holder's, which every container of this plugin
+// shares.
 func (s *Store) makeSpareLater(imageID string) {
 	if !api.WarmProcess() {
 		return
@@ -63,7 +86,11 @@ func (s *Store) makeSpareLater(imageID string) {
 		if _, err := st.Container(spareName(imageID)); err == nil {
 			return
 		}
-		_, _ = st.CreateContainer("", []string{spareName(imageID)}, imageID, "", "", &cstore.ContainerOptions{Volatile: true}) // no spare: the next prepare creates its container
+		c, err := st.CreateContainer("", []string{spareName(imageID)}, imageID, "", "", &cstore.ContainerOptions{Volatile: true})
+		if err != nil || s.opts.Driver == DriverFuseOverlayfs {
+			return // no spare, or an unmounted one: the next prepare mounts or creates its container
+		}
+		_, _ = st.Mount(c.ID, "") // unmounted, the spare is mounted when claimed
 	}()
 }
 
@@ -83,4 +110,55 @@ func dropSpares(st cstore.Store) {
 			}
 		}
 	}
+}
+
+// dropDeadSparesLater deletes, in the background, the spares of warm
+// plugins that are gone: one that exited idle left its spares (mounted in
+// the session holder's mount namespace), and nothing else would remove
+// them before the next rmi or usage. Only a warm plugin looks: it sees the
+// host's pids, as the spares' names do; a plugin in a session's own pid
+// namespace would take every spare for dead.
+func (s *Store) dropDeadSparesLater(st cstore.Store) {
+	if !api.WarmProcess() {
+		return
+	}
+	s.removals.Add(1)
+	go func() {
+		defer s.removals.Done()
+		cs, err := st.Containers()
+		if err != nil {
+			return
+		}
+		for _, c := range cs {
+			for _, n := range c.Names {
+				if pid, ok := sparePID(n); ok && !processExists(pid) {
+					_ = st.DeleteContainer(n) // dropped meanwhile: nothing to do
+				}
+			}
+		}
+	}()
+}
+
+// sparePID is the pid in a spare's name rrun-spare-PID-IMAGEID.
+func sparePID(name string) (int, bool) {
+	rest, ok := strings.CutPrefix(name, sparePrefix)
+	if !ok {
+		return 0, false
+	}
+	pid, err := strconv.Atoi(strings.SplitN(rest, "-", 2)[0])
+	return pid, err == nil && pid > 0
+}
+
+// processExists reports whether pid names a live process (of any user):
+// a zombie, not reaped yet, is gone.
+func processExists(pid int) bool {
+	if err := unix.Kill(pid, 0); err != nil && !errors.Is(err, unix.EPERM) {
+		return false
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true // no /proc to ask: kill said it lives
+	}
+	i := bytes.LastIndexByte(stat, ')') // the name may hold spaces and parentheses
+	return i < 0 || i+2 >= len(stat) || stat[i+2] != 'Z'
 }

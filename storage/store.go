@@ -50,7 +50,8 @@ type Store struct {
 	tmp   *os.File     // this process's locked temporary dir (see tmp.go)
 	// removals are the background removals in flight (rootfs_background.go).
 	removals sync.WaitGroup
-	spareMu  sync.Mutex // held while a spare is made or claimed (rootfs_spare.go)
+	spareMu  sync.Mutex  // held while a spare is made or claimed (rootfs_spare.go)
+	configs  configCache // image configs read for PrepareImageRootfs
 }
 
 // New checks opts and returns a Store; it does no I/O.
@@ -111,6 +112,7 @@ func (s *Store) open() (cstore.Store, error) {
 	s.store = st
 	s.removeStaleTmp()
 	s.finishJournalLater()
+	s.dropDeadSparesLater(st)
 	return st, nil
 }
 

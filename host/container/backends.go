@@ -100,6 +100,17 @@ func openOne(ctx context.Context, mgr *pluginmgr.Manager, dirs config.Dirs, c pl
 	return inst, nil
 }
 
+// storageHas reports whether the storage plugin announced capability, as
+// its Info said when it was attached (no call to the plugin).
+func (b *Backends) storageHas(capability string) bool {
+	for _, i := range b.insts {
+		if i.Storage != nil {
+			return slices.Contains(i.Info.Capabilities, capability)
+		}
+	}
+	return false
+}
+
 // warmStorage reports whether the storage plugin outlives this command.
 func (b *Backends) warmStorage() bool {
 	for _, i := range b.insts {

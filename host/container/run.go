@@ -36,16 +36,10 @@ type Prepared struct {
 // pulling the image first as --pull says (progress gets its lines). On
 // error nothing is left prepared.
 func Prepare(ctx context.Context, b *Backends, o RunOptions, id string, env SpecEnv, progress func(string)) (*Prepared, error) {
-	img, err := inspectOrPull(ctx, b.Storage, o.Image, o.Pull, o.TransferOptions(), progress)
+	img, mounts, err := imageAndRootfs(ctx, b, o, id, progress)
 	if err != nil {
 		return nil, err
 	}
-	trace.Mark("image inspected")
-	mounts, err := prepareRootfsFor(ctx, b.Storage, o, id, img.ID)
-	if err != nil {
-		return nil, fmt.Errorf("failed to prepare the root filesystem of %s: %w", o.Image, err)
-	}
-	trace.Mark("rootfs prepared")
 	p := &Prepared{ID: id, Image: img, Mounts: mounts}
 	env.BackendResources = b.AppliesResources()
 	if p.Spec, err = specFor(img, o, id, mounts, env); err != nil {
@@ -54,6 +48,53 @@ func Prepare(ctx context.Context, b *Backends, o RunOptions, id string, env Spec
 	}
 	trace.Mark("spec built")
 	return p, nil
+}
+
+// imageAndRootfs resolves the image (pulled first as --pull says) and
+// prepares the container's root filesystem from it: in one call to a
+// storage plugin that can (api.ImageRootfs), else InspectImage then
+// PrepareRootfs, as also for an image that is not in the store yet.
+func imageAndRootfs(ctx context.Context, b *Backends, o RunOptions, id string, progress func(string)) (ImageInfo, []api.Mount, error) {
+	if img, mounts, done, err := prepareFromRef(ctx, b, o, id); done {
+		return img, mounts, err
+	}
+	img, err := inspectOrPull(ctx, b.Storage, o.Image, o.Pull, o.TransferOptions(), progress)
+	if err != nil {
+		return ImageInfo{}, nil, err
+	}
+	trace.Mark("image inspected")
+	mounts, err := prepareRootfsFor(ctx, b.Storage, o, id, img.ID)
+	if err != nil {
+		return ImageInfo{}, nil, fmt.Errorf("failed to prepare the root filesystem of %s: %w", o.Image, err)
+	}
+	trace.Mark("rootfs prepared")
+	return img, mounts, nil
+}
+
+// prepareFromRef is imageAndRootfs in one call (api.ImageRootfs), where
+// the plugin announces it and the run neither pulls first nor needs an
+// id-mapped rootfs. done is false when the caller must take the long way:
+// the plugin cannot, or the image is not there (to pull it, or to say so
+// as InspectImage does).
+func prepareFromRef(ctx context.Context, b *Backends, o RunOptions, id string) (_ ImageInfo, _ []api.Mount, done bool, _ error) {
+	p, ok := b.Storage.(api.ImageRootfs)
+	if !ok || o.Pull == "always" || o.UserNS == UserNSKeepID || !b.storageHas(api.CapStoragePrepareImage) {
+		return ImageInfo{}, nil, false, nil
+	}
+	d, mounts, err := p.PrepareImageRootfs(ctx, id, o.Image, o.Remove)
+	if errors.Is(err, api.ErrNotFound) {
+		return ImageInfo{}, nil, false, nil
+	}
+	if err != nil {
+		return ImageInfo{}, nil, true, fmt.Errorf("failed to prepare the root filesystem of %s: %w", o.Image, err)
+	}
+	trace.Mark("image inspected and rootfs prepared")
+	img, err := decodeImage(d, o.Image)
+	if err != nil {
+		_ = b.Storage.ReleaseRootfs(context.WithoutCancel(ctx), id) // as after a spec that cannot be built
+		return ImageInfo{}, nil, true, err
+	}
+	return img, mounts, true, nil
 }
 
 // prepareRootfsFor prepares a volatile root filesystem for a --rm
@@ -161,6 +202,11 @@ func Inspect(ctx context.Context, s api.Storage, ref string) (ImageInfo, error) 
 	if err != nil {
 		return ImageInfo{}, err
 	}
+	return decodeImage(d, ref)
+}
+
+// decodeImage is d with its config decoded.
+func decodeImage(d api.ImageDetail, ref string) (ImageInfo, error) {
 	info := ImageInfo{ImageDetail: d}
 	if err := json.Unmarshal(d.ConfigJSON, &info.Config); err != nil {
 		return ImageInfo{}, fmt.Errorf("image %s has an unreadable config: %w", ref, err)

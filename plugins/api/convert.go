@@ -56,6 +56,14 @@ func imageFromProto(im *storagev1.Image) Image {
 	return out
 }
 
+func imageDetailToProto(d ImageDetail) *storagev1.InspectImageResponse {
+	return &storagev1.InspectImageResponse{Image: imageToProto(d.Image), ConfigJson: d.ConfigJSON, TopLayer: d.TopLayer}
+}
+
+func imageDetailFromProto(r *storagev1.InspectImageResponse) ImageDetail {
+	return ImageDetail{Image: imageFromProto(r.GetImage()), ConfigJSON: r.GetConfigJson(), TopLayer: r.GetTopLayer()}
+}
+
 func imagesToProto(ims []Image) []*storagev1.Image {
 	out := make([]*storagev1.Image, 0, len(ims))
 	for _, im := range ims {

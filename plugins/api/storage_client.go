@@ -56,7 +56,7 @@ func (s *storageClient) InspectImage(ctx context.Context, ref string) (ImageDeta
 	if err != nil {
 		return ImageDetail{}, fromStatus(err)
 	}
-	return ImageDetail{Image: imageFromProto(r.GetImage()), ConfigJSON: r.GetConfigJson(), TopLayer: r.GetTopLayer()}, nil
+	return imageDetailFromProto(r), nil
 }
 
 func (s *storageClient) PrepareRootfs(ctx context.Context, containerID, image string) ([]Mount, error) {
@@ -87,6 +87,19 @@ func (s *storageClient) PrepareVolatileRootfs(ctx context.Context, containerID, 
 		return nil, fromStatus(err)
 	}
 	return mountsFromProto(r.GetMounts()), nil
+}
+
+// PrepareImageRootfs implements ImageRootfs; the host calls it only when
+// the plugin announces CapStoragePrepareImage.
+func (s *storageClient) PrepareImageRootfs(ctx context.Context, containerID, ref string, volatile bool) (ImageDetail, []Mount, error) {
+	r, err := s.c.PrepareRootfs(ctx, &storagev1.PrepareRootfsRequest{ContainerId: containerID, Image: ref, Volatile: volatile, WithImage: true})
+	if err != nil {
+		return ImageDetail{}, nil, fromStatus(err)
+	}
+	if r.GetImage() == nil {
+		return ImageDetail{}, nil, Errorf(ErrInternal, "", "storage plugin prepared %s without naming its image", containerID)
+	}
+	return imageDetailFromProto(r.GetImage()), mountsFromProto(r.GetMounts()), nil
 }
 
 func (s *storageClient) ReleaseRootfs(ctx context.Context, containerID string) error {

@@ -34,10 +34,13 @@ func (s *storageServer) InspectImage(ctx context.Context, r *storagev1.InspectIm
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	return &storagev1.InspectImageResponse{Image: imageToProto(d.Image), ConfigJson: d.ConfigJSON, TopLayer: d.TopLayer}, nil
+	return imageDetailToProto(d), nil
 }
 
 func (s *storageServer) PrepareRootfs(ctx context.Context, r *storagev1.PrepareRootfsRequest) (*storagev1.PrepareRootfsResponse, error) {
+	if r.GetWithImage() {
+		return s.prepareImageRootfs(ctx, r)
+	}
 	var mounts []Mount
 	var err error
 	v, volatile := s.impl.(VolatileRootfs)
@@ -54,6 +57,19 @@ func (s *storageServer) PrepareRootfs(ctx context.Context, r *storagev1.PrepareR
 		return nil, toStatus(err)
 	}
 	return &storagev1.PrepareRootfsResponse{Mounts: mountsToProto(mounts)}, nil
+}
+
+// prepareImageRootfs serves a PrepareRootfs with_image (ImageRootfs).
+func (s *storageServer) prepareImageRootfs(ctx context.Context, r *storagev1.PrepareRootfsRequest) (*storagev1.PrepareRootfsResponse, error) {
+	p, ok := s.impl.(ImageRootfs)
+	if !ok || len(r.GetUidMap())+len(r.GetGidMap()) > 0 {
+		return nil, toStatus(Errorf(ErrNotImplemented, "", "this storage plugin cannot prepare a root filesystem from an image reference"))
+	}
+	d, mounts, err := p.PrepareImageRootfs(ctx, r.GetContainerId(), r.GetImage(), r.GetVolatile())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &storagev1.PrepareRootfsResponse{Mounts: mountsToProto(mounts), Image: imageDetailToProto(d)}, nil
 }
 
 func (s *storageServer) ReleaseRootfs(ctx context.Context, r *storagev1.ReleaseRootfsRequest) (*storagev1.ReleaseRootfsResponse, error) {

@@ -55,6 +55,7 @@ func TestStorage(t *testing.T, newBackend func(t *testing.T) api.Storage, fixtur
 		{"RootfsIdempotent", s.testRootfsIdempotent},
 		{"RootfsErrors", s.testRootfsErrors},
 		{"RootfsDiscard", s.testRootfsDiscard},
+		{"PrepareImageRootfs", s.testPrepareImageRootfs},
 		{"TagRemove", s.testTagRemove},
 		{"SaveLoad", s.testSaveLoad},
 	} {

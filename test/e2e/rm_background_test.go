@@ -2,11 +2,13 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // storageContainers counts the root filesystems of containers that the
@@ -15,6 +17,19 @@ import (
 func (e *env) storageContainers() int {
 	e.t.Helper()
 	n := 0
+	for _, names := range e.storageContainerNames() {
+		if len(names) == 0 || !strings.HasPrefix(names[0], "rrun-spare-") {
+			n++
+		}
+	}
+	return n
+}
+
+// storageContainerNames are the names of each container the overlay store
+// records, read from its files.
+func (e *env) storageContainerNames() [][]string {
+	e.t.Helper()
+	var out [][]string
 	for _, f := range []string{"containers.json", "volatile-containers.json"} {
 		data, err := os.ReadFile(filepath.Join(e.home, "data", "rrun", "storage", "overlay", "overlay-containers", f))
 		if os.IsNotExist(err) {
@@ -25,12 +40,22 @@ func (e *env) storageContainers() int {
 			e.t.Fatalf("unreadable %s: %v", f, err)
 		}
 		for _, c := range cs {
-			if len(c.Names) == 0 || !strings.HasPrefix(c.Names[0], "rrun-spare-") {
-				n++
-			}
+			out = append(out, c.Names)
 		}
 	}
-	return n
+	return out
+}
+
+// hasSpareOf reports whether the store has a spare root filesystem made by
+// the plugin process pid.
+func (e *env) hasSpareOf(pid int) bool {
+	e.t.Helper()
+	for _, names := range e.storageContainerNames() {
+		if len(names) > 0 && strings.HasPrefix(names[0], fmt.Sprintf("rrun-spare-%d-", pid)) {
+			return true
+		}
+	}
+	return false
 }
 
 // dfContainers is the Containers count of `rrun system df`, which waits for
@@ -102,4 +127,43 @@ func TestRunRmStoragePluginKilledDuringRemoval(t *testing.T) {
 		t.Fatalf("the store still has %d containers", n)
 	}
 	e.ok("rmi", "busybox")
+}
+
+// A warm storage plugin keeps a mounted spare root filesystem for the next
+// run; killed (or gone idle), it leaves the spare behind. The next warm
+// storage plugin drops it, without a command that drops all spares (rmi,
+// system df).
+func TestWarmStoragePluginGoneLeavesNoSpare(t *testing.T) {
+	e := withBusybox(t)
+	for i := 0; i < 2; i++ {
+		if r, _ := e.warmRun("true"); r.code != 0 {
+			t.Fatalf("run --rm %d: %s", i, r)
+		}
+	}
+	pid := e.warmPIDOf("-s-overlay")
+	if pid == 0 {
+		t.Fatalf("no warm storage plugin: %v", e.warmPIDs())
+	}
+	waitSpare(t, e, pid, true)
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := e.warmRun("true"); r.code != 0 {
+		t.Fatalf("the run after the kill: %s", r)
+	}
+	waitSpare(t, e, pid, false)
+	e.ok("rmi", "busybox")
+}
+
+// waitSpare waits until the store has (or no longer has) a spare of the
+// plugin process pid: it is made, or dropped, in the background.
+func waitSpare(t *testing.T, e *env, pid int, want bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for e.hasSpareOf(pid) != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 30s the store still says spare of plugin %d: %v (%v)", pid, !want, e.storageContainerNames())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

@@ -26,6 +26,7 @@ var (
 	_ api.IDMappedRootfs    = (*Backend)(nil)
 	_ api.VolatileRootfs    = (*Backend)(nil)
 	_ api.BackgroundRemover = (*Backend)(nil)
+	_ api.ImageRootfs       = (*Backend)(nil)
 )
 
 // New returns an unconfigured backend for driver: "vfs", "overlay" or
@@ -37,7 +38,7 @@ var capabilities = []string{
 	api.CapStorageLoad, api.CapStorageRootfs, api.CapStoragePull, api.CapStoragePush, api.CapStorageSave,
 	api.CapStorageImport, api.CapStorageTag, api.CapStorageRemove, api.CapStorageUsage, api.CapStorageCommit, api.CapStorageBuildCache,
 	api.CapStorageRootfsInspect,
-	api.CapStorageIDMap,
+	api.CapStorageIDMap, api.CapStoragePrepareImage,
 }
 
 // Info describes the backend; it needs no configuration.

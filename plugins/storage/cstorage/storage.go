@@ -73,6 +73,14 @@ func (b *Backend) PrepareVolatileRootfs(ctx context.Context, containerID, image 
 	return st.PrepareVolatileRootfs(ctx, containerID, image)
 }
 
+func (b *Backend) PrepareImageRootfs(ctx context.Context, containerID, ref string, volatile bool) (api.ImageDetail, []api.Mount, error) {
+	st, err := b.get()
+	if err != nil {
+		return api.ImageDetail{}, nil, err
+	}
+	return st.PrepareImageRootfs(ctx, containerID, ref, volatile)
+}
+
 func (b *Backend) RemoveRootfsInBackground(ctx context.Context, containerID string) error {
 	st, err := b.get()
 	if err != nil {

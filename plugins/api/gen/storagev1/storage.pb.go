@@ -639,7 +639,11 @@ type PrepareRootfsRequest struct {
 	// the backend may skip making it durable (no fsync, overlay's volatile
 	// mount option), as podman does for --rm. Added in v1; a plugin that
 	// predates it prepares an ordinary one.
-	Volatile      bool `protobuf:"varint,5,opt,name=volatile,proto3" json:"volatile,omitempty"`
+	Volatile bool `protobuf:"varint,5,opt,name=volatile,proto3" json:"volatile,omitempty"`
+	// image is a reference to resolve as InspectImage does, and the answer
+	// carries the image it resolved to (capability storage.prepare-image):
+	// one call instead of InspectImage then PrepareRootfs. Added in v1.
+	WithImage     bool `protobuf:"varint,6,opt,name=with_image,json=withImage,proto3" json:"with_image,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -709,9 +713,19 @@ func (x *PrepareRootfsRequest) GetVolatile() bool {
 	return false
 }
 
+func (x *PrepareRootfsRequest) GetWithImage() bool {
+	if x != nil {
+		return x.WithImage
+	}
+	return false
+}
+
 type PrepareRootfsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Mounts        []*pluginv1.Mount      `protobuf:"bytes,1,rep,name=mounts,proto3" json:"mounts,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Mounts []*pluginv1.Mount      `protobuf:"bytes,1,rep,name=mounts,proto3" json:"mounts,omitempty"`
+	// With with_image: the image the root filesystem was made from, as
+	// InspectImage answers, except that its size may be -1 (not measured).
+	Image         *InspectImageResponse `protobuf:"bytes,2,opt,name=image,proto3" json:"image,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -749,6 +763,13 @@ func (*PrepareRootfsResponse) Descriptor() ([]byte, []int) {
 func (x *PrepareRootfsResponse) GetMounts() []*pluginv1.Mount {
 	if x != nil {
 		return x.Mounts
+	}
+	return nil
+}
+
+func (x *PrepareRootfsResponse) GetImage() *InspectImageResponse {
+	if x != nil {
+		return x.Image
 	}
 	return nil
 }
@@ -2349,15 +2370,18 @@ const file_rrun_storage_v1_storage_proto_rawDesc = "" +
 	"\x05image\x18\x01 \x01(\v2\x16.rrun.storage.v1.ImageR\x05image\x12\x1f\n" +
 	"\vconfig_json\x18\x02 \x01(\fR\n" +
 	"configJson\x12\x1b\n" +
-	"\ttop_layer\x18\x03 \x01(\tR\btopLayer\"\xcb\x01\n" +
+	"\ttop_layer\x18\x03 \x01(\tR\btopLayer\"\xea\x01\n" +
 	"\x14PrepareRootfsRequest\x12!\n" +
 	"\fcontainer_id\x18\x01 \x01(\tR\vcontainerId\x12\x14\n" +
 	"\x05image\x18\x02 \x01(\tR\x05image\x12.\n" +
 	"\auid_map\x18\x03 \x03(\v2\x15.rrun.plugin.v1.IDMapR\x06uidMap\x12.\n" +
 	"\agid_map\x18\x04 \x03(\v2\x15.rrun.plugin.v1.IDMapR\x06gidMap\x12\x1a\n" +
-	"\bvolatile\x18\x05 \x01(\bR\bvolatile\"F\n" +
+	"\bvolatile\x18\x05 \x01(\bR\bvolatile\x12\x1d\n" +
+	"\n" +
+	"with_image\x18\x06 \x01(\bR\twithImage\"\x83\x01\n" +
 	"\x15PrepareRootfsResponse\x12-\n" +
-	"\x06mounts\x18\x01 \x03(\v2\x15.rrun.plugin.v1.MountR\x06mounts\"9\n" +
+	"\x06mounts\x18\x01 \x03(\v2\x15.rrun.plugin.v1.MountR\x06mounts\x12;\n" +
+	"\x05image\x18\x02 \x01(\v2%.rrun.storage.v1.InspectImageResponseR\x05image\"9\n" +
 	"\x14ReleaseRootfsRequest\x12!\n" +
 	"\fcontainer_id\x18\x01 \x01(\tR\vcontainerId\"\x17\n" +
 	"\x15ReleaseRootfsResponse\"X\n" +
@@ -2550,61 +2574,62 @@ var file_rrun_storage_v1_storage_proto_depIdxs = []int32{
 	44, // 4: rrun.storage.v1.PrepareRootfsRequest.uid_map:type_name -> rrun.plugin.v1.IDMap
 	44, // 5: rrun.storage.v1.PrepareRootfsRequest.gid_map:type_name -> rrun.plugin.v1.IDMap
 	45, // 6: rrun.storage.v1.PrepareRootfsResponse.mounts:type_name -> rrun.plugin.v1.Mount
-	19, // 7: rrun.storage.v1.TransferEvent.progress:type_name -> rrun.storage.v1.LayerProgress
-	5,  // 8: rrun.storage.v1.TransferEvent.image:type_name -> rrun.storage.v1.Image
-	18, // 9: rrun.storage.v1.PullRequest.options:type_name -> rrun.storage.v1.TransferOptions
-	18, // 10: rrun.storage.v1.PushRequest.options:type_name -> rrun.storage.v1.TransferOptions
-	5,  // 11: rrun.storage.v1.ImportResponse.image:type_name -> rrun.storage.v1.Image
-	36, // 12: rrun.storage.v1.CommitRootfsResponse.layer:type_name -> rrun.storage.v1.Layer
-	36, // 13: rrun.storage.v1.InspectLayerResponse.layer:type_name -> rrun.storage.v1.Layer
-	5,  // 14: rrun.storage.v1.CreateImageResponse.image:type_name -> rrun.storage.v1.Image
-	6,  // 15: rrun.storage.v1.Storage.Load:input_type -> rrun.storage.v1.LoadRequest
-	8,  // 16: rrun.storage.v1.Storage.ListImages:input_type -> rrun.storage.v1.ListImagesRequest
-	10, // 17: rrun.storage.v1.Storage.InspectImage:input_type -> rrun.storage.v1.InspectImageRequest
-	12, // 18: rrun.storage.v1.Storage.PrepareRootfs:input_type -> rrun.storage.v1.PrepareRootfsRequest
-	14, // 19: rrun.storage.v1.Storage.ReleaseRootfs:input_type -> rrun.storage.v1.ReleaseRootfsRequest
-	16, // 20: rrun.storage.v1.Storage.RemoveRootfs:input_type -> rrun.storage.v1.RemoveRootfsRequest
-	21, // 21: rrun.storage.v1.Storage.Pull:input_type -> rrun.storage.v1.PullRequest
-	22, // 22: rrun.storage.v1.Storage.Push:input_type -> rrun.storage.v1.PushRequest
-	23, // 23: rrun.storage.v1.Storage.Save:input_type -> rrun.storage.v1.SaveRequest
-	25, // 24: rrun.storage.v1.Storage.Import:input_type -> rrun.storage.v1.ImportRequest
-	27, // 25: rrun.storage.v1.Storage.Tag:input_type -> rrun.storage.v1.TagRequest
-	29, // 26: rrun.storage.v1.Storage.RemoveImage:input_type -> rrun.storage.v1.RemoveImageRequest
-	31, // 27: rrun.storage.v1.Storage.Prune:input_type -> rrun.storage.v1.PruneRequest
-	34, // 28: rrun.storage.v1.Storage.Usage:input_type -> rrun.storage.v1.UsageRequest
-	37, // 29: rrun.storage.v1.Storage.PrepareLayerRootfs:input_type -> rrun.storage.v1.PrepareLayerRootfsRequest
-	38, // 30: rrun.storage.v1.Storage.CommitRootfs:input_type -> rrun.storage.v1.CommitRootfsRequest
-	40, // 31: rrun.storage.v1.Storage.InspectLayer:input_type -> rrun.storage.v1.InspectLayerRequest
-	42, // 32: rrun.storage.v1.Storage.CreateImage:input_type -> rrun.storage.v1.CreateImageRequest
-	32, // 33: rrun.storage.v1.Storage.PruneBuildCache:input_type -> rrun.storage.v1.PruneBuildCacheRequest
-	0,  // 34: rrun.storage.v1.Storage.RootfsSize:input_type -> rrun.storage.v1.RootfsSizeRequest
-	2,  // 35: rrun.storage.v1.Storage.RootfsChanges:input_type -> rrun.storage.v1.RootfsChangesRequest
-	7,  // 36: rrun.storage.v1.Storage.Load:output_type -> rrun.storage.v1.LoadEvent
-	9,  // 37: rrun.storage.v1.Storage.ListImages:output_type -> rrun.storage.v1.ListImagesResponse
-	11, // 38: rrun.storage.v1.Storage.InspectImage:output_type -> rrun.storage.v1.InspectImageResponse
-	13, // 39: rrun.storage.v1.Storage.PrepareRootfs:output_type -> rrun.storage.v1.PrepareRootfsResponse
-	15, // 40: rrun.storage.v1.Storage.ReleaseRootfs:output_type -> rrun.storage.v1.ReleaseRootfsResponse
-	17, // 41: rrun.storage.v1.Storage.RemoveRootfs:output_type -> rrun.storage.v1.RemoveRootfsResponse
-	20, // 42: rrun.storage.v1.Storage.Pull:output_type -> rrun.storage.v1.TransferEvent
-	20, // 43: rrun.storage.v1.Storage.Push:output_type -> rrun.storage.v1.TransferEvent
-	24, // 44: rrun.storage.v1.Storage.Save:output_type -> rrun.storage.v1.SaveResponse
-	26, // 45: rrun.storage.v1.Storage.Import:output_type -> rrun.storage.v1.ImportResponse
-	28, // 46: rrun.storage.v1.Storage.Tag:output_type -> rrun.storage.v1.TagResponse
-	30, // 47: rrun.storage.v1.Storage.RemoveImage:output_type -> rrun.storage.v1.RemoveImageResponse
-	33, // 48: rrun.storage.v1.Storage.Prune:output_type -> rrun.storage.v1.PruneResponse
-	35, // 49: rrun.storage.v1.Storage.Usage:output_type -> rrun.storage.v1.UsageResponse
-	13, // 50: rrun.storage.v1.Storage.PrepareLayerRootfs:output_type -> rrun.storage.v1.PrepareRootfsResponse
-	39, // 51: rrun.storage.v1.Storage.CommitRootfs:output_type -> rrun.storage.v1.CommitRootfsResponse
-	41, // 52: rrun.storage.v1.Storage.InspectLayer:output_type -> rrun.storage.v1.InspectLayerResponse
-	43, // 53: rrun.storage.v1.Storage.CreateImage:output_type -> rrun.storage.v1.CreateImageResponse
-	33, // 54: rrun.storage.v1.Storage.PruneBuildCache:output_type -> rrun.storage.v1.PruneResponse
-	1,  // 55: rrun.storage.v1.Storage.RootfsSize:output_type -> rrun.storage.v1.RootfsSizeResponse
-	4,  // 56: rrun.storage.v1.Storage.RootfsChanges:output_type -> rrun.storage.v1.RootfsChangesResponse
-	36, // [36:57] is the sub-list for method output_type
-	15, // [15:36] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	11, // 7: rrun.storage.v1.PrepareRootfsResponse.image:type_name -> rrun.storage.v1.InspectImageResponse
+	19, // 8: rrun.storage.v1.TransferEvent.progress:type_name -> rrun.storage.v1.LayerProgress
+	5,  // 9: rrun.storage.v1.TransferEvent.image:type_name -> rrun.storage.v1.Image
+	18, // 10: rrun.storage.v1.PullRequest.options:type_name -> rrun.storage.v1.TransferOptions
+	18, // 11: rrun.storage.v1.PushRequest.options:type_name -> rrun.storage.v1.TransferOptions
+	5,  // 12: rrun.storage.v1.ImportResponse.image:type_name -> rrun.storage.v1.Image
+	36, // 13: rrun.storage.v1.CommitRootfsResponse.layer:type_name -> rrun.storage.v1.Layer
+	36, // 14: rrun.storage.v1.InspectLayerResponse.layer:type_name -> rrun.storage.v1.Layer
+	5,  // 15: rrun.storage.v1.CreateImageResponse.image:type_name -> rrun.storage.v1.Image
+	6,  // 16: rrun.storage.v1.Storage.Load:input_type -> rrun.storage.v1.LoadRequest
+	8,  // 17: rrun.storage.v1.Storage.ListImages:input_type -> rrun.storage.v1.ListImagesRequest
+	10, // 18: rrun.storage.v1.Storage.InspectImage:input_type -> rrun.storage.v1.InspectImageRequest
+	12, // 19: rrun.storage.v1.Storage.PrepareRootfs:input_type -> rrun.storage.v1.PrepareRootfsRequest
+	14, // 20: rrun.storage.v1.Storage.ReleaseRootfs:input_type -> rrun.storage.v1.ReleaseRootfsRequest
+	16, // 21: rrun.storage.v1.Storage.RemoveRootfs:input_type -> rrun.storage.v1.RemoveRootfsRequest
+	21, // 22: rrun.storage.v1.Storage.Pull:input_type -> rrun.storage.v1.PullRequest
+	22, // 23: rrun.storage.v1.Storage.Push:input_type -> rrun.storage.v1.PushRequest
+	23, // 24: rrun.storage.v1.Storage.Save:input_type -> rrun.storage.v1.SaveRequest
+	25, // 25: rrun.storage.v1.Storage.Import:input_type -> rrun.storage.v1.ImportRequest
+	27, // 26: rrun.storage.v1.Storage.Tag:input_type -> rrun.storage.v1.TagRequest
+	29, // 27: rrun.storage.v1.Storage.RemoveImage:input_type -> rrun.storage.v1.RemoveImageRequest
+	31, // 28: rrun.storage.v1.Storage.Prune:input_type -> rrun.storage.v1.PruneRequest
+	34, // 29: rrun.storage.v1.Storage.Usage:input_type -> rrun.storage.v1.UsageRequest
+	37, // 30: rrun.storage.v1.Storage.PrepareLayerRootfs:input_type -> rrun.storage.v1.PrepareLayerRootfsRequest
+	38, // 31: rrun.storage.v1.Storage.CommitRootfs:input_type -> rrun.storage.v1.CommitRootfsRequest
+	40, // 32: rrun.storage.v1.Storage.InspectLayer:input_type -> rrun.storage.v1.InspectLayerRequest
+	42, // 33: rrun.storage.v1.Storage.CreateImage:input_type -> rrun.storage.v1.CreateImageRequest
+	32, // 34: rrun.storage.v1.Storage.PruneBuildCache:input_type -> rrun.storage.v1.PruneBuildCacheRequest
+	0,  // 35: rrun.storage.v1.Storage.RootfsSize:input_type -> rrun.storage.v1.RootfsSizeRequest
+	2,  // 36: rrun.storage.v1.Storage.RootfsChanges:input_type -> rrun.storage.v1.RootfsChangesRequest
+	7,  // 37: rrun.storage.v1.Storage.Load:output_type -> rrun.storage.v1.LoadEvent
+	9,  // 38: rrun.storage.v1.Storage.ListImages:output_type -> rrun.storage.v1.ListImagesResponse
+	11, // 39: rrun.storage.v1.Storage.InspectImage:output_type -> rrun.storage.v1.InspectImageResponse
+	13, // 40: rrun.storage.v1.Storage.PrepareRootfs:output_type -> rrun.storage.v1.PrepareRootfsResponse
+	15, // 41: rrun.storage.v1.Storage.ReleaseRootfs:output_type -> rrun.storage.v1.ReleaseRootfsResponse
+	17, // 42: rrun.storage.v1.Storage.RemoveRootfs:output_type -> rrun.storage.v1.RemoveRootfsResponse
+	20, // 43: rrun.storage.v1.Storage.Pull:output_type -> rrun.storage.v1.TransferEvent
+	20, // 44: rrun.storage.v1.Storage.Push:output_type -> rrun.storage.v1.TransferEvent
+	24, // 45: rrun.storage.v1.Storage.Save:output_type -> rrun.storage.v1.SaveResponse
+	26, // 46: rrun.storage.v1.Storage.Import:output_type -> rrun.storage.v1.ImportResponse
+	28, // 47: rrun.storage.v1.Storage.Tag:output_type -> rrun.storage.v1.TagResponse
+	30, // 48: rrun.storage.v1.Storage.RemoveImage:output_type -> rrun.storage.v1.RemoveImageResponse
+	33, // 49: rrun.storage.v1.Storage.Prune:output_type -> rrun.storage.v1.PruneResponse
+	35, // 50: rrun.storage.v1.Storage.Usage:output_type -> rrun.storage.v1.UsageResponse
+	13, // 51: rrun.storage.v1.Storage.PrepareLayerRootfs:output_type -> rrun.storage.v1.PrepareRootfsResponse
+	39, // 52: rrun.storage.v1.Storage.CommitRootfs:output_type -> rrun.storage.v1.CommitRootfsResponse
+	41, // 53: rrun.storage.v1.Storage.InspectLayer:output_type -> rrun.storage.v1.InspectLayerResponse
+	43, // 54: rrun.storage.v1.Storage.CreateImage:output_type -> rrun.storage.v1.CreateImageResponse
+	33, // 55: rrun.storage.v1.Storage.PruneBuildCache:output_type -> rrun.storage.v1.PruneResponse
+	1,  // 56: rrun.storage.v1.Storage.RootfsSize:output_type -> rrun.storage.v1.RootfsSizeResponse
+	4,  // 57: rrun.storage.v1.Storage.RootfsChanges:output_type -> rrun.storage.v1.RootfsChangesResponse
+	37, // [37:58] is the sub-list for method output_type
+	16, // [16:37] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_rrun_storage_v1_storage_proto_init() }
