@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/rrun-project/rrun/test/testproc"
 )
 
 // A killed plugin's socket directory goes; a live plugin's stays.
@@ -59,19 +61,7 @@ func TestSocketDirOfStartingPluginIsNeverStale(t *testing.T) {
 	if err := os.MkdirAll(parent, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	stop, swept := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(swept)
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-				RemoveStaleSockets(run)
-			}
-		}
-	}()
-	defer func() { close(stop); <-swept }()
+	defer testproc.Repeat(func() { RemoveStaleSockets(run) })()
 	for i := 0; i < 1000; i++ {
 		dir, err := os.MkdirTemp(parent, "plugin-dir") // as go-plugin makes it
 		if err != nil {

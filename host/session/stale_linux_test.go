@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/rrun-project/rrun/test/testproc"
 )
 
 // A session dir an rrun was killed in the middle of making (.new-ID, its
@@ -53,19 +55,7 @@ func TestNewStateDirWhileSweeping(t *testing.T) {
 	if err := os.MkdirAll(sessions, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	stop, swept := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(swept)
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-				removeStaleSessions(sessions)
-			}
-		}
-	}()
-	defer func() { close(stop); <-swept }()
+	defer testproc.Repeat(func() { removeStaleSessions(sessions) })()
 	held := len(heldLocks)
 	defer func() {
 		for _, f := range heldLocks[held:] {

@@ -2,24 +2,16 @@ package e2e
 
 import (
 	"os"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rrun-project/rrun/test/testproc"
 )
 
 // rssKB is the resident memory of pid (VmRSS of /proc/PID/status), in kB.
-func rssKB(pid int) int {
-	data, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	for _, l := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
-			kb, _ := strconv.Atoi(f[1])
-			return kb
-		}
-	}
-	return 0
-}
+func rssKB(pid int) int { return testproc.RSSKB(pid) }
 
 // livePIDsOf are this user's live processes whose command line contains want.
 func livePIDsOf(want string) []int {

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rrun-project/rrun/test/testproc"
+
 	"github.com/rrun-project/rrun/host/monitor"
 	"github.com/rrun-project/rrun/host/monitor/handoff"
 	"github.com/rrun-project/rrun/host/monitor/logline"
@@ -180,16 +182,7 @@ func TestRequestsAsHostMonitorSendsThem(t *testing.T) {
 	}
 }
 
-func rssKB(pid int) int {
-	data, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	for _, l := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
-			kb, _ := strconv.Atoi(f[1])
-			return kb
-		}
-	}
-	return 0
-}
+func rssKB(pid int) int { return testproc.RSSKB(pid) }
 
 // An exec is delegated to `rrun __monitor ID --exec`, which gets the
 // request, the connection on fd 3 and the request's fds on 4..., and no
