@@ -464,6 +464,39 @@ static void rrun_reset_signals(void) {
 	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof(uint64_t));
 }
 
+// rrun_clean is Go's filepath.Clean, in place: lookPath's filepath.Join
+// cleans the path lexically, and so must this.
+static void rrun_clean(char *path) {
+	int rooted = path[0] == '/';
+	size_t r = rooted, w = rooted, dotdot = rooted, n = strlen(path);
+	while (r < n) {
+		if (path[r] == '/') {
+			r++;
+		} else if (path[r] == '.' && (r + 1 == n || path[r + 1] == '/')) {
+			r++;
+		} else if (path[r] == '.' && path[r + 1] == '.' && (r + 2 == n || path[r + 2] == '/')) {
+			r += 2;
+			if (w > dotdot) {
+				for (w--; w > dotdot && path[w] != '/'; w--)
+					;
+			} else if (!rooted) {
+				if (w > 0)
+					path[w++] = '/';
+				path[w++] = '.', path[w++] = '.';
+				dotdot = w;
+			}
+		} else {
+			if ((rooted && w != 1) || (!rooted && w != 0))
+				path[w++] = '/';
+			for (; r < n && path[r] != '/'; r++)
+				path[w++] = path[r];
+		}
+	}
+	if (w == 0)
+		path[w++] = '.';
+	path[w] = '\0';
+}
+
 // rrun_look_path is lookPath: the first executable match in the
 // container's PATH, else the first match, else NULL.
 static char *rrun_look_path(const char *file, char **env) {
@@ -481,10 +514,8 @@ static char *rrun_look_path(const char *file, char **env) {
 		struct stat st;
 		if (p == NULL)
 			rrun_failf("exec: out of memory");
-		if (n == 0)
-			sprintf(p, "./%s", file);
-		else
-			sprintf(p, "%.*s%s%s", (int)n, path, path[n - 1] == '/' ? "" : "/", file);
+		sprintf(p, "%.*s/%s", (int)(n ? n : 1), n ? path : ".", file);
+		rrun_clean(p);
 		if (stat(p, &st) == 0) {
 			if (!S_ISDIR(st.st_mode) && access(p, X_OK) == 0)
 				return p;
