@@ -47,6 +47,8 @@ func (s *isolationSuite) cases() []isolationCase {
 		{"ExecProcess", s.testExecProcess},
 		{"ExecErrors", s.testExecErrors},
 		{"ExecNotRunning", s.testExecNotRunning},
+		{"ExecSecurity", s.testExecSecurity},
+		{"ExecCommandErrors", s.testExecCommandErrors},
 		{"Terminal", s.testTerminal},
 		{"ExecTerminal", s.testExecTerminal},
 		{"ResizeWithoutTerminal", s.testResizeWithoutTerminal},

@@ -83,8 +83,10 @@ func (b *Backend) startExec(ctx context.Context, c *container, req api.ExecReque
 	}
 	defer files.closeConsole()
 	defer files.conn.Close()
+	cfg := nsinit.ExecConfig{Version: nsinit.ProtocolVersion, Process: p, Terminal: req.Stdio.Terminal, SingleIDMap: b.isSingleIDMap(), Seccomp: sec}
+	cexec := cExecConfig(&cfg, own)
 	mark := b.reaper.Mark()
-	cmd, err := b.startNsenter(c, files, own)
+	cmd, err := b.startNsenter(c, files, own, cexec != nil)
 	files.close()
 	api.TraceSince("native: exec: nsenter spawned", t0)
 	if err != nil {
@@ -103,8 +105,7 @@ func (b *Backend) startExec(ctx context.Context, c *container, req api.ExecReque
 	// its own.
 	api.TraceSince("native: exec: pid received", t0)
 	pr := b.track(m.Pid, nil, mark, req.Stdio.Terminal, func() { b.saveLogged(c) })
-	cfg := nsinit.ExecConfig{Version: nsinit.ProtocolVersion, Process: p, Terminal: req.Stdio.Terminal, SingleIDMap: b.isSingleIDMap(), Seccomp: sec}
-	if err := json.NewEncoder(files.conn).Encode(cfg); err != nil {
+	if err := sendExecConfig(files.conn, &cfg, cexec); err != nil {
 		_ = pr.signal(unix.SIGKILL) // it cannot run without its configuration
 		return pr, fmt.Errorf("failed to exec in container %s: %w", c.id, err)
 	}
@@ -125,10 +126,36 @@ func (b *Backend) startExec(ctx context.Context, c *container, req api.ExecReque
 	return pr, nil
 }
 
+// cExecConfig is the exec's configuration for the C exec path
+// (nsinit/cexec_linux.c), which spares the exec process the Go runtime's
+// start, or nil for the Go path: a terminal, or a user namespace of the
+// exec's own, is set up in Go, and so is a string with a NUL byte (which
+// the Go path refuses in its own words).
+func cExecConfig(cfg *nsinit.ExecConfig, own *specs.User) []byte {
+	if cfg.Terminal || own != nil {
+		return nil
+	}
+	data, err := nsinit.EncodeCExec(cfg)
+	if err != nil {
+		return nil
+	}
+	return data
+}
+
+// sendExecConfig sends the C path's bytes or, without them, ExecConfig.
+func sendExecConfig(w io.Writer, cfg *nsinit.ExecConfig, cexec []byte) error {
+	if cexec != nil {
+		_, err := w.Write(cexec)
+		return err
+	}
+	return json.NewEncoder(w).Encode(cfg)
+}
+
 // startNsenter starts the binary with _RRUN_NSENTER naming a pidfd of the
 // container's init (fd 5), the namespaces to join and, when the exec gets
-// a user namespace of its own, the uid and gid to map there.
-func (b *Backend) startNsenter(c *container, files *childFiles, own *specs.User) (*exec.Cmd, error) {
+// a user namespace of its own, the uid and gid to map there; with cexec,
+// _RRUN_CEXEC asks for the C exec path.
+func (b *Backend) startNsenter(c *container, files *childFiles, own *specs.User, cexec bool) (*exec.Cmd, error) {
 	pidfd, flags, err := c.nsTarget()
 	if err != nil {
 		return nil, err
@@ -138,10 +165,14 @@ func (b *Backend) startNsenter(c *container, files *childFiles, own *specs.User)
 	if own != nil {
 		env += fmt.Sprintf(":%d:%d", own.UID, own.GID)
 	}
+	envs := append(files.env(), env)
+	if cexec {
+		envs = append(envs, nsinit.CExecEnv+"=1")
+	}
 	cmd := &exec.Cmd{
 		Path:  b.initPath,
 		Args:  nsinitArgs(true),
-		Env:   append(files.env(), env),
+		Env:   envs,
 		Stdin: files.stdio[0], Stdout: files.stdio[1], Stderr: files.stdio[2],
 		ExtraFiles: append(files.extra(), pidfd),
 	}

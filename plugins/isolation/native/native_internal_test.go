@@ -8,9 +8,11 @@ import (
 	"path/filepath"
 	"testing"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/rrun-project/rrun/plugins/api"
+	"github.com/rrun-project/rrun/plugins/isolation/native/nsinit"
 )
 
 func TestParseSpecRefuses(t *testing.T) {
@@ -54,6 +56,26 @@ func TestSingleIDMap(t *testing.T) {
 		}
 		if got := singleIDMap(path); got != want {
 			t.Errorf("singleIDMap(%q) = %v, want %v", content, got, want)
+		}
+	}
+}
+
+// An exec takes the C path unless it has a terminal or a user namespace
+// of its own, or a string C cannot take.
+func TestCExecChoice(t *testing.T) {
+	p := &specs.Process{Args: []string{"true"}, Cwd: "/"}
+	for name, tc := range map[string]struct {
+		cfg  nsinit.ExecConfig
+		own  *specs.User
+		want bool
+	}{
+		"plain":    {nsinit.ExecConfig{Process: p}, nil, true},
+		"terminal": {nsinit.ExecConfig{Process: p, Terminal: true}, nil, false},
+		"own user": {nsinit.ExecConfig{Process: p}, &specs.User{UID: 1000}, false},
+		"NUL":      {nsinit.ExecConfig{Process: &specs.Process{Args: []string{"a\x00b"}}}, nil, false},
+	} {
+		if got := cExecConfig(&tc.cfg, tc.own) != nil; got != tc.want {
+			t.Errorf("%s: C path %v, want %v", name, got, tc.want)
 		}
 	}
 }

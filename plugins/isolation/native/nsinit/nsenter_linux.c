@@ -8,7 +8,8 @@
 // CLONE_PARENT (so that the plugin is its parent and reaps it; the pid
 // namespace takes effect for children only), reports the child's pid on the
 // control socket (fd 3, or $_RRUN_FD_BASE with preserved fds) as a JSON message and exits. The child returns into
-// Go as `__init exec`. With "<pidfd>:<clone flags>:<uid>:<gid>", the child
+// Go as `__init exec` or, with _RRUN_CEXEC set, sets itself up and execs
+// the command in C (cexec_linux.c). With "<pidfd>:<clone flags>:<uid>:<gid>", the child
 // first makes a user namespace of its own in which uid and gid are the
 // container's one id (an exec as a user the single-uid container does not
 // map; see userns_exec_linux.go): it is in the container's pid namespace,
@@ -26,13 +27,15 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "nsenter_linux.h"
+
 static int rrun_entered;
-static int rrun_control_fd = 3;
+int rrun_control_fd = 3;
 
 // rrun_nsenter_entered tells the Go side that the namespaces were joined.
 int rrun_nsenter_entered(void) { return rrun_entered; }
 
-static void rrun_send(const char *json) {
+void rrun_send(const char *json) {
 	size_t len = strlen(json), off = 0;
 	while (off < len) {
 		ssize_t n = write(rrun_control_fd, json + off, len - off);
@@ -83,6 +86,7 @@ __attribute__((constructor)) static void rrun_nsenter(void) {
 	unsigned int uid = 0, gid = 0;
 	pid_t pid;
 	char buf[64];
+	int cexec = getenv("_RRUN_CEXEC") != NULL;
 
 	if (v == NULL)
 		return;
@@ -92,6 +96,7 @@ __attribute__((constructor)) static void rrun_nsenter(void) {
 	if (n != 2 && n != 4)
 		rrun_fail("parse _RRUN_NSENTER", EINVAL);
 	unsetenv("_RRUN_NSENTER");
+	unsetenv("_RRUN_CEXEC");
 	// Processes of the container must not ptrace us or open our
 	// /proc/self/exe before we exec; execve resets this.
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
@@ -109,5 +114,7 @@ __attribute__((constructor)) static void rrun_nsenter(void) {
 	}
 	if (n == 4)
 		rrun_own_userns(uid, gid);
+	if (cexec)
+		rrun_cexec();
 	rrun_entered = 1;
 }

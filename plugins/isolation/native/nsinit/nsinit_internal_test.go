@@ -4,9 +4,11 @@ package nsinit
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -58,5 +60,16 @@ func TestCapSet(t *testing.T) {
 	}
 	if got := capSetOf([]string{"CAP_CHECKPOINT_RESTORE"}, 39); got != 0 {
 		t.Errorf("a capability past the kernel's last = %#x, want left out", got)
+	}
+}
+
+// The C exec path checks the version EncodeCExec writes against its own.
+func TestCExecProtocolVersion(t *testing.T) {
+	src, err := os.ReadFile("cexec_linux.c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("#define RRUN_PROTOCOL_VERSION %d\n", ProtocolVersion); !strings.Contains(string(src), want) {
+		t.Errorf("cexec_linux.c does not say %q: bump it with ProtocolVersion", want)
 	}
 }

@@ -37,10 +37,7 @@ func (p *Seccomp) Load() error {
 	if len(p.BPF) == 0 || len(p.BPF)%sockFilterSize != 0 {
 		return fmt.Errorf("invalid seccomp program of %d bytes", len(p.BPF))
 	}
-	var flags uintptr
-	for _, f := range p.Flags {
-		flags |= seccompFlagValues[specs.LinuxSeccompFlag(f)]
-	}
+	flags := p.flagMask()
 	prog := unix.SockFprog{Len: uint16(len(p.BPF) / sockFilterSize), Filter: (*unix.SockFilter)(unsafe.Pointer(&p.BPF[0]))}
 	_, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, flags, uintptr(unsafe.Pointer(&prog)))
 	if errno != 0 {
