@@ -95,3 +95,43 @@ func specJSON(t *testing.T, spec *specs.Spec) []byte {
 	}
 	return data
 }
+
+// TestExecGetsItsLimitsAndUmask: an exec (the C path: no terminal, no
+// user namespace of its own) gets its process's rlimits and umask.
+func TestExecGetsItsLimitsAndUmask(t *testing.T) {
+	testsuite.RequireUserNS(t)
+	b := New()
+	testsuite.ConfigureIsolation(t, b)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := b.Create(ctx, api.CreateRequest{ID: "c", SpecJSON: specJSON(t, testsuite.IsolationSpec("sleep", "1000")),
+		Rootfs: testsuite.IsolationRootfs(t)}); err != nil {
+		t.Fatal(err)
+	}
+	defer b.Delete(context.Background(), "c")
+	defer b.Kill(context.Background(), "c", "", 9)
+	if err := b.Start(ctx, "c"); err != nil {
+		t.Fatal(err)
+	}
+	p := testsuite.ExecProcess("sh", "-c", "ulimit -n; ulimit -Hn; umask")
+	umask := uint32(0o027)
+	p.User.Umask = &umask
+	p.Rlimits = []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Soft: 123, Hard: 456}}
+	data, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout := filepath.Join(t.TempDir(), "stdout")
+	if err := os.WriteFile(stdout, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Exec(ctx, api.ExecRequest{ID: "c", ExecID: "e", ProcessJSON: data, Stdio: api.Stdio{Stdout: stdout, Stderr: stdout}}); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := b.Wait(ctx, "c", "e"); err != nil || st.Code != 0 {
+		t.Fatalf("Wait(exec) = %+v, %v", st, err)
+	}
+	if out, _ := os.ReadFile(stdout); string(out) != "123\n456\n0027\n" {
+		t.Errorf("exec printed %q, want its limits 123 and 456 and umask 0027", out)
+	}
+}
