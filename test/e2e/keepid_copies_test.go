@@ -184,7 +184,10 @@ func layersJSON(e *env) string {
 }
 
 // copierPIDs are the `rrun idmap-copy` processes of e's store.
-func copierPIDs(e *env) []int {
+func copierPIDs(e *env) []int { return copierPIDsOf(e.home) }
+
+// copierPIDsOf are the `rrun idmap-copy` processes of the home's store.
+func copierPIDsOf(home string) []int {
 	dirs, _ := filepath.Glob("/proc/[0-9]*")
 	var out []int
 	for _, d := range dirs {
@@ -193,7 +196,7 @@ func copierPIDs(e *env) []int {
 			continue
 		}
 		envb, _ := os.ReadFile(filepath.Join(d, "environ"))
-		if bytes.Contains(envb, []byte("\x00HOME="+e.home+"\x00")) || bytes.HasPrefix(envb, []byte("HOME="+e.home+"\x00")) {
+		if bytes.Contains(envb, []byte("\x00HOME="+home+"\x00")) || bytes.HasPrefix(envb, []byte("HOME="+home+"\x00")) {
 			pid, _ := strconv.Atoi(filepath.Base(d))
 			out = append(out, pid)
 		}

@@ -124,7 +124,16 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cleanupTree(home) })
+	t.Cleanup(func() {
+		// A keep-id run leaves a copier at nice 19 making mapped layer
+		// copies, which may take minutes on a busy machine; it is made to
+		// be killed (the next keep-id command starts another), and the
+		// home it works in is going.
+		for _, pid := range copierPIDsOf(home) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+		cleanupTree(home)
+	})
 	homes.Store(home, t.Name())
 	run := filepath.Join(home, "run")
 	if err := os.Mkdir(run, 0o700); err != nil {
