@@ -20,7 +20,7 @@ if [ "$(id -u)" = 0 ]; then
   export PATH=/usr/local/go/bin:$PATH
   make -s -C "$here" build
   out=$(mktemp -d /tmp/rrun-bench.XXXXXX)
-  cp "$here/bin/rrun" "$here/bin/rrun-nsinit" "$out/"
+  cp "$here/bin/rrun" "$here/bin/rrun-nsinit" "$here/bin/rrun-monitor" "$out/"
   (cd "$here" && go run ./test/fixtures/mkimage -o "$out/busybox.tar" -tag docker.io/library/busybox:latest)
   chmod -R a+rX "$out"
   su rrun-test -s /bin/bash -c "SKIP_START=${SKIP_START:-} RUNS=$RUNS MIB=$MIB ROUNDS=$ROUNDS BENCH_DIR=$out bash '$here/bench/network.sh'"

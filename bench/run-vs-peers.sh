@@ -19,7 +19,7 @@ if [ "$(id -u)" = 0 ]; then
   export PATH=/usr/local/go/bin:$PATH
   make -s -C "$here" build
   out=$(mktemp -d /tmp/rrun-bench.XXXXXX)
-  cp "$here/bin/rrun" "$here/bin/rrun-nsinit" "$out/"
+  cp "$here/bin/rrun" "$here/bin/rrun-nsinit" "$here/bin/rrun-monitor" "$out/"
   (cd "$here" && go run ./test/fixtures/mkimage -o "$out/busybox.tar" -tag docker.io/library/busybox:latest \
      && go run ./test/fixtures/mkimage -rootfs "$out/rootfs")
   chmod -R a+rX "$out"

@@ -15,7 +15,7 @@ if [ "$(id -u)" = 0 ]; then
   "$here/integrations/slurm/test-cluster.sh"
   out=$(mktemp -d /tmp/rrun-bench-slurm.XXXXXX)
   (cd "$here" && go build -tags "$(make -s print-tags)" -o "$out/rrun" ./cmd/rrun &&
-    go build -o "$out/rrun-nsinit" ./cmd/rrun-nsinit && cp bin/rrun-slurm-pause "$out/" &&
+    go build -o "$out/rrun-nsinit" ./cmd/rrun-nsinit && make -s monitor && cp bin/rrun-slurm-pause bin/rrun-monitor "$out/" &&
     go run ./test/fixtures/mkimage -o "$out/busybox.tar" -tag docker.io/library/busybox:latest)
   chmod -R a+rX "$out" && chmod 755 "$out"
   su - rrun-test -s /bin/bash -c "cd /tmp && RUNS=$RUNS BENCH_DIR=$out bash '$here/bench/slurm.sh'"
