@@ -57,11 +57,14 @@ func servePrefork() {
 	}
 	dir := filepath.Join(join.RunDir(), "prefork")
 	sock := filepath.Join(dir, fmt.Sprintf("%d-%s.sock", os.Getpid(), join.InheritTag()))
-	prebuildRoot() // before a client can connect, so that none waits for it
 	ln, err := listenPrefork(dir, sock)
 	if err != nil {
 		os.Exit(125) // the holder retries after a while
 	}
+	// After listening: a client that comes meanwhile waits these few ms
+	// for its accept, where it would otherwise find no process listening
+	// and start rrun itself (~30 ms).
+	prebuildRoot()
 	var taken atomic.Bool
 	go func() { // the holder's end closes when it exits: so does an idle pool process
 		var b [1]byte
