@@ -8,6 +8,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/rrun-project/rrun/host/lockfile"
 )
 
 // ownerLockName is the file in a plugin's socket directory whose flock
@@ -26,16 +28,9 @@ const ownerLockName = "owner.lock"
 // made this non-blocking lock fail, leaving a free owner.lock that every
 // later sweep took for a dead plugin.
 func lockSocketDir(dir string) *os.File {
-	pending := filepath.Join(dir, ownerLockName+".new")
-	f, err := os.OpenFile(pending, os.O_CREATE|os.O_EXCL|os.O_RDWR|syscall.O_CLOEXEC, 0o600)
+	f, err := lockfile.Hold(dir, ownerLockName)
 	if err != nil {
-		return nil
-	}
-	// Nobody else opens the pending name: this lock cannot be refused.
-	if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil || os.Rename(pending, filepath.Join(dir, ownerLockName)) != nil {
-		f.Close()
-		_ = os.Remove(pending) // the dir is judged by its sockets
-		return nil
+		return nil // the dir is judged by its sockets
 	}
 	return f
 }

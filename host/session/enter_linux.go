@@ -11,8 +11,9 @@ import (
 	"strconv"
 	"syscall"
 
+	"github.com/rrun-project/rrun/host/lockfile"
+
 	"github.com/rootless-containers/rootlesskit/v3/pkg/parent"
-	"golang.org/x/sys/unix"
 
 	"github.com/rrun-project/rrun/host/network"
 )
@@ -91,17 +92,8 @@ func holdOwnerLock(dir string) (*os.File, error) {
 	// The lock file gets its name only once it is locked: a later rrun
 	// that finds ownerLock free knows the rrun that made it is gone, and
 	// never tests (and so briefly holds) a lock this one is about to take.
-	pending := filepath.Join(dir, ownerLock+".new")
-	f, err := os.OpenFile(pending, os.O_CREATE|os.O_RDWR|unix.O_CLOEXEC, 0o600)
+	f, err := lockfile.Hold(dir, ownerLock)
 	if err != nil {
-		return nil, fmt.Errorf("failed to create the session lock: %w", err)
-	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("failed to lock the session dir %s: %w", dir, err)
-	}
-	if err := os.Rename(pending, filepath.Join(dir, ownerLock)); err != nil {
-		f.Close()
 		return nil, fmt.Errorf("failed to lock the session dir %s: %w", dir, err)
 	}
 	heldLocks = append(heldLocks, f)
