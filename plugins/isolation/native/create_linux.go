@@ -51,7 +51,9 @@ func (b *Backend) Create(ctx context.Context, req api.CreateRequest) (int, error
 	if err != nil {
 		return 0, err
 	}
-	c, console, err := b.spawn(req, spec, filepath.Join(runDir, req.ID))
+	flags, _ := cloneFlags(spec) // checked by parseSpec
+	spareOK := spareFits(spec, req.Stdio)
+	c, console, err := b.spawn(req, spec, filepath.Join(runDir, req.ID), flags, spareOK)
 	api.TraceSince("native: init spawned", t0)
 	if err == nil {
 		err = saveSeccomp(c.dir, sec)
@@ -78,8 +80,7 @@ func (b *Backend) Create(ctx context.Context, req api.CreateRequest) (int, error
 		return 0, err
 	}
 	b.publish(req.ID, c)
-	if spareFits(spec, req.Stdio) {
-		flags, _ := cloneFlags(spec)
+	if spareOK {
 		b.refillSpare(flags)
 	}
 	return c.init.Pid, nil
@@ -124,8 +125,9 @@ func nsinitMounts(ms []api.Mount) []nsinit.Mount {
 // stdio, the control socket as fd 3 and, with a terminal, the console
 // channel as fd 4. Nothing of the init depends on the plugin once it runs
 // the command: no parent-death signal, no fd of ours but the control
-// socket, which is close-on-exec in the init.
-func (b *Backend) spawn(req api.CreateRequest, spec *specs.Spec, dir string) (*container, *os.File, error) {
+// socket, which is close-on-exec in the init. flags are the spec's clone
+// flags; with spareOK the init may be a spare for them (spareFits).
+func (b *Backend) spawn(req api.CreateRequest, spec *specs.Spec, dir string, flags uintptr, spareOK bool) (*container, *os.File, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "rootfs"), 0o700); err != nil {
 		return nil, nil, fmt.Errorf("failed to create run dir of container %s: %w", req.ID, err)
 	}
@@ -135,14 +137,13 @@ func (b *Backend) spawn(req api.CreateRequest, spec *specs.Spec, dir string) (*c
 		return nil, nil, err
 	}
 	defer files.close()
-	flags, _ := cloneFlags(spec) // checked by parseSpec
 	cgroup, err := cgroupDir(spec)
 	if err != nil {
 		files.close()
 		os.RemoveAll(dir)
 		return nil, nil, err
 	}
-	if spareFits(spec, req.Stdio) {
+	if spareOK {
 		if sp := b.takeSpare(flags); sp != nil {
 			c, err := b.handSpare(sp, req, files, dir, cgroup)
 			if err == nil {
