@@ -97,7 +97,7 @@ func proxySignals(cfg config.Config, r state.Record) func() {
 	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2)
 	go func() {
 		for s := range ch {
-			_ = call(cfg, r, monitor.Request{Op: monitor.OpKill, Signal: int(s.(syscall.Signal))}) // a container gone meanwhile ends the attach anyway
+			_, _ = askOnce(cfg, r.ID, monitor.Request{Op: monitor.OpKill, Signal: int(s.(syscall.Signal))}) // a container gone meanwhile ends the attach anyway
 		}
 	}()
 	return func() { signal.Stop(ch); close(ch) }

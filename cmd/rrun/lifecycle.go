@@ -137,17 +137,6 @@ func newWaitCommand() *cobra.Command {
 	}
 }
 
-// call sends one request to a container's monitor.
-func call(cfg config.Config, r state.Record, req monitor.Request) error {
-	c, err := monitor.Dial(cfg.Dirs.Run, r.ID)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	_, err = c.Call(req)
-	return err
-}
-
 func notRunning(r state.Record, err error) error {
 	if errors.Is(err, monitor.ErrNoMonitor) {
 		return api.Errorf(api.ErrFailedPrecondition, "rrun start "+r.Name, "container %s is not running", r.Name)
