@@ -54,11 +54,13 @@ func (s *Store) fuseStore() (cstore.Store, error) {
 	for _, p := range s.opts.AdditionalImageStores {
 		dopts = append(dopts, "overlay.imagestore="+p)
 	}
-	st, err := cstore.GetStore(cstore.StoreOptions{
-		GraphRoot:          s.opts.GraphRoot,
-		RunRoot:            filepath.Join(s.opts.RunRoot, "idmap-fuse"),
-		GraphDriverName:    DriverOverlay,
-		GraphDriverOptions: dopts,
+	st, err := openOverlay(s.opts.GraphRoot, func() (cstore.Store, error) {
+		return cstore.GetStore(cstore.StoreOptions{
+			GraphRoot:          s.opts.GraphRoot,
+			RunRoot:            filepath.Join(s.opts.RunRoot, "idmap-fuse"),
+			GraphDriverName:    DriverOverlay,
+			GraphDriverOptions: dopts,
+		})
 	})
 	if err != nil {
 		return nil, err

@@ -133,6 +133,36 @@ func TestMappedCopiesInBackground(t *testing.T) {
 	}
 }
 
+// A keep-id rootfs through the fuse view does not move the store onto
+// FUSE: c/storage records a mount program in the driver's dir when a view
+// opens with one, and a later open of the store (another plugin process)
+// used to mount every container, plain or over mapped copies, through
+// fuse-overlayfs from then on.
+func TestFuseViewLeavesTheStoreOnKernelOverlay(t *testing.T) {
+	ctx, st, root := keepIDStore(t)
+	if _, err := st.PrepareMappedRootfs(ctx, "k1", "busybox", keepIDTestMap, keepIDTestMap); err != nil {
+		t.Fatal(err)
+	}
+	if m := storage.IDMapMechanism(root); m != storage.IDMapFuse {
+		t.Fatalf("mechanism %q, want %q", m, storage.IDMapFuse)
+	}
+	later, err := storage.New(storage.Options{GraphRoot: root, RunRoot: t.TempDir(), Driver: storage.DriverOverlay})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { later.Close() })
+	ms, err := later.PrepareRootfs(ctx, "plain", "busybox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fs := mountFSType(t, ms[0].Source); fs != "overlay" {
+		t.Errorf("a plain rootfs after a keep-id one is mounted as %q, want the kernel's overlay", fs)
+	}
+	if err := later.RemoveRootfs(ctx, "plain"); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // keepIDStore is a kernel-overlay store in a temp dir with busybox loaded,
 // for the tests of keep-id's mapped copies (which need id maps and fuse);
 // root is its graph root.

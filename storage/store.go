@@ -99,12 +99,20 @@ func (s *Store) open() (cstore.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := cstore.GetStore(cstore.StoreOptions{
-		GraphRoot:          s.opts.GraphRoot,
-		RunRoot:            s.opts.RunRoot,
-		GraphDriverName:    name,
-		GraphDriverOptions: dopts,
-	})
+	get := func() (cstore.Store, error) {
+		return cstore.GetStore(cstore.StoreOptions{
+			GraphRoot:          s.opts.GraphRoot,
+			RunRoot:            s.opts.RunRoot,
+			GraphDriverName:    name,
+			GraphDriverOptions: dopts,
+		})
+	}
+	var st cstore.Store
+	if s.opts.Driver == DriverOverlay {
+		st, err = openOverlay(s.opts.GraphRoot, get)
+	} else {
+		st, err = get()
+	}
 	if err != nil {
 		return nil, api.Errorf(api.ErrFailedPrecondition, "run `rrun doctor`, or pick another storage driver",
 			"failed to open %s storage in %s: %s", s.opts.Driver, s.opts.GraphRoot, oneLine(err))
