@@ -133,7 +133,12 @@ func resumeMonitor(cfg config.Config, store *state.Store, rec state.Record, code
 	if err != nil {
 		return err
 	}
-	privateIsolation, smallMonitor = true, smallMonitorPath() // a restart hands off again
+	// Only a restart starts a new init, which must be this monitor's
+	// descendant (a restart hands off again); finishing a container (its
+	// status, --rm) takes the warm plugin, one process start less.
+	if policy, _ := container.ParseRestart(rec.Options.Restart); policy.Name != "no" {
+		privateIsolation, smallMonitor = true, smallMonitorPath()
+	}
 	return inSessionWith(cfg, needs{storage: true, isolation: true}, func(ctx context.Context, mgr *pluginmgr.Manager, b *container.Backends) error {
 		deps := monitorDeps(cfg, store, mgr, b, net, false)
 		first := func() (int, error) { return code, monitor.Resume(ctx, deps, rec.ID, code, listener) }
@@ -148,13 +153,12 @@ func resumeMonitor(cfg config.Config, store *state.Store, rec state.Record, code
 	})
 }
 
-// deleteRemoved deletes, through the isolation plugin, the container
+// deleteRemoved deletes, through the (warm) isolation plugin, the container
 // rrun-monitor owned whose record `rm -f` removed as it exited.
 func deleteRemoved(cfg config.Config, id string) error {
 	if fd, err := strconv.Atoi(os.Getenv(handoff.ListenerFDEnv)); err == nil {
 		defer unix.Close(fd)
 	}
-	privateIsolation = true
 	return inSessionWith(cfg, needs{isolation: true}, func(ctx context.Context, _ *pluginmgr.Manager, b *container.Backends) error {
 		return b.Isolation.Delete(ctx, id)
 	})
