@@ -49,7 +49,7 @@ func newRootCommand() *cobra.Command {
 		newMonitorCommand(), newRmInSessionCommand(), newReconcileCommand(), newReclaimBuildCommand())
 	root.AddCommand(newStatsCommand(), newIDMapCopyCommand())
 	root.AddCommand(newPortCommand())
-	root.AddCommand(newSlurmPrepareCommand(), newSlurmCleanupCommand(), newSlurmWatchCommand())
+	root.AddCommand(newSlurmPrepareCommand(), newSlurmCleanupCommand())
 	root.AddCommand(newBuildCommand(), newCommitCommand(), newHistoryCommand(), newBuilderCommand())
 	root.AddCommand(newVersionCommand(), newVolumeCommand(), newCompletionCommand(), newPauseCommand(true), newPauseCommand(false), newUpdateCommand(), newRestartCommand(), newLoginCommand(), newLogoutCommand(), newCpCommand(), newExportCommand(), newAttachCommand(), newDiffCommand())
 	addCompletions(root)

@@ -19,12 +19,12 @@ import (
 const (
 	slurmPrepareArg = "__slurm-prepare"
 	slurmCleanupArg = "__slurm-cleanup"
-	slurmWatchArg   = "__slurm-watch"
 	// slurmJobLabel marks the containers of a Slurm job.
 	slurmJobLabel = "rrun.slurm.job"
 	// slurmStepdLabel names the slurmstepd a step's container serves
-	// (stepdLabel): once that process is gone, the next prepare on the
-	// node removes a container its watcher left.
+	// (stepdLabel): the plugin kills the container's holder when the step
+	// ends (slurm_spank_exit); when slurmstepd died without that, the
+	// next prepare on the node removes the container.
 	slurmStepdLabel = "rrun.slurm.stepd"
 	// slurmPauseName is the holder the plugin builds (make slurm), looked for
 	// next to the rrun binary and in the libexec dirs.
@@ -126,10 +126,7 @@ func slurmContainer(f slurmPrepareFlags, image string) (int, error) {
 	}
 	trace.Mark("slurm: holder container runs")
 	if f.stepd > 0 {
-		if err := startSlurmWatch(f.stepd, f.name); err != nil {
-			_, _ = selfRun("rm", "-f", f.name) // the error that matters is the watcher's
-			return 0, err
-		}
+		pinSessionHolder(f.stepd)
 	}
 	pid := slurmPid(f.name)
 	if pid <= 0 {
@@ -169,9 +166,9 @@ func slurmRunArgs(f slurmPrepareFlags, image string) ([]string, error) {
 	args := []string{"run", "-d", "--pull", "never", "--name", f.name, "--network", "host", "--label", slurmJobLabel + "=" + f.job,
 		"-v", pause + ":" + slurmPauseDest + ":ro", "--entrypoint", slurmPauseDest}
 	if f.stepd > 0 {
-		// A step's container removes itself once its holder is killed
-		// (__slurm-watch): the monitor does it with the warm plugins, no
-		// session of its own.
+		// A step's container removes itself once the plugin kills its
+		// holder at the step's end: the monitor does it with the warm
+		// plugins, no session of its own.
 		args = append(args, "--rm", "--label", slurmStepdLabel+"="+stepdLabel(f.stepd))
 	}
 	if host != "" {

@@ -7,26 +7,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rrun-project/rrun/plugins/api"
 )
-
-func newSlurmWatchCommand() *cobra.Command {
-	return &cobra.Command{
-		Use: slurmWatchArg + " PID NAME", Hidden: true, Args: cobra.ExactArgs(2),
-		RunE: func(_ *cobra.Command, args []string) error {
-			pid, err := strconv.Atoi(args[0])
-			if err != nil {
-				return fmt.Errorf("failed to read pid %q: %w", args[0], err)
-			}
-			return slurmWatch(pid, args[1])
-		},
-	}
-}
 
 func newSlurmCleanupCommand() *cobra.Command {
 	var job string
@@ -44,18 +30,17 @@ func newSlurmCleanupCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&job, "job", "", "Slurm job id: without NAME, every container of the job")
-	cmd.Flags().BoolVar(&steps, "steps", false, "NAME... are step containers (run with --rm) left by a killed watcher")
+	cmd.Flags().BoolVar(&steps, "steps", false, "NAME... are step containers (run with --rm) left by a killed slurmstepd")
 	return cmd
 }
 
-// slurmCleanupSteps removes step containers a killed watcher left.
+// slurmCleanupSteps removes step containers a killed slurmstepd left.
 func slurmCleanupSteps(names []string) error {
 	var first error
 	for _, n := range names {
 		if err := removeStepContainer(n); err != nil && first == nil {
 			first = err
 		}
-		removeSlurmLock(watchLockName(n)) // the killed watcher's
 	}
 	return first
 }
@@ -71,7 +56,7 @@ func slurmCleanup(job string, names []string) error {
 		names = strings.Fields(out)
 	}
 	for _, n := range names {
-		// A step's watcher may have removed it meanwhile: gone is what we want.
+		// A step's monitor may have removed it meanwhile: gone is what we want.
 		if _, err := selfRun("rm", "-f", n); err != nil && !strings.Contains(err.Error(), "no such container") {
 			return err
 		}
@@ -85,7 +70,7 @@ func slurmCleanup(job string, names []string) error {
 
 // selfRun runs this rrun binary with args and returns its stdout; its error
 // is the last line rrun printed on stderr. It runs /proc/self/exe, not the
-// binary's path: a step's watcher or the epilog still removes the containers
+// binary's path: the epilog or a later step still removes the containers
 // when the rrun that started them has been removed or replaced meanwhile.
 func selfRun(args ...string) (string, error) {
 	var out, errb bytes.Buffer

@@ -4,9 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -74,28 +72,12 @@ func slurmLock(name string) (func(), error) {
 	return func() { f.Close() }, nil
 }
 
-// slurmLockHeld reports whether another process holds the lock name.
-func slurmLockHeld(name string) bool {
-	dir, err := resolveSlurmDataDir()
-	if err != nil {
-		return false
-	}
-	f, err := os.Open(filepath.Join(dir, name+".lock"))
-	if err != nil {
-		return false // no lock file: nobody holds it
-	}
-	defer f.Close()
-	return unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) == unix.EWOULDBLOCK
-}
-
 // removeSlurmLock removes the file of lock name, once nobody needs it.
 func removeSlurmLock(name string) {
 	if dir, err := resolveSlurmDataDir(); err == nil {
 		_ = os.Remove(filepath.Join(dir, name+".lock")) // a lock file left behind costs nothing but a name
 	}
 }
-
-func watchLockName(container string) string { return "w-" + container }
 
 func resolveSlurmDataDir() (string, error) {
 	if d := os.Getenv("XDG_DATA_HOME"); filepath.IsAbs(d) {
@@ -143,61 +125,18 @@ func withDoctorFix(err error) error {
 	return err
 }
 
-// startSlurmWatch starts `rrun __slurm-watch PID NAME` detached, which
-// removes the container once slurmstepd PID has exited: at the step's end,
-// after scancel or a time limit, and when slurmstepd itself is killed.
-func startSlurmWatch(stepd int, name string) error {
-	if err := startSlurmDetached([]string{slurmWatchArg, strconv.Itoa(stepd), name}); err != nil {
-		return fmt.Errorf("failed to start the step's watcher: %w", err)
+// pinSessionHolder keeps the node's session holder (and with it the pool
+// and the warm plugins the holder's idle timeout would end) up while the
+// step's slurmstepd runs: a step that runs longer than the idle timeout
+// would otherwise leave the node's next step to start them all again.
+// Best effort: without the pin a long step costs the next one a cold start.
+func pinSessionHolder(stepd int) {
+	if os.Getenv("RRUN_HOLDER") == "0" {
+		return
 	}
-	return nil
-}
-
-// slurmWatch waits for process pid to exit, then removes the container.
-// It holds the lock w-NAME meanwhile: a prepare on the node leaves the
-// container to it (reapOrphanSteps).
-func slurmWatch(pid int, name string) error {
-	unlock, err := slurmLock(watchLockName(name))
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	defer removeSlurmLock(watchLockName(name)) // before the unlock: a prober that opened it meanwhile sees it held
-	fd, err := unix.PidfdOpen(pid, 0)
-	if err == nil {
-		waitKeepingHolder(fd)
-		unix.Close(fd)
-	} else if err != unix.ESRCH {
-		return fmt.Errorf("failed to watch slurmstepd (pid %d): %w", pid, err)
-	}
-	return removeStepContainer(name)
-}
-
-// waitKeepingHolder waits until the process of pidfd fd exits. Meanwhile,
-// when the step uses the node's session holder, it touches the holder's
-// record three times per idle timeout: a step that runs longer than that
-// would otherwise leave the node's next step to start the holder, its pool
-// and its warm plugins again.
-func waitKeepingHolder(fd int) {
-	runDir, every := "", time.Duration(0)
-	if dirs, err := config.ResolveDirs(); err == nil && os.Getenv("RRUN_HOLDER") != "0" {
-		if idle, err := config.SessionIdleTimeout(dirs); err == nil && idle > 0 {
-			runDir, every = dirs.Run, max(idle/3, time.Second)
-		}
-	}
-	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-	for {
-		timeout := -1
-		if runDir != "" {
-			timeout = int(every.Milliseconds())
-		}
-		n, err := unix.Poll(fds, timeout)
-		switch {
-		case err == unix.EINTR:
-		case err == nil && n == 0:
-			session.TouchHolder(runDir)
-		default:
-			return
+	if dirs, err := config.ResolveDirs(); err == nil {
+		if start := processStart(stepd); start != 0 {
+			_ = session.PinHolder(dirs.Run, stepd, start)
 		}
 	}
 }

@@ -47,8 +47,8 @@ func slurmStepCgroup(data string) bool {
 }
 
 // reapOrphanSteps removes, in the background, the step containers on this
-// node whose slurmstepd is gone while they still exist: their watcher was
-// killed too (or the node's rrun was), so nobody else would. It reads the
+// node whose slurmstepd is gone while their holder still runs: slurmstepd
+// was killed, so the plugin's end-of-step kill never came. It reads the
 // records in-process and starts a process only when it found any.
 func reapOrphanSteps() {
 	_, store, err := openStore()
@@ -71,12 +71,13 @@ func reapOrphanSteps() {
 }
 
 // orphanStep reports whether r is a step's container left running with
-// nobody to remove it: its slurmstepd is gone and no watcher holds its
-// lock. A container that is no longer running is its monitor's to remove
-// (--rm), or rrun's own crash recovery's when the monitor is gone.
+// nobody to remove it: its slurmstepd is gone and its holder (pid 1) still
+// runs. A container whose holder was killed, or that is no longer running,
+// is its monitor's to remove (--rm), or rrun's own crash recovery's when
+// the monitor is gone.
 func orphanStep(store *state.Store, r state.Record) bool {
 	v := r.Options.Labels[slurmStepdLabel]
-	return v != "" && r.Status == state.StatusRunning && store.Alive(r) && stepdGone(v) && !slurmLockHeld(watchLockName(r.Name))
+	return v != "" && r.Status == state.StatusRunning && store.Alive(r) && stepdGone(v) && hostPid(r) > 0
 }
 
 // stepdLabel is the slurmstepd label of a step's container:

@@ -97,3 +97,19 @@ func TouchHolder(runDir string) {
 	now := time.Now()
 	_ = os.Chtimes(holderPath(runDir), now, now) // a holder gone meanwhile: the next command starts one
 }
+
+// PinHolder keeps the holder up, whatever its idle timeout, while process
+// pid (started at start, field 22 of its /proc stat) lives: the holder
+// checks its pins when it would go idle and removes those of processes
+// gone (holder_idle in join/join_linux.c).
+func PinHolder(runDir string, pid int, start uint64) error {
+	dir := filepath.Join(runDir, "holder-pins")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("failed to pin the session holder: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, fmt.Sprintf("%d-%d", pid, start)), os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("failed to pin the session holder: %w", err)
+	}
+	return f.Close()
+}

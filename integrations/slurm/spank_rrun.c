@@ -14,10 +14,12 @@
  * (its seccomp filter, capability sets and no_new_privs, which
  * __slurm-prepare printed, and no fds but stdio and PMI_FD) and returns to
  * Slurm, which execs the command inside the container; the parent relays signals and passes on the
- * exit status. An `rrun __slurm-watch` started by the prepare step removes
- * the step's container once slurmstepd has exited (however it ended);
- * slurm_spank_job_epilog removes every container left of the job on the
- * node (the --container-name ones).
+ * exit status. At the step's end (also after scancel or a time limit),
+ * slurm_spank_exit kills the step's holder through a pidfd taken in
+ * user_init, and the container's monitor removes the container (it runs
+ * with --rm); when slurmstepd itself is killed, the node's next prepare
+ * does. slurm_spank_job_epilog removes every container left of the job on
+ * the node (the --container-name ones).
  *
  * plugstack.conf arguments: rrun=PATH (default: rrun from the job's PATH),
  * dir=PATTERN (per-node rrun data and run dirs; %U uid, %u user, %n node,
@@ -63,6 +65,7 @@ static struct {
 static struct {
 	int ready, failed;
 	pid_t pid;
+	int pidfd; /* the holder of a step's own container, killed at the step's end; -1: none */
 	char **entrypoint;
 	int nentry;
 	char cname[256];
@@ -72,7 +75,7 @@ static struct {
 	unsigned int seccomp_flags;
 	struct sock_filter *bpf; /* NULL: the container has no filter */
 	unsigned short nbpf;
-} prep;
+} prep = {.pidfd = -1};
 
 static int set_str(char **dst, const char *v)
 {
@@ -517,6 +520,28 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
 	}
 	free(out);
 	prep.ready = 1;
+	if (!opt.name || !*opt.name) {
+		/* A step's own container ends with the step (slurm_spank_exit).
+		 * The pidfd is close-on-exec, and the tasks close it anyway. */
+		prep.pidfd = (int)syscall(SYS_pidfd_open, prep.pid, 0);
+		if (prep.pidfd < 0)
+			slurm_info("rrun: node %s: cannot watch the container's holder %d (%s); the node's next step removes the container",
+			           j.node, (int)prep.pid, strerror(errno));
+	}
+	return 0;
+}
+
+/* slurm_spank_exit, in slurmstepd at the step's end however it ended (the
+ * tasks are gone): kill the step's holder. Its monitor sees the container
+ * end and removes it with the node's warm plugins. */
+int slurm_spank_exit(spank_t sp, int ac, char **av)
+{
+	if (prep.pidfd < 0 || spank_remote(sp) != 1)
+		return 0;
+	if (syscall(SYS_pidfd_send_signal, prep.pidfd, SIGKILL, NULL, 0) != 0 && errno != ESRCH)
+		slurm_error("rrun: cannot kill the container's holder %d: %s", (int)prep.pid, strerror(errno));
+	close(prep.pidfd);
+	prep.pidfd = -1;
 	return 0;
 }
 

@@ -3,12 +3,12 @@ package slurm
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -74,39 +74,56 @@ func noUserNSOn(t *testing.T, node string) string {
 	return dir
 }
 
-// When a step's slurmstepd is gone and the watcher that should have
-// removed its container is gone too (killed with it), the node's next
-// rrun step removes the orphaned container: nothing of the first job is
-// left once the node ran another step.
+// When a step's slurmstepd dies without its end-of-step hook (killed:
+// the plugin's slurm_spank_exit never runs), the container it served is
+// left running with nobody to remove it; the node's next rrun step removes
+// it. The test cannot kill root's slurmstepd, so it makes such a container
+// itself: one labelled as the plugin labels a step's, whose "slurmstepd"
+// is a process the test then kills. A container whose slurmstepd still
+// runs is left alone.
 func TestSlurmOrphanedStepContainerRemovedByNextStep(t *testing.T) {
 	requireCluster(t)
 	loadBusybox(t)
-	h := startHeld(t, "srun", "-N2", "-n2", "--container-image=busybox", "sleep", "600")
-	watcher := watcherOf(t, h.job, "n1")
-	if err := syscall.Kill(watcher, syscall.SIGKILL); err != nil {
-		t.Fatalf("kill the watcher %d: %v", watcher, err)
+	boot := strings.TrimSpace(string(must(os.ReadFile("/proc/sys/kernel/random/boot_id"))))
+	stepd := func() *exec.Cmd {
+		c := exec.Command("sleep", "600")
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.Process.Kill(); _ = c.Wait() })
+		return c
 	}
-	ok(t, "scancel", h.job)
-	_ = h.cmd.Wait() // the step ends: n1's slurmstepd exits with nobody left to remove its container
-	eventually(t, "n2's watcher removed its container", func() bool { return len(containersOf(t, "n2", h.job)) == 0 })
+	job := "orphan-" + strconv.Itoa(os.Getpid())
+	start := func(name string, c *exec.Cmd) {
+		label := fmt.Sprintf("rrun.slurm.stepd=%d:%d:%s", c.Process.Pid, processStart(t, c.Process.Pid), boot)
+		if r := rrunOn(t, "n1", "run", "-d", "--rm", "--name", name, "--network", "host", "--label", "rrun.slurm.job="+job,
+			"--label", label, "busybox", "sleep", "600"); r.code != 0 {
+			t.Fatalf("run %s: %s", name, r.stderr)
+		}
+		t.Cleanup(func() { rrunOn(t, "n1", "rm", "-f", name) })
+	}
+	gone, alive := stepd(), stepd()
+	start(job+"-gone", gone)
+	start(job+"-alive", alive)
+	_ = gone.Process.Kill()
+	_ = gone.Wait()
 	ok(t, "srun", "-w", "n1", "-N1", "-n1", "--container-image=busybox", "true")
-	waitNoContainers(t, h.job)
+	eventually(t, "the orphaned container removed", func() bool {
+		return len(containersOf(t, "n1", job)) == 1
+	})
+	if r := rrunOn(t, "n1", "inspect", "-f", "{{.State.Running}}", job+"-alive"); strings.TrimSpace(r.stdout) != "true" {
+		t.Errorf("the container of a live slurmstepd: running=%q (%s), want it left alone", r.stdout, r.stderr)
+	}
 }
 
-// watcherOf is the pid of the __slurm-watch process of job's step 0 on
-// node (started just after the container, which startHeld waited for).
-func watcherOf(t *testing.T, job, node string) int {
+// processStart is field 22 of /proc/PID/stat, the process's start time.
+func processStart(t *testing.T, pid int) uint64 {
 	t.Helper()
-	pattern := "__slurm-watch [0-9]+ slurm-" + job + `\.0-` + node + "$"
-	var f []string
-	eventually(t, "one watcher of job "+job+" on "+node, func() bool {
-		out, _ := exec.Command("pgrep", "-u", strconv.Itoa(os.Getuid()), "-f", pattern).Output()
-		f = strings.Fields(string(out))
-		return len(f) == 1
-	})
-	pid, err := strconv.Atoi(f[0])
+	s := string(must(os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")))
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	v, err := strconv.ParseUint(f[19], 10, 64)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return pid
+	return v
 }

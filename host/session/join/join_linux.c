@@ -5,6 +5,7 @@
 // running holder's user and mount namespaces for a verb of the warm path.
 // Go reads the outcome through the rrun_join_* globals (join_linux.go).
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -76,9 +77,65 @@ static long long now_ns(void) {
 	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+// process_start is field 22 of /proc/PID/stat (start time in clock ticks
+// since boot), 0 when the process is gone or a zombie.
+static unsigned long long process_start(long pid) {
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	char state = 0;
+	unsigned long long start = 0;
+	// After ")": state (3), then fields 4..21, then starttime (22).
+	if (sscanf(p + 1, " %c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu", &state, &start) != 2)
+		return 0;
+	return state == 'Z' || state == 'X' ? 0 : start;
+}
+
+// pinned reports whether a process that pins the holder still runs: each
+// entry of RUNDIR/holder-pins is named PID-START (a process and its start
+// time, so a recycled pid does not count) and keeps the holder up while
+// that process lives; an entry of a process gone is removed. A Slurm step
+// pins its slurmstepd (docs/slurm.md): the node's next step finds the
+// holder, its pool and its warm plugins up however long this one ran.
+static int pinned(const char *rundir) {
+	char dir[PATH_MAX];
+	if (snprintf(dir, sizeof(dir), "%s/holder-pins", rundir) >= (int)sizeof(dir))
+		return 0;
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	int any = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		long pid;
+		unsigned long long start;
+		char extra;
+		if (sscanf(e->d_name, "%ld-%llu%c", &pid, &start, &extra) != 2 || pid <= 0)
+			continue;
+		if (process_start(pid) == start) {
+			any = 1;
+			continue;
+		}
+		unlinkat(dirfd(d), e->d_name, 0);
+	}
+	closedir(d);
+	return any;
+}
+
 // holder_idle reports whether the holder should go: its record (path) is
-// gone or names another process, or no command touched it for idle seconds.
-static int holder_idle(const char *path, long idle) {
+// gone or names another process, or no command touched it for idle seconds
+// and no pin holds it (pinned).
+static int holder_idle(const char *path, const char *rundir, long idle) {
 	struct stat st;
 	if (stat(path, &st) < 0)
 		return 1;
@@ -89,7 +146,9 @@ static int holder_idle(const char *path, long idle) {
 	if (fscanf(f, "%d", &pid) != 1)
 		pid = 0;
 	fclose(f);
-	return pid != getpid() || time(NULL) - st.st_mtime > idle;
+	if (pid != getpid())
+		return 1;
+	return time(NULL) - st.st_mtime > idle && !pinned(rundir);
 }
 
 // on_child only interrupts the holder's wait.
@@ -134,7 +193,7 @@ static void holder_main(int argc, char **argv) {
 			rrun_prefork_holder_wait(pool, rundir, argv[5], tick);
 		else
 			sleep(tick);
-		if (holder_idle(record, idle > 0 ? idle : 30))
+		if (holder_idle(record, rundir, idle > 0 ? idle : 30))
 			_exit(0);
 	}
 }
