@@ -53,9 +53,10 @@ fi
 [ -e /dev/net/tun ] && chmod 0666 /dev/net/tun
 # crun (the oci isolation backend, a bench peer) refuses a hybrid cgroup
 # layout whose v2 hierarchy holds a controller: move hugetlb to v1.
-if [ -s /sys/fs/cgroup/unified/cgroup.controllers ] && [ ! -d /sys/fs/cgroup/hugetlb ] &&
+# (Not `-s`: a cgroup file's size is 0 whatever it holds.)
+if [ -r /sys/fs/cgroup/unified/cgroup.controllers ] && ! mountpoint -q /sys/fs/cgroup/hugetlb &&
   grep -qw hugetlb /sys/fs/cgroup/unified/cgroup.controllers; then
-  mkdir /sys/fs/cgroup/hugetlb && mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb
+  mkdir -p /sys/fs/cgroup/hugetlb && mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb
 fi
 # The two-node Slurm cluster of test/slurm (nodes n1, n2 on 127.0.0.1), with
 # this checkout's SPANK plugin (make slurm): see docs/slurm.md. A test
