@@ -190,6 +190,18 @@ func ReleaseRootfs(b *Backends, id string, remove bool) error {
 	return b.Storage.RemoveRootfs(context.Background(), id)
 }
 
+// ReleaseRootfsNow is ReleaseRootfs removing before it returns, also
+// through a warm storage plugin: for a run that failed, which leaves
+// nothing once its command returned.
+func ReleaseRootfsNow(b *Backends, id string, remove bool) error {
+	if !remove {
+		return ReleaseRootfs(b, id, false)
+	}
+	trace.Mark("removing rootfs")
+	defer trace.Mark("rootfs removed")
+	return b.Storage.RemoveRootfs(context.Background(), id)
+}
+
 // ImageInfo is an image with its decoded OCI config.
 type ImageInfo struct {
 	api.ImageDetail

@@ -225,14 +225,19 @@ func (m *monitor) finish(ctx context.Context, code int, startErr error) {
 		if !ownPIDNamespace(m.prep.Spec) {
 			<-deleted
 		}
-		if err := container.ReleaseRootfs(m.Backends, m.rec.ID, remove); err != nil {
+		release := container.ReleaseRootfs
+		if startErr != nil {
+			release = container.ReleaseRootfsNow // a failed run leaves nothing once its command returns
+		}
+		if err := release(m.Backends, m.rec.ID, remove); err != nil {
 			fmt.Fprintf(os.Stderr, "rrun: warning: failed to release the root filesystem of %s: %v\n", m.rec.ShortID(), err)
 		}
 		<-deleted
 	} else if remove {
 		// Prepare failed after it made the rootfs (e.g. limits refused by
-		// the host): it released it, removing is up to us.
-		if err := container.ReleaseRootfs(m.Backends, m.rec.ID, true); err != nil {
+		// the host): it released it, removing is up to us, before the
+		// failed command returns.
+		if err := container.ReleaseRootfsNow(m.Backends, m.rec.ID, true); err != nil {
 			fmt.Fprintf(os.Stderr, "rrun: warning: failed to remove the root filesystem of %s: %v\n", m.rec.ShortID(), err)
 		}
 	}
