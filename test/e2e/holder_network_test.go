@@ -56,12 +56,17 @@ func TestHolderWarmPrivateNetwork(t *testing.T) {
 		// The monitor is pasta's parent: rrun-monitor, rrun __monitor, or
 		// (before a served run's monitor handed off) an rrun __prefork
 		// whose command line does not name the container yet.
-		pasta := e.pastasOf()[0]
-		f := statFields(pasta)
-		monitor, _ := strconv.Atoi(f[1])
-		// Its command line is empty while it execs rrun-monitor.
-		for deadline := time.Now().Add(10 * time.Second); cmdline(monitor) == "" && time.Now().Before(deadline); {
-			time.Sleep(20 * time.Millisecond)
+		// Its command line is empty while it execs rrun-monitor; the
+		// parent is read again meanwhile (pasta is reparented when the
+		// process that started it hands over).
+		pasta, monitor := e.pastasOf()[0], 0
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if f := statFields(pasta); len(f) > 1 {
+				monitor, _ = strconv.Atoi(f[1])
+			}
+			if cmdline(monitor) != "" {
+				break
+			}
 		}
 		if monitor <= 1 || !strings.Contains(cmdline(monitor), "rrun") {
 			t.Fatalf("pasta %d's parent %d is not a monitor: %q", pasta, monitor, cmdline(monitor))
