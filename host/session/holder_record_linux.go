@@ -60,7 +60,11 @@ func (h Holder) Age() time.Duration {
 	return time.Since(st.ModTime()).Round(time.Second)
 }
 
-// processStart is field 22 of /proc/PID/stat, 0 when pid is gone.
+// pfExiting is the kernel's PF_EXITING in field 9 (flags) of /proc/PID/stat.
+const pfExiting = 0x4
+
+// processStart is field 22 of /proc/PID/stat, 0 when pid is gone, a
+// zombie or exiting.
 func processStart(pid int) uint64 {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
@@ -73,6 +77,11 @@ func processStart(pid int) uint64 {
 	f := strings.Fields(string(data[i+1:]))
 	if len(f) < 20 || f[0] == "Z" || f[0] == "X" {
 		return 0 // a dead holder nobody reaped is no holder
+	}
+	// A holder that is exiting (killed, and still tearing its namespaces
+	// down) is no holder either: its namespaces can no longer be joined.
+	if flags, _ := strconv.ParseUint(f[6], 10, 64); flags&pfExiting != 0 {
+		return 0
 	}
 	v, _ := strconv.ParseUint(f[19], 10, 64) // field 22 is the 20th after the comm
 	return v

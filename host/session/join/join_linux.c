@@ -322,12 +322,15 @@ static unsigned long long start_time(int pid) {
 	if (!p)
 		return 0;
 	unsigned long long v = 0;
+	unsigned int flags = 0;
 	if (p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
 		return 0; // a dead holder nobody reaped is no holder
-	// after ") " come fields 3..: state is field 3, start time field 22.
-	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", &v) != 1)
+	// after ") " come fields 3..: state is field 3, flags field 9, start
+	// time field 22. An exiting holder (PF_EXITING: killed, tearing its
+	// namespaces down) is no holder either.
+	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", &flags, &v) != 2)
 		return 0;
-	return v;
+	return flags & 0x4 ? 0 : v;
 }
 
 static int same_binary(const struct holder_record *r) {
