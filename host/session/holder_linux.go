@@ -90,12 +90,14 @@ func startHolder(runDir string, plan Plan, self BinaryID, idle time.Duration) er
 }
 
 // PoolSize is how many pre-started commands a new holder keeps
-// (RRUN_PREFORK, default 1, at most 4; 0: none). See "Pre-started
-// commands" in docs/internal.md.
+// (RRUN_PREFORK, default 2, at most 4; 0: none). Two, so that a command
+// that comes right after another (a script's exec after exec) finds the
+// second while the holder starts the first one's replacement. See
+// "Pre-started commands" in docs/internal.md.
 func PoolSize() int {
 	n, err := strconv.Atoi(os.Getenv("RRUN_PREFORK"))
 	if err != nil || n < 0 {
-		return 1
+		return 2
 	}
 	return min(n, 4)
 }
