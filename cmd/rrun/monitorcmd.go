@@ -85,16 +85,24 @@ func runMonitor(id string, attach bool) error {
 		}
 		return enterContainerSession(cfg, nil, net)
 	}
-	trace.Mark("monitor ready to start")
-	if path, ok := wantsHandoff(attach, relaysUDP(net)); ok && session.Joined() {
-		privateIsolation, smallMonitor = true, path
-	}
 	ready := func(error) {}
 	if !attach {
 		ready = func(err error) { notifyReady(cfg.Dirs.Run, id, err) }
 	}
+	return monitorInSession(cfg, store, rec, net, attach, ready)
+}
+
+// monitorInSession is a monitor's part inside the session: it prepares,
+// creates and starts the container, calls ready once it runs (or with the
+// error that stopped it), and owns it until it exits, or hands it to
+// rrun-monitor (then it never returns).
+func monitorInSession(cfg config.Config, store *state.Store, rec state.Record, net *network.Plan, attach bool, ready func(error)) error {
+	trace.Mark("monitor ready to start")
+	if path, ok := wantsHandoff(attach, relaysUDP(net)); ok && session.Joined() {
+		privateIsolation, smallMonitor = true, path
+	}
 	running := false
-	err = inSessionEarly(cfg, func(ctx context.Context, mgr *pluginmgr.Manager, b *container.Backends) error {
+	err := inSessionEarly(cfg, func(ctx context.Context, mgr *pluginmgr.Manager, b *container.Backends) error {
 		running = true
 		return monitorContainer(ctx, cfg, store, mgr, b, rec, net, attach, ready)
 	})

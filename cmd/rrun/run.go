@@ -20,7 +20,10 @@ prints the container's id and leaves it running under a monitor process.
 Exit status: the command's, 125 when rrun fails, 126 when the command cannot be
 executed, 127 when it is not found, 128+N when it is killed by signal N.`
 
-func newRunCommand() *cobra.Command {
+func newRunCommand() *cobra.Command { return runCommandFor(runContainer) }
+
+// runCommandFor is `rrun run` with start in place of runContainer.
+func runCommandFor(start func(*container.RunOptions) error) *cobra.Command {
 	var o container.RunOptions
 	cmd := &cobra.Command{
 		Use:   "run [OPTIONS] IMAGE [COMMAND] [ARG...]",
@@ -32,7 +35,7 @@ func newRunCommand() *cobra.Command {
 			if err := checkInputTTY(o.TTY, o.Interactive && !o.Detach); err != nil {
 				return err
 			}
-			return runContainer(&o)
+			return start(&o)
 		},
 	}
 	cmd.Flags().SetInterspersed(false) // flags after IMAGE belong to the command
@@ -80,40 +83,54 @@ func resolveNew(o *container.RunOptions) (config.Config, *state.Store, error) {
 // before the record is written, and a run that fails or is killed before
 // its command runs leaves no record and no root filesystem behind.
 func runContainer(o *container.RunOptions) error {
+	id, err := newContainer(o)
+	if err == nil && o.Detach {
+		fmt.Println(id)
+	}
+	return err
+}
+
+// newContainer is runContainer without printing: the new container's id.
+func newContainer(o *container.RunOptions) (string, error) {
+	return createAndStart(o, func(cfg config.Config, store *state.Store, rec state.Record, owner *state.Owner) error {
+		return startOwned(cfg, store, rec, owner, !o.Detach)
+	})
+}
+
+// createAndStart records a new container and has start start it, with the
+// container's owner lock held.
+func createAndStart(o *container.RunOptions, start func(config.Config, *state.Store, state.Record, *state.Owner) error) (string, error) {
 	cfg, store, err := resolveNew(o)
 	if err != nil {
-		return err
+		return "", err
 	}
 	trace.Mark("records opened")
 	if _, _, err := choosePlugins(newManager(cfg), cfg, needs{storage: true, isolation: true}); err != nil {
-		return err
+		return "", err
 	}
 	fds, err := preservedFds(o.PreserveFds)
 	if err != nil {
-		return err
+		return "", err
 	}
 	rec, owner, err := createRecord(cfg, store, *o, true)
 	if err != nil {
-		return err
+		return "", err
 	}
 	trace.Mark("record created")
 	if len(fds) > 0 {
 		stop, err := monitor.OfferFds(cfg.Dirs.Run, rec.ID, fds)
 		if err != nil {
-			return abandonStart(store, rec, err)
+			return "", abandonStart(store, rec, err)
 		}
 		defer stop()
 	}
-	err = startOwned(cfg, store, rec, owner, !o.Detach)
+	err = start(cfg, store, rec, owner)
 	owner.Release()
 	if err != nil {
 		reconcile(cfg, store) // a session that died before its monitor could clean up
-		return err
+		return "", err
 	}
-	if o.Detach {
-		fmt.Println(rec.ID)
-	}
-	return nil
+	return rec.ID, nil
 }
 
 // startContainer starts a recorded container (rrun start): it takes the

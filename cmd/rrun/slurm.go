@@ -3,19 +3,27 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
+	"github.com/rrun-project/rrun/host/config"
+	"github.com/rrun-project/rrun/host/container"
+	"github.com/rrun-project/rrun/host/session/join"
+	"github.com/rrun-project/rrun/host/state"
 	"github.com/rrun-project/rrun/host/trace"
 	"github.com/rrun-project/rrun/plugins/api"
 )
 
 // The hidden verbs the Slurm SPANK plugin (integrations/slurm, docs/slurm.md)
 // runs as the job's user on each node: __slurm-prepare starts the container
-// a step's tasks join, __slurm-cleanup removes it. They drive rrun's public
-// verbs as child processes, so a step's container is an ordinary detached
-// container (rrun ps shows it; rrun's crash recovery covers it).
+// a step's tasks join (joined to the node's session holder, it runs the
+// container and becomes its monitor itself; else it drives `rrun run -d`
+// as a child), __slurm-cleanup removes containers. A step's container is
+// an ordinary detached container (rrun ps shows it; rrun's crash recovery
+// covers it).
 const (
 	slurmPrepareArg = "__slurm-prepare"
 	slurmCleanupArg = "__slurm-cleanup"
@@ -61,13 +69,13 @@ func newSlurmPrepareCommand() *cobra.Command {
 
 // slurmPrepare makes (or, with --reuse, finds) the step's container and
 // prints the holder's host pid ("pid N"), the confinement the tasks take on
-// (slurmConfinement), and with --entrypoint the image's
-// entrypoint ("entrypoint ARG" lines). The tasks take the environment and
+// (slurmConfinement), with --entrypoint the image's entrypoint
+// ("entrypoint ARG" lines), and "ready". The tasks take the environment and
 // the working directory from the holder itself (/proc/N/environ and cwd).
 func slurmPrepare(f slurmPrepareFlags, image string) error {
 	job := ""
 	if f.reuse {
-		job = f.job // only a named container waits for the job's epilog; a step's goes with its watcher
+		job = f.job // only a named container waits for the job's epilog; a step's goes with the step
 	}
 	if err := slurmDirs(job); err != nil {
 		return err
@@ -83,24 +91,113 @@ func slurmPrepare(f slurmPrepareFlags, image string) error {
 		}
 		defer unlock()
 	}
-	pid, err := slurmContainer(f, image)
+	announce := func(pid int) error { return slurmAnnounce(f, image, pid) }
+	var first error
+	if f.stepd > 0 && join.Joined() {
+		pinSessionHolder(f.stepd)
+		var announced bool
+		announced, first = slurmMonitorHere(f, image, announce)
+		if announced {
+			// This process was the container's monitor until it ended
+			// (no rrun-monitor to hand it to); its stdio is the log now.
+			return first
+		}
+	}
+	pid, err := slurmContainer(f, image, first)
 	if err != nil {
 		return err
 	}
+	return announce(pid)
+}
+
+// slurmAnnounce prints what the plugin reads (see slurmPrepare), and last
+// "ready": the plugin does not wait for this process's exit status.
+func slurmAnnounce(f slurmPrepareFlags, image string, pid int) error {
 	fmt.Fprintf(os.Stdout, "pid %d\n", pid)
 	if err := slurmConfinement(os.Stdout, f.name, pid); err != nil {
 		return err
 	}
 	trace.Mark("slurm: confinement read")
-	if !f.ep {
-		return nil
+	if f.ep {
+		img, err := slurmImage(image)
+		if err != nil {
+			return err
+		}
+		for _, a := range img.Entrypoint {
+			fmt.Fprintf(os.Stdout, "entrypoint %s\n", a)
+		}
 	}
-	img, err := slurmImage(image)
+	fmt.Fprintln(os.Stdout, "ready")
+	return nil
+}
+
+// slurmMonitorHere starts a step's container from this process, which the
+// C constructor joined to the node's running session holder, and becomes
+// its monitor, as `rrun run -d`'s detached monitor would: two starts of
+// the rrun binary per step and node fewer (the run's and its monitor's).
+// Once the container runs it announces it, moves its own stdio onto the
+// container's monitor.log (the plugin then reads EOF: it started this
+// process in a session of its own and does not wait for it) and goes on
+// as the monitor, which hands the container to rrun-monitor. It returns
+// announced false with the error when the container did not start (a
+// missing image, say): the caller then goes the usual way, which pulls.
+func slurmMonitorHere(f slurmPrepareFlags, image string, announce func(pid int) error) (announced bool, err error) {
+	args, err := slurmRunArgs(f, image)
 	if err != nil {
-		return err
+		return false, err
 	}
-	for _, a := range img.Entrypoint {
-		fmt.Fprintf(os.Stdout, "entrypoint %s\n", a)
+	run := runCommandFor(func(o *container.RunOptions) error {
+		_, err := createAndStart(o, func(cfg config.Config, store *state.Store, rec state.Record, owner *state.Owner) error {
+			net, err := planNetwork(cfg, store, rec)
+			if err == nil {
+				err = checkWarmNetwork(net)
+			}
+			if err != nil {
+				return abandonStart(store, rec, err)
+			}
+			sayHolderWarning()
+			monitorOwner, monitorOwnerFD = owner, int(owner.File().Fd())
+			cfg = withConfigOf(cfg, rec)
+			logPath := filepath.Join(cfg.Dirs.Data, "containers", rec.ID, "monitor.log")
+			return monitorInSession(cfg, store, rec, net, false, func(err error) {
+				if err != nil || announced {
+					return
+				}
+				announced = true
+				trace.Mark("slurm: holder container runs")
+				if err := announce(slurmPid(f.name)); err != nil {
+					fmt.Fprintf(os.Stderr, "rrun: %v\n", err) // the plugin fails the step; the step's end removes the container
+				}
+				if err := moveStdio(logPath); err != nil {
+					warnf("%v", err)
+				}
+			})
+		})
+		return err
+	})
+	run.SetArgs(args[1:])
+	run.SilenceUsage, run.SilenceErrors = true, true
+	err = run.Execute()
+	return announced, err
+}
+
+// moveStdio points fds 1 and 2 at the file path (appended to) and fd 0 at
+// /dev/null: whoever reads this process's output sees its end.
+func moveStdio(path string) error {
+	logf, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("failed to open %s: %w", path, err)
+	}
+	defer logf.Close()
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		return fmt.Errorf("failed to open %s: %w", os.DevNull, err)
+	}
+	defer null.Close()
+	for fd, f := range []*os.File{null, logf, logf} {
+		if err := unix.Dup2(int(f.Fd()), fd); err != nil {
+			return fmt.Errorf("failed to move fd %d: %w", fd, err)
+		}
 	}
 	return nil
 }
@@ -108,8 +205,8 @@ func slurmPrepare(f slurmPrepareFlags, image string) error {
 // slurmContainer returns the host pid of the container's holder, started
 // now unless --reuse finds it running. The common case, an image in the
 // store, costs one `rrun run -d`; a missing one is pulled (once per node)
-// and the run repeated.
-func slurmContainer(f slurmPrepareFlags, image string) (int, error) {
+// and the run repeated. first is the error of a run tried already.
+func slurmContainer(f slurmPrepareFlags, image string, first error) (int, error) {
 	if f.reuse {
 		if pid := slurmPid(f.name); pid > 0 {
 			return pid, nil
@@ -120,7 +217,7 @@ func slurmContainer(f slurmPrepareFlags, image string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := slurmRunOrPull(f.name, image, args); err != nil {
+	if err := slurmRunOrPull(f.name, image, args, first); err != nil {
 		_, _ = selfRun("rm", "-f", f.name) // leave nothing of a step that did not start
 		return 0, err
 	}
@@ -135,13 +232,16 @@ func slurmContainer(f slurmPrepareFlags, image string) (int, error) {
 	return pid, nil
 }
 
-// slurmRunOrPull runs the holder; when that fails because the image is
-// missing, it pulls the image and runs it again. Any other failure gets the
-// first fix rrun doctor knows for this node.
-func slurmRunOrPull(name, image string, args []string) error {
-	_, err := selfRun(args...)
+// slurmRunOrPull runs the holder (unless first is the error of a run tried
+// already); when that fails because the image is missing, it pulls the
+// image and runs it again. Any other failure gets the first fix rrun
+// doctor knows for this node.
+func slurmRunOrPull(name, image string, args []string, first error) error {
+	err := first
 	if err == nil {
-		return nil
+		if _, err = selfRun(args...); err == nil {
+			return nil
+		}
 	}
 	if _, ierr := inspectImageConfig(image); ierr == nil {
 		return withDoctorFix(err)

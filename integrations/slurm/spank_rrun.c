@@ -392,12 +392,14 @@ static int parse_seccomp(const char *s)
 
 /* parse_prepare reads __slurm-prepare's answer: "pid N", the container's
  * confinement ("caps INH PRM EFF BND AMB", "nnp 0|1", "seccomp FLAGS HEX")
- * and, with --container-entrypoint, "entrypoint ARG" lines. Without the
- * caps line (an rrun older than the plugin) the step fails: a task never
- * runs less confined than its container. */
+ * and, with --container-entrypoint, "entrypoint ARG" lines, then "ready".
+ * Without the caps line (an rrun older than the plugin) the step fails: a
+ * task never runs less confined than its container; without "ready" the
+ * prepare failed midway. */
 static int parse_prepare(char *out)
 {
 	char *save = NULL;
+	int ready = 0;
 	for (char *l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 		if (strncmp(l, "pid ", 4) == 0) {
 			prep.pid = (pid_t)atol(l + 4);
@@ -412,13 +414,15 @@ static int parse_prepare(char *out)
 		} else if (strncmp(l, "seccomp ", 8) == 0) {
 			if (parse_seccomp(l + 8) != 0)
 				return -1;
+		} else if (strcmp(l, "ready") == 0) {
+			ready = 1;
 		} else if (strncmp(l, "entrypoint ", 11) == 0) {
 			prep.entrypoint = realloc(prep.entrypoint, sizeof(char *) * (prep.nentry + 2));
 			prep.entrypoint[prep.nentry++] = strdup(l + 11);
 			prep.entrypoint[prep.nentry] = NULL;
 		}
 	}
-	return prep.pid > 0 && prep.have_caps ? 0 : -1;
+	return prep.pid > 0 && prep.have_caps && ready ? 0 : -1;
 }
 
 static int is_step(spank_t sp, struct job *j)
@@ -506,8 +510,11 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
 	char *argv[ARGV_MAX];
 	prepare_argv(&j, rrun, argv);
 	char *out = calloc(1, OUT_MAX), err[8192];
-	int rc = run_rrun(&j, argv, out, OUT_MAX, err, sizeof err, 0);
-	if (rc != 0 || parse_prepare(out) != 0) {
+	/* Detached: the prepare may go on as the container's monitor once it
+	 * announced the container (its stdout and stderr then end); its last
+	 * line, "ready", says the announcement is complete. */
+	run_rrun(&j, argv, out, OUT_MAX, err, sizeof err, 1);
+	if (parse_prepare(out) != 0) {
 		const char *line = last_line(err);
 		if (strncmp(line, "rrun: ", 6) == 0)
 			line += 6;

@@ -259,12 +259,38 @@ static int warm_network(char **argv, int i, int argc) {
 	return warm_private();
 }
 
+// in_slurm_step_cgroup reports whether this process is in a Slurm step's
+// cgroup (.../job_J/step_S in /proc/self/cgroup): a holder joined there
+// would live in the first job's cgroup (cmd/rrun's inSlurmCgroup).
+static int in_slurm_step_cgroup(void) {
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	if (!f)
+		return 0;
+	char line[4096];
+	int in = 0;
+	while (!in && fgets(line, sizeof(line), f)) {
+		char *j = strstr(line, "/job_");
+		in = j && strstr(j, "/step_");
+	}
+	fclose(f);
+	return in;
+}
+
+static int has_arg(int argc, char **argv, int from, const char *arg) {
+	for (int i = from; i < argc; i++)
+		if (strcmp(argv[i], arg) == 0)
+			return 1;
+	return 0;
+}
+
 // warm_verb reports whether argv is a command the warm path serves: 1 for
 // a run, or a start or restart Go found warm-capable (a holder is started
 // when none is usable), 2 for the reconcile
 // of containers killed rrun processes left (it joins a holder that runs;
 // see cmd/rrun/reconcile.go), 3 for an exec (only a pre-started process
-// of a running holder serves it; it never joins).
+// of a running holder serves it; it never joins), 4 for a Slurm step's
+// prepare (it joins a holder that runs, and then runs the step's
+// container itself; with none it starts `rrun run -d`, which starts one).
 static int warm_verb(int argc, char **argv) {
 	int i = 1;
 	while (i < argc) {
@@ -277,6 +303,8 @@ static int warm_verb(int argc, char **argv) {
 		return 2;
 	if (i < argc && strcmp(argv[i], "exec") == 0)
 		return 3;
+	if (i < argc && strcmp(argv[i], "__slurm-prepare") == 0)
+		return in_slurm_step_cgroup() ? 0 : 4;
 	if (i < argc && (strcmp(argv[i], "start") == 0 || strcmp(argv[i], "restart") == 0)) {
 		// Go checked the containers' networks and re-executed the command
 		// with _RRUN_WARM_START=1 (cmd/rrun/warmstart.go): a run's handling.
@@ -414,6 +442,11 @@ __attribute__((constructor)) static void rrun_join_init(int argc, char **argv, c
 		return;
 	}
 	if (!usable(&r))
+		return;
+	// A keep-id step container (no --remap-root) needs the subordinate
+	// range: with the single-uid mapping it keeps a session of its own
+	// (cmd/rrun's slurmSessionMode).
+	if (verb == 4 && strcmp(r.mapping, "single") == 0 && !has_arg(argc, argv, 1, "--remap-root"))
 		return;
 	if (verb == 1 || verb == 3)
 		rrun_prefork_try(argc, argv, envp, rrun_join_rundir, r.pid, verb); // returns when not served
