@@ -77,29 +77,7 @@ static long long now_ns(void) {
 	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-// process_start is field 22 of /proc/PID/stat (start time in clock ticks
-// since boot), 0 when the process is gone or a zombie.
-static unsigned long long process_start(long pid) {
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	if (!p)
-		return 0;
-	char state = 0;
-	unsigned long long start = 0;
-	// After ")": state (3), then fields 4..21, then starttime (22).
-	if (sscanf(p + 1, " %c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu", &state, &start) != 2)
-		return 0;
-	return state == 'Z' || state == 'X' ? 0 : start;
-}
+static unsigned long long start_time(int pid);
 
 // pinned reports whether a process that pins the holder still runs: each
 // entry of RUNDIR/holder-pins is named PID-START (a process and its start
@@ -117,12 +95,12 @@ static int pinned(const char *rundir) {
 	int any = 0;
 	struct dirent *e;
 	while ((e = readdir(d)) != NULL) {
-		long pid;
+		int pid;
 		unsigned long long start;
 		char extra;
-		if (sscanf(e->d_name, "%ld-%llu%c", &pid, &start, &extra) != 2 || pid <= 0)
+		if (sscanf(e->d_name, "%d-%llu%c", &pid, &start, &extra) != 2 || pid <= 0)
 			continue;
-		if (process_start(pid) == start) {
+		if (start_time(pid) == start) {
 			any = 1;
 			continue;
 		}
