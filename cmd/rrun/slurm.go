@@ -165,11 +165,16 @@ func slurmMonitorHere(f slurmPrepareFlags, image string, announce func(pid int) 
 				}
 				announced = true
 				trace.Mark("slurm: holder container runs")
-				if err := announce(slurmPid(f.name)); err != nil {
-					fmt.Fprintf(os.Stderr, "rrun: %v\n", err) // the plugin fails the step; the step's end removes the container
+				pid := slurmPid(f.name)
+				aerr := announce(pid)
+				if aerr != nil {
+					fmt.Fprintf(os.Stderr, "rrun: %v\n", aerr) // no "ready": the plugin fails the step
 				}
 				if err := moveStdio(logPath); err != nil {
 					warnf("%v", err)
+				}
+				if aerr != nil && pid > 0 {
+					_ = unix.Kill(pid, unix.SIGKILL) // nobody will: this monitor then removes the container (--rm)
 				}
 			})
 		})
