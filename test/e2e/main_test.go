@@ -182,11 +182,16 @@ func (e *env) runLimited(limit time.Duration, fds []*os.File, stdin string, args
 	cmd.Env, cmd.ExtraFiles = e.vars, fds
 	cmd.Stdin = strings.NewReader(stdin)
 	cmd.WaitDelay = 10 * time.Second // a child holding the output pipes open
+	var hung string
+	cmd.Cancel = func() error {
+		hung = e.processesOfHome() // what the hang was waiting on, before the kill changes it
+		return cmd.Process.Kill()
+	}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
 	if ctx.Err() != nil {
-		return result{stdout: out.String(), stderr: errb.String(), code: -1}, true
+		return result{stdout: out.String(), stderr: errb.String() + "\nprocesses of the test's home when it hung:\n" + hung, code: -1}, true
 	}
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
@@ -221,6 +226,25 @@ func withBusybox(t *testing.T) *env {
 	e := newEnv(t)
 	e.ok("load", "-q", "-i", busyboxDocker)
 	return e
+}
+
+// processesOfHome lists the processes of this test's home (by their
+// environment) with their state and the kernel function they wait in.
+func (e *env) processesOfHome() string {
+	var out strings.Builder
+	for _, pid := range pids() {
+		if ownerOf(pid) != os.Getuid() || !strings.Contains(environ(pid), e.home) {
+			continue
+		}
+		f := statFields(pid)
+		state, ppid := "?", "?"
+		if len(f) > 1 {
+			state, ppid = f[0], f[1]
+		}
+		wchan, _ := os.ReadFile(fmt.Sprintf("/proc/%d/wchan", pid))
+		fmt.Fprintf(&out, "  %d ppid %s %s wchan %s: %s\n", pid, ppid, state, wchan, cmdline(pid))
+	}
+	return out.String()
 }
 
 // leakedProcesses lists (and kills) the processes that still have the test
