@@ -74,7 +74,16 @@ func probeOverlayMain() {
 	opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s,userxattr",
 		filepath.Join(dir, "lower"), filepath.Join(dir, "upper"), filepath.Join(dir, "work"))
 	merged := filepath.Join(dir, "merged")
-	if err := unix.Mount("overlay", merged, "overlay", 0, opts); err != nil {
+	// volatile first: without it the unmount syncs the whole file system
+	// under the store (overlay's sync_fs), which under other writers'
+	// load waited minutes (a CI load hung in wb_wait_for_completion).
+	// Kernels before 5.10 refuse the option: the probe then mounts
+	// without it.
+	err := unix.Mount("overlay", merged, "overlay", 0, opts+",volatile")
+	if err != nil {
+		err = unix.Mount("overlay", merged, "overlay", 0, opts)
+	}
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "mount overlay: %v", err)
 		os.Exit(1)
 	}
