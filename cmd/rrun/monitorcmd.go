@@ -238,17 +238,27 @@ func notifyReady(runDir, id string, err error) {
 	_ = json.NewEncoder(conn).Encode(msg)
 }
 
-// startDetached starts the monitor of rec in the background and waits until
-// the container runs or failed to start.
-func startDetached(cfg config.Config, store *state.Store, rec state.Record, owner *state.Owner) error {
+// planDetached plans the network of a detached container about to start
+// (a joined command checks the warm path can give it) and says the
+// holder's warning; a refusal abandons the start.
+func planDetached(cfg config.Config, store *state.Store, rec state.Record) (*network.Plan, error) {
 	net, err := planNetwork(cfg, store, rec)
 	if err == nil && join.Joined() {
 		err = checkWarmNetwork(net)
 	}
 	if err != nil {
-		return abandonStart(store, rec, err)
+		return nil, abandonStart(store, rec, err)
 	}
 	sayHolderWarning()
+	return net, nil
+}
+
+// startDetached starts the monitor of rec in the background and waits until
+// the container runs or failed to start.
+func startDetached(cfg config.Config, store *state.Store, rec state.Record, owner *state.Owner) error {
+	if _, err := planDetached(cfg, store, rec); err != nil {
+		return err
+	}
 	l, err := listenReady(cfg.Dirs.Run, rec.ID)
 	if err != nil {
 		return abandonStart(store, rec, err)

@@ -148,14 +148,10 @@ func slurmMonitorHere(f slurmPrepareFlags, image string, announce func(pid int) 
 	}
 	run := runCommandFor(func(o *container.RunOptions) error {
 		_, err := createAndStart(o, func(cfg config.Config, store *state.Store, rec state.Record, owner *state.Owner) error {
-			net, err := planNetwork(cfg, store, rec)
-			if err == nil {
-				err = checkWarmNetwork(net)
-			}
+			net, err := planDetached(cfg, store, rec)
 			if err != nil {
-				return abandonStart(store, rec, err)
+				return err
 			}
-			sayHolderWarning()
 			monitorOwner, monitorOwnerFD = owner, int(owner.File().Fd())
 			cfg = withConfigOf(cfg, rec)
 			logPath := filepath.Join(cfg.Dirs.Data, "containers", rec.ID, "monitor.log")
