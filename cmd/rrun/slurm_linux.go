@@ -135,8 +135,6 @@ func pinSessionHolder(stepd int) {
 		return
 	}
 	if dirs, err := config.ResolveDirs(); err == nil {
-		if start := processStart(stepd); start != 0 {
-			_ = session.PinHolder(dirs.Run, stepd, start)
-		}
+		_ = session.PinHolder(dirs.Run, stepd)
 	}
 }

@@ -108,10 +108,13 @@ func TouchHolder(runDir string) {
 }
 
 // PinHolder keeps the holder up, whatever its idle timeout, while process
-// pid (started at start, field 22 of its /proc stat) lives: the holder
-// checks its pins when it would go idle and removes those of processes
-// gone (holder_idle in join/join_linux.c).
-func PinHolder(runDir string, pid int, start uint64) error {
+// pid lives: the pin names pid and its start time, which the holder checks
+// (join/join_linux.c) and removes once that process is gone.
+func PinHolder(runDir string, pid int) error {
+	start := processStart(pid)
+	if start == 0 {
+		return nil // gone already: nothing to keep the holder up for
+	}
 	dir := filepath.Join(runDir, "holder-pins")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("failed to pin the session holder: %w", err)
