@@ -126,7 +126,10 @@ static int holder_idle(const char *path, const char *rundir, long idle) {
 	fclose(f);
 	if (pid != getpid())
 		return 1;
-	return time(NULL) - st.st_mtime > idle && !pinned(rundir);
+	// Every tick, not only once idle: a node busy with steps would
+	// otherwise keep the pins of every step that ended since.
+	int pins = pinned(rundir);
+	return time(NULL) - st.st_mtime > idle && !pins;
 }
 
 // on_child only interrupts the holder's wait.
