@@ -29,10 +29,30 @@ func (e *env) holderPID() int {
 
 // killHolder kills the session holder, if one runs (a pid of 0 would be
 // kill(0): the test's own process group).
+// It returns once the holder is exiting: a command started while the
+// killed process has not run its exit yet still finds it usable and joins
+// its namespaces (which outlive it), and then no command starts the
+// replacement a test waits for.
 func (e *env) killHolder() {
-	if pid := e.holderPID(); pid > 0 {
-		_ = syscall.Kill(pid, syscall.SIGKILL)
+	pid := e.holderPID()
+	if pid <= 0 {
+		return
 	}
+	_ = syscall.Kill(pid, syscall.SIGKILL)
+	for i := 0; i < 200 && !exiting(pid); i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// exiting reports whether pid is gone, a zombie, or has begun its exit
+// (PF_EXITING in field 9 of /proc/PID/stat), as rrun's own check reads it.
+func exiting(pid int) bool {
+	f := statFields(pid)
+	if len(f) < 7 || f[0] == "Z" || f[0] == "X" {
+		return true
+	}
+	flags, _ := strconv.ParseUint(f[6], 10, 64)
+	return flags&0x4 != 0
 }
 
 // warmRun runs `run --rm --network none busybox ARGS` with RRUN_TRACE=1

@@ -71,13 +71,12 @@ func TestSlurmMissingRrunFailsClearly(t *testing.T) {
 	requireCluster(t)
 	cmd := exec.Command("srun", "-w", "n1", "-N1", "-n1", "--container-image=busybox", "true")
 	cmd.Env = append(os.Environ(), "PATH=/usr/bin:/bin")
-	var errb bytes.Buffer
-	cmd.Stderr = &errb
-	if err := cmd.Run(); err == nil {
+	r := runCmd(t, cmd)
+	if r.code == 0 {
 		t.Fatal("srun without rrun on the node exited 0")
 	}
-	if !strings.Contains(errb.String(), "rrun: node n1: rrun not found") {
-		t.Errorf("stderr %q: want the node and the fix", errb.String())
+	if !strings.Contains(r.stderr, "rrun: node n1: rrun not found") {
+		t.Errorf("stderr %q: want the node and the fix", r.stderr)
 	}
 }
 

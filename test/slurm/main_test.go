@@ -138,17 +138,35 @@ func slurmCmd(t *testing.T, name string, args ...string) *exec.Cmd {
 	return cmd
 }
 
+// cmdLimit bounds one srun, sbatch or rrun command of a test: a command
+// that hangs fails its test with what the nodes were doing, instead of
+// taking the rest of the run with it. It asserts no timing.
+const cmdLimit = 4 * time.Minute
+
 func run(t *testing.T, name string, args ...string) result {
 	t.Helper()
-	cmd := slurmCmd(t, name, args...)
+	return runCmd(t, slurmCmd(t, name, args...))
+}
+
+// runCmd runs cmd (at most cmdLimit) and returns its output and exit code.
+func runCmd(t *testing.T, cmd *exec.Cmd) result {
+	t.Helper()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
+	cmd.WaitDelay = 10 * time.Second // a process left holding the output ends nothing
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("%v: %v", cmd.Args, err)
+	}
+	timer := time.AfterFunc(cmdLimit, func() { _ = cmd.Process.Kill() })
+	err := cmd.Wait()
+	if !timer.Stop() {
+		t.Fatalf("%v did not end in %v (killed)\nstdout: %s\nstderr: %s\n%s", cmd.Args, cmdLimit, out.String(), errb.String(), nodesState())
+	}
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
 	} else if err != nil {
-		t.Fatalf("%s %v: %v", name, args, err)
+		t.Fatalf("%v: %v", cmd.Args, err)
 	}
 	return result{out.String(), errb.String(), code}
 }
@@ -176,16 +194,7 @@ func rrunOn(t *testing.T, node string, args ...string) result {
 	}
 	cmd := exec.Command(filepath.Join(binDir, "rrun"), args...)
 	cmd.Env = append(os.Environ(), "XDG_DATA_HOME="+filepath.Join(d, "data"), "XDG_RUNTIME_DIR="+filepath.Join(d, "run"))
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return result{out.String(), errb.String(), code}
+	return runCmd(t, cmd)
 }
 
 // loadBusybox makes sure both nodes' stores hold busybox.
@@ -214,7 +223,28 @@ func eventually(t *testing.T, what string, cond func() bool) {
 			return
 		}
 	}
-	t.Fatalf("still not true after 90s: %s", what)
+	t.Fatalf("still not true after 90s: %s\n%s", what, nodesState())
+}
+
+// nodesState is what a failed test prints of the cluster: the jobs and
+// nodes as Slurm sees them, and this user's and slurmstepd's processes
+// (with the kernel function each one waits in).
+func nodesState() string {
+	var b strings.Builder
+	for _, c := range [][]string{
+		{"squeue", "-a", "-o", "%i %j %T %M %R"},
+		{"sinfo", "-N", "-o", "%N %T %E"},
+		{"ps", "-o", "pid,ppid,stat,wchan:24,etime,args", "-u", strconv.Itoa(os.Getuid())},
+		{"ps", "-o", "pid,ppid,stat,wchan:24,etime,args", "-C", "slurmstepd"},
+	} {
+		cmd := exec.Command(c[0], c[1:]...)
+		out, err := cmd.CombinedOutput()
+		fmt.Fprintf(&b, "$ %s\n%s", strings.Join(c, " "), out)
+		if err != nil {
+			fmt.Fprintf(&b, "(%v)\n", err)
+		}
+	}
+	return b.String()
 }
 
 // lines splits output into its non-empty lines.
