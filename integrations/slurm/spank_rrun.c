@@ -39,6 +39,8 @@
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <poll.h>
+#include <time.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
@@ -52,6 +54,10 @@
 SPANK_PLUGIN(rrun, 1);
 
 #define OUT_MAX (256 * 1024)
+/* How long the epilog waits for `rrun __slurm-cleanup` (seconds): a
+ * removal takes well under a second; one stuck past this is killed and
+ * logged, and the node goes on to its next job. */
+#define CLEANUP_LIMIT 300
 
 /* What the options and plugstack.conf asked for, per slurmstepd. */
 static struct {
@@ -283,8 +289,11 @@ static void child_exec(const struct job *j, char **argv, int outfd, int errfd, i
  * in a grandchild in its own session, reparented away from slurmstepd: at
  * step end Slurm signals every process descended from slurmstepd, and a
  * cleanup must outlive that (its status is then 0, or 1 when it printed
- * anything on stderr). */
-static int run_rrun(const struct job *j, char **argv, char *out, size_t cap, char *err, size_t ecap, int detach)
+ * anything on stderr). With limit > 0 it waits at most limit seconds for
+ * the command's output to end: past that, the command's process group is
+ * killed and -1 returned with the reason in err (an epilog that never
+ * returns would keep the node from every later job). */
+static int run_rrun(const struct job *j, char **argv, char *out, size_t cap, char *err, size_t ecap, int detach, int limit)
 {
 	int op[2], ep[2];
 	if (pipe2(op, O_CLOEXEC) != 0 || pipe2(ep, O_CLOEXEC) != 0)
@@ -294,32 +303,74 @@ static int run_rrun(const struct job *j, char **argv, char *out, size_t cap, cha
 		return -1;
 	if (pid == 0) {
 		if (detach) {
-			setsid();
+			setsid(); /* the grandchild's process group is this pid */
 			pid_t g = fork();
 			if (g != 0)
 				_exit(g < 0 ? 1 : 0);
+		} else {
+			setpgid(0, 0);
 		}
 		child_exec(j, argv, op[1], ep[1], detach);
 	}
 	close(op[1]);
 	close(ep[1]);
-	/* stderr is small (error lines); read stdout to the end, then stderr. */
-	size_t n = 0, en = 0;
-	ssize_t r;
-	while ((r = read(op[0], out + n, cap - 1 - n)) > 0 && n + 1 < cap)
-		n += r;
-	out[n] = 0;
-	while ((r = read(ep[0], err + en, ecap - 1 - en)) > 0 && en + 1 < ecap)
-		en += r;
-	err[en] = 0;
-	close(op[0]);
-	close(ep[0]);
+	/* Both pipes at once: a command that fills one while the other is
+	 * read would block. */
+	struct pollfd pf[2] = {{.fd = op[0], .events = POLLIN}, {.fd = ep[0], .events = POLLIN}};
+	char *buf[2] = {out, err};
+	size_t len[2] = {0, 0}, size[2] = {cap, ecap};
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int timed_out = 0;
+	while (pf[0].fd >= 0 || pf[1].fd >= 0) {
+		int wait = -1;
+		if (limit > 0) {
+			struct timespec now;
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			long ms = (long)limit * 1000 - ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000);
+			if (ms <= 0) {
+				timed_out = 1;
+				break;
+			}
+			wait = (int)ms;
+		}
+		int n = poll(pf, 2, wait);
+		if (n < 0 && errno != EINTR)
+			break;
+		for (int i = 0; n > 0 && i < 2; i++) {
+			if (pf[i].fd < 0 || !pf[i].revents)
+				continue;
+			char scratch[4096], *dst = scratch;
+			size_t room = sizeof scratch;
+			if (len[i] + 1 < size[i])
+				dst = buf[i] + len[i], room = size[i] - 1 - len[i];
+			ssize_t r = read(pf[i].fd, dst, room);
+			if (r > 0 && dst != scratch)
+				len[i] += (size_t)r;
+			else if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) {
+				close(pf[i].fd);
+				pf[i].fd = -1;
+			}
+		}
+	}
+	for (int i = 0; i < 2; i++)
+		if (pf[i].fd >= 0)
+			close(pf[i].fd);
+	out[len[0]] = 0;
+	err[len[1]] = 0;
+	if (timed_out) {
+		kill(-pid, SIGKILL);
+		snprintf(err, ecap, "%s %s did not finish in %d s (killed; see the node's rrun logs)", argv[0],
+		         argv[1] ? argv[1] : "", limit);
+	}
 	int st;
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
 			return -1;
+	if (timed_out)
+		return -1;
 	if (detach)
-		return en > 0;
+		return len[1] > 0;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
@@ -513,7 +564,7 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
 	/* Detached: the prepare may go on as the container's monitor once it
 	 * announced the container (its stdout and stderr then end); its last
 	 * line, "ready", says the announcement is complete. */
-	run_rrun(&j, argv, out, OUT_MAX, err, sizeof err, 1);
+	run_rrun(&j, argv, out, OUT_MAX, err, sizeof err, 1, 0);
 	if (parse_prepare(out) != 0) {
 		const char *line = last_line(err);
 		if (strncmp(line, "rrun: ", 6) == 0)
@@ -854,7 +905,7 @@ static void cleanup_job(const struct job *j)
 	snprintf(jobid, sizeof jobid, "%u", j->jobid);
 	char *argv[] = {rrun, "__slurm-cleanup", "--job", jobid, NULL};
 	char out[4096], err[4096];
-	if (run_rrun(j, argv, out, sizeof out, err, sizeof err, 1) != 0)
+	if (run_rrun(j, argv, out, sizeof out, err, sizeof err, 1, CLEANUP_LIMIT) != 0)
 		slurm_error("rrun: node %s: removing the containers of job %u: %s", j->node, j->jobid, last_line(err));
 	else
 		slurm_info("rrun: node %s: removed the containers of job %u", j->node, j->jobid);
