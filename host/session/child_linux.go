@@ -27,6 +27,7 @@ func RunRootlesskitChild() {
 	// gaining capabilities in the user namespace cleared it: arm it again,
 	// so that killing rrun ends the session and every container in it.
 	_ = unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0)
+	testChildDeath()
 	// rootlesskit warns that it bind-mounts /etc/resolv.conf without
 	// copying /etc up: true, and harmless here (only the session sees it).
 	logrus.SetLevel(logrus.ErrorLevel)
@@ -82,4 +83,16 @@ func Begin() error {
 		}
 	}
 	return unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+}
+
+// childDeathEnv is a test hook: the session's child exits 3 before its
+// set-up, always ("always") or once (a file's path: the child that removes
+// it). See runParent.
+const childDeathEnv = "_RRUN_TEST_SESSION_CHILD_EXIT"
+
+func testChildDeath() {
+	v := os.Getenv(childDeathEnv)
+	if v == "always" || (v != "" && os.Remove(v) == nil) {
+		os.Exit(3)
+	}
 }

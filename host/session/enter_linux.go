@@ -100,7 +100,19 @@ func holdOwnerLock(dir string) (*os.File, error) {
 	return f, nil
 }
 
+// enterSubuid starts the session through rootlesskit's parent. A child
+// that died before it finished its user namespace's set-up ran nothing of
+// the command: the session is started once more.
 func enterSubuid(runDir string, net *network.Plan) (int, error) {
+	code, err := enterSubuidOnce(runDir, net)
+	if errors.Is(err, errChildDied) {
+		fmt.Fprintf(os.Stderr, "rrun: warning: %v; starting it again\n", err)
+		code, err = enterSubuidOnce(runDir, net)
+	}
+	return code, err
+}
+
+func enterSubuidOnce(runDir string, net *network.Plan) (int, error) {
 	stateDir, _, err := newStateDir(runDir)
 	if err != nil {
 		return 0, err
@@ -118,7 +130,7 @@ func enterSubuid(runDir string, net *network.Plan) (int, error) {
 		_ = os.RemoveAll(stateDir)
 		return 0, err
 	}
-	return exitCodeOf(parent.Parent(opt))
+	return exitCodeOf(runParent(opt))
 }
 
 // enterSingle starts the session with a one-line uid/gid map the kernel
