@@ -69,7 +69,8 @@ func slurmCleanup(job string, names []string) error {
 }
 
 // selfRun runs this rrun binary with args and returns its stdout; its error
-// is the last line rrun printed on stderr. It runs /proc/self/exe, not the
+// is the last line rrun printed on stderr, and its warnings are printed
+// again on this process's stderr. It runs /proc/self/exe, not the
 // binary's path: the epilog or a later step still removes the containers
 // when the rrun that started them has been removed or replaced meanwhile.
 func selfRun(args ...string) (string, error) {
@@ -85,6 +86,11 @@ func selfRun(args ...string) (string, error) {
 			line = err.Error()
 		}
 		return out.String(), api.Errorf(api.ErrFailedPrecondition, "", "%s", strings.TrimPrefix(line, "rrun: "))
+	}
+	for _, l := range strings.Split(errb.String(), "\n") {
+		if strings.HasPrefix(l, "rrun: warning: ") && os.Getenv("RRUN_TRACE") != "1" {
+			fmt.Fprintln(os.Stderr, l) // a warning of a command that worked still reaches the node's log
+		}
 	}
 	return out.String(), nil
 }
