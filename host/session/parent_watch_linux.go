@@ -89,7 +89,7 @@ func watchSessionChild(exited chan<- string, stop <-chan struct{}) {
 		default:
 		}
 		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-		if n, _ := unix.Poll(fds, 200); n > 0 {
+		if n, _ := unix.Poll(fds, 1000); n > 0 {
 			exited <- childEnd(fd)
 			return
 		}
