@@ -5,8 +5,11 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/rrun-project/rrun/plugins/api"
 	"github.com/rrun-project/rrun/plugins/api/reaper"
@@ -63,8 +66,29 @@ func (b *Backend) Start(ctx context.Context, id string) error {
 	if err := rt.run(ctx, stdio{}, "start", id); err != nil {
 		return err
 	}
+	awaitExecve(c.init.pid, rt.path)
 	c.started, c.meta.Started = true, time.Now()
 	return c.save()
+}
+
+// awaitExecve waits (at most a second) until the container's init, which
+// the runtime's `start` only released, has executed the container's
+// command: as with the native backend, an exec right after Start then
+// finds the command as pid 1, not the runtime's own process before its
+// execve (seen: crun's `ps` showing "1 crun"). The init's executable is
+// still the runtime binary until then; an init that exited ends the wait.
+func awaitExecve(pid int, runtimePath string) {
+	var rtStat unix.Stat_t
+	if pid <= 0 || unix.Stat(runtimePath, &rtStat) != nil {
+		return
+	}
+	exe := "/proc/" + strconv.Itoa(pid) + "/exe"
+	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		var st unix.Stat_t
+		if unix.Stat(exe, &st) != nil || st.Dev != rtStat.Dev || st.Ino != rtStat.Ino {
+			return
+		}
+	}
 }
 
 // Wait waits for the init or an exec to end.
