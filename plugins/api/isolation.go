@@ -22,7 +22,9 @@ type Isolation interface {
 	// 127 and 126 as it does for Start.
 	Create(ctx context.Context, req CreateRequest) (int, error)
 
-	// Start runs the spec's command in a created container. When the command
+	// Start runs the spec's command in a created container and returns once
+	// the container's init is that command (an Exec right after sees it as
+	// pid 1, not the backend's own set-up process). When the command
 	// does not exist or cannot be executed (and Create did not say so) it
 	// returns ErrCommandNotFound or ErrCommandNotExecutable and the
 	// container is stopped with 127 or 126.
