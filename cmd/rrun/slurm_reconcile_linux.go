@@ -113,21 +113,8 @@ func bootID() string {
 	return strings.TrimSpace(string(b))
 }
 
-// processStart is field 22 of /proc/PID/stat (start time in clock ticks
-// since boot), 0 when pid is gone.
-func processStart(pid int) uint64 {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0
-	}
-	s := string(data)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(f) < 20 || f[0] == "Z" || f[0] == "X" {
-		return 0
-	}
-	v, _ := strconv.ParseUint(f[19], 10, 64)
-	return v
-}
+// processStart is the start time of pid (state.ProcessStart).
+func processStart(pid int) uint64 { return state.ProcessStart(pid) }
 
 // startSlurmDetached starts this rrun with args in a session of its own
 // (so it is no descendant of slurmstepd once this command exits, and

@@ -54,22 +54,46 @@ func containerPids(r state.Record) []string {
 			out = append(out, e.Name())
 		}
 	}
+	if r.PidStart != 0 && !initStartedAt(out, r.PidStart) {
+		return nil // the inode of the container's dead namespace, reused by another
+	}
 	return out
+}
+
+// initStartedAt reports whether the process of pids whose pid in its own
+// namespace is 1 (the namespace's init) started at start (ProcessStart).
+func initStartedAt(pids []string, start uint64) bool {
+	for _, p := range pids {
+		if nsPid1(p) {
+			n, _ := strconv.Atoi(p)
+			return state.ProcessStart(n) == start
+		}
+	}
+	return false
+}
+
+// nsPid1 reports whether host pid p is pid 1 of its innermost pid
+// namespace (the last NSpid of /proc/p/status).
+func nsPid1(p string) bool {
+	data, err := os.ReadFile("/proc/" + p + "/status")
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[0] == "NSpid:" {
+			return f[len(f)-1] == "1"
+		}
+	}
+	return false
 }
 
 // hostPid is the host pid of the container's init: the one of its pid
 // namespace whose pid there is 1.
 func hostPid(r state.Record) int {
 	for _, p := range containerPids(r) {
-		data, err := os.ReadFile("/proc/" + p + "/status")
-		if err != nil {
-			continue
-		}
-		for _, line := range strings.Split(string(data), "\n") {
-			if f := strings.Fields(line); len(f) > 1 && f[0] == "NSpid:" && f[len(f)-1] == "1" {
-				n, _ := strconv.Atoi(p)
-				return n
-			}
+		if nsPid1(p) {
+			n, _ := strconv.Atoi(p)
+			return n
 		}
 	}
 	return 0

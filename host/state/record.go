@@ -20,24 +20,28 @@ const (
 
 // Record is everything rrun knows of one container.
 type Record struct {
-	Version     int                  `json:"version"`
-	ID          string               `json:"id"`
-	Name        string               `json:"name"`
-	Image       string               `json:"image"`
-	ImageID     string               `json:"image_id"`
-	Created     time.Time            `json:"created"`
-	Options     container.RunOptions `json:"options"`
-	Storage     string               `json:"storage"`
-	Isolation   string               `json:"isolation"`
-	Args        []string             `json:"args,omitempty"` // the process's argv once known
-	Status      string               `json:"status"`
-	Pid         int                  `json:"pid,omitempty"`    // init's pid in the session
-	PidNS       uint64               `json:"pid_ns,omitempty"` // inode of the init's pid namespace
-	ExitCode    int                  `json:"exit_code"`
-	StartedAt   time.Time            `json:"started_at,omitzero"`
-	FinishedAt  time.Time            `json:"finished_at,omitzero"`
-	Error       string               `json:"error,omitempty"`
-	AnonVolumes []string             `json:"anon_volumes,omitempty"`
+	Version   int                  `json:"version"`
+	ID        string               `json:"id"`
+	Name      string               `json:"name"`
+	Image     string               `json:"image"`
+	ImageID   string               `json:"image_id"`
+	Created   time.Time            `json:"created"`
+	Options   container.RunOptions `json:"options"`
+	Storage   string               `json:"storage"`
+	Isolation string               `json:"isolation"`
+	Args      []string             `json:"args,omitempty"` // the process's argv once known
+	Status    string               `json:"status"`
+	Pid       int                  `json:"pid,omitempty"`    // init's pid in the session
+	PidNS     uint64               `json:"pid_ns,omitempty"` // inode of the init's pid namespace
+	// PidStart is the init's start time (ProcessStart): a dead
+	// container's namespace inode, reused by a new pid namespace, does not
+	// make that namespace's init this container's.
+	PidStart    uint64    `json:"pid_start,omitempty"`
+	ExitCode    int       `json:"exit_code"`
+	StartedAt   time.Time `json:"started_at,omitzero"`
+	FinishedAt  time.Time `json:"finished_at,omitzero"`
+	Error       string    `json:"error,omitempty"`
+	AnonVolumes []string  `json:"anon_volumes,omitempty"`
 	// ConfigEnv is docker's Config.Env (the user's and the image's
 	// variables), recorded when the container starts.
 	ConfigEnv []string `json:"config_env,omitempty"`
