@@ -234,9 +234,11 @@ func slurmContainer(f slurmPrepareFlags, image string, first error) (int, error)
 }
 
 // slurmRunOrPull runs the holder (unless first is the error of a run tried
-// already); when that fails because the image is missing, it pulls the
-// image and runs it again. Any other failure gets the first fix rrun
-// doctor knows for this node.
+// already); when that fails, it pulls the image if it is missing and runs
+// it again. The image may also have arrived meanwhile (a concurrent step
+// of the node pulled it after this run failed for its absence): the run
+// is tried again then too. A second failure gets the first fix rrun doctor
+// knows for this node.
 func slurmRunOrPull(name, image string, args []string, first error) error {
 	err := first
 	if err == nil {
@@ -244,11 +246,10 @@ func slurmRunOrPull(name, image string, args []string, first error) error {
 			return nil
 		}
 	}
-	if _, ierr := inspectImageConfig(image); ierr == nil {
-		return withDoctorFix(err)
-	}
-	if _, err := slurmImage(image); err != nil {
-		return err
+	if _, ierr := inspectImageConfig(image); ierr != nil {
+		if _, err := slurmImage(image); err != nil {
+			return err
+		}
 	}
 	_, _ = selfRun("rm", "-f", name) // the record of the failed first run, if it left one
 	if _, err := selfRun(args...); err != nil {
