@@ -40,8 +40,17 @@ func newTopCommand() *cobra.Command {
 // containerPids are the host pids of the processes in the container's pid
 // namespace, whose inode the monitor recorded.
 func containerPids(r state.Record) []string {
+	pids, _ := containerProcs(r)
+	return pids
+}
+
+// containerProcs returns the host pids of the container's pid namespace and
+// the one of its init (0: none). A namespace whose init did not start when
+// the container's did (the record's PidStart) is another's that reused the
+// inode of the container's dead one: none.
+func containerProcs(r state.Record) ([]string, int) {
 	if r.PidNS == 0 {
-		return nil
+		return nil, 0
 	}
 	want := fmt.Sprintf("pid:[%d]", r.PidNS)
 	var out []string
@@ -54,22 +63,17 @@ func containerPids(r state.Record) []string {
 			out = append(out, e.Name())
 		}
 	}
-	if r.PidStart != 0 && !initStartedAt(out, r.PidStart) {
-		return nil // the inode of the container's dead namespace, reused by another
-	}
-	return out
-}
-
-// initStartedAt reports whether the process of pids whose pid in its own
-// namespace is 1 (the namespace's init) started at start (ProcessStart).
-func initStartedAt(pids []string, start uint64) bool {
-	for _, p := range pids {
+	initPid := 0
+	for _, p := range out {
 		if nsPid1(p) {
-			n, _ := strconv.Atoi(p)
-			return state.ProcessStart(n) == start
+			initPid, _ = strconv.Atoi(p)
+			break
 		}
 	}
-	return false
+	if r.PidStart != 0 && (initPid == 0 || state.ProcessStart(initPid) != r.PidStart) {
+		return nil, 0
+	}
+	return out, initPid
 }
 
 // nsPid1 reports whether host pid p is pid 1 of its innermost pid
@@ -90,11 +94,6 @@ func nsPid1(p string) bool {
 // hostPid is the host pid of the container's init: the one of its pid
 // namespace whose pid there is 1.
 func hostPid(r state.Record) int {
-	for _, p := range containerPids(r) {
-		if nsPid1(p) {
-			n, _ := strconv.Atoi(p)
-			return n
-		}
-	}
-	return 0
+	_, initPid := containerProcs(r)
+	return initPid
 }
