@@ -85,7 +85,7 @@ func orphanStep(store *state.Store, r state.Record) bool {
 // id), so no other machine (a store on a shared home dir without dir=) and
 // no earlier boot ever judges it.
 func stepdLabel(pid int) string {
-	return fmt.Sprintf("%d:%d:%s", pid, processStart(pid), bootID())
+	return fmt.Sprintf("%d:%d:%s", pid, state.ProcessStart(pid), bootID())
 }
 
 // stepdGone reports whether the slurmstepd a label names has exited (a
@@ -101,7 +101,7 @@ func stepdGone(label string) bool {
 	if err1 != nil || err2 != nil || pid <= 0 || start == 0 {
 		return false
 	}
-	return processStart(pid) != start
+	return state.ProcessStart(pid) != start
 }
 
 // bootID is the kernel's id of this boot ("" when unknown).
@@ -112,9 +112,6 @@ func bootID() string {
 	}
 	return strings.TrimSpace(string(b))
 }
-
-// processStart is the start time of pid (state.ProcessStart).
-func processStart(pid int) uint64 { return state.ProcessStart(pid) }
 
 // startSlurmDetached starts this rrun with args in a session of its own
 // (so it is no descendant of slurmstepd once this command exits, and
