@@ -165,7 +165,7 @@ func (m *monitor) setRunning(p *specs.Process) {
 	_ = m.Store.Update(m.rec.ID, func(r *state.Record) error {
 		r.Status, r.Pid, r.StartedAt, r.Args, r.Error = state.StatusRunning, m.pid, time.Now().UTC(), p.Args, ""
 		r.Starting, r.Unstarted = false, false
-		r.ImageID, r.PidNS, r.PidStart = m.prep.Image.ID, pidNS(m.pid), state.ProcessStart(m.pid)
+		r.ImageID, r.PidNS, r.PidStart = m.prep.Image.ID, pidNS(m.pid), state.ExitedProcessStart(m.pid)
 		r.ConfigEnv = container.ConfigEnv(m.prep.Image.Config.Config.Env, m.rec.Options.Env)
 		return nil
 	})
