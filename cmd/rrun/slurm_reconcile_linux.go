@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/rrun-project/rrun/host/proc"
 	"github.com/rrun-project/rrun/host/session"
 	"github.com/rrun-project/rrun/host/state"
 )
@@ -85,7 +86,7 @@ func orphanStep(store *state.Store, r state.Record) bool {
 // id), so no other machine (a store on a shared home dir without dir=) and
 // no earlier boot ever judges it.
 func stepdLabel(pid int) string {
-	return fmt.Sprintf("%d:%d:%s", pid, state.ProcessStart(pid), bootID())
+	return fmt.Sprintf("%d:%d:%s", pid, proc.Start(pid), bootID())
 }
 
 // stepdGone reports whether the slurmstepd a label names has exited (a
@@ -101,7 +102,7 @@ func stepdGone(label string) bool {
 	if err1 != nil || err2 != nil || pid <= 0 || start == 0 {
 		return false
 	}
-	return state.ProcessStart(pid) != start
+	return proc.Start(pid) != start
 }
 
 // bootID is the kernel's id of this boot ("" when unknown).

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rrun-project/rrun/host/config"
+	"github.com/rrun-project/rrun/host/proc"
 	"github.com/rrun-project/rrun/host/state"
 )
 
@@ -70,7 +71,7 @@ func containerProcs(r state.Record) ([]string, int) {
 			break
 		}
 	}
-	if r.PidStart != 0 && (initPid == 0 || state.ProcessStart(initPid) != r.PidStart) {
+	if r.PidStart != 0 && (initPid == 0 || proc.Start(initPid) != r.PidStart) {
 		return nil, 0
 	}
 	return out, initPid
@@ -92,8 +93,28 @@ func nsPid1(p string) bool {
 }
 
 // hostPid is the host pid of the container's init: the one of its pid
-// namespace whose pid there is 1.
+// namespace whose pid there is 1. A container started in a joined session
+// recorded it as its pid (the holder has no pid namespace of its own): when
+// that process is still the recorded init (start time, pid namespace), no
+// scan of /proc is needed. A cold session's pid is of its own namespace.
 func hostPid(r state.Record) int {
+	if r.Pid > 0 && r.PidStart != 0 && proc.Start(r.Pid) == r.PidStart &&
+		pidNSOf(r.Pid) == r.PidNS && nsPid1(strconv.Itoa(r.Pid)) {
+		return r.Pid
+	}
 	_, initPid := containerProcs(r)
 	return initPid
+}
+
+// pidNSOf is the inode of pid's pid namespace, 0 when unknown.
+func pidNSOf(pid int) uint64 {
+	link, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/ns/pid")
+	if err != nil {
+		return 0
+	}
+	var ino uint64
+	if _, err := fmt.Sscanf(link, "pid:[%d]", &ino); err != nil {
+		return 0
+	}
+	return ino
 }

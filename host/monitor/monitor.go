@@ -14,6 +14,7 @@ import (
 
 	"github.com/rrun-project/rrun/host/container"
 	"github.com/rrun-project/rrun/host/network"
+	"github.com/rrun-project/rrun/host/proc"
 	"github.com/rrun-project/rrun/host/state"
 	"github.com/rrun-project/rrun/plugins/api"
 )
@@ -165,7 +166,7 @@ func (m *monitor) setRunning(p *specs.Process) {
 	_ = m.Store.Update(m.rec.ID, func(r *state.Record) error {
 		r.Status, r.Pid, r.StartedAt, r.Args, r.Error = state.StatusRunning, m.pid, time.Now().UTC(), p.Args, ""
 		r.Starting, r.Unstarted = false, false
-		r.ImageID, r.PidNS, r.PidStart = m.prep.Image.ID, pidNS(m.pid), state.ExitedProcessStart(m.pid)
+		r.ImageID, r.PidNS, r.PidStart = m.prep.Image.ID, pidNS(m.pid), proc.ExitedStart(m.pid)
 		r.ConfigEnv = container.ConfigEnv(m.prep.Image.Config.Config.Env, m.rec.Options.Env)
 		return nil
 	})

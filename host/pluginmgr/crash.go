@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/rrun-project/rrun/host/proc"
 	"github.com/rrun-project/rrun/plugins/api/gen/pluginv1"
 )
 
@@ -73,10 +74,10 @@ func shortMethod(m string) string {
 // explainWarmCrash names a warm plugin that died during a call; it is no
 // child of this command, so its end is seen in /proc and its log is a file.
 func (inst *Instance) explainWarmCrash(method string, err error) error {
-	for i := 0; i < 20 && processStart(inst.warmPID) != 0; i++ {
+	for i := 0; i < 20 && proc.Start(inst.warmPID) != 0; i++ {
 		time.Sleep(50 * time.Millisecond)
 	}
-	if processStart(inst.warmPID) != 0 {
+	if proc.Start(inst.warmPID) != 0 {
 		return err
 	}
 	msg := fmt.Sprintf("%s plugin %s (pid %d) died during %s", inst.Kind, inst.Name, inst.warmPID, shortMethod(method))

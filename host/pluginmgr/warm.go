@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/rrun-project/rrun/host/proc"
 	"github.com/rrun-project/rrun/host/trace"
 	"github.com/rrun-project/rrun/plugins/api"
 )
@@ -67,7 +68,7 @@ func (m *Manager) Acquire(ctx context.Context, c Candidate, key string, configur
 	if err != nil {
 		return nil, err
 	}
-	if rec, ok := readWarm(dir); ok && rec.Binary == id && rec.Key == key && processStart(rec.PID) == rec.Start {
+	if rec, ok := readWarm(dir); ok && rec.Binary == id && rec.Key == key && proc.Start(rec.PID) == rec.Start {
 		if inst, err := m.reattach(ctx, c, rec); err == nil {
 			return inst, nil
 		}
@@ -138,7 +139,7 @@ func (m *Manager) startWarm(c Candidate, dir, id, key string) (warmRecord, error
 		_ = cmd.Wait()
 		return warmRecord{}, fmt.Errorf("plugin %s did not start: %w (see %s)", c.Path, err, logf.Name())
 	}
-	rec := warmRecord{Version: warmVersion, Kind: c.Kind, Name: c.Name, PID: cmd.Process.Pid, Start: processStart(cmd.Process.Pid), Binary: id, Key: key, Addr: addr}
+	rec := warmRecord{Version: warmVersion, Kind: c.Kind, Name: c.Name, PID: cmd.Process.Pid, Start: proc.Start(cmd.Process.Pid), Binary: id, Key: key, Addr: addr}
 	_ = cmd.Process.Release() // it is not this command's to wait for
 	return rec, nil
 }

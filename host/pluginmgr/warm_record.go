@@ -6,11 +6,11 @@ import (
 	"hash/fnv"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/rrun-project/rrun/host/proc"
 	"github.com/rrun-project/rrun/plugins/api"
 )
 
@@ -55,7 +55,7 @@ func writeWarm(dir string, rec warmRecord) error {
 // stopWarm kills the plugin dir's record names (if it still is that
 // process) and forgets it; containers survive their isolation plugin.
 func stopWarm(dir string) {
-	if rec, ok := readWarm(dir); ok && rec.PID > 0 && processStart(rec.PID) == rec.Start {
+	if rec, ok := readWarm(dir); ok && rec.PID > 0 && proc.Start(rec.PID) == rec.Start {
 		_ = unix.Kill(rec.PID, unix.SIGKILL) // checked just above that it is that process
 	}
 	_ = os.Remove(filepath.Join(dir, "warm.json")) // gone already: fine
@@ -72,7 +72,7 @@ func StopWarm(runDir string) int {
 	n := 0
 	for _, e := range entries {
 		dir := filepath.Join(runDir, "plugins", "warm", e.Name())
-		if rec, ok := readWarm(dir); ok && processStart(rec.PID) == rec.Start {
+		if rec, ok := readWarm(dir); ok && proc.Start(rec.PID) == rec.Start {
 			n++
 		}
 		stopWarm(dir)
@@ -85,7 +85,7 @@ func WarmPlugins(runDir string) []string {
 	entries, _ := os.ReadDir(filepath.Join(runDir, "plugins", "warm"))
 	var out []string
 	for _, e := range entries {
-		if rec, ok := readWarm(filepath.Join(runDir, "plugins", "warm", e.Name())); ok && processStart(rec.PID) == rec.Start {
+		if rec, ok := readWarm(filepath.Join(runDir, "plugins", "warm", e.Name())); ok && proc.Start(rec.PID) == rec.Start {
 			out = append(out, fmt.Sprintf("%s/%s (pid %d)", rec.Kind, rec.Name, rec.PID))
 		}
 	}
@@ -101,7 +101,7 @@ func (m *Manager) removeDeadWarmDirs(parent string) {
 		if strings.HasPrefix(e.Name(), m.tag()+"-") {
 			continue // this holder's (for these limits): in use or about to be
 		}
-		if rec, ok := readWarm(dir); ok && processStart(rec.PID) == rec.Start {
+		if rec, ok := readWarm(dir); ok && proc.Start(rec.PID) == rec.Start {
 			continue
 		}
 		f, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_RDWR|unix.O_CLOEXEC, 0)
@@ -149,21 +149,6 @@ func binaryID(path string) (string, error) {
 		return "", fmt.Errorf("failed to stat plugin %s: %w", path, err)
 	}
 	return fmt.Sprintf("%d:%d:%d:%d", st.Dev, st.Ino, st.Size, st.Mtim.Nano()), nil
-}
-
-// processStart is field 22 of /proc/PID/stat; 0 for a pid gone or dead.
-func processStart(pid int) uint64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	i := strings.LastIndexByte(string(data), ')')
-	f := strings.Fields(string(data[i+1:]))
-	if i < 0 || len(f) < 20 || f[0] == "Z" || f[0] == "X" {
-		return 0
-	}
-	v, _ := strconv.ParseUint(f[19], 10, 64)
-	return v
 }
 
 // tag names this process's user and mount namespaces and m.InheritTag, in

@@ -4,11 +4,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/rrun-project/rrun/host/proc"
 )
 
 // Holder is what $RUN/holder records about the running session holder.
@@ -60,31 +61,14 @@ func (h Holder) Age() time.Duration {
 	return time.Since(st.ModTime()).Round(time.Second)
 }
 
-// pfExiting is the kernel's PF_EXITING in field 9 (flags) of /proc/PID/stat.
-const pfExiting = 0x4
-
-// processStart is field 22 of /proc/PID/stat, 0 when pid is gone, a
-// zombie or exiting.
+// processStart is the holder's start time, 0 when pid is gone, a zombie
+// (a dead holder nobody reaped is no holder) or exiting (killed, and still
+// tearing its namespaces down: they can no longer be joined).
 func processStart(pid int) uint64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
+	if s, ok := proc.Read(pid); ok && s.Live() && !s.Exiting() {
+		return s.Start
 	}
-	i := strings.LastIndexByte(string(data), ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(string(data[i+1:]))
-	if len(f) < 20 || f[0] == "Z" || f[0] == "X" {
-		return 0 // a dead holder nobody reaped is no holder
-	}
-	// A holder that is exiting (killed, and still tearing its namespaces
-	// down) is no holder either: its namespaces can no longer be joined.
-	if flags, _ := strconv.ParseUint(f[6], 10, 64); flags&pfExiting != 0 {
-		return 0
-	}
-	v, _ := strconv.ParseUint(f[19], 10, 64) // field 22 is the 20th after the comm
-	return v
+	return 0
 }
 
 func writeHolder(runDir string, h Holder) error {
