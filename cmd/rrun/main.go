@@ -26,7 +26,9 @@ func main() {
 		role() // never returns
 	}
 	joinSession()
-	os.Exit(runCommand())
+	code := runCommand()
+	finishLater()
+	os.Exit(code)
 }
 
 // runCommand runs the command line in os.Args and returns its exit code;

@@ -143,6 +143,11 @@ func monitorDeps(cfg config.Config, store *state.Store, mgr *pluginmgr.Manager, 
 		// the container gets its own, connected once its init exists.
 		deps.Spec.OwnNetNS = true
 		deps.AttachNetwork = func(pid int) (*network.Link, error) { return session.AttachNetwork(cfg.Dirs.Run, net, pid) }
+		if attach {
+			// A foreground run's network helper is reaped after its exit
+			// code went out (monitor.stopNetwork).
+			deps.Later = runLater
+		}
 	}
 	return deps
 }

@@ -87,7 +87,9 @@ func servePrefork() {
 	var msg [5]byte
 	msg[0] = 'E'
 	binary.NativeEndian.PutUint32(msg[1:], uint32(int32(code)))
+	replied.Store(true) // the client exits now: its EOF is no kill any more
 	_, _ = unix.Write(conn, msg[:])
+	finishLater()
 	os.Exit(code)
 }
 
@@ -275,6 +277,9 @@ func installPreforkFds(req *preforkRequest) {
 	}
 }
 
+// replied is set once the exit code is on its way to the client.
+var replied atomic.Bool
+
 // dieWithClient ends this process as a SIGKILL of the client would have
 // ended it on the normal path: the command's client is gone.
 func dieWithClient(conn int) {
@@ -285,6 +290,9 @@ func dieWithClient(conn int) {
 			continue
 		}
 		if n == 0 || err != nil {
+			if replied.Load() {
+				return
+			}
 			_ = unix.Kill(os.Getpid(), unix.SIGKILL)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/rrun-project/rrun/host/container"
 	"github.com/rrun-project/rrun/host/network"
@@ -42,6 +43,9 @@ type Deps struct {
 	// tryHandoff).
 	Handoff      Handoff
 	IsolationPID func() int
+	// Later, when set, runs work after the command's exit code went out
+	// and before its process exits (a foreground run's): see stopNetwork.
+	Later func(func())
 }
 
 // monitor is one container's owner.
@@ -183,6 +187,37 @@ func (m *monitor) wait(ctx context.Context, io *stdio) (int, error) {
 	return code, err
 }
 
+// stopNetwork ends the container's network helper (pasta, slirp4netns)
+// once the container has exited. The helper's exit waits for the kernel's
+// RCU grace periods as it releases its tap device and its namespaces
+// (~30 ms here) although nothing of it is used any more: a helper that
+// publishes no port is therefore killed here, and reaped, its state dir
+// removed and its lock dropped after the exit code went out (Later). It
+// is on its way out (PF_EXITING) before this returns. One that publishes
+// ports is waited for: its listening sockets close late in its exit, and a
+// command run next may want the same host port.
+func (m *monitor) stopNetwork() {
+	link := m.net
+	m.net = nil
+	restarts := m.rec.Options.Restart != "" && m.rec.Options.Restart != "no" // each run's helper would wait
+	if m.Later == nil || restarts || link.Helper <= 0 || link.Relays || (m.Spec.Network != nil && len(m.Spec.Network.Ports) > 0) {
+		link.Stop()
+		return
+	}
+	// The helper is this process's child, not reaped before Stop: its pid
+	// names it.
+	if err := unix.Kill(link.Helper, unix.SIGKILL); err != nil {
+		link.Stop()
+		return
+	}
+	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Microsecond) {
+		if s, ok := proc.Read(link.Helper); !ok || !s.Live() || s.Exiting() {
+			break
+		}
+	}
+	m.Later(link.Stop)
+}
+
 // recordDelayEnv delays the record of an exit (a test hook: commands that
 // meet a container between its exit and that record).
 const recordDelayEnv = "_RRUN_TEST_RECORD_DELAY"
@@ -210,8 +245,7 @@ func (m *monitor) finish(ctx context.Context, code int, startErr error) {
 		m.listener.Close()
 	}
 	if m.net != nil {
-		m.net.Stop()
-		m.net = nil
+		m.stopNetwork()
 	}
 	if m.prep != nil {
 		// With a pid namespace of its own, every process of the container

@@ -3,6 +3,8 @@ package e2e
 import (
 	"bufio"
 	"io"
+	"net"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -12,11 +14,35 @@ import (
 )
 
 // pastasOf lists the pasta processes started for this test's home (their
-// pid file is in its run dir).
+// pid file is in its run dir) that still run: not killed and on their way
+// out (a --rm run's pasta is reaped after the run returned).
 func (e *env) pastasOf() []int {
 	var out []int
 	for _, pid := range pids() {
-		if c := cmdline(pid); strings.HasPrefix(c, "pasta ") && strings.Contains(c, e.home) && !isZombie(pid) {
+		if c := cmdline(pid); strings.HasPrefix(c, "pasta ") && strings.Contains(c, e.home) && !exiting(pid) {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// allHelpersOf lists every process of this test's home named pasta or
+// slirp4netns, zombies and exiting ones included.
+func (e *env) allHelpersOf() []int {
+	var out []int
+	for _, pid := range pids() {
+		comm, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
+		if name := strings.TrimSpace(string(comm)); name != "pasta" && name != "slirp4netns" {
+			continue
+		}
+		// A zombie has no command line: its parent (the rrun process that
+		// started it, whose run dir is in the home) tells whose it is.
+		f := statFields(pid)
+		ppid := 0
+		if len(f) > 1 {
+			ppid, _ = strconv.Atoi(f[1])
+		}
+		if strings.Contains(cmdline(pid), e.home) || (ppid > 1 && strings.Contains(cmdline(ppid), e.home)) {
 			out = append(out, pid)
 		}
 	}
@@ -44,6 +70,15 @@ func TestHolderWarmPrivateNetwork(t *testing.T) {
 	}
 	if len(e.pastasOf()) != 0 {
 		t.Fatalf("pasta left running after --rm runs: %v", e.pastasOf())
+	}
+	// The helpers were killed at the containers' exit and are reaped just
+	// after the runs returned: no zombie stays.
+	deadline := time.Now().Add(10 * time.Second)
+	for len(e.allHelpersOf()) != 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if h := e.allHelpersOf(); len(h) != 0 {
+		t.Fatalf("network helpers of --rm runs not reaped: %v", h)
 	}
 	for _, mode := range privateModes(t) {
 		if mode != "pasta" {
@@ -123,5 +158,26 @@ func TestPastaEndsWithItsContainer(t *testing.T) {
 			t.Fatalf("RRUN_WARM_NETWORK=%s: pasta %v outlived the CLI killed with SIGKILL", warm, p)
 		}
 		e.ok("ps", "-a") // reconciles the killed run's container
+	}
+}
+
+// A host port a `run --rm -p` published is free again when the run
+// returns (its helper is waited for, unlike one that publishes nothing), so
+// a script can run the next container on it, or listen on it itself.
+func TestRunRmPublishedPortFreeWhenItReturns(t *testing.T) {
+	e := withBusybox(t)
+	e.warmRun("true") // starts the holder: the runs below are served warm
+	for _, mode := range privateModes(t) {
+		port := freePort(t, "tcp")
+		for i := range 2 {
+			if r := e.run("", "run", "--rm", "--network", mode, "-p", strconv.Itoa(port)+":80", "busybox", "true"); r.code != 0 {
+				t.Fatalf("%s: run %d on port %d: %s", mode, i+1, port, r)
+			}
+			ln, err := net.Listen("tcp", ":"+strconv.Itoa(port))
+			if err != nil {
+				t.Fatalf("%s: port %d still taken after run --rm returned: %v", mode, port, err)
+			}
+			ln.Close()
+		}
 	}
 }
