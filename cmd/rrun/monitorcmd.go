@@ -269,12 +269,10 @@ func startDetached(cfg config.Config, store *state.Store, rec state.Record, owne
 		return abandonStart(store, rec, err)
 	}
 	defer l.Close()
-	cmd, err := spawnMonitor(cfg, rec, owner)
+	exited, err := spawnMonitor(cfg, rec, owner)
 	if err != nil {
 		return abandonStart(store, rec, err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
 	got := make(chan readyMsg, 1)
 	go func() { got <- acceptReady(l) }()
 	select {
@@ -317,9 +315,12 @@ func acceptReady(l *net.UnixListener) readyMsg {
 	return msg
 }
 
-// spawnMonitor starts `rrun __monitor ID` in its own session (setsid), with
-// its stderr in the container's monitor.log.
-func spawnMonitor(cfg config.Config, rec state.Record, owner *state.Owner) (*exec.Cmd, error) {
+// spawnMonitor starts `rrun __monitor ID`, with its stdout and stderr in
+// the container's monitor.log: in an idle pre-started rrun of the holder
+// when this process joined one (handToPool), else in a new process in its
+// own session (setsid). The channel gets a value if the monitor ends (or,
+// served, its connection does) before it said whether the container runs.
+func spawnMonitor(cfg config.Config, rec state.Record, owner *state.Owner) (<-chan error, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -330,15 +331,33 @@ func spawnMonitor(cfg config.Config, rec state.Record, owner *state.Owner) (*exe
 		return nil, fmt.Errorf("failed to open %s: %w", logPath, err)
 	}
 	defer logf.Close()
-	cmd := exec.Command(self, append(globalArgs(), monitorArg, rec.ID)...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.ExtraFiles = []*os.File{owner.File()} // fd 3: the monitor keeps the lock once this process exits
-	cmd.Env = append(os.Environ(), ownerFDEnv+"=3")
+	args := append([]string{self}, append(globalArgs(), monitorArg, rec.ID)...)
+	env := append(os.Environ(), ownerFDEnv+"=3")
+	exited := make(chan error, 1)
+	// A pre-started rrun of the holder has paid the binary's start (~30
+	// ms): it becomes the monitor, a child of the holder, in the holder's
+	// session. fd 3: the monitor keeps the lock once this process exits.
+	if null, err := os.Open(os.DevNull); err == nil {
+		served := handToPool(args, env, []*os.File{null, logf, logf, owner.File()})
+		null.Close()
+		if served != nil {
+			trace.Mark(fmt.Sprintf("monitor served by pre-started rrun %d", served.pid))
+			go func() {
+				<-served.done
+				exited <- fmt.Errorf("pre-started rrun %d ended", served.pid)
+			}()
+			return exited, nil
+		}
+	}
+	cmd := exec.Command(self, args[1:]...)
+	cmd.Env, cmd.Stdout, cmd.Stderr = env, logf, logf
+	cmd.ExtraFiles = []*os.File{owner.File()}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("failed to start the monitor of %s: %w", rec.ShortID(), err)
 	}
-	return cmd, nil
+	go func() { exited <- cmd.Wait() }()
+	return exited, nil
 }
 
 // startFailure is a container that could not start, with docker's code.

@@ -250,7 +250,9 @@ func runServed(conn int, req *preforkRequest) int {
 	}
 	_ = os.Chdir(req.cwd) // a cwd that is gone: reported where it matters, as on the normal path
 	os.Args = req.args
-	go dieWithClient(conn)
+	if req.verb != preforkDetached {
+		go dieWithClient(conn) // a detached monitor outlives the rrun that handed it over
+	}
 	trace.Reload() // package variables computed from the pool's own (empty) environment
 	trace.Rebase(req.start)
 	trace.Mark("main " + strings.Join(os.Args[1:min(3, len(os.Args))], " "))

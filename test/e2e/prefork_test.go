@@ -345,3 +345,55 @@ func TestPreforkServedExec(t *testing.T) {
 		t.Fatalf("exec not served by a pre-started rrun:\n%s", errb.String())
 	}
 }
+
+// A warm `run -d` hands its container's monitor to a pre-started rrun of
+// the holder instead of starting the binary again: the monitor (then
+// rrun-monitor, after the hand-off) is the holder's child, outlives the
+// holder's kill -9, and records the exit and removes the container as
+// before.
+func TestPreforkServedDetachedMonitor(t *testing.T) {
+	e := withBusybox(t)
+	e.waitPool()
+	dir := filepath.Join(e.home, "run", "rrun", "prefork")
+	for i := 0; i < 600; i++ { // the run takes one pool process, its monitor another
+		if m, _ := filepath.Glob(filepath.Join(dir, "*.sock")); len(m) >= 2 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cmd := e.tracedCmd(e.home, "run", "-d", "--network", "none", "busybox", "sleep", "600")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("run -d: %v: %s", err, stderr.String())
+	}
+	id := strings.TrimSpace(stdout.String())
+	t.Cleanup(func() { e.run("", "rm", "-f", id) })
+	m := regexp.MustCompile(`monitor served by pre-started rrun (\d+)`).FindStringSubmatch(stderr.String())
+	if m == nil {
+		t.Fatalf("the monitor was not handed to a pre-started rrun:\n%s", stderr.String())
+	}
+	served, _ := strconv.Atoi(m[1])
+	holder := e.holderPID()
+	deadline := time.Now().Add(10 * time.Second)
+	mon := livePIDsOf("rrun-monitor " + id)
+	for len(mon) != 1 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		mon = livePIDsOf("rrun-monitor " + id)
+	}
+	if len(mon) != 1 || mon[0] != served {
+		t.Fatalf("rrun-monitor of %s: %v, want the pre-started rrun %d that took the monitor", id, mon, served)
+	}
+	if f := statFields(served); len(f) < 2 || f[1] != strconv.Itoa(holder) {
+		t.Fatalf("the served monitor %d is not the holder's (%d) child: stat %v", served, holder, f)
+	}
+	e.killHolder()
+	if r := e.ok("exec", id, "echo", "alive"); strings.TrimSpace(r.stdout) != "alive" {
+		t.Fatalf("exec after the holder's kill -9: %s", r)
+	}
+	e.ok("stop", "-t", "1", id)
+	if r := e.ok("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", id); strings.TrimSpace(r.stdout) != "exited 137" {
+		t.Fatalf("after stop: %s", r)
+	}
+	e.ok("rm", id)
+}
