@@ -120,7 +120,7 @@ func poolPeer(fd int) int {
 		return 0
 	}
 	pid := int(cred.Pid)
-	if s, ok := proc.Read(pid); !ok || !s.Live() || parentOf(pid) != join.HolderPID() {
+	if s, ok := proc.Read(pid); !ok || !s.Live() || s.PPid != join.HolderPID() {
 		return 0
 	}
 	mine, err1 := os.ReadFile("/proc/self/cgroup")
@@ -129,25 +129,6 @@ func poolPeer(fd int) int {
 		return 0
 	}
 	return pid
-}
-
-// parentOf is pid's parent (field 4 of /proc/PID/stat), 0 when unknown.
-func parentOf(pid int) int {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0
-	}
-	s := string(data)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 2 {
-		return 0
-	}
-	ppid, _ := strconv.Atoi(f[1])
-	return ppid
 }
 
 // sendPreforkRequest writes the request of prefork_linux.h: the header

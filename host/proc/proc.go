@@ -16,6 +16,7 @@ const pfExiting = 0x4
 // Stat is what /proc/PID/stat says of a process.
 type Stat struct {
 	State byte   // field 3: R, S, D, Z, X, ...
+	PPid  int    // field 4
 	Flags uint64 // field 9
 	Start uint64 // field 22
 }
@@ -36,6 +37,7 @@ func Read(pid int) (Stat, bool) {
 		return Stat{}, false
 	}
 	st := Stat{State: f[0][0]}
+	st.PPid, _ = strconv.Atoi(f[1])
 	st.Flags, _ = strconv.ParseUint(f[6], 10, 64)
 	st.Start, _ = strconv.ParseUint(f[19], 10, 64) // field 22 is the 20th after the comm
 	return st, true

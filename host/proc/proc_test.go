@@ -1,6 +1,7 @@
 package proc
 
 import (
+	"os"
 	"os/exec"
 	"syscall"
 	"testing"
@@ -17,6 +18,9 @@ func TestExitedStartAnswersForAZombie(t *testing.T) {
 	}
 	pid := cmd.Process.Pid
 	live := Start(pid)
+	if s, ok := Read(pid); !ok || s.PPid != os.Getpid() {
+		t.Fatalf("running child: stat %+v, %v; want parent %d", s, ok, os.Getpid())
+	}
 	if live == 0 || ExitedStart(pid) != live {
 		t.Fatalf("running child: ProcessStart %d, ExitedStart %d", live, ExitedStart(pid))
 	}
