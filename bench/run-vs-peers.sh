@@ -52,6 +52,8 @@ hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$home/result.json" \
   -n podman-exec "podman exec bx true" \
   -n rrun-oci "$d/rrun --isolation oci run --rm --network none busybox true" \
   -n podman "podman run --rm --network none busybox true" \
+  -n rrun-detached "$d/rrun run -d --rm --network none busybox true" \
+  -n podman-detached "podman run -d --rm --network none busybox true" \
   -n rrun-default-net "$d/rrun run --rm busybox true" \
   -n podman-default-net "podman run --rm busybox true" \
   -n bwrap "bwrap --unshare-all --die-with-parent --bind $d/rootfs / --proc /proc --dev /dev --tmpfs /tmp true" >/dev/null
@@ -65,6 +67,8 @@ for k in ("rrun", "rrun-cold", "rrun-oci", "podman", "bwrap"):
 print("with each tool's default private network (rrun: pasta; podman 4.3: slirp4netns):")
 print("  rrun %.1f ms, podman %.1f ms, rrun/podman = %.2f" % (med["rrun-default-net"], med["podman-default-net"],
       med["rrun-default-net"] / med["podman-default-net"]))
+print("run -d --rm --network none busybox true (returns once the container runs): rrun %.1f ms, podman %.1f ms, rrun/podman = %.2f" % (
+      med["rrun-detached"], med["podman-detached"], med["rrun-detached"] / med["podman-detached"]))
 print("exec CONTAINER true: rrun %.1f ms, podman %.1f ms, rrun/podman = %.2f" % (med["rrun-exec"], med["podman-exec"],
       med["rrun-exec"] / med["podman-exec"]))
 print("load average while measuring: %s" % open("/proc/loadavg").read().strip())
