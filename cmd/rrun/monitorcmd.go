@@ -261,7 +261,8 @@ func planDetached(cfg config.Config, store *state.Store, rec state.Record) (*net
 // startDetached starts the monitor of rec in the background and waits until
 // the container runs or failed to start.
 func startDetached(cfg config.Config, store *state.Store, rec state.Record, owner *state.Owner) error {
-	if _, err := planDetached(cfg, store, rec); err != nil {
+	net, err := planDetached(cfg, store, rec)
+	if err != nil {
 		return err
 	}
 	l, err := listenReady(cfg.Dirs.Run, rec.ID)
@@ -269,7 +270,7 @@ func startDetached(cfg config.Config, store *state.Store, rec state.Record, owne
 		return abandonStart(store, rec, err)
 	}
 	defer l.Close()
-	exited, err := spawnMonitor(cfg, rec, owner)
+	exited, err := spawnMonitor(cfg, rec, owner, net)
 	if err != nil {
 		return abandonStart(store, rec, err)
 	}
@@ -317,10 +318,13 @@ func acceptReady(l *net.UnixListener) readyMsg {
 
 // spawnMonitor starts `rrun __monitor ID`, with its stdout and stderr in
 // the container's monitor.log: in an idle pre-started rrun of the holder
-// when this process joined one (handToPool), else in a new process in its
-// own session (setsid). The channel gets a value if the monitor ends (or,
-// served, its connection does) before it said whether the container runs.
-func spawnMonitor(cfg config.Config, rec state.Record, owner *state.Owner) (<-chan error, error) {
+// when this process joined one (handToPool) and the monitor will hand the
+// container to rrun-monitor (a pre-started process keeps its own command
+// line, `rrun __prefork`, which ps would show for a monitor that stays),
+// else in a new process in its own session (setsid). The channel gets a
+// value if the monitor ends (or, served, its connection does) before it
+// said whether the container runs.
+func spawnMonitor(cfg config.Config, rec state.Record, owner *state.Owner, net *network.Plan) (<-chan error, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -337,7 +341,8 @@ func spawnMonitor(cfg config.Config, rec state.Record, owner *state.Owner) (<-ch
 	// A pre-started rrun of the holder has paid the binary's start (~30
 	// ms): it becomes the monitor, a child of the holder, in the holder's
 	// session. fd 3: the monitor keeps the lock once this process exits.
-	if null, err := os.Open(os.DevNull); err == nil {
+	handsOff := os.Getenv("RRUN_SMALL_MONITOR") != "0" && !relaysUDP(net) && smallMonitorPath() != ""
+	if null, err := os.Open(os.DevNull); handsOff && err == nil {
 		served := handToPool(args, env, []*os.File{null, logf, logf, owner.File()})
 		null.Close()
 		if served != nil {
@@ -348,6 +353,8 @@ func spawnMonitor(cfg config.Config, rec state.Record, owner *state.Owner) (<-ch
 			}()
 			return exited, nil
 		}
+	} else if err == nil {
+		null.Close()
 	}
 	cmd := exec.Command(self, args[1:]...)
 	cmd.Env, cmd.Stdout, cmd.Stderr = env, logf, logf
