@@ -76,7 +76,7 @@ func (s *Store) prepareRootfs(containerID, ref string, volatile bool) ([]api.Mou
 // prepareImage prepares containerID's rootfs from img and mounts it.
 func (s *Store) prepareImage(st cstore.Store, containerID string, img *cstore.Image, volatile bool) ([]api.Mount, error) {
 	t0 := time.Now()
-	c, dir, err := s.containerFor(st, containerID, img, volatile)
+	c, dir, fresh, err := s.containerFor(st, containerID, img, volatile)
 	if err != nil {
 		return nil, err
 	}
@@ -87,41 +87,43 @@ func (s *Store) prepareImage(st cstore.Store, containerID string, img *cstore.Im
 		}
 	}
 	api.TraceSince("storage: rootfs mounted", t0)
-	if volatile {
+	if fresh {
 		// Only now: made meanwhile, the spare would hold the layer
-		// store's lock that this mount waits for.
-		s.makeSpareLater(c.ImageID)
+		// store's lock that this mount waits for. Only after a new
+		// container: a prepare of one that exists (start, cp) says
+		// nothing of the next run.
+		s.makeSpareLater(c.ImageID, volatile)
 	}
 	return []api.Mount{{Type: "bind", Source: dir, Target: "/", Options: []string{"rbind", "rw"}}}, nil
 }
 
 // containerFor returns containerID's c/storage container, creating it
-// from img when there is none yet, and its mounted directory when
+// from img when there is none yet (fresh), and its mounted directory when
 // it is mounted already.
-// A volatile one is this process's spare of the image when it has one
+// A new one is this process's spare of the image when it has one
 // (rootfs_spare.go): mounted in advance, as a rule.
-func (s *Store) containerFor(st cstore.Store, containerID string, img *cstore.Image, volatile bool) (*cstore.Container, string, error) {
+func (s *Store) containerFor(st cstore.Store, containerID string, img *cstore.Image, volatile bool) (c *cstore.Container, dir string, fresh bool, err error) {
 	// Look first: a failed CreateContainer of a taken name costs a layer.
-	c, err := st.Container(containerID)
-	if isUnknown(err) && volatile {
-		if spare, dir := s.claimSpare(st, containerID, img.ID); spare != nil {
-			return spare, dir, nil
-		}
-	}
+	c, err = st.Container(containerID)
 	if isUnknown(err) {
+		if spare, dir := s.claimSpare(st, containerID, img.ID, volatile); spare != nil {
+			return spare, dir, true, nil
+		}
+		fresh = true
 		c, err = st.CreateContainer("", []string{containerID}, img.ID, "", "", &cstore.ContainerOptions{Volatile: volatile})
 		if errors.Is(err, cstore.ErrDuplicateName) { // created meanwhile
+			fresh = false
 			c, err = st.Container(containerID)
 		}
 	}
 	if err == nil && c.ImageID != img.ID {
-		return nil, "", api.Errorf(api.ErrAlreadyExists, "remove it first",
+		return nil, "", false, api.Errorf(api.ErrAlreadyExists, "remove it first",
 			"container %s already has a rootfs from image %s", containerID, c.ImageID)
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("failed to create the rootfs of container %s: %w", containerID, err)
+		return nil, "", false, fmt.Errorf("failed to create the rootfs of container %s: %w", containerID, err)
 	}
-	return c, "", nil
+	return c, "", fresh, nil
 }
 
 // ReleaseRootfs unmounts the container's rootfs, however many times it was

@@ -20,26 +20,33 @@ import (
 // plugin (api.WarmProcess) therefore keeps one volatile container per
 // image it prepared, named rrun-spare-PID-IMAGEID, made and mounted in the
 // background after each prepare; the next --rm container of that image
-// takes it by renaming it, and its mount with it. A spare is an ordinary
-// empty container: a plugin killed with one leaves nothing a user sees,
-// and every call that counts containers or removes images drops the spares
-// first (dropSpares), as it finishes pending removals.
+// takes it by renaming it, and its mount with it. A container that stays
+// (run -d, create) is an ordinary one, whose records c/storage writes with
+// fsync: its spare, rrun-spare-PID-d-IMAGEID, is made after the prepare of
+// a new such container. A spare is an ordinary empty container: a plugin
+// killed with one leaves nothing a user sees, and every call that counts
+// containers or removes images drops the spares first (dropSpares), as it
+// finishes pending removals.
 
 const sparePrefix = "rrun-spare-"
 
-func spareName(imageID string) string {
+func spareName(imageID string, volatile bool) string {
+	if !volatile {
+		return fmt.Sprintf("%s%d-d-%s", sparePrefix, os.Getpid(), imageID)
+	}
 	return fmt.Sprintf("%s%d-%s", sparePrefix, os.Getpid(), imageID)
 }
 
-// claimSpare gives this process's spare of imageID the name containerID
-// and returns it, with its mounted directory when it is still mounted
-// ("": mount it); nil when there is none (or it is being made).
-func (s *Store) claimSpare(st cstore.Store, containerID, imageID string) (*cstore.Container, string) {
+// claimSpare gives this process's spare of imageID (volatile, or one that
+// stays) the name containerID and returns it, with its mounted directory
+// when it is still mounted ("": mount it); nil when there is none (or it
+// is being made).
+func (s *Store) claimSpare(st cstore.Store, containerID, imageID string, volatile bool) (*cstore.Container, string) {
 	if !s.spareMu.TryLock() {
 		return nil, "" // a spare is being made: creating one is as fast as waiting
 	}
 	defer s.spareMu.Unlock()
-	c, err := st.Container(spareName(imageID))
+	c, err := st.Container(spareName(imageID, volatile))
 	if err != nil || c.ImageID != imageID {
 		return nil, ""
 	}
@@ -64,13 +71,13 @@ func mountedDir(st cstore.Store, layerID string) string {
 }
 
 // makeSpareLater makes, in the background, this process's next spare of
-// imageID, when the process is a warm plugin (a plugin of one command
-// would not live to use it). The spare is mounted too, unless the store
+// imageID (volatile or not), when the process is a warm plugin (a plugin
+// of one command would not live to use it). The spare is mounted too, unless the store
 // mounts with a FUSE program (a daemon per idle spare): its container
 // then only takes the mount over. The mount is in this process's mount
 // namespace, the session holder's, which every container of this plugin
 // shares.
-func (s *Store) makeSpareLater(imageID string) {
+func (s *Store) makeSpareLater(imageID string, volatile bool) {
 	if !api.WarmProcess() {
 		return
 	}
@@ -83,10 +90,11 @@ func (s *Store) makeSpareLater(imageID string) {
 		if err != nil {
 			return
 		}
-		if _, err := st.Container(spareName(imageID)); err == nil {
+		name := spareName(imageID, volatile)
+		if _, err := st.Container(name); err == nil {
 			return
 		}
-		c, err := st.CreateContainer("", []string{spareName(imageID)}, imageID, "", "", &cstore.ContainerOptions{Volatile: true})
+		c, err := st.CreateContainer("", []string{name}, imageID, "", "", &cstore.ContainerOptions{Volatile: volatile})
 		if err != nil || s.opts.Driver == DriverFuseOverlayfs {
 			return // no spare, or an unmounted one: the next prepare mounts or creates its container
 		}
@@ -139,7 +147,7 @@ func (s *Store) dropDeadSparesLater(st cstore.Store) {
 	}()
 }
 
-// sparePID is the pid in a spare's name rrun-spare-PID-IMAGEID.
+// sparePID is the pid in a spare's name rrun-spare-PID-[d-]IMAGEID.
 func sparePID(name string) (int, bool) {
 	rest, ok := strings.CutPrefix(name, sparePrefix)
 	if !ok {

@@ -167,3 +167,63 @@ func waitSpare(t *testing.T, e *env, pid int, want bool) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// durableSpares maps the c/storage id of each spare that stays (made for
+// containers that are not --rm) to its name, from containers.json.
+func (e *env) durableSpares() map[string]string {
+	e.t.Helper()
+	out := map[string]string{}
+	data, err := os.ReadFile(filepath.Join(e.home, "data", "rrun", "storage", "overlay", "overlay-containers", "containers.json"))
+	if os.IsNotExist(err) {
+		return out
+	}
+	var cs []struct {
+		ID    string
+		Names []string
+	}
+	if err != nil || json.Unmarshal(data, &cs) != nil {
+		e.t.Fatalf("unreadable containers.json: %v", err)
+	}
+	for _, c := range cs {
+		if len(c.Names) > 0 && strings.HasPrefix(c.Names[0], "rrun-spare-") && strings.Contains(c.Names[0], "-d-") {
+			out[c.ID] = c.Names[0]
+		}
+	}
+	return out
+}
+
+// A warm `run -d` (a container that stays, recorded with fsync) leaves a
+// spare of its own kind, made in the background, that the next `run -d`
+// of the image takes; its container is an ordinary one: it runs, is
+// removed, and the image can go.
+func TestDetachedRunTakesASpareRootfs(t *testing.T) {
+	e := withBusybox(t)
+	e.warmRun("true") // the holder and the warm plugins
+	first := e.detached("--network", "none", "busybox", "sleep", "600")
+	var spareID string
+	deadline := time.Now().Add(30 * time.Second)
+	for spareID == "" && time.Now().Before(deadline) {
+		for id := range e.durableSpares() {
+			spareID = id
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if spareID == "" {
+		t.Fatalf("no spare after a warm run -d: %v", e.storageContainerNames())
+	}
+	second := e.detached("--network", "none", "busybox", "sh", "-c", "echo hi > /f; sleep 600")
+	if _, still := e.durableSpares()[spareID]; still {
+		t.Fatalf("the second run -d did not take the spare %s: %v", spareID, e.durableSpares())
+	}
+	if r := e.ok("exec", second, "cat", "/f"); strings.TrimSpace(r.stdout) != "hi" {
+		t.Fatalf("the container on the spare rootfs: %s", r)
+	}
+	if r := e.run("", "exec", first, "cat", "/f"); r.code == 0 {
+		t.Fatalf("the first container sees the second's file: %s", r)
+	}
+	e.ok("rm", "-f", first, second)
+	e.ok("rmi", "busybox") // drops the spares made from it
+	if n := e.storageContainers(); n != 0 {
+		t.Fatalf("%d root filesystems left after rm and rmi: %v", n, e.storageContainerNames())
+	}
+}
