@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -169,7 +170,7 @@ func waitSpare(t *testing.T, e *env, pid int, want bool) {
 }
 
 // durableSpares maps the c/storage id of each spare that stays (made for
-// containers that are not --rm) to its name, from containers.json.
+// containers that are not --rm) to its layer, from containers.json.
 func (e *env) durableSpares() map[string]string {
 	e.t.Helper()
 	out := map[string]string{}
@@ -180,13 +181,14 @@ func (e *env) durableSpares() map[string]string {
 	var cs []struct {
 		ID    string
 		Names []string
+		Layer string
 	}
 	if err != nil || json.Unmarshal(data, &cs) != nil {
 		e.t.Fatalf("unreadable containers.json: %v", err)
 	}
 	for _, c := range cs {
 		if len(c.Names) > 0 && strings.HasPrefix(c.Names[0], "rrun-spare-") && strings.Contains(c.Names[0], "-d-") {
-			out[c.ID] = c.Names[0]
+			out[c.ID] = c.Layer
 		}
 	}
 	return out
@@ -200,16 +202,22 @@ func TestDetachedRunTakesASpareRootfs(t *testing.T) {
 	e := withBusybox(t)
 	e.warmRun("true") // the holder and the warm plugins
 	first := e.detached("--network", "none", "busybox", "sleep", "600")
+	// The spare is made, then mounted, in the background; a prepare that
+	// comes meanwhile makes its own container.
+	mounts := filepath.Join(e.home, "run", "rrun", "storage", "overlay", "overlay-layers", "mountpoints.json")
 	var spareID string
 	deadline := time.Now().Add(30 * time.Second)
 	for spareID == "" && time.Now().Before(deadline) {
-		for id := range e.durableSpares() {
-			spareID = id
+		data, _ := os.ReadFile(mounts)
+		for id, layer := range e.durableSpares() {
+			if bytes.Contains(data, []byte(`"`+layer+`"`)) {
+				spareID = id
+			}
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	if spareID == "" {
-		t.Fatalf("no spare after a warm run -d: %v", e.storageContainerNames())
+		t.Fatalf("no mounted spare after a warm run -d: %v", e.storageContainerNames())
 	}
 	second := e.detached("--network", "none", "busybox", "sh", "-c", "echo hi > /f; sleep 600")
 	if _, still := e.durableSpares()[spareID]; still {
