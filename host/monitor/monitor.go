@@ -55,7 +55,12 @@ type monitor struct {
 	prep   *container.Prepared
 	attach bool
 	pid    int
-	net    *network.Link // AttachNetwork's
+	// pidNS and pidStart name the init (its pid namespace's inode, its
+	// start time), read at Create, while it waits for Start: a command
+	// that exits at once may be reaped before the record is written.
+	pidNS    uint64
+	pidStart uint64
+	net      *network.Link // AttachNetwork's
 
 	isoMu sync.Mutex
 	iso   api.Isolation
@@ -131,6 +136,7 @@ func (m *monitor) start(ctx context.Context) (*stdio, error) {
 		io.abort()
 		return nil, err
 	}
+	m.pidNS, m.pidStart = pidNS(m.pid), proc.Start(m.pid)
 	if err := io.created(); err != nil {
 		return nil, err
 	}
@@ -170,7 +176,7 @@ func (m *monitor) setRunning(p *specs.Process) {
 	_ = m.Store.Update(m.rec.ID, func(r *state.Record) error {
 		r.Status, r.Pid, r.StartedAt, r.Args, r.Error = state.StatusRunning, m.pid, time.Now().UTC(), p.Args, ""
 		r.Starting, r.Unstarted = false, false
-		r.ImageID, r.PidNS, r.PidStart = m.prep.Image.ID, pidNS(m.pid), proc.ExitedStart(m.pid)
+		r.ImageID, r.PidNS, r.PidStart = m.prep.Image.ID, m.pidNS, m.pidStart
 		r.ConfigEnv = container.ConfigEnv(m.prep.Image.Config.Config.Env, m.rec.Options.Env)
 		return nil
 	})

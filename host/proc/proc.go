@@ -57,12 +57,3 @@ func Start(pid int) uint64 {
 	}
 	return 0
 }
-
-// ExitedStart is Start that also answers for a zombie, whose stat still
-// holds its start time: what names a container's init that exited before
-// its monitor recorded it (the monitor, its parent, has not reaped it
-// yet). 0 only when pid is gone.
-func ExitedStart(pid int) uint64 {
-	s, _ := Read(pid)
-	return s.Start
-}

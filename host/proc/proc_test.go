@@ -8,21 +8,19 @@ import (
 	"time"
 )
 
-// A container's init that exited before its monitor recorded it is a
-// zombie: its start time must still be readable, or the record names the
-// container's pid namespace by its (reused) inode alone.
-func TestExitedStartAnswersForAZombie(t *testing.T) {
+// A process is named by its pid and start time while it runs; a zombie
+// (exited, not reaped) is no longer running, though its stat still holds
+// its start time; a reaped one is gone.
+func TestStartNamesARunningProcessOnly(t *testing.T) {
 	cmd := exec.Command("sleep", "60")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	pid := cmd.Process.Pid
 	live := Start(pid)
-	if s, ok := Read(pid); !ok || s.PPid != os.Getpid() {
-		t.Fatalf("running child: stat %+v, %v; want parent %d", s, ok, os.Getpid())
-	}
-	if live == 0 || ExitedStart(pid) != live {
-		t.Fatalf("running child: ProcessStart %d, ExitedStart %d", live, ExitedStart(pid))
+	s, ok := Read(pid)
+	if !ok || s.PPid != os.Getpid() || !s.Live() || live == 0 || s.Start != live {
+		t.Fatalf("running child: stat %+v, %v, start %d; want parent %d", s, ok, live, os.Getpid())
 	}
 	_ = cmd.Process.Signal(syscall.SIGKILL)
 	deadline := time.Now().Add(10 * time.Second)
@@ -32,11 +30,11 @@ func TestExitedStartAnswersForAZombie(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if got := ExitedStart(pid); got != live {
-		t.Fatalf("zombie: ExitedStart %d, want its start %d", got, live)
+	if s, ok := Read(pid); !ok || s.Live() || s.Start != live {
+		t.Fatalf("zombie: stat %+v, %v; want not live, start %d", s, ok, live)
 	}
 	_ = cmd.Wait()
-	if ExitedStart(pid) == live {
+	if Start(pid) == live {
 		t.Fatal("a reaped child still has its start time")
 	}
 }

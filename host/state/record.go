@@ -33,8 +33,8 @@ type Record struct {
 	Status    string               `json:"status"`
 	Pid       int                  `json:"pid,omitempty"`    // init's pid in the session
 	PidNS     uint64               `json:"pid_ns,omitempty"` // inode of the init's pid namespace
-	// PidStart is the init's start time (proc.ExitedStart: also when
-	// the init had exited by the time it was recorded): a dead
+	// PidStart is the init's start time (proc.Start, read when it was
+	// created and waited for its start): a dead
 	// container's namespace inode, reused by a new pid namespace, does not
 	// make that namespace's init this container's.
 	PidStart    uint64    `json:"pid_start,omitempty"`
