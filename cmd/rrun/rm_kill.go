@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/rrun-project/rrun/host/proc"
 	"github.com/rrun-project/rrun/host/state"
 	"github.com/rrun-project/rrun/plugins/api"
 )
@@ -41,7 +42,7 @@ func killPidNamespace(r state.Record) error {
 		return fmt.Errorf("failed to kill container %s: %w", r.Name, err)
 	}
 	defer unix.Close(fd)
-	if !inPidNS(pid, r.PidNS) || !startedBy(pid, r.StartedAt) { // another process, or another namespace with a reused inode
+	if ns := proc.PidNS(pid); ns == 0 || ns != r.PidNS || !startedBy(pid, r.StartedAt) { // another process, or another namespace with a reused inode
 		return nil
 	}
 	if err := unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0); err != nil && !errors.Is(err, unix.ESRCH) {
@@ -52,12 +53,6 @@ func killPidNamespace(r state.Record) error {
 			"cannot remove container %s: its processes did not exit after SIGKILL", r.Name)
 	}
 	return nil
-}
-
-// inPidNS reports whether pid lives in the pid namespace with inode ns.
-func inPidNS(pid int, ns uint64) bool {
-	link, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/ns/pid")
-	return err == nil && link == fmt.Sprintf("pid:[%d]", ns)
 }
 
 // awaitExit waits until the process behind pidfd has exited (a zombie

@@ -99,22 +99,9 @@ func nsPid1(p string) bool {
 // scan of /proc is needed. A cold session's pid is of its own namespace.
 func hostPid(r state.Record) int {
 	if r.Pid > 0 && r.PidStart != 0 && proc.Start(r.Pid) == r.PidStart &&
-		pidNSOf(r.Pid) == r.PidNS && nsPid1(strconv.Itoa(r.Pid)) {
+		proc.PidNS(r.Pid) == r.PidNS && nsPid1(strconv.Itoa(r.Pid)) {
 		return r.Pid
 	}
 	_, initPid := containerProcs(r)
 	return initPid
-}
-
-// pidNSOf is the inode of pid's pid namespace, 0 when unknown.
-func pidNSOf(pid int) uint64 {
-	link, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/ns/pid")
-	if err != nil {
-		return 0
-	}
-	var ino uint64
-	if _, err := fmt.Sscanf(link, "pid:[%d]", &ino); err != nil {
-		return 0
-	}
-	return ino
 }

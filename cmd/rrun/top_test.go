@@ -26,7 +26,7 @@ func startInPidNS(t *testing.T) int {
 		data, _ := os.ReadFile("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/task/" + strconv.Itoa(cmd.Process.Pid) + "/children")
 		if f := strings.Fields(string(data)); len(f) == 1 {
 			pid, _ := strconv.Atoi(f[0])
-			if nsPid1(f[0]) && pidNSOf(pid) != pidNSOf(os.Getpid()) {
+			if nsPid1(f[0]) && proc.PidNS(pid) != proc.PidNS(os.Getpid()) {
 				return pid
 			}
 		}
@@ -41,7 +41,7 @@ func startInPidNS(t *testing.T) int {
 // cold one), and never takes a process that is not the recorded init.
 func TestHostPidFindsTheRecordedInitOnly(t *testing.T) {
 	pid := startInPidNS(t)
-	r := state.Record{Pid: pid, PidNS: pidNSOf(pid), PidStart: proc.Start(pid)}
+	r := state.Record{Pid: pid, PidNS: proc.PidNS(pid), PidStart: proc.Start(pid)}
 	if got := hostPid(r); got != pid {
 		t.Fatalf("joined record: hostPid %d, want %d", got, pid)
 	}

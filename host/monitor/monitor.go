@@ -136,7 +136,7 @@ func (m *monitor) start(ctx context.Context) (*stdio, error) {
 		io.abort()
 		return nil, err
 	}
-	m.pidNS, m.pidStart = pidNS(m.pid), proc.Start(m.pid)
+	m.pidNS, m.pidStart = proc.PidNS(m.pid), proc.Start(m.pid)
 	if err := io.created(); err != nil {
 		return nil, err
 	}
@@ -288,19 +288,6 @@ func (m *monitor) finish(ctx context.Context, code int, startErr error) {
 			m.RemoveVolumes(m.rec.AnonVolumes)
 		}
 	}
-}
-
-// pidNS is the inode of pid's pid namespace (the same seen from any
-// namespace), so that rrun outside the session can find the container's
-// processes.
-func pidNS(pid int) uint64 {
-	link, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", pid))
-	if err != nil {
-		return 0
-	}
-	var ino uint64
-	_, _ = fmt.Sscanf(link, "pid:[%d]", &ino)
-	return ino
 }
 
 func (m *monitor) isolation() api.Isolation {

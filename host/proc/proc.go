@@ -5,6 +5,7 @@
 package proc
 
 import (
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -56,4 +57,18 @@ func Start(pid int) uint64 {
 		return s.Start
 	}
 	return 0
+}
+
+// PidNS is the inode of pid's pid namespace (the same seen from any
+// namespace), 0 when pid is gone.
+func PidNS(pid int) uint64 {
+	link, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/ns/pid")
+	if err != nil {
+		return 0
+	}
+	var ino uint64
+	if _, err := fmt.Sscanf(link, "pid:[%d]", &ino); err != nil {
+		return 0
+	}
+	return ino
 }

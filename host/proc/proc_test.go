@@ -22,6 +22,9 @@ func TestStartNamesARunningProcessOnly(t *testing.T) {
 	if !ok || s.PPid != os.Getpid() || !s.Live() || live == 0 || s.Start != live {
 		t.Fatalf("running child: stat %+v, %v, start %d; want parent %d", s, ok, live, os.Getpid())
 	}
+	if ns := PidNS(pid); ns == 0 || ns != PidNS(os.Getpid()) {
+		t.Fatalf("running child: pid namespace %d, this process's %d", ns, PidNS(os.Getpid()))
+	}
 	_ = cmd.Process.Signal(syscall.SIGKILL)
 	deadline := time.Now().Add(10 * time.Second)
 	for Start(pid) != 0 {
