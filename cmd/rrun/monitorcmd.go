@@ -340,12 +340,11 @@ func spawnMonitor(cfg config.Config, rec state.Record, owner *state.Owner, net *
 	exited := make(chan error, 1)
 	// A pre-started rrun of the holder has paid the binary's start (~30
 	// ms): it becomes the monitor, a child of the holder, in the holder's
-	// session. fd 3: the monitor keeps the lock once this process exits.
+	// session, when the monitor will hand off to rrun-monitor. fd 3: the
+	// monitor keeps the lock once this process exits.
 	handsOff := os.Getenv("RRUN_SMALL_MONITOR") != "0" && !relaysUDP(net) && smallMonitorPath() != ""
-	if null, err := os.Open(os.DevNull); handsOff && err == nil {
-		served := handToPool(args, env, []*os.File{null, logf, logf, owner.File()})
-		null.Close()
-		if served != nil {
+	if handsOff {
+		if served := handMonitorToPool(args, env, logf, owner.File()); served != nil {
 			trace.Mark(fmt.Sprintf("monitor served by pre-started rrun %d", served.pid))
 			go func() {
 				<-served.done
@@ -353,8 +352,6 @@ func spawnMonitor(cfg config.Config, rec state.Record, owner *state.Owner, net *
 			}()
 			return exited, nil
 		}
-	} else if err == nil {
-		null.Close()
 	}
 	cmd := exec.Command(self, args[1:]...)
 	cmd.Env, cmd.Stdout, cmd.Stderr = env, logf, logf
@@ -365,6 +362,18 @@ func spawnMonitor(cfg config.Config, rec state.Record, owner *state.Owner, net *
 	}
 	go func() { exited <- cmd.Wait() }()
 	return exited, nil
+}
+
+// handMonitorToPool hands the monitor's command line to a pre-started
+// rrun with /dev/null, the log and the owner lock as its fds 0-3; nil when
+// none takes it.
+func handMonitorToPool(args, env []string, logf, lock *os.File) *servedProcess {
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		return nil
+	}
+	defer null.Close()
+	return handToPool(args, env, []*os.File{null, logf, logf, lock})
 }
 
 // startFailure is a container that could not start, with docker's code.
