@@ -3,9 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -77,21 +74,12 @@ func awaitExit(pidfd int, timeout time.Duration) bool {
 // namespace whose inode number was freed and reused belongs to a process
 // started later, which rm must not kill.
 func startedBy(pid int, t time.Time) bool {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	s := string(data)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(fields) < 20 {
-		return false
-	}
-	ticks, err := strconv.ParseInt(fields[19], 10, 64) // field 22: start, in clock ticks since boot
+	st, ok := proc.Read(pid) // Start: clock ticks since boot
 	var now unix.Timespec
-	if err != nil || unix.ClockGettime(unix.CLOCK_BOOTTIME, &now) != nil {
+	if !ok || unix.ClockGettime(unix.CLOCK_BOOTTIME, &now) != nil {
 		return false
 	}
 	const clockTicks = 100 // USER_HZ, the same on every Linux ABI
-	age := time.Duration(now.Nano()) - time.Duration(ticks)*time.Second/clockTicks
+	age := time.Duration(now.Nano()) - time.Duration(st.Start)*time.Second/clockTicks
 	return time.Now().Add(-age).Before(t.Add(time.Second))
 }

@@ -7,8 +7,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/rrun-project/rrun/host/container"
 	"github.com/rrun-project/rrun/host/monitor/handoff"
+	"github.com/rrun-project/rrun/host/proc"
 	"github.com/rrun-project/rrun/plugins/api"
 )
 
@@ -89,22 +88,10 @@ func (m *monitor) orphanInit(plugin int) bool {
 	return parentOf(m.pid) == os.Getpid()
 }
 
-// parentOf is pid's parent (field 4 of /proc/PID/stat), 0 when unknown.
+// parentOf is pid's parent, 0 when unknown.
 func parentOf(pid int) int {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0
-	}
-	i := strings.LastIndexByte(string(data), ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(string(data[i+1:]))
-	if len(f) < 2 {
-		return 0
-	}
-	ppid, _ := strconv.Atoi(f[1])
-	return ppid
+	s, _ := proc.Read(pid)
+	return s.PPid
 }
 
 func (m *monitor) writeExecDefaults() error {
