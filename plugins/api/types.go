@@ -13,15 +13,21 @@ const APIVersion = "v1"
 
 // Capabilities a plugin may announce in Info. They are namespaced by kind.
 const (
-	CapStorageLoad      = "storage.load"
-	CapStorageRootfs    = "storage.rootfs"
-	CapIsolationPIDNS   = "isolation.pidns"
-	CapIsolationUTSNS   = "isolation.utsns"
-	CapIsolationIPCNS   = "isolation.ipcns"
-	CapIsolationNetNS   = "isolation.netns"
-	CapIsolationDevices = "isolation.devices"
-	CapIsolationTTY     = "isolation.tty"
-	CapIsolationExec    = "isolation.exec"
+	CapStorageLoad    = "storage.load"
+	CapStorageRootfs  = "storage.rootfs"
+	CapIsolationPIDNS = "isolation.pidns"
+	CapIsolationUTSNS = "isolation.utsns"
+	CapIsolationIPCNS = "isolation.ipcns"
+	CapIsolationNetNS = "isolation.netns"
+	// CapIsolationNetNSPath: the backend joins a network namespace that
+	// spec.Linux.Namespaces names by Path (a file of the nsfs, such as
+	// /proc/PID/fd/N of a process of the same user) instead of making
+	// one, as OCI runtimes do. The host then connects a container's
+	// private network while the container is being created, not after.
+	CapIsolationNetNSPath = "isolation.netns-path"
+	CapIsolationDevices   = "isolation.devices"
+	CapIsolationTTY       = "isolation.tty"
+	CapIsolationExec      = "isolation.exec"
 	// CapIsolationSeccomp: the backend enforces spec.Linux.Seccomp (the
 	// process and every exec get the filter); one without it must refuse a
 	// spec that has a seccomp section.

@@ -36,6 +36,7 @@ func (s *isolationSuite) cases() []isolationCase {
 		{"User", s.testUser},
 		{"Devices", s.testDevices},
 		{"NetworkNamespace", s.testNetNS},
+		{"NetworkNamespacePath", s.testNetNSPath},
 		{"States", s.testStates},
 		{"DeleteIdempotent", s.testDelete},
 		{"UnknownID", s.testUnknownID},

@@ -58,7 +58,8 @@ func New() *Backend {
 func (b *Backend) Info(context.Context) (api.PluginInfo, error) {
 	caps := []string{
 		api.CapIsolationPIDNS, api.CapIsolationUTSNS, api.CapIsolationIPCNS,
-		api.CapIsolationNetNS, api.CapIsolationDevices, api.CapIsolationTTY, api.CapIsolationPreserveFds,
+		api.CapIsolationNetNS, api.CapIsolationNetNSPath, api.CapIsolationDevices, api.CapIsolationTTY,
+		api.CapIsolationPreserveFds,
 	}
 	if nsinit.NsenterBuilt {
 		caps = append(caps, api.CapIsolationExec)

@@ -60,7 +60,8 @@ func (b *Backend) Create(ctx context.Context, req api.CreateRequest) (int, error
 	}
 	api.TraceSince("native: seccomp saved", t0)
 	if err == nil {
-		err = b.awaitReady(ctx, c, nsinit.Config{Spec: initSpec(spec), Rootfs: nsinitMounts(rootfs), Terminal: req.Stdio.Terminal, Seccomp: sec})
+		err = b.awaitReady(ctx, c, nsinit.Config{Spec: initSpec(spec), Rootfs: nsinitMounts(rootfs), Terminal: req.Stdio.Terminal, Seccomp: sec,
+			NetNS: netNSPath(spec)})
 	}
 	api.TraceSince("native: init ready", t0)
 	if err == nil && console != nil {

@@ -78,6 +78,9 @@ func cloneFlags(spec *specs.Spec) (uintptr, error) {
 			if !ok {
 				return 0, fmt.Errorf("unsupported namespace %q", ns.Type)
 			}
+			if ns.Path != "" && ns.Type == specs.NetworkNamespace {
+				continue // the init joins it (netNSPath)
+			}
 			if ns.Path != "" && ns.Type != specs.UserNamespace {
 				return 0, fmt.Errorf("joining the %s namespace %s is not supported", ns.Type, ns.Path)
 			}
@@ -89,6 +92,20 @@ func cloneFlags(spec *specs.Spec) (uintptr, error) {
 		return 0, fmt.Errorf("a hostname needs a uts namespace")
 	}
 	return flags, nil
+}
+
+// netNSPath is the network namespace the spec names by path, which the
+// init joins ("" when it makes one or shares the plugin's).
+func netNSPath(spec *specs.Spec) string {
+	if spec.Linux == nil {
+		return ""
+	}
+	for _, ns := range spec.Linux.Namespaces {
+		if ns.Type == specs.NetworkNamespace {
+			return ns.Path
+		}
+	}
+	return ""
 }
 
 // userMaps returns the spec's Linux section when the container gets a user

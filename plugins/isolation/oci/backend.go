@@ -67,7 +67,7 @@ func (b *Backend) Info(context.Context) (api.PluginInfo, error) {
 	return api.PluginInfo{
 		Kind: api.KindIsolation, Name: "oci", Version: Version, APIVersions: []string{api.APIVersion},
 		Capabilities: []string{api.CapIsolationPIDNS, api.CapIsolationUTSNS, api.CapIsolationIPCNS,
-			api.CapIsolationNetNS, api.CapIsolationDevices, api.CapIsolationTTY, api.CapIsolationExec,
+			api.CapIsolationNetNS, api.CapIsolationNetNSPath, api.CapIsolationDevices, api.CapIsolationTTY, api.CapIsolationExec,
 			api.CapIsolationSeccomp, api.CapIsolationPreserveFds, api.CapIsolationResources},
 	}, nil
 }

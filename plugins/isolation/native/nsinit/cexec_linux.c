@@ -29,7 +29,7 @@
 #include "nsenter_linux.h"
 
 // RRUN_PROTOCOL_VERSION is nsinit.ProtocolVersion (a test checks).
-#define RRUN_PROTOCOL_VERSION 5
+#define RRUN_PROTOCOL_VERSION 6
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)

@@ -95,6 +95,7 @@ func execMain(ch *initChannel) {
 func prepare(ch *initChannel, cfg *Config) error {
 	spec, root := cfg.Spec, cfg.RootfsDir
 	steps := []func() error{
+		func() error { return joinNetNS(cfg.NetNS) },
 		func() error { return unshare(cfg.Unshare) },
 		func() error { return makePrivate() },
 		func() error { return mountRootfs(root, cfg.Rootfs) },

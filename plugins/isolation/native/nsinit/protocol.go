@@ -8,7 +8,7 @@ import (
 // The plugin and rrun-nsinit come from one build, but a plugin may be
 // upgraded while a container made by the old one is waiting, so the
 // messages carry it all the same.
-const ProtocolVersion = 5
+const ProtocolVersion = 6
 
 // Arguments of the process the plugin starts: Main reads only the third,
 // so that any binary whose main dispatches InitArg to Main (a test binary)
@@ -62,6 +62,9 @@ type Config struct {
 	// mounts as they are now, not as they were when the spare started,
 	// and the cgroup namespace's root is the container's cgroup.
 	Unshare uintptr `json:",omitempty"`
+	// NetNS is a network namespace to join (the spec's, named by path),
+	// before anything else.
+	NetNS string `json:",omitempty"`
 	// Trace asks for one MsgLog line with the time of each set-up step
 	// (the plugin's RRUN_TRACE).
 	Trace bool `json:",omitempty"`

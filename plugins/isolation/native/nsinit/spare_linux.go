@@ -93,6 +93,23 @@ func primeDecoder() {
 }
 
 // unshare makes the namespaces a spare init left for its container.
+// joinNetNS moves this thread (the one that execs the command) into the
+// network namespace at path, if any.
+func joinNetNS(path string) error {
+	if path == "" {
+		return nil
+	}
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err == nil {
+		err = unix.Setns(fd, unix.CLONE_NEWNET)
+		unix.Close(fd)
+	}
+	if err != nil {
+		return fmt.Errorf("failed to join the network namespace %s: %w", path, err)
+	}
+	return nil
+}
+
 func unshare(flags uintptr) error {
 	if flags == 0 {
 		return nil
