@@ -143,6 +143,7 @@ func monitorDeps(cfg config.Config, store *state.Store, mgr *pluginmgr.Manager, 
 		// the container gets its own, connected once its init exists.
 		deps.Spec.OwnNetNS = true
 		deps.AttachNetwork = func(pid int) (*network.Link, error) { return session.AttachNetwork(cfg.Dirs.Run, net, pid) }
+		deps.StartNetwork = func() (*network.Pending, error) { return session.StartNetwork(cfg.Dirs.Run, net) }
 		if attach {
 			// A foreground run's network helper is reaped after its exit
 			// code went out (monitor.stopNetwork).

@@ -183,10 +183,18 @@ func (b *Backends) checkSeccomp(spec *specs.Spec) error {
 
 // AppliesResources reports whether the isolation backend applies
 // linux.resources itself (isolation.resources).
-func (b *Backends) AppliesResources() bool {
+func (b *Backends) AppliesResources() bool { return b.isolationHas(api.CapIsolationResources) }
+
+// JoinsNetNS reports whether the isolation backend joins a network
+// namespace named by path (isolation.netns-path).
+func (b *Backends) JoinsNetNS() bool { return b.isolationHas(api.CapIsolationNetNSPath) }
+
+// isolationHas reports whether the isolation plugin announced capability,
+// as its Info said when it was attached.
+func (b *Backends) isolationHas(capability string) bool {
 	for _, inst := range b.insts {
 		if inst.Isolation != nil {
-			return slices.Contains(inst.Info.Capabilities, api.CapIsolationResources)
+			return slices.Contains(inst.Info.Capabilities, capability)
 		}
 	}
 	return false

@@ -23,6 +23,10 @@ type SpecEnv struct {
 	// namespace of the container's own, which the session then connects
 	// (the warm path); false: the container shares the session's.
 	OwnNetNS bool
+	// NetNSPath, with OwnNetNS, names that namespace, made and being
+	// connected before the container (the isolation backend joins it:
+	// api.CapIsolationNetNSPath); "": the backend makes it.
+	NetNSPath string
 	// BackendResources: the isolation backend applies linux.resources
 	// itself (capability isolation.resources); the host writes no cgroup.
 	BackendResources bool
@@ -82,7 +86,7 @@ func buildSpecEnv(img ocispec.Image, o RunOptions, id string, user specs.User, e
 		proc.Args = append([]string{initDest, "--"}, proc.Args...)
 	}
 	linux := &specs.Linux{
-		Namespaces:    namespaces(networkMode(o, env), env.OwnNetNS),
+		Namespaces:    namespaces(networkMode(o, env), env.OwnNetNS, env.NetNSPath),
 		Devices:       defaultDevices(),
 		MaskedPaths:   maskedPaths,
 		ReadonlyPaths: readonlyPaths,

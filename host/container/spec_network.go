@@ -26,13 +26,17 @@ func networkMode(o RunOptions, env SpecEnv) string {
 // container: the user's own (host), a private one (pasta, slirp4netns), or
 // another container's (container:NAME). With own (the warm path, whose
 // session is the user's network namespace) a private mode gets a new one
-// too, which the session connects once the init exists.
-func namespaces(mode string, own bool) []specs.LinuxNamespace {
+// too, which the session connects once the init exists, or which the
+// session made and is connecting while the container is created (path).
+func namespaces(mode string, own bool, path string) []specs.LinuxNamespace {
 	ns := []specs.LinuxNamespace{
 		{Type: specs.PIDNamespace}, {Type: specs.MountNamespace},
 		{Type: specs.UTSNamespace}, {Type: specs.IPCNamespace},
 	}
-	if mode == network.ModeNone || (own && network.Private(mode)) {
+	switch {
+	case own && network.Private(mode) && path != "":
+		ns = append(ns, specs.LinuxNamespace{Type: specs.NetworkNamespace, Path: path})
+	case mode == network.ModeNone || (own && network.Private(mode)):
 		ns = append(ns, specs.LinuxNamespace{Type: specs.NetworkNamespace})
 	}
 	return ns

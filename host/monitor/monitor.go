@@ -17,6 +17,7 @@ import (
 	"github.com/rrun-project/rrun/host/network"
 	"github.com/rrun-project/rrun/host/proc"
 	"github.com/rrun-project/rrun/host/state"
+	"github.com/rrun-project/rrun/host/trace"
 	"github.com/rrun-project/rrun/plugins/api"
 )
 
@@ -37,6 +38,12 @@ type Deps struct {
 	// see Spec.OwnNetNS). It is called on the thread that runs Run, which
 	// is the thread that execs rrun-monitor (see Run).
 	AttachNetwork func(pid int) (*network.Link, error)
+	// StartNetwork, when set, begins to connect the container's private
+	// network before the container exists, in a network namespace the
+	// isolation backend joins (when it can: api.CapIsolationNetNSPath);
+	// nil Pending: AttachNetwork connects it after Create. Called on the
+	// same thread as AttachNetwork.
+	StartNetwork func() (*network.Pending, error)
 	// Handoff, when set (a detached container on the warm path), gives the
 	// running container to the small rrun-monitor; IsolationPID is then
 	// the pid of the isolation plugin this process started (see
@@ -119,7 +126,20 @@ func exitCodeOf(err error) int {
 func (m *monitor) start(ctx context.Context) (*stdio, error) {
 	o := m.rec.Options
 	say := func(line string) { fmt.Fprintln(os.Stderr, line) }
-	prep, err := container.Prepare(ctx, m.Backends, o, m.rec.ID, m.Spec, say)
+	env := m.Spec
+	pending, err := m.startNetwork()
+	if err != nil {
+		return nil, err
+	}
+	if pending != nil {
+		env.NetNSPath = pending.Path
+		defer func() {
+			if pending != nil { // not connected
+				pending.Abort()
+			}
+		}()
+	}
+	prep, err := container.Prepare(ctx, m.Backends, o, m.rec.ID, env, say)
 	if err != nil {
 		return nil, err
 	}
@@ -140,8 +160,15 @@ func (m *monitor) start(ctx context.Context) (*stdio, error) {
 	if err := io.created(); err != nil {
 		return nil, err
 	}
-	if m.AttachNetwork != nil {
-		if m.net, err = m.AttachNetwork(m.pid); err != nil {
+	if pending != nil || m.AttachNetwork != nil {
+		if pending != nil {
+			connect := pending.Connect
+			pending = nil
+			m.net, err = connect(m.pid)
+		} else {
+			m.net, err = m.AttachNetwork(m.pid)
+		}
+		if err != nil {
 			// The init holds its stdio open until it is gone.
 			_ = m.isolation().Delete(context.WithoutCancel(ctx), m.rec.ID)
 			io.abort()
@@ -170,6 +197,20 @@ func (m *monitor) start(ctx context.Context) (*stdio, error) {
 		go m.serve(ctx)
 	}
 	return io, nil
+}
+
+// startNetwork starts connecting the container's private network ahead
+// of its creation (Deps.StartNetwork) when the isolation backend joins a
+// network namespace by path; nil: not ahead.
+func (m *monitor) startNetwork() (*network.Pending, error) {
+	if m.StartNetwork == nil || !m.Backends.JoinsNetNS() {
+		return nil, nil
+	}
+	p, err := m.StartNetwork()
+	if p != nil {
+		trace.Mark("network started ahead")
+	}
+	return p, err
 }
 
 func (m *monitor) setRunning(p *specs.Process) {

@@ -23,3 +23,18 @@ type Link struct {
 	// link then ends with this process.
 	Relays bool
 }
+
+// Pending is a private network being connected to a network namespace
+// made before its container (the isolation backend joins it by path:
+// api.CapIsolationNetNSPath), so that the helper starts while the
+// container is prepared and created instead of after.
+type Pending struct {
+	// Path names the namespace in the runtime spec; it stays valid until
+	// Connect or Abort.
+	Path string
+	// Connect waits until the helper has configured the namespace and
+	// returns the link, once the container's init (pid) is in it.
+	Connect func(pid int) (*Link, error)
+	// Abort stops the helper when no container was created.
+	Abort func()
+}

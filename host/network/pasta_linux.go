@@ -103,6 +103,20 @@ func (d *pastaDriver) ConfigureNetwork(childPID int, stateDir, detachedNetNSPath
 
 func noCleanup() error { return nil }
 
+// LaunchPasta starts pasta for the plan's ports (all of them: see
+// WithoutUDP) on the network namespace ns, an nsfs file this process
+// keeps open until ready returns, from uid 0 of the holder's user
+// namespace (the warm path: pasta gets ns as its fd 3, as
+// ConfigureNetwork gives it the init's). It does not wait for pasta:
+// ready does, and returns the func that stops it. The calling thread is
+// pasta's parent thread (Pdeathsig), as with ConfigureNetwork.
+func (p *Plan) LaunchPasta(ns *os.File, stateDir string) (ready func() (stop func(), err error), err error) {
+	pidFile := filepath.Join(stateDir, PastaPIDFile)
+	cmd := exec.Command("pasta", append([]string{"-f"}, pastaArgs(p.Ports, pidFile, 0)...)...)
+	cmd.ExtraFiles = []*os.File{ns}
+	return launchPasta(cmd, pidFile)
+}
+
 // pastaMessage drops the syslog complaints the Debian pasta prints when
 // there is no syslog.
 func pastaMessage(out []byte) string {

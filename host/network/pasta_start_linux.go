@@ -21,39 +21,52 @@ import (
 // namespace, which it says by writing its pid file (watched with inotify,
 // set up before the start), and a func that stops pasta and reaps it.
 func startPasta(cmd *exec.Cmd, pidFile string) (stop func(), err error) {
+	ready, err := launchPasta(cmd, pidFile)
+	if err != nil {
+		return nil, err
+	}
+	return ready()
+}
+
+// launchPasta is startPasta without the wait: ready waits (once) until
+// pasta has configured the namespace, or has failed.
+func launchPasta(cmd *exec.Cmd, pidFile string) (ready func() (stop func(), err error), err error) {
 	watch, err := watchWrite(filepath.Dir(pidFile), filepath.Base(pidFile))
 	if err != nil {
 		return nil, err
 	}
-	defer watch.Close()
 	out := &limitedBuffer{max: 4096}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
+		watch.Close()
 		return nil, fmt.Errorf("failed to start pasta: %w", err)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	stop = func() {
+	stop := func() {
 		_ = cmd.Process.Kill() // it may have exited: Wait below tells
 		<-exited
 		_ = os.Remove(pidFile)
 	}
 	written := make(chan error, 1)
 	go func() { written <- watch.wait() }()
-	select {
-	case err := <-written:
-		if err != nil {
-			stop()
-			return nil, err
+	return func() (func(), error) {
+		defer watch.Close()
+		select {
+		case err := <-written:
+			if err != nil {
+				stop()
+				return nil, err
+			}
+			return stop, nil
+		case err := <-exited:
+			if err == nil {
+				err = errors.New("exited")
+			}
+			return nil, fmt.Errorf("pasta failed: %s: %w", pastaMessage(out.Bytes()), err)
 		}
-		return stop, nil
-	case err := <-exited:
-		if err == nil {
-			err = errors.New("exited")
-		}
-		return nil, fmt.Errorf("pasta failed: %s: %w", pastaMessage(out.Bytes()), err)
-	}
+	}, nil
 }
 
 // fileWatch waits for one file of a directory to be closed after writing.

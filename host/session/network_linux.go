@@ -2,15 +2,19 @@ package session
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/rootless-containers/rootlesskit/v3/pkg/parent"
 	"github.com/rootless-containers/rootlesskit/v3/pkg/port"
@@ -194,6 +198,12 @@ func AttachNetwork(runDir string, net *network.Plan, pid int) (*network.Link, er
 		}
 		return nil, fmt.Errorf("failed to connect the container's network (%s): %w", net.Mode, err)
 	}
+	return relayUDP(link, udp, pid)
+}
+
+// relayUDP adds to link the relays of pasta's published UDP ports, into
+// the network namespace of pid; the link is stopped when they fail.
+func relayUDP(link *network.Link, udp []network.Mapping, pid int) (*network.Link, error) {
 	if len(udp) == 0 {
 		return link, nil
 	}
@@ -205,4 +215,110 @@ func AttachNetwork(runDir string, net *network.Plan, pid int) (*network.Link, er
 	stop := link.Stop
 	link.Stop, link.Relays = func() { stopUDP(); stop() }, true
 	return link, nil
+}
+
+// StartNetwork begins to connect the plan's network before its container
+// exists: it makes a network namespace and starts pasta on it, without
+// waiting, and returns the namespace's path for the runtime spec (the
+// isolation backend joins it: api.CapIsolationNetNSPath) and Connect,
+// which waits for pasta once the container is created. pasta's start
+// (~20 ms, most of it its own CPU) then runs beside the rootfs's
+// preparation and the container's creation, no longer after them. Other
+// modes return nil: AttachNetwork connects them after Create. The
+// calling thread is pasta's parent thread, as for AttachNetwork.
+func StartNetwork(runDir string, net *network.Plan) (*network.Pending, error) {
+	if net.Mode != network.ModePasta || os.Geteuid() != 0 {
+		return nil, nil
+	}
+	net, udp := net.WithoutUDP()
+	failed := func(err error) error {
+		return fmt.Errorf("failed to connect the container's network (%s): %w", net.Mode, err)
+	}
+	fail := func(err error) (*network.Pending, error) { return nil, failed(err) }
+	self, err := os.Readlink("/proc/self") // this pid as /proc numbers it
+	if err != nil {
+		return fail(err)
+	}
+	ns, err := newNetNS()
+	if err != nil {
+		return fail(err)
+	}
+	dir, owner, err := newStateDir(runDir)
+	if err != nil {
+		ns.Close()
+		return fail(err)
+	}
+	lk, err := parent.LockStateDir(dir)
+	if err != nil {
+		ns.Close()
+		os.RemoveAll(dir)
+		return fail(err)
+	}
+	release := func() { os.RemoveAll(dir); _ = lk.Unlock() }
+	ready, err := net.LaunchPasta(ns, dir)
+	if err != nil {
+		ns.Close()
+		release()
+		return fail(err)
+	}
+	p := &network.Pending{Path: fmt.Sprintf("/proc/%s/fd/%d", self, ns.Fd())}
+	p.Connect = func(pid int) (*network.Link, error) {
+		defer ns.Close()
+		stop, err := ready()
+		if err != nil {
+			release()
+			return nil, failed(err)
+		}
+		link := &network.Link{Dir: dir, Lock: owner, Helper: pastaPID(dir), Stop: func() { stop(); release() }}
+		return relayUDP(link, udp, pid)
+	}
+	p.Abort = func() {
+		ns.Close()
+		if stop, err := ready(); err == nil {
+			stop()
+		}
+		release()
+	}
+	return p, nil
+}
+
+// newNetNS makes a network namespace in this process's user namespace and
+// returns it open. A thread that left the user's own network namespace
+// cannot go back (the initial user namespace owns that one), so the
+// namespace is made by a thread that then ends: its goroutine returns
+// still locked to it. Go never ends the main thread, whose namespaces are
+// /proc/self's; when that is the goroutine's, it stays locked to it,
+// waiting, while another goroutine, on another thread, makes it.
+func newNetNS() (*os.File, error) {
+	ch := make(chan netNS, 1)
+	go unshareNetNS(ch, true)
+	r := <-ch
+	return r.f, r.err
+}
+
+type netNS struct {
+	f   *os.File
+	err error
+}
+
+func unshareNetNS(ch chan<- netNS, mayDelegate bool) {
+	runtime.LockOSThread()
+	if unix.Gettid() == unix.Getpid() {
+		if mayDelegate {
+			inner := make(chan netNS, 1)
+			go unshareNetNS(inner, false)
+			ch <- <-inner
+		} else {
+			ch <- netNS{err: errors.New("no thread but the main one to make a network namespace on")}
+		}
+		runtime.UnlockOSThread()
+		return
+	}
+	if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+		runtime.UnlockOSThread() // nothing changed
+		ch <- netNS{err: fmt.Errorf("failed to create a network namespace: %w", err)}
+		return
+	}
+	f, err := os.Open("/proc/thread-self/ns/net")
+	ch <- netNS{f, err} // and the thread ends, locked
 }
