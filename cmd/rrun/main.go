@@ -17,14 +17,19 @@ func main() {
 	if reexec.Init() {
 		return
 	}
+	holdCollector()
 	if join.Joined() || join.Wanted() {
 		start, _ := join.Times()
 		trace.Rebase(start) // the constructor ran before Go
 	}
 	trace.Mark("main " + strings.Join(os.Args[1:min(3, len(os.Args))], " "))
 	if role := reexecRole(os.Args); role != nil {
+		if os.Args[1] != preforkArg { // a pre-started process: once served
+			collectLater()
+		}
 		role() // never returns
 	}
+	collectLater()
 	joinSession()
 	code := runCommand()
 	finishLater()

@@ -83,6 +83,7 @@ func servePrefork() {
 	if _, err := unix.Write(conn, []byte{'A'}); err != nil {
 		os.Exit(125)
 	}
+	collectLater() // held since the process started (main)
 	code := runServed(conn, req)
 	var msg [5]byte
 	msg[0] = 'E'
@@ -256,7 +257,7 @@ func runServed(conn int, req *preforkRequest) int {
 	trace.Reload() // package variables computed from the pool's own (empty) environment
 	trace.Rebase(req.start)
 	trace.Mark("main " + strings.Join(os.Args[1:min(3, len(os.Args))], " "))
-	trace.Mark(fmt.Sprintf("served by pre-started rrun %d of holder %d", os.Getpid(), join.HolderPID()))
+	trace.MarkCPU(fmt.Sprintf("served by pre-started rrun %d of holder %d", os.Getpid(), join.HolderPID()))
 	adoptHolder(req.verb == preforkRun) // an exec never joined: no mapping warning
 	return runCommand()
 }
@@ -299,3 +300,4 @@ func dieWithClient(conn int) {
 		}
 	}
 }
+

@@ -98,7 +98,7 @@ func execute() int {
 		return api.Errorf(api.ErrInvalidArgument, "see '"+c.CommandPath()+" --help'", "%v", err)
 	})
 	err := root.Execute()
-	trace.Mark("done")
+	trace.MarkCPU("done")
 	return report(err)
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"syscall"
 	"time"
 )
 
@@ -60,4 +61,19 @@ func MarkAt(phase string, t time.Time) {
 	if enabled {
 		fmt.Fprintf(os.Stderr, "rrun trace: %7.2f ms  [pid %d] %s\n", float64(t.Sub(t0).Microseconds())/1000, os.Getpid(), phase)
 	}
+}
+
+// MarkCPU prints one phase with the CPU time this process has used so
+// far (user and system), when tracing is on.
+func MarkCPU(phase string) {
+	if !enabled {
+		return
+	}
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		Mark(phase)
+		return
+	}
+	ms := func(t syscall.Timeval) float64 { return float64(t.Sec)*1000 + float64(t.Usec)/1000 }
+	Mark(fmt.Sprintf("%s (CPU so far: %.2f ms user, %.2f ms system)", phase, ms(ru.Utime), ms(ru.Stime)))
 }
