@@ -114,6 +114,8 @@ func (s *Store) containerFor(st cstore.Store, containerID string, img *cstore.Im
 		if errors.Is(err, cstore.ErrDuplicateName) { // created meanwhile
 			fresh = false
 			c, err = st.Container(containerID)
+		} else if err == nil {
+			s.remember(st, c)
 		}
 	}
 	if err == nil && c.ImageID != img.ID {
@@ -173,6 +175,7 @@ func (s *Store) RemoveRootfs(ctx context.Context, containerID string) error {
 	if err != nil {
 		return fmt.Errorf("failed to find container %s: %w", containerID, err)
 	}
+	s.forget(c.LayerID)
 	if err := emptyWritableLayer(st, c.LayerID); err != nil {
 		return fmt.Errorf("failed to remove the rootfs of container %s: %w", containerID, err)
 	}

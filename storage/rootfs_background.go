@@ -65,6 +65,10 @@ func (s *Store) journal(containerID string) error {
 // finishRemoval removes containerID's root filesystem and then its journal
 // entry; a failure keeps the entry for the next try.
 func (s *Store) finishRemoval(containerID string) {
+	if s.recycle(containerID) {
+		_ = os.Remove(filepath.Join(s.journalDir(), containerID))
+		return
+	}
 	if err := s.RemoveRootfs(context.Background(), containerID); err != nil {
 		fmt.Fprintf(os.Stderr, "failed to remove the root filesystem of %s: %v\n", containerID, err)
 		return

@@ -37,6 +37,16 @@ func spareName(imageID string, volatile bool) string {
 	return fmt.Sprintf("%s%d-%s", sparePrefix, os.Getpid(), imageID)
 }
 
+// spareNames are the names of the spares of imageID that claimSpare
+// tries, in order: the recycled one first (rootfs_recycle.go), so that
+// the one made anew stays for when a recycling is late.
+func spareNames(imageID string, volatile bool) []string {
+	if !volatile {
+		return []string{spareName(imageID, false)}
+	}
+	return []string{recycledName(imageID), spareName(imageID, true)}
+}
+
 // claimSpare gives this process's spare of imageID (volatile, or one that
 // stays) the name containerID and returns it, with its mounted directory
 // when it is still mounted ("": mount it); nil when there is none (or it
@@ -46,8 +56,14 @@ func (s *Store) claimSpare(st cstore.Store, containerID, imageID string, volatil
 		return nil, "" // a spare is being made: creating one is as fast as waiting
 	}
 	defer s.spareMu.Unlock()
-	c, err := st.Container(spareName(imageID, volatile))
-	if err != nil || c.ImageID != imageID {
+	var c *cstore.Container
+	for _, name := range spareNames(imageID, volatile) {
+		if found, err := st.Container(name); err == nil && found.ImageID == imageID {
+			c = found
+			break
+		}
+	}
+	if c == nil {
 		return nil, ""
 	}
 	if err := st.SetNames(c.ID, []string{containerID}); err != nil {
@@ -98,6 +114,7 @@ func (s *Store) makeSpareLater(imageID string, volatile bool) {
 		if err != nil || s.opts.Driver == DriverFuseOverlayfs {
 			return // no spare, or an unmounted one: the next prepare mounts or creates its container
 		}
+		s.remember(st, c)
 		_, _ = st.Mount(c.ID, "") // unmounted, the spare is mounted when claimed
 	}()
 }

@@ -300,4 +300,3 @@ func dieWithClient(conn int) {
 		}
 	}
 }
-

@@ -235,3 +235,59 @@ func TestDetachedRunTakesASpareRootfs(t *testing.T) {
 		t.Fatalf("%d root filesystems left after rm and rmi: %v", n, e.storageContainerNames())
 	}
 }
+
+// volatileContainers are the names of each --rm container's c/storage
+// container, by its id (the overlay store's volatile-containers.json).
+func (e *env) volatileContainers() map[string][]string {
+	e.t.Helper()
+	out := map[string][]string{}
+	data, err := os.ReadFile(filepath.Join(e.home, "data", "rrun", "storage", "overlay", "overlay-containers", "volatile-containers.json"))
+	if os.IsNotExist(err) {
+		return out
+	}
+	var cs []struct {
+		ID    string
+		Names []string
+	}
+	if err != nil || json.Unmarshal(data, &cs) != nil {
+		e.t.Fatalf("unreadable volatile-containers.json: %v", err)
+	}
+	for _, c := range cs {
+		out[c.ID] = c.Names
+	}
+	return out
+}
+
+// A warm `run --rm`'s root filesystem is recycled as the next run's spare
+// (storage/rootfs_recycle.go): the next container of the image must find
+// nothing of it — not a file it wrote or deleted, not a directory it
+// replaced (an opaque one in the upper dir), not the mode, owner or time
+// it gave /.
+func TestRunRmRecycledRootfsKeepsNothing(t *testing.T) {
+	e := withBusybox(t)
+	e.warmRun("true") // the holder and the warm plugins
+	const look = `ls -ld / | cut -c1-10; stat -c %u:%g /; cat /written 2>&1; ls /etc/group /bin/ls; ls /bin/only /b2 2>&1; ` +
+		`[ "$(stat -c %Y /)" -gt 1000000000 ] && echo recent`
+	pristine := e.ok("run", "--rm", "--network", "none", "busybox", "sh", "-c", look).stdout
+	e.ok("run", "--rm", "--network", "none", "busybox", "sh", "-c",
+		"echo x > /written && rm /etc/group && chmod 700 / && chown 1:1 / && "+
+			"cp -a /bin /b2 && rm -rf /bin && /b2/mkdir /bin && /b2/touch /bin/only && /b2/touch -d 2001-01-01 /")
+	recycled := ""
+	for deadline := time.Now().Add(30 * time.Second); recycled == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		for id, names := range e.volatileContainers() {
+			if len(names) == 1 && strings.HasPrefix(names[0], "rrun-spare-") && strings.Contains(names[0], "-r-") {
+				recycled = id
+			}
+		}
+	}
+	if recycled == "" {
+		t.Fatalf("no recycled spare after a warm run --rm: %v", e.volatileContainers())
+	}
+	id := e.detached("--rm", "--network", "none", "busybox", "sh", "-c", look+"; sleep 600")
+	if names := e.volatileContainers()[recycled]; len(names) != 1 || names[0] != id {
+		t.Fatalf("the next run --rm did not take the recycled rootfs %s: it is named %v", recycled, names)
+	}
+	if got := e.waitLog(id, "recent"); got != pristine {
+		t.Fatalf("a container on a recycled rootfs sees\n%s\nwhere a fresh one sees\n%s", got, pristine)
+	}
+}
