@@ -1,6 +1,7 @@
 package reaper
 
 import (
+	"encoding/binary"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -165,6 +167,9 @@ func (r *Reaper) waiting() bool {
 func (r *Reaper) sweep() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.reapAll && r.sweepExited() {
+		return
+	}
 	for _, pid := range children() {
 		if r.busy[pid] || (!r.reapAll && r.watched[pid] == nil && !inNestedPIDNS(pid)) {
 			continue
@@ -180,6 +185,56 @@ func (r *Reaper) sweep() {
 		r.seq++
 		r.deliver(pid, statusOf(ws))
 	}
+}
+
+// sweepExited reaps, as a reaper of every child does, each child the
+// kernel reports exited, without listing the children: waitid with
+// WNOWAIT names one and leaves it, wait4 then reaps that one. (Reading
+// every thread's children file was most of a warm isolation plugin's
+// sweeps, ~1 ms of CPU per container.) It returns false when the child it
+// met is busy (another part of the process waits for it), which hides
+// the others from waitid: the full scan then steps over it.
+func (r *Reaper) sweepExited() bool {
+	for {
+		var info unix.Siginfo
+		if err := unix.Waitid(unix.P_ALL, 0, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil); err != nil {
+			return true // ECHILD: no child at all
+		}
+		pid := siginfoPid(&info)
+		if pid <= 0 {
+			return true // none has exited
+		}
+		if r.busy[pid] || !exited(info.Code) {
+			// A traced child's stop is reported too, and never an
+			// exit: it would be named again, as a busy one would.
+			return false
+		}
+		var ws unix.WaitStatus
+		if got, err := unix.Wait4(pid, &ws, unix.WNOHANG, nil); err != nil || got != pid || ws.Stopped() || ws.Continued() {
+			return false
+		}
+		r.seq++
+		r.deliver(pid, statusOf(ws))
+	}
+}
+
+// The si_code values of a SIGCHLD that say the child ended (siginfo.h).
+const (
+	cldExited = 1
+	cldKilled = 2
+	cldDumped = 3
+)
+
+// exited reports whether a SIGCHLD's si_code says the child ended.
+func exited(code int32) bool {
+	return code == cldExited || code == cldKilled || code == cldDumped
+}
+
+// siginfoPid is si_pid of a SIGCHLD siginfo_t: the first field after the
+// three ints and the padding that align the union to 8 bytes.
+func siginfoPid(info *unix.Siginfo) int {
+	b := (*[unsafe.Sizeof(*info)]byte)(unsafe.Pointer(info))
+	return int(int32(binary.NativeEndian.Uint32(b[16:20])))
 }
 
 func (r *Reaper) deliver(pid int, st Status) {

@@ -22,7 +22,7 @@ func TestParseSpecRefuses(t *testing.T) {
 		"empty args":        `{"process":{"args":[]}}`,
 		"unknown cap":       `{"process":{"args":["sh"],"capabilities":{"bounding":["CAP_BOGUS"]}}}`,
 		"hostname, no uts":  `{"process":{"args":["sh"]},"hostname":"x"}`,
-		"join by path":      `{"process":{"args":["sh"]},"linux":{"namespaces":[{"type":"network","path":"/proc/1/ns/net"}]}}`,
+		"join ipc by path":  `{"process":{"args":["sh"]},"linux":{"namespaces":[{"type":"ipc","path":"/proc/1/ns/ipc"}]}}`,
 		"unknown namespace": `{"process":{"args":["sh"]},"linux":{"namespaces":[{"type":"bogus"}]}}`,
 	} {
 		if _, err := parseSpec("c1", []byte(spec)); !errors.Is(err, api.ErrInvalidArgument) {
@@ -40,6 +40,12 @@ func TestCloneFlags(t *testing.T) {
 	flags, err := cloneFlags(spec)
 	if want := uintptr(unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWNET); err != nil || flags != want {
 		t.Errorf("cloneFlags = %#x, %v; want %#x (never a user namespace)", flags, err, want)
+	}
+	// A network namespace named by path is joined by the init, not made.
+	spec.Linux.Namespaces[3].Path = "/proc/1/ns/net"
+	flags, err = cloneFlags(spec)
+	if want := uintptr(unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS); err != nil || flags != want || netNSPath(spec) != "/proc/1/ns/net" {
+		t.Errorf("with a network namespace path: cloneFlags = %#x, %v, netNSPath %q; want %#x and the path", flags, err, netNSPath(spec), want)
 	}
 }
 
