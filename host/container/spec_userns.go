@@ -40,6 +40,18 @@ func applyUserNS(spec *specs.Spec, o RunOptions) error {
 	return nil
 }
 
+// MayOwnUserNS reports whether a container of o may get a user namespace
+// of its own (applyUserNS): with keep-id, or in a single-uid session. Such
+// a container's init cannot join a network namespace of the session's
+// user namespace (it has no capability there).
+func MayOwnUserNS(o RunOptions) bool {
+	if o.UserNS == UserNSKeepID {
+		return true
+	}
+	uids, gids := mappedCount(readIDMap("/proc/self/uid_map")), mappedCount(readIDMap("/proc/self/gid_map"))
+	return uids == 1 || gids == 1
+}
+
 // keepIDMaps are a keep-id container's maps in a session with uids and
 // gids ids.
 func keepIDMaps(uids, gids uint32) (um, gm []specs.LinuxIDMapping) {

@@ -203,7 +203,7 @@ func (m *monitor) start(ctx context.Context) (*stdio, error) {
 // of its creation (Deps.StartNetwork) when the isolation backend joins a
 // network namespace by path; nil: not ahead.
 func (m *monitor) startNetwork() (*network.Pending, error) {
-	if m.StartNetwork == nil || !m.Backends.JoinsNetNS() {
+	if m.StartNetwork == nil || !m.Backends.JoinsNetNS() || container.MayOwnUserNS(m.rec.Options) {
 		return nil, nil
 	}
 	p, err := m.StartNetwork()

@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -284,16 +284,26 @@ func StartNetwork(runDir string, net *network.Plan) (*network.Pending, error) {
 
 // newNetNS makes a network namespace in this process's user namespace and
 // returns it open. A thread that left the user's own network namespace
-// cannot go back (the initial user namespace owns that one), so the
-// namespace is made by a thread that then ends: its goroutine returns
-// still locked to it. Go never ends the main thread, whose namespaces are
-// /proc/self's; when that is the goroutine's, it stays locked to it,
-// waiting, while another goroutine, on another thread, makes it.
+// cannot go back (the initial user namespace owns that one), and a thread
+// that ends sends SIGKILL to every child it started with a parent-death
+// signal (an isolation plugin, pasta): so one thread of the process makes
+// them all and is never given back to Go (makeNetNSes). It stays in the
+// last namespace it made until the next one or the process's end (an
+// exec, a foreground run's exit), holding no more than a reference to it.
 func newNetNS() (*os.File, error) {
-	ch := make(chan netNS, 1)
-	go unshareNetNS(ch, true)
-	r := <-ch
+	netNSMaker.once.Do(func() {
+		netNSMaker.req = make(chan chan<- netNS)
+		go makeNetNSes(netNSMaker.req, true)
+	})
+	reply := make(chan netNS, 1)
+	netNSMaker.req <- reply
+	r := <-reply
 	return r.f, r.err
+}
+
+var netNSMaker struct {
+	once sync.Once
+	req  chan chan<- netNS
 }
 
 type netNS struct {
@@ -301,24 +311,22 @@ type netNS struct {
 	err error
 }
 
-func unshareNetNS(ch chan<- netNS, mayDelegate bool) {
+// makeNetNSes serves newNetNS on the thread it locks for good. Not on the
+// main thread, whose namespaces are /proc/self's: when its goroutine runs
+// there, it keeps that thread (asleep) and serves from a goroutine that
+// therefore runs on another.
+func makeNetNSes(req <-chan chan<- netNS, mayMove bool) {
 	runtime.LockOSThread()
-	if unix.Gettid() == unix.Getpid() {
-		if mayDelegate {
-			inner := make(chan netNS, 1)
-			go unshareNetNS(inner, false)
-			ch <- <-inner
-		} else {
-			ch <- netNS{err: errors.New("no thread but the main one to make a network namespace on")}
+	if unix.Gettid() == unix.Getpid() && mayMove {
+		go makeNetNSes(req, false)
+		select {}
+	}
+	for reply := range req {
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			reply <- netNS{err: fmt.Errorf("failed to create a network namespace: %w", err)}
+			continue
 		}
-		runtime.UnlockOSThread()
-		return
+		f, err := os.Open("/proc/thread-self/ns/net")
+		reply <- netNS{f, err}
 	}
-	if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-		runtime.UnlockOSThread() // nothing changed
-		ch <- netNS{err: fmt.Errorf("failed to create a network namespace: %w", err)}
-		return
-	}
-	f, err := os.Open("/proc/thread-self/ns/net")
-	ch <- netNS{f, err} // and the thread ends, locked
 }

@@ -17,12 +17,14 @@ import (
 
 func TestParseSpecRefuses(t *testing.T) {
 	for name, spec := range map[string]string{
-		"not json":          `{`,
-		"no process":        `{"ociVersion":"1.2.0"}`,
-		"empty args":        `{"process":{"args":[]}}`,
-		"unknown cap":       `{"process":{"args":["sh"],"capabilities":{"bounding":["CAP_BOGUS"]}}}`,
-		"hostname, no uts":  `{"process":{"args":["sh"]},"hostname":"x"}`,
-		"join ipc by path":  `{"process":{"args":["sh"]},"linux":{"namespaces":[{"type":"ipc","path":"/proc/1/ns/ipc"}]}}`,
+		"not json":         `{`,
+		"no process":       `{"ociVersion":"1.2.0"}`,
+		"empty args":       `{"process":{"args":[]}}`,
+		"unknown cap":      `{"process":{"args":["sh"],"capabilities":{"bounding":["CAP_BOGUS"]}}}`,
+		"hostname, no uts": `{"process":{"args":["sh"]},"hostname":"x"}`,
+		"join ipc by path": `{"process":{"args":["sh"]},"linux":{"namespaces":[{"type":"ipc","path":"/proc/1/ns/ipc"}]}}`,
+		"net path, own userns": `{"process":{"args":["sh"]},"linux":{"namespaces":[{"type":"network","path":"/proc/1/ns/net"},{"type":"user"}],` +
+			`"uidMappings":[{"containerID":0,"hostID":0,"size":1}],"gidMappings":[{"containerID":0,"hostID":0,"size":1}]}}`,
 		"unknown namespace": `{"process":{"args":["sh"]},"linux":{"namespaces":[{"type":"bogus"}]}}`,
 	} {
 		if _, err := parseSpec("c1", []byte(spec)); !errors.Is(err, api.ErrInvalidArgument) {

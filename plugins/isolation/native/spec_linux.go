@@ -36,6 +36,11 @@ func parseSpec(id string, data []byte) (*specs.Spec, error) {
 	if _, err := cloneFlags(&spec); err != nil {
 		return nil, api.Errorf(api.ErrInvalidArgument, "", "runtime spec for container %s: %v", id, err)
 	}
+	if netNSPath(&spec) != "" && newUserNS(&spec) {
+		// Its init, in a user namespace of its own, would have no
+		// capability in the one that owns the named network namespace.
+		return nil, api.Errorf(api.ErrInvalidArgument, "", "runtime spec for container %s: a network namespace named by path with a user namespace of the container's own is not supported", id)
+	}
 	if err := checkUserNS(&spec); err != nil {
 		return nil, api.Errorf(api.ErrInvalidArgument, "", "runtime spec for container %s: %v", id, err)
 	}
