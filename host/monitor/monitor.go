@@ -188,6 +188,10 @@ func (m *monitor) start(ctx context.Context) (*stdio, error) {
 		}
 	}
 	if err := container.Start(ctx, m.Backends, m.rec.ID); err != nil {
+		// The command may be running (a plugin that died during Start
+		// may have started it), and it holds its output open: without
+		// it, abort would wait for the end of that output.
+		m.endInit(ctx)
 		io.abort()
 		return nil, err
 	}

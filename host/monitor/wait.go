@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/rrun-project/rrun/host/proc"
 	"github.com/rrun-project/rrun/host/trace"
 	"github.com/rrun-project/rrun/plugins/api"
 )
@@ -71,6 +72,20 @@ func waitPid(pid int) int {
 		return 128 + int(ws.Signal())
 	}
 	return ws.ExitStatus()
+}
+
+// endInit ends the init of a container that did not start: through the
+// plugin (Delete), else with SIGKILL from here when it is still the init
+// Create made (its start time), and reaps it when it is this process's
+// child (the plugin died and this process is its subreaper).
+func (m *monitor) endInit(ctx context.Context) {
+	if m.isolation().Delete(context.WithoutCancel(ctx), m.rec.ID) == nil || m.pid <= 0 {
+		return
+	}
+	if proc.Start(m.pid) == m.pidStart && unix.Kill(m.pid, unix.SIGKILL) == nil {
+		var ws unix.WaitStatus
+		_, _ = unix.Wait4(m.pid, &ws, 0, nil) // ECHILD at once when it is not ours
+	}
 }
 
 // kill signals the init or an exec. When the plugin cannot (it died, or a

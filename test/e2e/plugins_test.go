@@ -123,18 +123,17 @@ func TestIsolationPluginKilledDuringRun(t *testing.T) {
 	case <-done:
 	case <-time.After(30 * time.Second):
 		_ = cmd.Process.Kill()
-		t.Fatal("rrun did not end after its isolation plugin died")
+		t.Fatalf("rrun did not end after its isolation plugin died; stderr: %s", stderr.String())
 	}
 	if code := cmd.ProcessState.ExitCode(); code != 125 {
 		t.Fatalf("want exit 125, got %d; stderr: %s", code, stderr.String())
 	}
-	// The run joined the session holder: its plugin is a warm one, whose
-	// exit status only its reaper knows, so the line names the plugin and
-	// the call (a per-command plugin's line adds "signal: killed").
-	for _, want := range []string{"isolation plugin native", "died during Wait"} {
-		if !strings.Contains(stderr.String(), want) {
-			t.Fatalf("want %q in: %s", want, stderr.String())
-		}
+	// The line names the plugin and the call: Wait, or Start when the
+	// plugin died after it started the command but before it answered
+	// (the command printed "started" by then; a loaded machine shows it).
+	msg := stderr.String()
+	if !strings.Contains(msg, "isolation plugin native") || !strings.Contains(msg, "died during Wait") && !strings.Contains(msg, "died during Start") {
+		t.Fatalf("want the plugin and the call (Wait or Start) named in: %s", msg)
 	}
 	if r := e.ok("run", "--rm", "busybox", "echo", "next run works"); r.stdout != "next run works\n" {
 		t.Fatalf("the next run: %s", r)
