@@ -11,6 +11,9 @@ PROTO_DIR := plugins/api/proto
 GEN_DIR := plugins/api/gen
 PROTOS := $(shell find $(PROTO_DIR) -name '*.proto' | sort)
 
+# A bare `make` builds (it printed the build tags, the first target, before).
+.DEFAULT_GOAL := build
+
 .PHONY: build monitor test demo generate check-generate lint bench examples print-tags
 
 # rrun-monitor, the resident monitor of every detached container on the warm

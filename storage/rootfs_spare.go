@@ -37,40 +37,47 @@ func spareName(imageID string, volatile bool) string {
 	return fmt.Sprintf("%s%d-%s", sparePrefix, os.Getpid(), imageID)
 }
 
-// spareNames are the names of the spares of imageID that claimSpare
-// tries, in order: the recycled one first (rootfs_recycle.go), so that
-// the one made anew stays for when a recycling is late.
-func spareNames(imageID string, volatile bool) []string {
-	if !volatile {
-		return []string{spareName(imageID, false)}
-	}
-	return []string{recycledName(imageID), spareName(imageID, true)}
-}
-
 // claimSpare gives this process's spare of imageID (volatile, or one that
 // stays) the name containerID and returns it, with its mounted directory
 // when it is still mounted ("": mount it); nil when there is none (or it
-// is being made).
+// is being made). A volatile claim tries the recycled spare first
+// (rootfs_recycle.go), so that the one made anew stays for when a
+// recycling is late; the recycled one gets its name only once it is
+// mounted, so it is claimed without waiting for a spare being made.
 func (s *Store) claimSpare(st cstore.Store, containerID, imageID string, volatile bool) (*cstore.Container, string) {
+	if volatile {
+		s.claimMu.Lock()
+		c := takeSpare(st, recycledName(imageID), containerID, imageID)
+		s.claimMu.Unlock()
+		if c != nil {
+			return c, mountedDir(st, c.LayerID)
+		}
+	}
 	if !s.spareMu.TryLock() {
 		return nil, "" // a spare is being made: creating one is as fast as waiting
 	}
 	defer s.spareMu.Unlock()
-	var c *cstore.Container
-	for _, name := range spareNames(imageID, volatile) {
-		if found, err := st.Container(name); err == nil && found.ImageID == imageID {
-			c = found
-			break
-		}
-	}
+	c := takeSpare(st, spareName(imageID, volatile), containerID, imageID)
 	if c == nil {
 		return nil, ""
 	}
+	return c, mountedDir(st, c.LayerID)
+}
+
+// takeSpare renames the spare name (of imageID) to containerID and
+// returns it; nil when there is none, or a drop took it first. Two claims
+// of one name must not run at once (claimMu, spareMu): c/storage renames
+// by id, whatever the name is by then.
+func takeSpare(st cstore.Store, name, containerID, imageID string) *cstore.Container {
+	c, err := st.Container(name)
+	if err != nil || c.ImageID != imageID {
+		return nil
+	}
 	if err := st.SetNames(c.ID, []string{containerID}); err != nil {
-		return nil, "" // dropped meanwhile by another process: make a new one
+		return nil
 	}
 	c.Names = []string{containerID}
-	return c, mountedDir(st, c.LayerID)
+	return c
 }
 
 // mountedDir is where layerID is mounted in this mount namespace, as

@@ -51,6 +51,7 @@ type Store struct {
 	// removals are the background removals in flight (rootfs_background.go).
 	removals sync.WaitGroup
 	spareMu  sync.Mutex  // held while a spare is made or claimed (rootfs_spare.go)
+	claimMu  sync.Mutex  // held while a recycled spare is claimed (rootfs_spare.go)
 	pristine pristine    // the upper roots of the volatile containers made here (rootfs_recycle.go)
 	configs  configCache // image configs read for PrepareImageRootfs
 }

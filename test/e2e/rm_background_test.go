@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -289,5 +290,33 @@ func TestRunRmRecycledRootfsKeepsNothing(t *testing.T) {
 	}
 	if got := e.waitLog(id, "recent"); got != pristine {
 		t.Fatalf("a container on a recycled rootfs sees\n%s\nwhere a fresh one sees\n%s", got, pristine)
+	}
+}
+
+// Concurrent warm `run --rm`s of one image each get a root filesystem of
+// their own, whether a recycled spare, the spare made anew or a new one:
+// none sees another's file.
+func TestConcurrentRunRmRootfsAreTheirOwn(t *testing.T) {
+	e := withBusybox(t)
+	e.warmRun("true")
+	for round := 0; round < 3; round++ {
+		const n = 6
+		outs := make([]string, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := e.run("", "run", "--rm", "--network", "none", "busybox", "sh", "-c",
+					fmt.Sprintf("echo %d > /mine-%d; sleep 0.3; ls / | grep mine-", i, i))
+				outs[i] = r.stdout
+			}()
+		}
+		wg.Wait()
+		for i, out := range outs {
+			if want := fmt.Sprintf("mine-%d\n", i); out != want {
+				t.Fatalf("round %d, run %d sees %q in /, want only its own %q", round, i, out, want)
+			}
+		}
 	}
 }
