@@ -45,6 +45,7 @@ type preforkRequest struct {
 	ignored      uint32 // bit N: signal N was ignored in the client
 	verb         uint32 // the constructor's warm_verb: preforkRun or an exec
 	start        time.Time
+	client       int // its pid (SO_PEERCRED)
 	cwd          string
 	args, env    []string
 }
@@ -136,6 +137,7 @@ func acceptPrefork(ln int) (int, *preforkRequest) {
 		cred, err := unix.GetsockoptUcred(conn, unix.SOL_SOCKET, unix.SO_PEERCRED)
 		if err == nil && int(cred.Uid) == os.Getuid() {
 			if req, err := readPreforkRequest(conn); err == nil {
+				req.client = int(cred.Pid)
 				return conn, req
 			}
 		}
@@ -252,6 +254,7 @@ func runServed(conn int, req *preforkRequest) int {
 	_ = os.Chdir(req.cwd) // a cwd that is gone: reported where it matters, as on the normal path
 	os.Args = req.args
 	if req.verb != preforkDetached {
+		servedClient = req.client
 		go dieWithClient(conn) // a detached monitor outlives the rrun that handed it over
 	}
 	trace.Reload() // package variables computed from the pool's own (empty) environment
@@ -279,6 +282,10 @@ func installPreforkFds(req *preforkRequest) {
 		}
 	}
 }
+
+// servedClient is the pid of the client whose death ends this process
+// (dieWithClient), 0 when none does.
+var servedClient int
 
 // replied is set once the exit code is on its way to the client.
 var replied atomic.Bool

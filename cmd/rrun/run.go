@@ -162,6 +162,9 @@ func startOwned(cfg config.Config, store *state.Store, rec state.Record, owner *
 				return abandonStart(store, rec, err)
 			}
 			sayHolderWarning()
+			if servedClient > 0 {
+				_ = owner.AnswerTo(servedClient) // a client gone first: dieWithClient ends this process anyway
+			}
 			return runMonitor(rec.ID, true) // this process is the session: no re-exec
 		}
 		return enterContainerSession(cfg, append(globalArgs(), monitorArg, rec.ID, "--attach"), net)

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/rrun-project/rrun/host/proc"
 	"github.com/rrun-project/rrun/plugins/api"
 )
 
@@ -33,6 +35,31 @@ func (o *Owner) Release() {
 	}
 }
 
+// AnswerTo writes into the lock file the process pid whose death ends
+// this owner: a pre-started rrun serving a foreground run kills itself
+// when its client dies, a few ms later. A reader that finds the lock held
+// but that process gone waits those ms for the lock instead of calling
+// the container running (ownerAlive).
+func (o *Owner) AnswerTo(pid int) error {
+	start, ns := proc.Start(pid), proc.PidNS(pid)
+	if start == 0 || ns == 0 {
+		return fmt.Errorf("process %d is gone", pid)
+	}
+	line := fmt.Sprintf("%s %d %d %d\n", answersToWord, pid, start, ns)
+	if err := o.f.Truncate(0); err != nil {
+		return err
+	}
+	_, err := o.f.WriteAt([]byte(line), 0)
+	return err
+}
+
+// answersToWord begins the line AnswerTo writes.
+const answersToWord = "client"
+
+// ownerEndingWait bounds the wait for the lock of an owner whose client
+// is gone: it ends in ms; one that does not is treated as alive.
+const ownerEndingWait = 3 * time.Second
+
 // AdoptOwner keeps the owner lock a parent passed as fd, and stops it from
 // leaking into this process's own children.
 func AdoptOwner(fd int) *Owner {
@@ -55,6 +82,7 @@ func lockOwner(dir string) (*Owner, error) {
 		}
 		return nil, fmt.Errorf("failed to lock %s: %w", f.Name(), err)
 	}
+	_ = f.Truncate(0) // an earlier owner's AnswerTo is not this one's
 	return &Owner{f: f}, nil
 }
 
@@ -72,11 +100,43 @@ func ownerAlive(dir string) bool {
 		return false
 	}
 	defer f.Close()
+	if !locked(f) {
+		return false
+	}
+	if !clientGone(f) {
+		return true
+	}
+	for deadline := time.Now().Add(ownerEndingWait); time.Now().Before(deadline); {
+		time.Sleep(2 * time.Millisecond)
+		if !locked(f) {
+			return false
+		}
+	}
+	return true
+}
+
+// locked tests f's owner lock without taking it.
+func locked(f *os.File) bool {
 	lk := unix.Flock_t{Type: unix.F_WRLCK, Whence: 0}
 	if err := unix.FcntlFlock(f.Fd(), unix.F_OFD_GETLK, &lk); err != nil {
 		return true // cannot tell: never treat a live container as dead
 	}
 	return lk.Type != unix.F_UNLCK
+}
+
+// clientGone reports whether the lock file names (AnswerTo) a process of
+// this process's pid namespace that is gone; false when it names none, or
+// one this process cannot see.
+func clientGone(f *os.File) bool {
+	var buf [96]byte
+	n, _ := f.ReadAt(buf[:], 0)
+	var word string
+	var pid int
+	var start, ns uint64
+	if k, _ := fmt.Sscanf(string(buf[:n]), "%s %d %d %d", &word, &pid, &start, &ns); k != 4 || word != answersToWord {
+		return false
+	}
+	return ns == proc.PidNS(os.Getpid()) && proc.Start(pid) != start
 }
 
 func shortID(id string) string {
