@@ -20,16 +20,22 @@ func emptyWritableLayer(st cstore.Store, layerID string) error {
 	if err != nil || dir == "" {
 		return err
 	}
+	return emptyDir(dir, "the writable layer "+layerID)
+}
+
+// emptyDir removes everything in dir (what names it in errors); a dir
+// that is gone is empty.
+func emptyDir(dir, what string) error {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("failed to read the writable layer %s: %w", layerID, err)
+		return fmt.Errorf("failed to read %s: %w", what, err)
 	}
 	for _, e := range entries {
 		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
-			return fmt.Errorf("failed to empty the writable layer %s: %w", layerID, err)
+			return fmt.Errorf("failed to empty %s: %w", what, err)
 		}
 	}
 	return nil

@@ -109,8 +109,11 @@ func readUpperRoot(dir string) (upperRoot, bool) {
 	return upperRoot{mode: st.Mode, uid: st.Uid, gid: st.Gid, mtime: st.Mtim}, true
 }
 
-// recycle recycles containerID's root filesystem (recycleRootfs), if it
-// can.
+// recycle makes the stopped volatile container containerID the recycled
+// spare of its image, and reports whether it did; when it did not, the
+// container may be unmounted and emptied already, for the caller to
+// remove. Only a container whose upper root this process recorded
+// (remember: volatile, kernel overlay, a warm plugin) is recycled.
 func (s *Store) recycle(containerID string) bool {
 	if !s.recycles() {
 		return false
@@ -120,27 +123,15 @@ func (s *Store) recycle(containerID string) bool {
 		return false
 	}
 	c, err := st.Container(containerID)
-	return err == nil && s.recycleRootfs(st, c)
-}
-
-// recycleRootfs makes the stopped volatile container c the recycled spare
-// of its image, and reports whether it did; when it did not, c is as it
-// was (mounted or not), for the caller to remove.
-func (s *Store) recycleRootfs(st cstore.Store, c *cstore.Container) bool {
+	if err != nil {
+		return false
+	}
 	root, ok := s.forget(c.LayerID)
-	if !ok || !isVolatile(c) || !s.recycles() || s.spareSlotTaken(st, c.ImageID) {
+	if !ok || s.spareSlotTaken(st, c.ImageID) {
 		return false
 	}
 	dir, err := writableDir(st, c.LayerID)
-	if err != nil || dir == "" {
-		return false
-	}
-	if n, err := st.Mounted(c.ID); err == nil && n > 0 {
-		if _, err := st.Unmount(c.ID, true); err != nil {
-			return false
-		}
-	}
-	if emptyWritableLayer(st, c.LayerID) != nil || restoreUpperRoot(dir, root) != nil {
+	if err != nil || dir == "" || unmount(st, c.ID) != nil || emptyDir(dir, "an upper dir") != nil || restoreUpperRoot(dir, root) != nil {
 		return false
 	}
 	if _, err := st.Mount(c.ID, ""); err != nil {
