@@ -52,16 +52,10 @@ func withNetwork(opt *parent.Opt, net *network.Plan) error {
 // Its state dir is locked like rootlesskit's, so that when this process is
 // killed a later rrun finds the dir stale and kills the pasta left in it.
 func singleNetwork(runDir string, net *network.Plan, pid int) (*network.Link, error) {
-	dir, owner, err := newStateDir(runDir)
+	dir, owner, unlock, err := lockedStateDir(runDir)
 	if err != nil {
 		return nil, err
 	}
-	lk, err := parent.LockStateDir(dir)
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, err
-	}
-	unlock := func() { _ = lk.Unlock() }
 	link := &network.Link{Dir: dir, Lock: owner}
 	if net.Mode == network.ModePasta {
 		_, cleanup, err := net.PastaWithAllPorts().ConfigureNetwork(pid, dir, "")
@@ -72,6 +66,22 @@ func singleNetwork(runDir string, net *network.Plan, pid int) (*network.Link, er
 	cleanup, helper, err := singleSlirp(dir, net.Ports, pid)
 	link.Stop, link.Helper = func() { cleanup(); unlock() }, helper
 	return link, err
+}
+
+// lockedStateDir makes a network helper's state dir, with its owner lock
+// and rootlesskit's lock held (see singleNetwork); unlock drops the
+// latter.
+func lockedStateDir(runDir string) (dir string, owner *os.File, unlock func(), err error) {
+	dir, owner, err = newStateDir(runDir)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	lk, err := parent.LockStateDir(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", nil, nil, err
+	}
+	return dir, owner, func() { _ = lk.Unlock() }, nil
 }
 
 // pastaPID is the pid pasta (in the foreground: this process's child)
@@ -243,18 +253,12 @@ func StartNetwork(runDir string, net *network.Plan) (*network.Pending, error) {
 	if err != nil {
 		return fail(err)
 	}
-	dir, owner, err := newStateDir(runDir)
+	dir, owner, unlock, err := lockedStateDir(runDir)
 	if err != nil {
 		ns.Close()
 		return fail(err)
 	}
-	lk, err := parent.LockStateDir(dir)
-	if err != nil {
-		ns.Close()
-		os.RemoveAll(dir)
-		return fail(err)
-	}
-	release := func() { os.RemoveAll(dir); _ = lk.Unlock() }
+	release := func() { os.RemoveAll(dir); unlock() }
 	ready, err := net.LaunchPasta(ns, dir)
 	if err != nil {
 		ns.Close()
