@@ -45,11 +45,7 @@ func applyUserNS(spec *specs.Spec, o RunOptions) error {
 // a container's init cannot join a network namespace of the session's
 // user namespace (it has no capability there).
 func MayOwnUserNS(o RunOptions) bool {
-	if o.UserNS == UserNSKeepID {
-		return true
-	}
-	uids, gids := mappedCount(readIDMap("/proc/self/uid_map")), mappedCount(readIDMap("/proc/self/gid_map"))
-	return uids == 1 || gids == 1
+	return o.UserNS == UserNSKeepID || singleIDSession()
 }
 
 // keepIDMaps are a keep-id container's maps in a session with uids and
