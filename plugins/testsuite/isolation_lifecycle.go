@@ -2,7 +2,6 @@ package testsuite
 
 import (
 	"errors"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -33,14 +32,7 @@ func (s *isolationSuite) testDevices(t *testing.T) {
 }
 
 func (s *isolationSuite) testNetNS(t *testing.T) {
-	b := s.newBackend(t)
-	info, err := b.Info(isoCtx(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Contains(info.Capabilities, api.CapIsolationNetNS) {
-		t.Skipf("backend %s does not announce %s", info.Name, api.CapIsolationNetNS)
-	}
+	requireCap(t, s.newBackend(t), api.CapIsolationNetNS)
 	// operstate of a loopback that is up is "unknown".
 	spec := IsolationSpec("sh", "-c", "ls /sys/class/net; cat /sys/class/net/lo/operstate")
 	spec.Linux.Namespaces = append(spec.Linux.Namespaces, specs.LinuxNamespace{Type: specs.NetworkNamespace})

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"slices"
 	"syscall"
 	"testing"
 
@@ -19,14 +18,7 @@ import (
 // namespace of its own) and names it as the host does: /proc/PID/fd/N of
 // this process.
 func (s *isolationSuite) testNetNSPath(t *testing.T) {
-	b := s.newBackend(t)
-	info, err := b.Info(isoCtx(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Contains(info.Capabilities, api.CapIsolationNetNSPath) {
-		t.Skipf("backend %s does not announce %s", info.Name, api.CapIsolationNetNSPath)
-	}
+	requireCap(t, s.newBackend(t), api.CapIsolationNetNSPath)
 	ns, err := newNetNS()
 	if err != nil {
 		t.Fatalf("cannot make a network namespace for the container to join: %v", err)
