@@ -33,19 +33,33 @@ func (e *env) storageContainerNames() [][]string {
 	e.t.Helper()
 	var out [][]string
 	for _, f := range []string{"containers.json", "volatile-containers.json"} {
-		data, err := os.ReadFile(filepath.Join(e.home, "data", "rrun", "storage", "overlay", "overlay-containers", f))
-		if os.IsNotExist(err) {
-			continue
-		}
-		var cs []struct{ Names []string }
-		if err != nil || json.Unmarshal(data, &cs) != nil {
-			e.t.Fatalf("unreadable %s: %v", f, err)
-		}
-		for _, c := range cs {
+		for _, c := range e.storageRecords(f) {
 			out = append(out, c.Names)
 		}
 	}
 	return out
+}
+
+// storageRecord is what the tests read of a c/storage container record.
+type storageRecord struct {
+	ID    string
+	Names []string
+	Layer string
+}
+
+// storageRecords are the records of the overlay store's containers file f
+// (containers.json, volatile-containers.json); none when it is missing.
+func (e *env) storageRecords(f string) []storageRecord {
+	e.t.Helper()
+	data, err := os.ReadFile(filepath.Join(e.home, "data", "rrun", "storage", "overlay", "overlay-containers", f))
+	if os.IsNotExist(err) {
+		return nil
+	}
+	var cs []storageRecord
+	if err != nil || json.Unmarshal(data, &cs) != nil {
+		e.t.Fatalf("unreadable %s: %v", f, err)
+	}
+	return cs
 }
 
 // hasSpareOf reports whether the store has a spare root filesystem made by
@@ -175,19 +189,7 @@ func waitSpare(t *testing.T, e *env, pid int, want bool) {
 func (e *env) durableSpares() map[string]string {
 	e.t.Helper()
 	out := map[string]string{}
-	data, err := os.ReadFile(filepath.Join(e.home, "data", "rrun", "storage", "overlay", "overlay-containers", "containers.json"))
-	if os.IsNotExist(err) {
-		return out
-	}
-	var cs []struct {
-		ID    string
-		Names []string
-		Layer string
-	}
-	if err != nil || json.Unmarshal(data, &cs) != nil {
-		e.t.Fatalf("unreadable containers.json: %v", err)
-	}
-	for _, c := range cs {
+	for _, c := range e.storageRecords("containers.json") {
 		if len(c.Names) > 0 && strings.HasPrefix(c.Names[0], "rrun-spare-") && strings.Contains(c.Names[0], "-d-") {
 			out[c.ID] = c.Layer
 		}
@@ -242,18 +244,7 @@ func TestDetachedRunTakesASpareRootfs(t *testing.T) {
 func (e *env) volatileContainers() map[string][]string {
 	e.t.Helper()
 	out := map[string][]string{}
-	data, err := os.ReadFile(filepath.Join(e.home, "data", "rrun", "storage", "overlay", "overlay-containers", "volatile-containers.json"))
-	if os.IsNotExist(err) {
-		return out
-	}
-	var cs []struct {
-		ID    string
-		Names []string
-	}
-	if err != nil || json.Unmarshal(data, &cs) != nil {
-		e.t.Fatalf("unreadable volatile-containers.json: %v", err)
-	}
-	for _, c := range cs {
+	for _, c := range e.storageRecords("volatile-containers.json") {
 		out[c.ID] = c.Names
 	}
 	return out
