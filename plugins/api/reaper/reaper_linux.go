@@ -167,11 +167,11 @@ func (r *Reaper) waiting() bool {
 func (r *Reaper) sweep() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.reapAll && r.sweepExited() {
+	if r.sweepExited() {
 		return
 	}
 	for _, pid := range children() {
-		if r.busy[pid] || (!r.reapAll && r.watched[pid] == nil && !inNestedPIDNS(pid)) {
+		if r.busy[pid] || !r.ours(pid) {
 			continue
 		}
 		var ws unix.WaitStatus
@@ -187,13 +187,13 @@ func (r *Reaper) sweep() {
 	}
 }
 
-// sweepExited reaps, as a reaper of every child does, each child the
-// kernel reports exited, without listing the children: waitid with
-// WNOWAIT names one and leaves it, wait4 then reaps that one. (Reading
-// every thread's children file was most of a warm isolation plugin's
-// sweeps, ~1 ms of CPU per container.) It returns false when the child it
-// met is busy (another part of the process waits for it), which hides
-// the others from waitid: the full scan then steps over it.
+// sweepExited reaps each child the kernel reports exited that is the
+// reaper's (ours), without listing the children: waitid with WNOWAIT
+// names one and leaves it, wait4 then reaps that one. (Reading every
+// thread's children file was most of a warm isolation plugin's sweeps,
+// ~1-2 ms of CPU per container.) It returns false when the child it met
+// is busy or not the reaper's (other code of the process waits for it),
+// which hides the others from waitid: the full scan then steps over it.
 func (r *Reaper) sweepExited() bool {
 	for {
 		var info unix.Siginfo
@@ -204,7 +204,7 @@ func (r *Reaper) sweepExited() bool {
 		if pid <= 0 {
 			return true // none has exited
 		}
-		if r.busy[pid] || !exited(info.Code) {
+		if r.busy[pid] || !exited(info.Code) || !r.ours(pid) {
 			// A traced child's stop is reported too, and never an
 			// exit: it would be named again, as a busy one would.
 			return false
@@ -216,6 +216,13 @@ func (r *Reaper) sweepExited() bool {
 		r.seq++
 		r.deliver(pid, statusOf(ws))
 	}
+}
+
+// ours reports whether the reaper reaps pid: every child after
+// ReapOrphans; else a watched one, or a container's process (a pid
+// namespace below ours).
+func (r *Reaper) ours(pid int) bool {
+	return r.reapAll || r.watched[pid] != nil || inNestedPIDNS(pid)
 }
 
 // The si_code values of a SIGCHLD that say the child ended (siginfo.h).

@@ -157,3 +157,43 @@ func TestProcessWait(t *testing.T) {
 		t.Fatalf("a running process with a done ctx: %v", err)
 	}
 }
+
+// Without ReapOrphans (the native backend), the reaper reaps the children
+// it watches and leaves the others to the code that started them, also
+// when such a child's exit comes first: exec.Cmd.Wait still gets its
+// status. The reaper is one per process, so this runs in a child process
+// that never calls ReapOrphans.
+func TestOtherChildrenAreLeftAlone(t *testing.T) {
+	if os.Getenv("REAPER_TEST_OTHERS") != "1" {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestOtherChildrenAreLeftAlone$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "REAPER_TEST_OTHERS=1")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		return
+	}
+	r, err := reaper.Get()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := range 3 {
+		other := exec.Command("true") // someone else's child, exited before the watched one
+		if err := other.Start(); err != nil {
+			t.Fatal(err)
+		}
+		for procState(other.Process.Pid) != "Z" {
+			time.Sleep(time.Millisecond)
+		}
+		mark := r.Mark()
+		watched := exec.Command("sh", "-c", "exit "+strconv.Itoa(3+round))
+		if err := watched.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if st := waitStatus(t, r.Watch(watched.Process.Pid, mark)); st.Code != 3+round {
+			t.Errorf("watched child: %+v, want code %d", st, 3+round)
+		}
+		if err := other.Wait(); err != nil {
+			t.Fatalf("the reaper took a child it does not watch: Wait: %v", err)
+		}
+	}
+}
