@@ -20,6 +20,10 @@
 // behind. Commands the backend waits for itself (the runtime CLI)
 // must go through Run, which keeps the reaper off their pids.
 //
+// A sweep (on SIGCHLD) asks waitid which child exited and reaps it when it
+// is the reaper's; only when that child is another's (its code waits for
+// it) does it list the children of every thread of the process.
+//
 // Process is a container's process and how it ended, as both built-in
 // backends keep it: Child (a process the reaper reaps for the backend),
 // Adopt (one an earlier plugin process started) and Finished (one that
