@@ -149,6 +149,11 @@ func TestHolderKilledForegroundCLIIsReconciled(t *testing.T) {
 		t.Fatalf("container did not start: %q", line)
 	}
 	go io.Copy(io.Discard, stdout)
+	t.Cleanup(func() { // a failed run of this test must not leave its container to the next one
+		if pid := findDescendantOrZero(1, "sleep 6061", os.Getuid()); pid != 0 {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	})
 	// The record says running a moment after the command starts.
 	for i := 0; i < 100 && !strings.HasPrefix(e.ok("ps", "--format", "{{.Status}}").stdout, "Up"); i++ {
 		time.Sleep(100 * time.Millisecond)
