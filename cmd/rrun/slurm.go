@@ -94,6 +94,10 @@ func slurmPrepare(f slurmPrepareFlags, image string) error {
 	announce := func(pid int) error { return slurmAnnounce(f, image, pid) }
 	var first error
 	if f.stepd > 0 && join.Joined() {
+		// A step's container lives as long as the step, and goes with it:
+		// this process stays its monitor (docs/slurm.md, Cost per step)
+		// unless the job asks for the small one.
+		monitorStays = os.Getenv("RRUN_SMALL_MONITOR") != "1"
 		pinSessionHolder(f.stepd)
 		var announced bool
 		announced, first = slurmMonitorHere(f, image, announce)
@@ -138,7 +142,8 @@ func slurmAnnounce(f slurmPrepareFlags, image string, pid int) error {
 // Once the container runs it announces it, moves its own stdio onto the
 // container's monitor.log (the plugin then reads EOF: it started this
 // process in a session of its own and does not wait for it) and goes on
-// as the monitor, which hands the container to rrun-monitor. It returns
+// as the monitor: to the container's end for a step's container
+// (monitorStays), else until it hands the container to rrun-monitor. It returns
 // announced false with the error when the container did not start (a
 // missing image, say): the caller then goes the usual way, which pulls.
 func slurmMonitorHere(f slurmPrepareFlags, image string, announce func(pid int) error) (announced bool, err error) {

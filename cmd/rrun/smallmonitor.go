@@ -66,7 +66,7 @@ func smallMonitorPath() string {
 // to rrun-monitor: on the warm path, without UDP ports relayed by this
 // process (relaysUDP), when rrun-monitor is installed.
 func wantsHandoff(attach bool, udpRelays bool) (string, bool) {
-	if attach || udpRelays || os.Getenv("RRUN_SMALL_MONITOR") == "0" || monitorOwnerFD < 0 {
+	if attach || udpRelays || os.Getenv("RRUN_SMALL_MONITOR") == "0" || monitorOwnerFD < 0 || monitorStays {
 		return "", false
 	}
 	path := smallMonitorPath()
@@ -75,6 +75,13 @@ func wantsHandoff(attach bool, udpRelays bool) (string, bool) {
 	}
 	return path, path != ""
 }
+
+// monitorStays keeps this process the container's monitor to its end, as
+// RRUN_SMALL_MONITOR=0 does: a Slurm step's prepare (slurmPrepare), where
+// two starts of the rrun binary per step and node (an isolation plugin of
+// the monitor's own, and the --resume after rrun-monitor) cost more than
+// the ~5 MB the resident monitor keeps for the step's length.
+var monitorStays bool
 
 // relaysUDP reports whether the monitor of a warm container on net relays
 // its published UDP ports itself (pasta's, see session.AttachNetwork):

@@ -167,3 +167,71 @@ func TestSlurmEpilogUsesTheJobsRrun(t *testing.T) {
 	})
 	waitNoContainers(t, job)
 }
+
+// A step's container is monitored by the step's own prepare process,
+// which stays for the step (one start of the rrun binary per step and
+// node); with RRUN_SMALL_MONITOR=1 in the job's environment it is handed
+// to the small rrun-monitor instead (docs/slurm.md). Either way scancel
+// removes it.
+func TestSlurmStepMonitorIsThePrepareOrTheSmallOne(t *testing.T) {
+	requireCluster(t)
+	loadBusybox(t)
+	for _, small := range []bool{false, true} {
+		args := []string{"-N2", "-n2", "--container-image=busybox", "sleep", "600"}
+		if small {
+			args = append([]string{"--export=ALL,RRUN_SMALL_MONITOR=1"}, args...)
+		}
+		ok(t, "srun", "-N2", "-n2", "--container-image=busybox", "true") // each node's holder runs: the warm path
+		h := startHeld(t, "srun", args...)
+		pauses := pidsMatching(t, "^/.rrun-slurm/pause slurm-"+h.job+"[.]")
+		if len(pauses) != 2 {
+			t.Fatalf("want one container per node, found holders %v", pauses)
+		}
+		for _, p := range pauses {
+			parent := cmdlineOf(ppidOf(p))
+			switch {
+			case small && !strings.HasPrefix(parent, "rrun-monitor "):
+				t.Errorf("RRUN_SMALL_MONITOR=1: the holder %d's parent is %q, want rrun-monitor", p, parent)
+			case !small && !strings.Contains(parent, "__plugin isolation"):
+				t.Errorf("the holder %d's parent is %q, want the node's warm isolation plugin", p, parent)
+			}
+		}
+		prepares := pidsMatching(t, "__slurm-prepare --name slurm-"+h.job+"[.]")
+		if want := map[bool]int{false: 2, true: 0}[small]; len(prepares) != want {
+			t.Errorf("small monitor %v: %d step prepares stay during the step, want %d", small, len(prepares), want)
+		}
+		ok(t, "scancel", h.job)
+		waitNoContainers(t, h.job)
+	}
+}
+
+// pidsMatching lists this user's processes whose command line matches
+// pattern (pgrep -f).
+func pidsMatching(t *testing.T, pattern string) []int {
+	t.Helper()
+	out, _ := exec.Command("pgrep", "-u", strconv.Itoa(os.Getuid()), "-f", pattern).Output()
+	var pids []int
+	for _, f := range strings.Fields(string(out)) {
+		if p, err := strconv.Atoi(f); err == nil {
+			pids = append(pids, p)
+		}
+	}
+	return pids
+}
+
+func ppidOf(pid int) int {
+	data, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	s := string(data)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 {
+		if f := strings.Fields(s[i+1:]); len(f) > 1 {
+			p, _ := strconv.Atoi(f[1])
+			return p
+		}
+	}
+	return 0
+}
+
+func cmdlineOf(pid int) string {
+	data, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	return strings.ReplaceAll(string(data), "\x00", " ")
+}

@@ -93,6 +93,8 @@ func build(dir string) error {
 	steps := [][]string{
 		{"go", "build", "-tags", tags, "-o", filepath.Join(dir, "rrun"), "./cmd/rrun"},
 		{"cc", "-O2", "-static", "-o", filepath.Join(dir, "rrun-slurm-pause"), "integrations/slurm/pause.c"},
+		// the small monitor a container is handed to (RRUN_SMALL_MONITOR=1, --container-name), found next to rrun
+		{"make", "-s", "monitor", "MONITOR_OUT=" + filepath.Join(dir, "rrun-monitor")},
 		{"go", "run", "./test/fixtures/mkimage", "-o", busyboxTar, "-tag", "docker.io/library/busybox:latest"},
 	}
 	if _, err := os.Stat(filepath.Join(root, "cmd", "rrun-nsinit")); err == nil {
