@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/rrun-project/rrun/host/proc"
 )
 
 // A node where the user cannot create user namespaces (here node n1: the
@@ -109,11 +111,9 @@ func TestSlurmOrphanedStepContainerRemovedByNextStep(t *testing.T) {
 // processStart is field 22 of /proc/PID/stat, the process's start time.
 func processStart(t *testing.T, pid int) uint64 {
 	t.Helper()
-	s := string(must(os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")))
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	v, err := strconv.ParseUint(f[19], 10, 64)
-	if err != nil {
-		t.Fatal(err)
+	st, ok := proc.Read(pid)
+	if !ok {
+		t.Fatalf("process %d is gone", pid)
 	}
-	return v
+	return st.Start
 }

@@ -1,13 +1,14 @@
 package slurm
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/rrun-project/rrun/host/proc"
 )
 
 // scancel of a running step kills its tasks, and each node's container goes
@@ -119,8 +120,7 @@ func waitNoContainers(t *testing.T, job string) {
 		return len(containersOf(t, "n1", job)) == 0 && len(containersOf(t, "n2", job)) == 0
 	})
 	eventually(t, "no holder process is left", func() bool {
-		out, _ := exec.Command("pgrep", "-u", strconv.Itoa(os.Getuid()), "-f", "^/.rrun-slurm/pause slurm-"+job+"[.-]").Output()
-		return len(bytes.TrimSpace(out)) == 0
+		return len(pidsMatching(t, "^/.rrun-slurm/pause slurm-"+job+"[.-]")) == 0
 	})
 }
 
@@ -188,7 +188,8 @@ func TestSlurmStepMonitorIsThePrepareOrTheSmallOne(t *testing.T) {
 			t.Fatalf("want one container per node, found holders %v", pauses)
 		}
 		for _, p := range pauses {
-			parent := cmdlineOf(ppidOf(p))
+			st, _ := proc.Read(p)
+			parent := cmdlineOf(st.PPid)
 			switch {
 			case small && !strings.HasPrefix(parent, "rrun-monitor "):
 				t.Errorf("RRUN_SMALL_MONITOR=1: the holder %d's parent is %q, want rrun-monitor", p, parent)
@@ -217,18 +218,6 @@ func pidsMatching(t *testing.T, pattern string) []int {
 		}
 	}
 	return pids
-}
-
-func ppidOf(pid int) int {
-	data, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	s := string(data)
-	if i := strings.LastIndexByte(s, ')'); i >= 0 {
-		if f := strings.Fields(s[i+1:]); len(f) > 1 {
-			p, _ := strconv.Atoi(f[1])
-			return p
-		}
-	}
-	return 0
 }
 
 func cmdlineOf(pid int) string {
