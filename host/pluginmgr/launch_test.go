@@ -45,7 +45,10 @@ func launchScript(t *testing.T, body string) error {
 
 func TestLaunchBrokenPluginsFailInOneLine(t *testing.T) {
 	cases := []struct{ name, body, want string }{
-		{"dead address", "echo '1|1|unix|/nonexistent/x.sock|grpc'", "died during Info: exit status 0"},
+		// The plugin outlives its handshake line a little: one that exits
+		// at once races go-plugin's reading of that line ("exited before
+		// the go-plugin handshake" is then the right answer, tested below).
+		{"dead address", "echo '1|1|unix|/nonexistent/x.sock|grpc'; sleep 0.2", "died during Info: exit status 0"},
 		{"silent", "echo 'still thinking' >&2; exec sleep 30", "did not complete the go-plugin handshake within 300ms; its last stderr lines: still thinking"},
 		{"garbage", "echo 'hello there'; exec sleep 30", `printed "hello there" where the go-plugin handshake belongs`},
 		{"exits", "echo 'no luck' >&2; exit 3", "exited before the go-plugin handshake (exit status 3); its last stderr lines: no luck"},
