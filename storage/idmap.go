@@ -56,11 +56,11 @@ func (s *Store) PrepareMappedRootfs(ctx context.Context, containerID, ref string
 	var dir string
 	switch {
 	case mech == IDMapCopies:
-		dir, err = mountMappedCopy(st, s.opts.GraphRoot, containerID, ref, uids, gids)
+		dir, err = s.mountMappedCopy(st, s.opts.GraphRoot, containerID, ref, uids, gids)
 	case mech == IDMapFuse && s.opts.Driver == DriverOverlay:
 		if top, ok := readyCopies(st, ref, uids, gids); ok {
 			mech = IDMapOverlayCopies
-			dir, err = mountOnCopies(st, containerID, func() (string, error) { return top, nil })
+			dir, err = s.mountOnCopies(st, containerID, func() (string, error) { return top, nil })
 			break
 		}
 		var fst cstore.Store
@@ -131,30 +131,40 @@ func mountShifted(st cstore.Store, containerID, ref string, uids, gids []idtools
 
 // mountMappedCopy mounts containerID's writable layer on the mapped copies
 // of the image's layers, making the copies that do not exist yet.
-func mountMappedCopy(st cstore.Store, tmpDir, containerID, ref string, uids, gids []idtools.IDMap) (string, error) {
-	return mountOnCopies(st, containerID, func() (string, error) {
+func (s *Store) mountMappedCopy(st cstore.Store, tmpDir, containerID, ref string, uids, gids []idtools.IDMap) (string, error) {
+	return s.mountOnCopies(st, containerID, func() (string, error) {
 		return mappedImageTop(st, tmpDir, ref, uids, gids)
 	})
 }
 
 // mountOnCopies mounts containerID's writable layer, made on the layer
-// copies returns the first time.
-func mountOnCopies(st cstore.Store, containerID string, copies func() (string, error)) (string, error) {
+// copies returns the first time: this process's spare layer on them when
+// it has one (idmap_spare.go), else a new one; then the next spare is
+// made.
+func (s *Store) mountOnCopies(st cstore.Store, containerID string, copies func() (string, error)) (string, error) {
 	name := keepIDRootfsPrefix + containerID
 	l, err := st.Layer(name)
+	dir, top := "", ""
 	if isUnknown(err) {
-		var top string
 		if top, err = copies(); err != nil {
 			return "", err
 		}
-		l, err = st.CreateLayer("", top, []string{name}, "", true, nil)
+		if spare, mounted := s.claimSpareLayer(st, name, top); spare != nil {
+			l, dir = spare, mounted
+		} else {
+			l, err = st.CreateLayer("", top, []string{name}, "", true, nil)
+		}
 	}
 	if err != nil {
 		return "", fmt.Errorf("failed to create the rootfs of container %s: %w", containerID, err)
 	}
-	dir, err := st.Mount(l.ID, "")
-	if err != nil {
-		return "", fmt.Errorf("failed to mount the rootfs of container %s: %w", containerID, err)
+	if dir == "" {
+		if dir, err = st.Mount(l.ID, ""); err != nil {
+			return "", fmt.Errorf("failed to mount the rootfs of container %s: %w", containerID, err)
+		}
+	}
+	if top != "" {
+		s.makeSpareLayerLater(top) // only now: made meanwhile, it would hold the lock the mount waits for
 	}
 	return dir, nil
 }

@@ -142,6 +142,27 @@ func dropSpares(st cstore.Store) {
 			}
 		}
 	}
+	for _, n := range spareLayers(st, func(int) bool { return true }) {
+		_ = st.DeleteLayer(n) // as above; a mounted one is unmounted first
+	}
+}
+
+// spareLayers names the spare layers (idmap_spare.go) of the processes
+// whose pid dead says yes to.
+func spareLayers(st cstore.Store, dead func(pid int) bool) []string {
+	ls, err := st.Layers()
+	if err != nil {
+		return nil
+	}
+	var names []string
+	for _, l := range ls {
+		for _, n := range l.Names {
+			if pid, ok := sparePID(n); ok && dead(pid) {
+				names = append(names, n)
+			}
+		}
+	}
+	return names
 }
 
 // dropDeadSparesLater deletes, in the background, the spares of warm
@@ -168,10 +189,14 @@ func (s *Store) dropDeadSparesLater(st cstore.Store) {
 				}
 			}
 		}
+		for _, n := range spareLayers(st, func(pid int) bool { return !processExists(pid) }) {
+			_ = st.DeleteLayer(n) // as above
+		}
 	}()
 }
 
-// sparePID is the pid in a spare's name rrun-spare-PID-[d-]IMAGEID.
+// sparePID is the pid in a spare's name rrun-spare-PID-[d-|r-]IMAGEID or
+// rrun-spare-PID-k-LAYERID.
 func sparePID(name string) (int, bool) {
 	rest, ok := strings.CutPrefix(name, sparePrefix)
 	if !ok {

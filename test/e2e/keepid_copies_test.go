@@ -37,9 +37,62 @@ func TestKeepIDBackgroundCopies(t *testing.T) {
 	if m := keepIDOwnersInfo(t, e); !strings.HasPrefix(m, mechCopies) {
 		t.Fatalf("a keep-id run after the copies were made did not use them: %q", m)
 	}
+	// The warm storage plugin made the next keep-id rootfs (a writable
+	// layer on the copies, mounted) in the background; the next keep-id
+	// container takes it and is what a new one would be.
+	spare := waitSpareLayer(t, e)
+	checkKeepIDRun(t, e, ws)
+	if names, ok := layerNames(t, e)[spare]; ok && len(names) > 0 && strings.HasPrefix(names[0], "rrun-spare-") {
+		t.Fatalf("the keep-id run did not take the spare rootfs %.12s %v", spare, names)
+	}
 	checkKeepIDSu(t, e)
-	e.ok("rmi", fixtures.DebianName)
+	e.ok("rmi", fixtures.DebianName) // drops the spare too: no copy may stay under it
 	checkNoCopiesLeft(t, e)
+	for id, names := range layerNames(t, e) {
+		t.Errorf("layer %.12s %v left after rmi", id, names)
+	}
+}
+
+// waitSpareLayer waits for a mounted spare keep-id rootfs of e's warm
+// storage plugin (storage/idmap_spare.go) and returns its layer's id.
+func waitSpareLayer(t *testing.T, e *env) string {
+	t.Helper()
+	mounts := filepath.Join(e.home, "run", "rrun", "storage", "overlay", "overlay-layers", "mountpoints.json")
+	deadline := time.Now().Add(30 * time.Second) // a bound on a spare never made, not a timing assert
+	for {
+		data, _ := os.ReadFile(mounts)
+		for id, names := range layerNames(t, e) {
+			if len(names) > 0 && strings.HasPrefix(names[0], "rrun-spare-") && strings.Contains(names[0], "-k-") &&
+				bytes.Contains(data, []byte(`"`+id+`"`)) {
+				return id
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no mounted spare keep-id rootfs after a keep-id run on the copies: %v", layerNames(t, e))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// layerNames are the names of every layer of e's overlay store, by id.
+func layerNames(t *testing.T, e *env) map[string][]string {
+	t.Helper()
+	var layers []struct {
+		ID    string
+		Names []string
+	}
+	raw, err := os.ReadFile(layersJSON(e))
+	if err == nil {
+		err = json.Unmarshal(raw, &layers)
+	}
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatalf("layers.json: %v", err)
+	}
+	out := map[string][]string{}
+	for _, l := range layers {
+		out[l.ID] = l.Names
+	}
+	return out
 }
 
 // A copier killed midway leaves nothing a container uses: the next keep-id

@@ -56,12 +56,13 @@ func (b *Backend) Create(ctx context.Context, req api.CreateRequest) (int, error
 	c, console, err := b.spawn(req, spec, filepath.Join(runDir, req.ID), flags, spareOK)
 	api.TraceSince("native: init spawned", t0)
 	if err == nil {
-		err = saveSeccomp(c.dir, sec)
-	}
-	api.TraceSince("native: seccomp saved", t0)
-	if err == nil {
+		// The filter is saved for later Execs while the init sets up.
+		save := func() error {
+			defer api.TraceSince("native: seccomp saved", t0)
+			return saveSeccomp(c.dir, sec)
+		}
 		err = b.awaitReady(ctx, c, nsinit.Config{Spec: initSpec(spec), Rootfs: nsinitMounts(rootfs), Terminal: req.Stdio.Terminal, Seccomp: sec,
-			NetNS: netNSPath(spec)})
+			NetNS: netNSPath(spec)}, save)
 	}
 	api.TraceSince("native: init ready", t0)
 	if err == nil && console != nil {
@@ -190,15 +191,19 @@ func (b *Backend) spawn(req api.CreateRequest, spec *specs.Spec, dir string, fla
 	return c, files.console, nil
 }
 
-// awaitReady sends the init its configuration and waits until it is set up.
-// cfg carries the spec, rootfs, terminal and seccomp; the rest is filled in.
-func (b *Backend) awaitReady(ctx context.Context, c *container, cfg nsinit.Config) error {
+// awaitReady sends the init its configuration, runs meanwhile while the
+// init sets up, and waits until it is set up. cfg carries the spec, rootfs,
+// terminal and seccomp; the rest is filled in.
+func (b *Backend) awaitReady(ctx context.Context, c *container, cfg nsinit.Config, meanwhile func() error) error {
 	stop := context.AfterFunc(ctx, func() { c.conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	cfg.Version, cfg.RootfsDir, cfg.SingleIDMap = nsinit.ProtocolVersion, filepath.Join(c.dir, "rootfs"), b.isSingleIDMap()
 	cfg.Trace, cfg.Unshare = api.Tracing(), c.unshare
 	if err := c.enc.Encode(cfg); err != nil {
 		return c.initFailure(ctx, err)
+	}
+	if err := meanwhile(); err != nil {
+		return err
 	}
 	m, err := next(c.dec, b.initLog(c.id))
 	switch {

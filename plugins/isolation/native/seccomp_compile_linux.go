@@ -17,12 +17,27 @@ import (
 // cgo).
 const seccompBuilt = true
 
+// seccompTree is libseccomp's optimisation level that searches each
+// architecture's syscall numbers as a binary tree instead of one by one.
+// When the kernel loads a filter it runs it once for every syscall number
+// (to cache the ones always allowed), so a linear filter of docker's
+// default profile (~350 syscalls, three architectures) cost the init 1.24
+// ms of CPU to load and the tree 0.55 (BenchmarkSeccompLoad); every
+// syscall checked later is faster too. Compiling it takes longer (~54 ms
+// against ~32), once per profile: programs are cached.
+const seccompTree = 2
+
 // compileSeccomp turns the spec's seccomp section into a BPF program (an
 // array of struct sock_filter), with libseccomp. It runs in the plugin at
 // Create, so that a bad profile fails there with a clear error and the
 // container's init only has to load the result.
 func compileSeccomp(s *specs.LinuxSeccomp) ([]byte, error) {
-	filter, err := newSeccompFilter(s)
+	return compileSeccompAt(s, seccompTree)
+}
+
+// compileSeccompAt is compileSeccomp at a libseccomp optimisation level.
+func compileSeccompAt(s *specs.LinuxSeccomp, level int) ([]byte, error) {
+	filter, err := newSeccompFilter(s, level)
 	if err != nil {
 		return nil, err
 	}
@@ -37,7 +52,7 @@ func compileSeccomp(s *specs.LinuxSeccomp) ([]byte, error) {
 
 // newSeccompFilter makes an empty filter with the default action and the
 // architectures of the profile.
-func newSeccompFilter(s *specs.LinuxSeccomp) (*libseccomp.ScmpFilter, error) {
+func newSeccompFilter(s *specs.LinuxSeccomp, level int) (*libseccomp.ScmpFilter, error) {
 	if s.ListenerPath != "" {
 		return nil, fmt.Errorf("seccomp listener %s is not supported", s.ListenerPath)
 	}
@@ -49,6 +64,7 @@ func newSeccompFilter(s *specs.LinuxSeccomp) (*libseccomp.ScmpFilter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to create seccomp filter: %w", err)
 	}
+	_ = filter.SetOptimize(level) // a libseccomp before 2.5 keeps the linear filter
 	for _, a := range s.Architectures {
 		arch, err := libseccomp.GetArchFromString(strings.TrimPrefix(string(a), "SCMP_ARCH_"))
 		if err == nil {

@@ -61,7 +61,7 @@ func (b *Backend) seccompCachePath(s *specs.LinuxSeccomp) string {
 }
 
 // seccompCacheVersion changes when compileSeccomp's output would.
-const seccompCacheVersion = "1"
+const seccompCacheVersion = "2" // 2: a binary tree (seccompTree)
 
 // saveSeccomp writes the filter next to the container's state.
 func saveSeccomp(dir string, p *nsinit.Seccomp) error {
