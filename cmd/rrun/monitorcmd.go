@@ -138,6 +138,9 @@ func monitorDeps(cfg config.Config, store *state.Store, mgr *pluginmgr.Manager, 
 	if smallMonitor != "" && !attach && !relaysUDP(net) {
 		deps.Handoff, deps.IsolationPID = execSmallMonitor(smallMonitor), b.IsolationPID
 	}
+	if session.Joined() {
+		session.NoteNetwork(cfg.Dirs.Run, net) // whether pre-started processes make a spare pasta network
+	}
 	if session.Joined() && private {
 		// The warm path: this process is in the user's network namespace;
 		// the container gets its own, connected once its init exists.

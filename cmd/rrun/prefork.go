@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/rrun-project/rrun/host/session"
 	"github.com/rrun-project/rrun/host/session/join"
 	"github.com/rrun-project/rrun/host/trace"
 )
@@ -66,12 +67,14 @@ func servePrefork() {
 	// for its accept, where it would otherwise find no process listening
 	// and start rrun itself (~30 ms).
 	prebuildRoot()
+	session.PrepareSpareNetwork(join.RunDir()) // after a warm pasta run: the next one's network, made ahead
 	var taken atomic.Bool
 	go func() { // the holder's end closes when it exits: so does an idle pool process
 		var b [1]byte
 		_, _ = unix.Read(ctl, b[:])
 		if !taken.Load() {
 			_ = os.Remove(sock)
+			session.DropSpareNetwork()
 			os.Exit(0)
 		}
 	}()
@@ -92,6 +95,7 @@ func servePrefork() {
 	replied.Store(true) // the client exits now: its EOF is no kill any more
 	_, _ = unix.Write(conn, msg[:])
 	finishLater()
+	session.DropSpareNetwork() // a command that did not take it
 	os.Exit(code)
 }
 

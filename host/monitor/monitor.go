@@ -168,6 +168,7 @@ func (m *monitor) start(ctx context.Context) (*stdio, error) {
 		} else {
 			m.net, err = m.AttachNetwork(m.pid)
 		}
+		trace.Mark("network connected")
 		if err != nil {
 			// The init holds its stdio open until it is gone.
 			_ = m.isolation().Delete(context.WithoutCancel(ctx), m.rec.ID)
@@ -307,6 +308,7 @@ func (m *monitor) finish(ctx context.Context, code int, startErr error) {
 		go func() {
 			defer close(deleted)
 			_ = m.isolation().Delete(context.WithoutCancel(ctx), m.rec.ID)
+			trace.Mark("isolation state deleted")
 		}()
 		if !ownPIDNamespace(m.prep.Spec) {
 			<-deleted
@@ -332,6 +334,7 @@ func (m *monitor) finish(ctx context.Context, code int, startErr error) {
 		if m.RemoveVolumes != nil {
 			m.RemoveVolumes(m.rec.AnonVolumes)
 		}
+		trace.Mark("record removed")
 	}
 }
 

@@ -108,13 +108,17 @@ func noCleanup() error { return nil }
 // keeps open until ready returns, from uid 0 of the holder's user
 // namespace (the warm path: pasta gets ns as its fd 3, as
 // ConfigureNetwork gives it the init's). It does not wait for pasta:
-// ready does, and returns the func that stops it. The calling thread is
-// pasta's parent thread (Pdeathsig), as with ConfigureNetwork.
-func (p *Plan) LaunchPasta(ns *os.File, stateDir string) (ready func() (stop func(), err error), err error) {
+// ready does, and returns the func that stops it; alive says, without
+// waiting, whether pasta has not exited. The calling thread is pasta's
+// parent thread (Pdeathsig), as with ConfigureNetwork.
+func (p *Plan) LaunchPasta(ns *os.File, stateDir string) (ready func() (stop func(), err error), alive func() bool, err error) {
 	pidFile := filepath.Join(stateDir, PastaPIDFile)
 	cmd := exec.Command("pasta", append([]string{"-f"}, pastaArgs(p.Ports, pidFile, 0)...)...)
 	cmd.ExtraFiles = []*os.File{ns}
-	return launchPasta(cmd, pidFile)
+	if ready, err = launchPasta(cmd, pidFile); err != nil {
+		return nil, nil, err
+	}
+	return ready, func() bool { return cmd.Process.Signal(syscall.Signal(0)) == nil }, nil
 }
 
 // pastaMessage drops the syslog complaints the Debian pasta prints when

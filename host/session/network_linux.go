@@ -21,6 +21,7 @@ import (
 	slirpport "github.com/rootless-containers/rootlesskit/v3/pkg/port/slirp4netns"
 
 	"github.com/rrun-project/rrun/host/network"
+	"github.com/rrun-project/rrun/host/trace"
 )
 
 // withNetwork gives rootlesskit's parent the drivers of a private network
@@ -244,46 +245,189 @@ func StartNetwork(runDir string, net *network.Plan) (*network.Pending, error) {
 	failed := func(err error) error {
 		return fmt.Errorf("failed to connect the container's network (%s): %w", net.Mode, err)
 	}
-	fail := func(err error) (*network.Pending, error) { return nil, failed(err) }
+	n := takeSpareNetwork(runDir, net)
+	if n == nil {
+		var err error
+		if n, err = launchNetwork(runDir, net); err != nil {
+			return nil, failed(err)
+		}
+	}
+	p := &network.Pending{Path: n.path}
+	p.Connect = func(pid int) (*network.Link, error) {
+		defer n.ns.Close()
+		stop, err := n.ready()
+		trace.Mark("pasta ready")
+		if err != nil {
+			n.release()
+			return nil, failed(err)
+		}
+		link := &network.Link{Dir: n.dir, Lock: n.owner, Helper: pastaPID(n.dir), Stop: func() { stop(); n.release() }}
+		return relayUDP(link, udp, pid)
+	}
+	p.Abort = n.abort
+	return p, nil
+}
+
+// startedNetwork is a network namespace with a pasta launched on it: its
+// state dir (locked by owner), and ready, which waits for pasta.
+type startedNetwork struct {
+	runDir, path string // path: the namespace as the runtime spec names it
+	ns, owner    *os.File
+	dir          string
+	unlock       func()
+	ready        func() (stop func(), err error)
+	alive        func() bool
+	bin          string // a spare's pasta (PrepareSpareNetwork)
+}
+
+// launchNetwork makes a network namespace and launches pasta on it for
+// net (its TCP ports), without waiting for it.
+func launchNetwork(runDir string, net *network.Plan) (*startedNetwork, error) {
 	self, err := os.Readlink("/proc/self") // this pid as /proc numbers it
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
 	ns, err := newNetNS()
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
 	dir, owner, unlock, err := lockedStateDir(runDir)
 	if err != nil {
 		ns.Close()
-		return fail(err)
+		return nil, err
 	}
-	release := func() { os.RemoveAll(dir); unlock() }
-	ready, err := net.LaunchPasta(ns, dir)
+	n := &startedNetwork{runDir: runDir, path: fmt.Sprintf("/proc/%s/fd/%d", self, ns.Fd()), ns: ns, owner: owner, dir: dir, unlock: unlock}
+	if n.ready, n.alive, err = net.LaunchPasta(ns, dir); err != nil {
+		ns.Close()
+		n.release()
+		return nil, err
+	}
+	return n, nil
+}
+
+func (n *startedNetwork) release() { os.RemoveAll(n.dir); n.unlock() }
+
+// abort stops pasta (waiting for it) when no container was connected.
+func (n *startedNetwork) abort() {
+	n.ns.Close()
+	if stop, err := n.ready(); err == nil {
+		stop()
+	}
+	n.release()
+}
+
+// Spare networks. Most of a warm pasta run's wait was pasta's start
+// (~20 ms of its own CPU on a quiet machine, far more when it waits for
+// a CPU). So a pre-started rrun (cmd/rrun/prefork.go), while it waits for
+// a command, makes the network namespace and pasta that StartNetwork
+// would make for a container without published TCP ports, when the last
+// warm run of the user connected pasta (spareNetMarker): a run it then
+// serves takes them, already configured. pasta is its child (Pdeathsig),
+// as when the run starts it, so a spare that no command takes ends with
+// the process. The price: one idle pasta (~21 MB resident) per idle
+// pre-started process of a user who runs pasta containers.
+var spare struct {
+	mu  sync.Mutex
+	net *startedNetwork
+}
+
+// SpareNetFile, in a spare network's state dir, says that no container
+// uses its pasta yet.
+const SpareNetFile = "spare"
+
+// spareNetMarker, in the run dir, holds the pasta program (its absolute
+// path) the last warm container with a private network connected; it is
+// absent when that container's network was another.
+const spareNetMarker = "pasta-used"
+
+// NoteNetwork records whether a warm container connects pasta (a plan of
+// mode pasta), and which pasta: that decides whether later pre-started
+// rrun processes, which have no PATH of their own, make a spare network.
+func NoteNetwork(runDir string, net *network.Plan) {
+	marker := filepath.Join(runDir, spareNetMarker)
+	if net == nil || net.Mode != network.ModePasta {
+		_ = os.Remove(marker) // none there: nothing to do
+		return
+	}
+	bin, err := exec.LookPath("pasta")
+	if err != nil || !filepath.IsAbs(bin) {
+		_ = os.Remove(marker) // the run says what is missing
+		return
+	}
+	if old, _ := os.ReadFile(marker); string(old) != bin {
+		_ = os.WriteFile(marker, []byte(bin), 0o600) // not written: no spare, as before
+	}
+}
+
+// PrepareSpareNetwork launches a spare network in runDir when the last
+// warm container with a private network connected pasta. It runs in a
+// pre-started rrun before it serves a command (uid 0 of the holder's
+// user namespace, where StartNetwork makes them), whose environment is
+// empty: the marker names the pasta to run.
+func PrepareSpareNetwork(runDir string) {
+	if os.Geteuid() != 0 {
+		return
+	}
+	b, err := os.ReadFile(filepath.Join(runDir, spareNetMarker))
+	bin := string(b)
+	if err != nil || !filepath.IsAbs(bin) || filepath.Base(bin) != "pasta" {
+		return
+	}
+	path, hadPath := os.LookupEnv("PATH")
+	_ = os.Setenv("PATH", filepath.Dir(bin)) // exec.Command looks pasta up at once
+	n, err := launchNetwork(runDir, &network.Plan{Mode: network.ModePasta})
+	if hadPath {
+		_ = os.Setenv("PATH", path)
+	} else {
+		_ = os.Unsetenv("PATH")
+	}
 	if err != nil {
-		ns.Close()
-		release()
-		return fail(err)
+		return // the run starts its own, and says what fails
 	}
-	p := &network.Pending{Path: fmt.Sprintf("/proc/%s/fd/%d", self, ns.Fd())}
-	p.Connect = func(pid int) (*network.Link, error) {
-		defer ns.Close()
-		stop, err := ready()
-		if err != nil {
-			release()
-			return nil, failed(err)
-		}
-		link := &network.Link{Dir: dir, Lock: owner, Helper: pastaPID(dir), Stop: func() { stop(); release() }}
-		return relayUDP(link, udp, pid)
+	n.bin = bin
+	_ = os.WriteFile(filepath.Join(n.dir, SpareNetFile), nil, 0o600) // for a reader of the state dirs only
+	spare.mu.Lock()
+	spare.net = n
+	spare.mu.Unlock()
+}
+
+// takeSpareNetwork returns the spare network for net when it fits (no
+// TCP ports to publish, the same run dir, the pasta this command's PATH
+// finds) and its pasta still runs.
+func takeSpareNetwork(runDir string, net *network.Plan) *startedNetwork {
+	if len(net.Ports) > 0 {
+		return nil
 	}
-	p.Abort = func() {
-		ns.Close()
-		if stop, err := ready(); err == nil {
-			stop()
-		}
-		release()
+	bin, _ := exec.LookPath("pasta")
+	spare.mu.Lock()
+	n := spare.net
+	if n != nil && n.runDir == runDir && n.bin == bin {
+		spare.net = nil
+	} else {
+		n = nil
 	}
-	return p, nil
+	spare.mu.Unlock()
+	if n != nil && !n.alive() {
+		n.abort()
+		return nil
+	}
+	if n != nil {
+		_ = os.Remove(filepath.Join(n.dir, SpareNetFile))
+		trace.Mark("spare network taken")
+	}
+	return n
+}
+
+// DropSpareNetwork removes the state dir of a spare network no command
+// took, before this process exits (pasta dies with it: Pdeathsig).
+func DropSpareNetwork() {
+	spare.mu.Lock()
+	n := spare.net
+	spare.net = nil
+	spare.mu.Unlock()
+	if n != nil {
+		n.release()
+	}
 }
 
 // newNetNS makes a network namespace in this process's user namespace and

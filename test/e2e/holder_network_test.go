@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -15,15 +16,105 @@ import (
 
 // pastasOf lists the pasta processes started for this test's home (their
 // pid file is in its run dir) that still run: not killed and on their way
-// out (a --rm run's pasta is reaped after the run returned).
+// out (a --rm run's pasta is reaped after the run returned), and not a
+// pre-started process's spare that no container uses.
 func (e *env) pastasOf() []int {
 	var out []int
 	for _, pid := range pids() {
-		if c := cmdline(pid); strings.HasPrefix(c, "pasta ") && strings.Contains(c, e.home) && !exiting(pid) {
+		if c := cmdline(pid); strings.HasPrefix(c, "pasta ") && strings.Contains(c, e.home) && !exiting(pid) && !spareOrDropped(c) {
 			out = append(out, pid)
 		}
 	}
 	return out
+}
+
+// sparePastas lists the spare pastas of this test's home: made by a
+// pre-started rrun for the next warm pasta run, used by no container yet.
+func (e *env) sparePastas() []int {
+	var out []int
+	for _, pid := range pids() {
+		if c := cmdline(pid); strings.HasPrefix(c, "pasta ") && strings.Contains(c, e.home) && !exiting(pid) && spareOrDropped(c) {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// spareOrDropped says whether the pasta with command line c is a spare
+// (its state dir, that of its --pid file, says so) or one whose state dir
+// is gone (a spare dropped as its process exits; a container's pasta
+// keeps it until it is stopped).
+func spareOrDropped(c string) bool {
+	f := strings.Fields(c)
+	for i := 0; i+1 < len(f); i++ {
+		if f[i] == "--pid" {
+			dir := filepath.Dir(f[i+1])
+			if _, err := os.Stat(dir); err != nil {
+				return true
+			}
+			_, err := os.Stat(filepath.Join(dir, "spare"))
+			return err == nil
+		}
+	}
+	return false
+}
+
+// After a warm pasta run, each pre-started rrun makes the next run's
+// network ahead (a namespace with pasta configured on it); a warm pasta
+// run without published TCP ports takes it, and its container has the
+// network a fresh pasta gives; a run with a published port makes its own;
+// after a --network none run no new spare is made.
+func TestSparePastaNetwork(t *testing.T) {
+	if _, err := exec.LookPath("pasta"); err != nil {
+		t.Skip("pasta is not installed (test/setup-host.sh installs it)")
+	}
+	e := withBusybox(t)
+	e.warmRun("true") // starts the holder
+	if s := e.sparePastas(); len(s) != 0 {
+		t.Fatalf("spare pastas %v before any pasta run", s)
+	}
+	e.ok("run", "--rm", "--network", "pasta", "busybox", "true")
+	waitFor(t, "a spare pasta after a pasta run", func() bool { return len(e.sparePastas()) > 0 })
+
+	traced := append(append([]string(nil), e.vars...), "RRUN_TRACE=1")
+	saved := e.vars
+	e.vars = traced
+	r := e.run("", "run", "--rm", "busybox", "sh", "-c", "ip -4 addr show tap0; ip route; ip link show lo")
+	e.vars = saved
+	if r.code != 0 || !strings.Contains(r.stderr, "spare network taken") {
+		t.Fatalf("the warm pasta run did not take the spare network: %s", r)
+	}
+	for _, want := range []string{"inet 10.0.2.100/24", "default via 10.0.2.2", "UP"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Fatalf("no %q in the container on the spare network: %s", want, r)
+		}
+	}
+	if p := e.waitNoPasta(); len(p) != 0 {
+		t.Fatalf("pasta %v of the --rm run on the spare network still runs", p)
+	}
+
+	e.vars = traced
+	r = e.run("", "run", "--rm", "-p", "127.0.0.1::80", "busybox", "true")
+	e.vars = saved
+	if r.code != 0 || strings.Contains(r.stderr, "spare network taken") {
+		t.Fatalf("a run publishing a port must start its own pasta: %s", r)
+	}
+
+	for range 4 { // every idle pre-started process is then one started after it
+		e.ok("run", "--rm", "--network", "none", "busybox", "true")
+	}
+	waitFor(t, "no spare pasta after --network none runs", func() bool { return len(e.sparePastas()) == 0 })
+}
+
+// waitFor polls cond for ten seconds (a bound on something that never
+// happens, not a timing assert).
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
 }
 
 // allHelpersOf lists every process of this test's home named pasta or
