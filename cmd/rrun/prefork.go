@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -67,18 +68,23 @@ func servePrefork() {
 	// for its accept, where it would otherwise find no process listening
 	// and start rrun itself (~30 ms).
 	prebuildRoot()
-	session.PrepareSpareNetwork(join.RunDir()) // after a warm pasta run: the next one's network, made ahead
+	// A spare network's pasta dies with the thread that started it
+	// (Pdeathsig), and a detached monitor served here execs rrun-monitor
+	// from its own thread, ending every other: the main goroutine keeps
+	// its thread from here on, and starts pasta and runs the command on it.
+	runtime.LockOSThread()
+	session.RefreshSpareNetwork(join.RunDir()) // after a warm pasta run: the next one's network, made ahead
 	var taken atomic.Bool
 	go func() { // the holder's end closes when it exits: so does an idle pool process
 		var b [1]byte
 		_, _ = unix.Read(ctl, b[:])
 		if !taken.Load() {
+			session.DropSpareNetwork() // before the socket: system migrate returns once that is gone
 			_ = os.Remove(sock)
-			session.DropSpareNetwork()
 			os.Exit(0)
 		}
 	}()
-	conn, req := acceptPrefork(ln)
+	conn, req := acceptPrefork(ln, func() { session.RefreshSpareNetwork(join.RunDir()) })
 	taken.Store(true)
 	_, _ = unix.Write(ctl, []byte{'T'}) // the holder starts the next one
 	_ = unix.Close(ctl)
@@ -128,9 +134,17 @@ func listenPrefork(dir, sock string) (int, error) {
 }
 
 // acceptPrefork waits for a client of this user with a well-formed
-// request; others are closed and the wait goes on.
-func acceptPrefork(ln int) (int, *preforkRequest) {
+// request; others are closed and the wait goes on. idle runs every second
+// of the wait.
+func acceptPrefork(ln int, idle func()) (int, *preforkRequest) {
 	for {
+		fds := []unix.PollFd{{Fd: int32(ln), Events: unix.POLLIN}}
+		if n, err := unix.Poll(fds, 1000); n == 0 || err == unix.EINTR {
+			if n == 0 {
+				idle()
+			}
+			continue
+		}
 		conn, _, err := unix.Accept4(ln, unix.SOCK_CLOEXEC)
 		if err != nil {
 			if err == unix.EINTR || err == unix.ECONNABORTED {

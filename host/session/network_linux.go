@@ -359,17 +359,28 @@ func NoteNetwork(runDir string, net *network.Plan) {
 	}
 }
 
-// PrepareSpareNetwork launches a spare network in runDir when the last
-// warm container with a private network connected pasta. It runs in a
-// pre-started rrun before it serves a command (uid 0 of the holder's
-// user namespace, where StartNetwork makes them), whose environment is
-// empty: the marker names the pasta to run.
-func PrepareSpareNetwork(runDir string) {
+// RefreshSpareNetwork makes a spare network in runDir when the last warm
+// container with a private network connected pasta and there is none,
+// and stops the spare when that container's network was another. It runs
+// in a pre-started rrun before it serves a command, when it starts and
+// every second while it waits (uid 0 of the holder's user namespace,
+// where StartNetwork makes networks), whose environment is empty: the
+// marker names the pasta to run.
+func RefreshSpareNetwork(runDir string) {
 	if os.Geteuid() != 0 {
 		return
 	}
+	spare.mu.Lock()
+	have := spare.net
+	spare.mu.Unlock()
 	b, err := os.ReadFile(filepath.Join(runDir, spareNetMarker))
 	bin := string(b)
+	if have != nil {
+		if err != nil || bin != have.bin {
+			dropSpare(true) // made again next time, for another pasta
+		}
+		return
+	}
 	if err != nil || !filepath.IsAbs(bin) || filepath.Base(bin) != "pasta" {
 		return
 	}
@@ -420,12 +431,20 @@ func takeSpareNetwork(runDir string, net *network.Plan) *startedNetwork {
 
 // DropSpareNetwork removes the state dir of a spare network no command
 // took, before this process exits (pasta dies with it: Pdeathsig).
-func DropSpareNetwork() {
+func DropSpareNetwork() { dropSpare(false) }
+
+// dropSpare forgets the spare network and removes its state dir; with
+// stop, it stops its pasta first.
+func dropSpare(stop bool) {
 	spare.mu.Lock()
 	n := spare.net
 	spare.net = nil
 	spare.mu.Unlock()
-	if n != nil {
+	switch {
+	case n == nil:
+	case stop:
+		n.abort()
+	default:
 		n.release()
 	}
 }

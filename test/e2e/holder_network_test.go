@@ -41,22 +41,36 @@ func (e *env) sparePastas() []int {
 }
 
 // spareOrDropped says whether the pasta with command line c is a spare
-// (its state dir, that of its --pid file, says so) or one whose state dir
-// is gone (a spare dropped as its process exits; a container's pasta
-// keeps it until it is stopped).
+// (isSpare) or one whose state dir is gone (a spare dropped as its
+// process exits; a container's pasta keeps it until it is stopped).
 func spareOrDropped(c string) bool {
+	dir := pastaStateDir(c)
+	if _, err := os.Stat(dir); dir != "" && err != nil {
+		return true
+	}
+	return isSpare(c)
+}
+
+// isSpare says whether the pasta with command line c is a pre-started
+// process's spare: its state dir (that of its --pid file) says so.
+func isSpare(c string) bool {
+	dir := pastaStateDir(c)
+	if dir == "" {
+		return false
+	}
+	_, err := os.Stat(filepath.Join(dir, "spare"))
+	return err == nil
+}
+
+// pastaStateDir is the dir of the --pid file in pasta command line c.
+func pastaStateDir(c string) string {
 	f := strings.Fields(c)
 	for i := 0; i+1 < len(f); i++ {
 		if f[i] == "--pid" {
-			dir := filepath.Dir(f[i+1])
-			if _, err := os.Stat(dir); err != nil {
-				return true
-			}
-			_, err := os.Stat(filepath.Join(dir, "spare"))
-			return err == nil
+			return filepath.Dir(f[i+1])
 		}
 	}
-	return false
+	return ""
 }
 
 // After a warm pasta run, each pre-started rrun makes the next run's
@@ -73,8 +87,18 @@ func TestSparePastaNetwork(t *testing.T) {
 	if s := e.sparePastas(); len(s) != 0 {
 		t.Fatalf("spare pastas %v before any pasta run", s)
 	}
-	e.ok("run", "--rm", "--network", "pasta", "busybox", "true")
-	waitFor(t, "a spare pasta after a pasta run", func() bool { return len(e.sparePastas()) > 0 })
+	// Each pre-started process makes its spare when it starts: one that
+	// was idle before the first pasta run has none until a run takes it.
+	spared := func() bool { n := e.idlePool(); return n > 0 && len(e.sparePastas()) == n }
+	for i := 0; ; i++ {
+		e.ok("run", "--rm", "--network", "pasta", "busybox", "true")
+		if waitUntil(2*time.Second, spared) {
+			break
+		}
+		if i == 5 {
+			t.Fatalf("pre-started processes %d, spare pastas %v after pasta runs", e.idlePool(), e.sparePastas())
+		}
+	}
 
 	traced := append(append([]string(nil), e.vars...), "RRUN_TRACE=1")
 	saved := e.vars
@@ -93,6 +117,22 @@ func TestSparePastaNetwork(t *testing.T) {
 		t.Fatalf("pasta %v of the --rm run on the spare network still runs", p)
 	}
 
+	// A detached container's monitor (a pre-started process too) takes
+	// its spare and hands the container, pasta with it, to rrun-monitor:
+	// pasta must outlive that exec (it dies with the thread that started
+	// it) and keep serving the container.
+	waitFor(t, "a spare pasta in each pre-started process", spared)
+	id := e.detached("busybox", "sleep", "600")
+	onlySmallMonitor(t, id)
+	time.Sleep(200 * time.Millisecond) // a pasta killed with the hand-off is gone by then
+	if p := e.pastasOf(); len(p) != 1 {
+		t.Fatalf("the detached container on a spare network has pastas %v after the hand-off", p)
+	}
+	if r := e.ok("exec", id, "ip", "-4", "addr", "show", "tap0"); !strings.Contains(r.stdout, "inet 10.0.2.100/24") {
+		t.Fatalf("the detached container's network after the hand-off: %s", r)
+	}
+	e.ok("rm", "-f", id)
+
 	e.vars = traced
 	r = e.run("", "run", "--rm", "-p", "127.0.0.1::80", "busybox", "true")
 	e.vars = saved
@@ -110,15 +150,30 @@ func TestSparePastaNetwork(t *testing.T) {
 // happens, not a timing assert).
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
+	if !waitUntil(10*time.Second, cond) {
+		t.Fatalf("timed out waiting for %s", what)
 	}
 }
 
+// waitUntil polls cond for at most d and says whether it held.
+func waitUntil(d time.Duration, cond func() bool) bool {
+	for deadline := time.Now().Add(d); !cond(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+	return true
+}
+
+// idlePool counts the pre-started processes of this test's holder that
+// wait for a command (each listens on a socket of its own).
+func (e *env) idlePool() int {
+	m, _ := filepath.Glob(filepath.Join(e.home, "run", "rrun", "prefork", "*.sock"))
+	return len(m)
+}
+
 // allHelpersOf lists every process of this test's home named pasta or
-// slirp4netns, zombies and exiting ones included.
+// slirp4netns, zombies and exiting ones included, but no live spare.
 func (e *env) allHelpersOf() []int {
 	var out []int
 	for _, pid := range pids() {
@@ -132,6 +187,9 @@ func (e *env) allHelpersOf() []int {
 		ppid := 0
 		if len(f) > 1 {
 			ppid, _ = strconv.Atoi(f[1])
+		}
+		if isSpare(cmdline(pid)) {
+			continue // a pre-started process's spare: no container's
 		}
 		if strings.Contains(cmdline(pid), e.home) || (ppid > 1 && strings.Contains(cmdline(ppid), e.home)) {
 			out = append(out, pid)

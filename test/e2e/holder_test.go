@@ -284,9 +284,9 @@ func (e *env) noStrayProcesses() {
 		if !strings.Contains(cmd, e.home) && !strings.Contains(environ(pid), e.home) {
 			continue
 		}
-		// The holder, its idle pre-started rrun and the warm plugins stay
-		// by design; anything else is a leak.
-		if !strings.Contains(cmd, "__holder") && !strings.Contains(cmd, "__plugin") && !strings.Contains(cmd, "__prefork") {
+		// The holder, its idle pre-started rrun (with their spare pasta)
+		// and the warm plugins stay by design; anything else is a leak.
+		if !strings.Contains(cmd, "__holder") && !strings.Contains(cmd, "__plugin") && !strings.Contains(cmd, "__prefork") && !isSpare(cmd) {
 			e.t.Fatalf("process %d left: %s", pid, cmd)
 		}
 	}

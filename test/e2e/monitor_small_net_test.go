@@ -9,11 +9,12 @@ import (
 )
 
 // helpersOf lists the live network helpers (pasta or slirp4netns) started
-// for this test's home (their state dir is in its run dir).
+// for this test's home (their state dir is in its run dir) for a
+// container: a pre-started process's spare pasta is none's.
 func (e *env) helpersOf(mode string) []int {
 	var out []int
 	for _, pid := range pids() {
-		if c := cmdline(pid); strings.HasPrefix(c, mode+" ") && strings.Contains(c, e.home) && !isZombie(pid) {
+		if c := cmdline(pid); strings.HasPrefix(c, mode+" ") && strings.Contains(c, e.home) && !isZombie(pid) && !spareOrDropped(c) {
 			out = append(out, pid)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"syscall"
+	"time"
 
 	"github.com/rrun-project/rrun/plugins/api"
 	"github.com/rrun-project/rrun/plugins/api/reaper"
@@ -28,13 +29,16 @@ func (b *Backend) Start(_ context.Context, id string) error {
 	if err := c.setStatus(api.StatusCreated, api.StatusRunning); err != nil {
 		return err
 	}
+	t0 := time.Now()
 	if err := c.enc.Encode(nsinit.Message{Type: nsinit.MsgStart}); err != nil {
 		return fmt.Errorf("failed to start container %s: %w", id, err)
 	}
 	m, err := next(c.dec, b.initLog(id))
+	api.TraceSince("native: start: the init's socket closed", t0)
 	c.conn.Close() // nothing more to say to each other
 	if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
 		b.saveLogged(c)
+		api.TraceSince("native: start: state saved", t0)
 		return nil
 	}
 	if err != nil {
