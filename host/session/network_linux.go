@@ -277,8 +277,29 @@ type startedNetwork struct {
 	unlock       func()
 	ready        func() (stop func(), err error)
 	alive        func() bool
-	bin          string // a spare's pasta (PrepareSpareNetwork)
+	bin          string // a spare's pasta (RefreshSpareNetwork)
+	started      time.Time
 }
+
+// spareMaxAge bounds how long a spare network waits for a run: pasta
+// reads the host's DNS servers and routes when it starts, which a laptop
+// that changed networks meanwhile no longer has.
+const spareMaxAge = time.Minute
+
+// stale says whether a spare network is older than spareMaxAge or than
+// the host's /etc/resolv.conf (where pasta read the DNS servers it
+// forwards to).
+func (n *startedNetwork) stale() bool {
+	if time.Since(n.started) > spareMaxAge {
+		return true
+	}
+	st, err := os.Stat(hostResolvConf)
+	return err == nil && st.ModTime().After(n.started)
+}
+
+// hostResolvConf is the host's resolver configuration (a variable for the
+// tests).
+var hostResolvConf = "/etc/resolv.conf"
 
 // launchNetwork makes a network namespace and launches pasta on it for
 // net (its TCP ports), without waiting for it.
@@ -296,7 +317,8 @@ func launchNetwork(runDir string, net *network.Plan) (*startedNetwork, error) {
 		ns.Close()
 		return nil, err
 	}
-	n := &startedNetwork{runDir: runDir, path: fmt.Sprintf("/proc/%s/fd/%d", self, ns.Fd()), ns: ns, owner: owner, dir: dir, unlock: unlock}
+	n := &startedNetwork{runDir: runDir, path: fmt.Sprintf("/proc/%s/fd/%d", self, ns.Fd()), ns: ns, owner: owner, dir: dir, unlock: unlock,
+		started: time.Now()}
 	if n.ready, n.alive, err = net.LaunchPasta(ns, dir); err != nil {
 		ns.Close()
 		n.release()
@@ -361,7 +383,8 @@ func NoteNetwork(runDir string, net *network.Plan) {
 
 // RefreshSpareNetwork makes a spare network in runDir when the last warm
 // container with a private network connected pasta and there is none,
-// and stops the spare when that container's network was another. It runs
+// stops the spare when that container's network was another, and makes
+// a stale one (spareMaxAge, the host's resolv.conf) anew. It runs
 // in a pre-started rrun before it serves a command, when it starts and
 // every second while it waits (uid 0 of the holder's user namespace,
 // where StartNetwork makes networks), whose environment is empty: the
@@ -376,10 +399,10 @@ func RefreshSpareNetwork(runDir string) {
 	b, err := os.ReadFile(filepath.Join(runDir, spareNetMarker))
 	bin := string(b)
 	if have != nil {
-		if err != nil || bin != have.bin {
-			dropSpare(true) // made again next time, for another pasta
+		if err == nil && bin == have.bin && !have.stale() {
+			return
 		}
-		return
+		dropSpare(true) // then made anew, unless the marker is gone
 	}
 	if err != nil || !filepath.IsAbs(bin) || filepath.Base(bin) != "pasta" {
 		return
@@ -418,8 +441,8 @@ func takeSpareNetwork(runDir string, net *network.Plan) *startedNetwork {
 		n = nil
 	}
 	spare.mu.Unlock()
-	if n != nil && !n.alive() {
-		n.abort()
+	if n != nil && (!n.alive() || n.stale()) {
+		go n.abort() // not on this run's path: pasta's exit waits for the kernel
 		return nil
 	}
 	if n != nil {
