@@ -466,7 +466,7 @@ func dropSpare(stop bool) {
 	switch {
 	case n == nil:
 	case stop:
-		n.abort()
+		go n.abort() // a client that comes meanwhile does not wait for pasta's exit
 	default:
 		n.release()
 	}
