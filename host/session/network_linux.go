@@ -432,23 +432,23 @@ func takeSpareNetwork(runDir string, net *network.Plan) *startedNetwork {
 	if len(net.Ports) > 0 {
 		return nil
 	}
-	bin, _ := exec.LookPath("pasta")
 	spare.mu.Lock()
 	n := spare.net
-	if n != nil && n.runDir == runDir && n.bin == bin {
-		spare.net = nil
-	} else {
-		n = nil
-	}
+	spare.net = nil
 	spare.mu.Unlock()
-	if n != nil && (!n.alive() || n.stale()) {
+	if n == nil {
+		return nil
+	}
+	if bin, _ := exec.LookPath("pasta"); n.runDir != runDir || n.bin != bin {
+		go n.abort() // not this command's: nothing else will take it
+		return nil
+	}
+	if !n.alive() || n.stale() {
 		go n.abort() // not on this run's path: pasta's exit waits for the kernel
 		return nil
 	}
-	if n != nil {
-		_ = os.Remove(filepath.Join(n.dir, SpareNetFile))
-		trace.Mark("spare network taken")
-	}
+	_ = os.Remove(filepath.Join(n.dir, SpareNetFile))
+	trace.Mark("spare network taken")
 	return n
 }
 

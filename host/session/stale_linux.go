@@ -21,7 +21,8 @@ func RemoveStale(runDir string) int {
 	return removeStaleSessions(filepath.Join(runDir, "sessions"))
 }
 
-// removeStaleSessions deletes the state of sessions whose rrun was killed.
+// removeStaleSessions deletes the state of sessions whose rrun was killed,
+// and of spare networks whose pre-started rrun was; it counts the former.
 // A live session's rrun holds the flock of its ownerLock (taken before the
 // dir got its name, see newStateDir); a dir without one (an older rrun)
 // counts as live while rootlesskit's lock is held or the dir is young.
@@ -41,9 +42,13 @@ func removeStaleSessions(dir string) int {
 		if !sessionStale(p) {
 			continue
 		}
+		_, err := os.Stat(filepath.Join(p, SpareNetFile))
+		spareNet := err == nil // a spare network's (network_linux.go): no killed session
 		network.KillPasta(filepath.Join(p, network.PastaPIDFile))
 		_ = os.RemoveAll(p)
-		n++
+		if !spareNet {
+			n++
+		}
 	}
 	if len(making) > 0 {
 		removeAbandonedNew(dir, making)

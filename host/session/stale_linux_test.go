@@ -105,3 +105,30 @@ func TestStopHolderWaitsForThePool(t *testing.T) {
 		}
 	}
 }
+
+// The state dir of a spare network whose pre-started rrun was killed goes
+// like a killed session's, but is not counted as one: a command that
+// finds it has no killed session's plugins to clean up after.
+func TestStaleSpareNetworkIsNoKilledSession(t *testing.T) {
+	sessions := filepath.Join(t.TempDir(), "sessions")
+	spareDir, killed := filepath.Join(sessions, "spare1"), filepath.Join(sessions, "killed1")
+	for _, d := range []string{spareDir, killed} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, ownerLock), nil, 0o600); err != nil { // nobody holds it
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(spareDir, SpareNetFile), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if n := removeStaleSessions(sessions); n != 1 {
+		t.Errorf("counted %d killed sessions, want 1 (the spare network's dir is none)", n)
+	}
+	for _, d := range []string{spareDir, killed} {
+		if _, err := os.Stat(d); !os.IsNotExist(err) {
+			t.Errorf("%s is left (%v)", filepath.Base(d), err)
+		}
+	}
+}
