@@ -346,7 +346,7 @@ func (n *startedNetwork) abort() {
 // warm run of the user connected pasta (spareNetMarker): a run it then
 // serves takes them, already configured. pasta is its child (Pdeathsig),
 // as when the run starts it, so a spare that no command takes ends with
-// the process. The price: one idle pasta (~21 MB resident) per idle
+// the process. The price: one idle pasta (~20 MB resident) per idle
 // pre-started process of a user who runs pasta containers.
 var spare struct {
 	mu  sync.Mutex
