@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -68,12 +67,10 @@ func servePrefork() {
 	// for its accept, where it would otherwise find no process listening
 	// and start rrun itself (~30 ms).
 	prebuildRoot()
-	// A spare network's pasta dies with the thread that started it
-	// (Pdeathsig), and a detached monitor served here execs rrun-monitor
-	// from its own thread, ending every other: the main goroutine keeps
-	// its thread from here on, and starts pasta and runs the command on it.
-	runtime.LockOSThread()
-	session.RefreshSpareNetwork(join.RunDir()) // after a warm pasta run: the next one's network, made ahead
+	// After a warm pasta run: the next one's network, made ahead. It runs
+	// on the main goroutine, which also runs the command: see
+	// RefreshSpareNetwork.
+	session.RefreshSpareNetwork(join.RunDir())
 	var taken atomic.Bool
 	go func() { // the holder's end closes when it exits: so does an idle pool process
 		var b [1]byte

@@ -349,8 +349,9 @@ func (n *startedNetwork) abort() {
 // the process. The price: one idle pasta (~20 MB resident) per idle
 // pre-started process of a user who runs pasta containers.
 var spare struct {
-	mu  sync.Mutex
-	net *startedNetwork
+	mu     sync.Mutex
+	net    *startedNetwork
+	locked bool // the goroutine of RefreshSpareNetwork keeps its thread
 }
 
 // SpareNetFile, in a spare network's state dir, says that no container
@@ -389,6 +390,13 @@ func NoteNetwork(runDir string, net *network.Plan) {
 // every second while it waits (uid 0 of the holder's user namespace,
 // where StartNetwork makes networks), whose environment is empty: the
 // marker names the pasta to run.
+//
+// pasta dies with the thread that started it (Pdeathsig), and a detached
+// monitor execs rrun-monitor from its own thread, ending every other: so
+// before it starts pasta, RefreshSpareNetwork locks the calling goroutine
+// to its thread for good, and the command must run on that goroutine. Not
+// before: a locked goroutine costs a run ~2 ms (each wake-up is handed to
+// its own thread), which only a run that takes a spare earns back.
 func RefreshSpareNetwork(runDir string) {
 	if os.Geteuid() != 0 {
 		return
@@ -406,6 +414,10 @@ func RefreshSpareNetwork(runDir string) {
 	}
 	if err != nil || !filepath.IsAbs(bin) || filepath.Base(bin) != "pasta" {
 		return
+	}
+	if !spare.locked {
+		runtime.LockOSThread() // never unlocked: see above
+		spare.locked = true
 	}
 	path, hadPath := os.LookupEnv("PATH")
 	_ = os.Setenv("PATH", filepath.Dir(bin)) // exec.Command looks pasta up at once
