@@ -5,8 +5,6 @@ import (
 	"os"
 
 	cstore "go.podman.io/storage"
-
-	"github.com/rrun-project/rrun/plugins/api"
 )
 
 // Spare keep-id root filesystems. A keep-id container on mapped copies
@@ -44,20 +42,9 @@ func (s *Store) claimSpareLayer(st cstore.Store, name, top string) (*cstore.Laye
 }
 
 // makeSpareLayerLater makes and mounts, in the background, this process's
-// next spare layer on top, when the process is a warm plugin.
+// next spare layer on top.
 func (s *Store) makeSpareLayerLater(top string) {
-	if !api.WarmProcess() {
-		return
-	}
-	s.removals.Add(1)
-	go func() {
-		defer s.removals.Done()
-		s.spareMu.Lock()
-		defer s.spareMu.Unlock()
-		st, err := s.open()
-		if err != nil {
-			return
-		}
+	s.spareLater(func(st cstore.Store) {
 		name := spareLayerName(top)
 		if _, err := st.Layer(name); err == nil {
 			return
@@ -67,5 +54,5 @@ func (s *Store) makeSpareLayerLater(top string) {
 			return // no spare: the next keep-id prepare creates its layer
 		}
 		_, _ = st.Mount(l.ID, "") // unmounted, the spare is mounted when claimed
-	}()
+	})
 }

@@ -94,25 +94,13 @@ func mountedDir(st cstore.Store, layerID string) string {
 }
 
 // makeSpareLater makes, in the background, this process's next spare of
-// imageID (volatile or not), when the process is a warm plugin (a plugin
-// of one command would not live to use it). The spare is mounted too, unless the store
+// imageID (volatile or not). The spare is mounted too, unless the store
 // mounts with a FUSE program (a daemon per idle spare): its container
 // then only takes the mount over. The mount is in this process's mount
 // namespace, the session holder's, which every container of this plugin
 // shares.
 func (s *Store) makeSpareLater(imageID string, volatile bool) {
-	if !api.WarmProcess() {
-		return
-	}
-	s.removals.Add(1)
-	go func() {
-		defer s.removals.Done()
-		s.spareMu.Lock()
-		defer s.spareMu.Unlock()
-		st, err := s.open()
-		if err != nil {
-			return
-		}
+	s.spareLater(func(st cstore.Store) {
 		name := spareName(imageID, volatile)
 		if _, err := st.Container(name); err == nil {
 			return
@@ -123,6 +111,25 @@ func (s *Store) makeSpareLater(imageID string, volatile bool) {
 		}
 		s.remember(st, c)
 		_, _ = st.Mount(c.ID, "") // unmounted, the spare is mounted when claimed
+	})
+}
+
+// spareLater runs work in the background with the store open and spareMu
+// held (claims give up meanwhile), when this process is a warm plugin: a
+// plugin of one command would not live to use a spare. settleRemovals
+// waits for it.
+func (s *Store) spareLater(work func(st cstore.Store)) {
+	if !api.WarmProcess() {
+		return
+	}
+	s.removals.Add(1)
+	go func() {
+		defer s.removals.Done()
+		s.spareMu.Lock()
+		defer s.spareMu.Unlock()
+		if st, err := s.open(); err == nil {
+			work(st)
+		}
 	}()
 }
 

@@ -285,8 +285,10 @@ func (e *env) noStrayProcesses() {
 			continue
 		}
 		// The holder, its idle pre-started rrun (with their spare pasta)
-		// and the warm plugins stay by design; anything else is a leak.
-		if !strings.Contains(cmd, "__holder") && !strings.Contains(cmd, "__plugin") && !strings.Contains(cmd, "__prefork") && !isSpare(cmd) {
+		// and the warm plugins stay by design; a spare dropped as its
+		// process exited is dying; anything else is a leak.
+		spare := isSpare(cmd) || (spareOrDropped(cmd) && exiting(pid))
+		if !strings.Contains(cmd, "__holder") && !strings.Contains(cmd, "__plugin") && !strings.Contains(cmd, "__prefork") && !spare {
 			e.t.Fatalf("process %d left: %s", pid, cmd)
 		}
 	}
