@@ -103,17 +103,19 @@ func (d *pastaDriver) ConfigureNetwork(childPID int, stateDir, detachedNetNSPath
 
 func noCleanup() error { return nil }
 
-// LaunchPasta starts pasta for the plan's ports (all of them: see
-// WithoutUDP) on the network namespace ns, an nsfs file this process
+// LaunchPasta starts pasta (bin: a path, or "pasta" to look it up in
+// PATH) for the plan's ports (all of them: see WithoutUDP) on the network
+// namespace ns, an nsfs file this process
 // keeps open until ready returns, from uid 0 of the holder's user
 // namespace (the warm path: pasta gets ns as its fd 3, as
 // ConfigureNetwork gives it the init's). It does not wait for pasta:
 // ready does, and returns the func that stops it; alive says, without
 // waiting, whether pasta has not exited. The calling thread is pasta's
 // parent thread (Pdeathsig), as with ConfigureNetwork.
-func (p *Plan) LaunchPasta(ns *os.File, stateDir string) (ready func() (stop func(), err error), alive func() bool, err error) {
+func (p *Plan) LaunchPasta(bin string, ns *os.File, stateDir string) (ready func() (stop func(), err error), alive func() bool, err error) {
 	pidFile := filepath.Join(stateDir, PastaPIDFile)
-	cmd := exec.Command("pasta", append([]string{"-f"}, pastaArgs(p.Ports, pidFile, 0)...)...)
+	cmd := exec.Command(bin, append([]string{"-f"}, pastaArgs(p.Ports, pidFile, 0)...)...)
+	cmd.Args[0] = "pasta" // its command line as when PATH finds it, whatever bin is
 	cmd.ExtraFiles = []*os.File{ns}
 	if ready, err = launchPasta(cmd, pidFile); err != nil {
 		return nil, nil, err

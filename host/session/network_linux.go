@@ -248,7 +248,7 @@ func StartNetwork(runDir string, net *network.Plan) (*network.Pending, error) {
 	n := takeSpareNetwork(runDir, net)
 	if n == nil {
 		var err error
-		if n, err = launchNetwork(runDir, net); err != nil {
+		if n, err = launchNetwork(runDir, net, "pasta"); err != nil {
 			return nil, failed(err)
 		}
 	}
@@ -301,9 +301,10 @@ func (n *startedNetwork) stale() bool {
 // tests).
 var hostResolvConf = "/etc/resolv.conf"
 
-// launchNetwork makes a network namespace and launches pasta on it for
-// net (its TCP ports), without waiting for it.
-func launchNetwork(runDir string, net *network.Plan) (*startedNetwork, error) {
+// launchNetwork makes a network namespace and launches pasta (bin, as
+// Plan.LaunchPasta takes it) on it for net (its TCP ports), without
+// waiting for it.
+func launchNetwork(runDir string, net *network.Plan, bin string) (*startedNetwork, error) {
 	self, err := os.Readlink("/proc/self") // this pid as /proc numbers it
 	if err != nil {
 		return nil, err
@@ -319,7 +320,7 @@ func launchNetwork(runDir string, net *network.Plan) (*startedNetwork, error) {
 	}
 	n := &startedNetwork{runDir: runDir, path: fmt.Sprintf("/proc/%s/fd/%d", self, ns.Fd()), ns: ns, owner: owner, dir: dir, unlock: unlock,
 		started: time.Now()}
-	if n.ready, n.alive, err = net.LaunchPasta(ns, dir); err != nil {
+	if n.ready, n.alive, err = net.LaunchPasta(bin, ns, dir); err != nil {
 		ns.Close()
 		n.release()
 		return nil, err
@@ -419,14 +420,7 @@ func RefreshSpareNetwork(runDir string) {
 		runtime.LockOSThread() // never unlocked: see above
 		spare.locked = true
 	}
-	path, hadPath := os.LookupEnv("PATH")
-	_ = os.Setenv("PATH", filepath.Dir(bin)) // exec.Command looks pasta up at once
-	n, err := launchNetwork(runDir, &network.Plan{Mode: network.ModePasta})
-	if hadPath {
-		_ = os.Setenv("PATH", path)
-	} else {
-		_ = os.Unsetenv("PATH")
-	}
+	n, err := launchNetwork(runDir, &network.Plan{Mode: network.ModePasta}, bin)
 	if err != nil {
 		return // the run starts its own, and says what fails
 	}
