@@ -57,34 +57,28 @@ func TestKeepIDBackgroundCopies(t *testing.T) {
 // storage plugin (storage/idmap_spare.go) and returns its layer's id.
 func waitSpareLayer(t *testing.T, e *env) string {
 	t.Helper()
-	mounts := filepath.Join(e.home, "run", "rrun", "storage", "overlay", "overlay-layers", "mountpoints.json")
-	deadline := time.Now().Add(30 * time.Second) // a bound on a spare never made, not a timing assert
-	for {
-		data, _ := os.ReadFile(mounts)
+	spare := ""
+	mounted := func() bool {
+		data, _ := os.ReadFile(mountpointsJSON(e))
 		for id, names := range layerNames(t, e) {
 			if len(names) > 0 && strings.HasPrefix(names[0], "rrun-spare-") && strings.Contains(names[0], "-k-") &&
 				bytes.Contains(data, []byte(`"`+id+`"`)) {
-				return id
+				spare = id
+				return true
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no mounted spare keep-id rootfs after a keep-id run on the copies: %v", layerNames(t, e))
-		}
-		time.Sleep(50 * time.Millisecond)
+		return false
 	}
+	if !waitUntil(30*time.Second, mounted) { // a bound on a spare never made, not a timing assert
+		t.Fatalf("no mounted spare keep-id rootfs after a keep-id run on the copies: %v", layerNames(t, e))
+	}
+	return spare
 }
 
 // layerNames are the names of every layer of e's overlay store, by id.
 func layerNames(t *testing.T, e *env) map[string][]string {
 	t.Helper()
-	var layers []struct {
-		ID    string
-		Names []string
-	}
-	raw, err := os.ReadFile(layersJSON(e))
-	if err == nil {
-		err = json.Unmarshal(raw, &layers)
-	}
+	layers, err := layerRecords(e)
 	if err != nil && !os.IsNotExist(err) {
 		t.Fatalf("layers.json: %v", err)
 	}
@@ -93,6 +87,23 @@ func layerNames(t *testing.T, e *env) map[string][]string {
 		out[l.ID] = l.Names
 	}
 	return out
+}
+
+// layerRecord is what these tests read of a layer in layers.json.
+type layerRecord struct {
+	ID    string
+	Names []string
+	Flags map[string]any
+}
+
+// layerRecords reads the layers of e's overlay store.
+func layerRecords(e *env) ([]layerRecord, error) {
+	var layers []layerRecord
+	raw, err := os.ReadFile(layersJSON(e))
+	if err == nil {
+		err = json.Unmarshal(raw, &layers)
+	}
+	return layers, err
 }
 
 // A copier killed midway leaves nothing a container uses: the next keep-id
@@ -196,15 +207,7 @@ func copierState(e *env) string {
 	for _, f := range files {
 		fmt.Fprintf(&b, "state file %s (lock held: %v)\n", filepath.Base(f), strings.HasSuffix(f, ".lock") && lockHeld(f))
 	}
-	var layers []struct {
-		ID    string
-		Names []string
-		Flags map[string]any
-	}
-	raw, err := os.ReadFile(layersJSON(e))
-	if err == nil {
-		err = json.Unmarshal(raw, &layers)
-	}
+	layers, err := layerRecords(e)
 	if err != nil {
 		fmt.Fprintf(&b, "layers.json: %v\n", err)
 	}
@@ -234,6 +237,12 @@ func checkNoCopiesLeft(t *testing.T, e *env) {
 
 func layersJSON(e *env) string {
 	return filepath.Join(e.home, "data", "rrun", "storage", "overlay", "overlay-layers", "layers.json")
+}
+
+// mountpointsJSON is where c/storage counts the mounts of e's overlay
+// layers (in the run root).
+func mountpointsJSON(e *env) string {
+	return filepath.Join(e.home, "run", "rrun", "storage", "overlay", "overlay-layers", "mountpoints.json")
 }
 
 // copierPIDs are the `rrun idmap-copy` processes of e's store.

@@ -207,7 +207,7 @@ func TestDetachedRunTakesASpareRootfs(t *testing.T) {
 	first := e.detached("--network", "none", "busybox", "sleep", "600")
 	// The spare is made, then mounted, in the background; a prepare that
 	// comes meanwhile makes its own container.
-	mounts := filepath.Join(e.home, "run", "rrun", "storage", "overlay", "overlay-layers", "mountpoints.json")
+	mounts := mountpointsJSON(e)
 	var spareID string
 	deadline := time.Now().Add(30 * time.Second)
 	for spareID == "" && time.Now().Before(deadline) {
