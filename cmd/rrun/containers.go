@@ -24,13 +24,21 @@ func containerStore(cfg config.Config) (*state.Store, error) {
 // after the run dir is checked (before anything is written to it) and what
 // killed rrun processes left is cleaned up (see reconcile).
 func loadStore() (config.Config, *state.Store, error) {
-	return loadStoreThen(nil)
+	return loadStoreSettled(nil, true)
 }
 
-// loadStoreThen is loadStore that calls checked (when not nil) with the
-// configuration once the run dir is checked, before the reconcile: for
-// work that may go on meanwhile.
+// loadStoreThen is loadStore for a verb that adds a container (run,
+// create): it calls checked (when not nil) with the configuration once the
+// run dir is checked, before the reconcile, for work that may go on
+// meanwhile; and it does not wait for the --rm containers being removed
+// (state.Record.Removing), which such a verb neither shows nor uses.
 func loadStoreThen(checked func(config.Config)) (config.Config, *state.Store, error) {
+	return loadStoreSettled(checked, false)
+}
+
+// loadStoreSettled is loadStoreThen that, with settle, waits for the --rm
+// containers being removed.
+func loadStoreSettled(checked func(config.Config), settle bool) (config.Config, *state.Store, error) {
 	cfg, store, err := openStore()
 	if err != nil {
 		return cfg, nil, err
@@ -42,9 +50,21 @@ func loadStoreThen(checked func(config.Config)) (config.Config, *state.Store, er
 		if checked != nil {
 			checked(cfg)
 		}
-		reconcile(cfg, store)
+		reconcile(cfg, store, settle)
 	}
 	return cfg, store, nil
+}
+
+// settleRemovals waits for the --rm containers being removed, for a verb
+// that uses what they held (an image, a volume) without the records:
+// after `run --rm`, its image can be removed at once, as with docker.
+func settleRemovals(cfg config.Config) {
+	if session.Inside() && !join.Joined() {
+		return // its CLI did
+	}
+	if store, err := containerStore(cfg); err == nil {
+		_ = store.SettleRemovals() // unreadable records: the verb says so where it matters
+	}
 }
 
 // openStore is loadStore without the checks, for the monitor and the
@@ -76,6 +96,9 @@ func createRecord(cfg config.Config, store *state.Store, o container.RunOptions,
 	}
 	if o.Name != "" {
 		owner, err := create()
+		if errors.Is(err, api.ErrAlreadyExists) && store.AwaitRemovalOf(o.Name) {
+			owner, err = create() // the name of a `run --rm` that just ended
+		}
 		return rec, owner, err
 	}
 	for i := 0; ; i++ {

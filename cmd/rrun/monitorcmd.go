@@ -147,11 +147,12 @@ func monitorDeps(cfg config.Config, store *state.Store, mgr *pluginmgr.Manager, 
 		deps.Spec.OwnNetNS = true
 		deps.AttachNetwork = func(pid int) (*network.Link, error) { return session.AttachNetwork(cfg.Dirs.Run, net, pid) }
 		deps.StartNetwork = func() (*network.Pending, error) { return session.StartNetwork(cfg.Dirs.Run, net) }
-		if attach {
-			// A foreground run's network helper is reaped after its exit
-			// code went out (monitor.stopNetwork).
-			deps.Later = runLater
-		}
+	}
+	if session.Joined() && attach {
+		// A foreground run's network helper is reaped, and a --rm
+		// container removed, after its exit code went out (the monitor's
+		// stopNetwork and finish).
+		deps.Later = runLater
 	}
 	return deps
 }

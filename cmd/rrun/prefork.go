@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -51,55 +52,166 @@ type preforkRequest struct {
 	args, env    []string
 }
 
-// servePrefork is the pool process's role; it never returns.
+// servePrefork is the pool process's role; it never returns. After a
+// foreground run it may serve again (reusable): it tells the holder 'R'
+// and waits for the next client, which then does not pay a new process's
+// start-up (see "Pre-started commands" in docs/internal.md).
 func servePrefork() {
 	ctl := join.PreforkCtl()
 	if ctl < 0 || len(os.Args) < 4 {
 		os.Exit(125)
 	}
+	startNetpoll()
 	dir := filepath.Join(join.RunDir(), "prefork")
 	sock := filepath.Join(dir, fmt.Sprintf("%d-%s.sock", os.Getpid(), join.InheritTag()))
-	ln, err := listenPrefork(dir, sock)
-	if err != nil {
-		os.Exit(125) // the holder retries after a while
-	}
-	// After listening: a client that comes meanwhile waits these few ms
-	// for its accept, where it would otherwise find no process listening
-	// and start rrun itself (~30 ms).
-	prebuildRoot()
-	// After a warm pasta run: the next one's network, made ahead. It runs
-	// on the main goroutine, which also runs the command: see
-	// RefreshSpareNetwork.
-	session.RefreshSpareNetwork(join.RunDir())
-	var taken atomic.Bool
-	go func() { // the holder's end closes when it exits: so does an idle pool process
+	var state atomic.Int32 // poolIdle, poolBusy, poolGone
+	// The holder's end closes when it exits, or when it has idle ones
+	// enough: an idle pool process exits then, a busy one after its command.
+	go func() {
 		var b [1]byte
-		_, _ = unix.Read(ctl, b[:])
-		if !taken.Load() {
-			session.DropSpareNetwork() // before the socket: system migrate returns once that is gone
-			_ = os.Remove(sock)
-			os.Exit(0)
+		for {
+			if n, err := unix.Read(ctl, b[:]); n == 0 || err != unix.EINTR {
+				break
+			}
+		}
+		for !state.CompareAndSwap(poolBusy, poolGone) {
+			if state.CompareAndSwap(poolIdle, poolGone) {
+				session.DropSpareNetwork() // before the socket: system migrate returns once that is gone
+				_ = os.Remove(sock)
+				os.Exit(0)
+			}
 		}
 	}()
-	conn, req := acceptPrefork(ln, func() { session.RefreshSpareNetwork(join.RunDir()) })
-	taken.Store(true)
-	_, _ = unix.Write(ctl, []byte{'T'}) // the holder starts the next one
-	_ = unix.Close(ctl)
-	_ = unix.Close(ln)
-	_ = os.Remove(sock)
-	if _, err := unix.Write(conn, []byte{'A'}); err != nil {
+	for served := 1; ; served++ {
+		ln, err := listenPrefork(dir, sock)
+		if err != nil {
+			os.Exit(125) // the holder retries after a while
+		}
+		// After listening: a client that comes meanwhile waits these few ms
+		// for its accept, where it would otherwise find no process listening
+		// and start rrun itself (~30 ms).
+		prebuildRoot()
+		// After a warm pasta run: the next one's network, made ahead. It runs
+		// on the main goroutine, which also runs the command: see
+		// RefreshSpareNetwork.
+		session.RefreshSpareNetwork(join.RunDir())
+		conn, req := acceptPrefork(ln, func() { session.RefreshSpareNetwork(join.RunDir()) })
+		if !state.CompareAndSwap(poolIdle, poolBusy) {
+			select {} // the holder is gone: the watcher is ending this process
+		}
+		_, _ = unix.Write(ctl, []byte{'T'}) // the holder starts the next one, or waits for this one
+		_ = unix.Close(ln)
+		_ = os.Remove(sock)
+		if _, err := unix.Write(conn, []byte{'A'}); err != nil {
+			os.Exit(125)
+		}
+		collectLater() // held since the process started (main) or since it served last
+		code, clientDone := runServed(conn, req, served)
+		var msg [5]byte
+		msg[0] = 'E'
+		binary.NativeEndian.PutUint32(msg[1:], uint32(int32(code)))
+		replied.Store(true) // the client exits now: its EOF is no kill any more
+		_, _ = unix.Write(conn, msg[:])
+		letGoOfClientFds(req)
+		finishLater()
+		if !reusable(req, served, clientDone) || !state.CompareAndSwap(poolBusy, poolIdle) {
+			session.DropSpareNetwork() // a command that did not take it
+			os.Exit(code)
+		}
+		_ = unix.Close(conn)
+		if _, err := unix.Write(ctl, []byte{'R'}); err != nil {
+			os.Exit(code)
+		}
+	}
+}
+
+// A pool process's state, as its holder watcher sees it.
+const (
+	poolIdle = iota
+	poolBusy
+	poolGone
+)
+
+// maxServed bounds the commands one pool process serves.
+const maxServed = 64
+
+// reusedHeapCap is the heap above which a pool process collects before it
+// serves again.
+const reusedHeapCap = 32 << 20
+
+// reusable reports whether this process may serve another command after
+// req, its served-th, and if so readies it: only after a foreground run
+// that got to its end (servedForeground), whose client is gone
+// (clientDone), once the command left no fd among the numbers a client
+// passes (3 to preforkFdLimit-1: the runtime's own are above them, see
+// startNetpoll) and its package state is put back.
+func reusable(req *preforkRequest, served int, clientDone <-chan struct{}) bool {
+	if req.verb != preforkRun || !servedForeground || served >= maxServed || os.Getenv(preforkReuseEnv) == "0" {
+		return false
+	}
+	select {
+	case <-clientDone:
+	case <-time.After(time.Second):
+		return false // a client that lingers (stopped?) still reads our conn
+	}
+	for fd := 3; fd < preforkFdLimit; fd++ {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil {
+			return false // left open by the command
+		}
+	}
+	// Stdio as the holder's child had it, and the placeholders again.
+	null, err := unix.Open(os.DevNull, unix.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	for fd := range preforkFdLimit {
+		flags := 0
+		if fd > 2 {
+			flags = unix.O_CLOEXEC
+		}
+		if fd != null {
+			_ = unix.Dup3(null, fd, flags)
+		}
+	}
+	if null >= preforkFdLimit {
+		_ = unix.Close(null)
+	}
+	signal.Reset()
+	servedClient, servedForeground, inheritedFds, holderWarning = 0, false, 0, ""
+	replied.Store(false)
+	os.Clearenv()
+	_ = os.Chdir("/")
+	// A run allocates ~1 MB: the collector stays off while the pool
+	// process serves (its cost was ~5 ms of CPU per collection), and
+	// collects now and then.
+	holdCollector()
+	var ms runtime.MemStats
+	if runtime.ReadMemStats(&ms); ms.HeapAlloc > reusedHeapCap {
+		runtime.GC()
+	}
+	return true
+}
+
+// preforkReuseEnv, set to 0 in the holder's environment, makes each pool
+// process serve one command (the behaviour before reuse; a test hook).
+const preforkReuseEnv = "RRUN_PREFORK_REUSE"
+
+// servedForeground is set once a served foreground run's monitor returned
+// (startOwned): the command went through its end, and a pool process may
+// serve another after it (reusable).
+var servedForeground bool
+
+// startNetpoll makes the Go runtime open its poller's epoll fd now, while
+// the constructor's placeholders hold the fd numbers a client passes: the
+// first command's would otherwise land among them, and a reused process's
+// next client's fds would be put over it.
+func startNetpoll() {
+	r, w, err := os.Pipe()
+	if err != nil {
 		os.Exit(125)
 	}
-	collectLater() // held since the process started (main)
-	code := runServed(conn, req)
-	var msg [5]byte
-	msg[0] = 'E'
-	binary.NativeEndian.PutUint32(msg[1:], uint32(int32(code)))
-	replied.Store(true) // the client exits now: its EOF is no kill any more
-	_, _ = unix.Write(conn, msg[:])
-	finishLater()
-	session.DropSpareNetwork() // a command that did not take it
-	os.Exit(code)
+	r.Close()
+	w.Close()
 }
 
 // listenPrefork binds sock (in dir, 0700 like the run dir) for one client.
@@ -251,8 +363,10 @@ func closeAll(fds []int) {
 	}
 }
 
-// runServed becomes the client's command and runs it like main does.
-func runServed(conn int, req *preforkRequest) int {
+// runServed becomes the client's command and runs it like main does; the
+// served-th command of this process. clientDone is closed once the client
+// is gone after its exit code (see dieWithClient).
+func runServed(conn int, req *preforkRequest, served int) (int, <-chan struct{}) {
 	installPreforkFds(req)
 	unix.Umask(req.umask)
 	for sig := range 32 {
@@ -268,16 +382,22 @@ func runServed(conn int, req *preforkRequest) int {
 	}
 	_ = os.Chdir(req.cwd) // a cwd that is gone: reported where it matters, as on the normal path
 	os.Args = req.args
+	clientDone := make(chan struct{})
 	if req.verb != preforkDetached {
 		servedClient = req.client
-		go dieWithClient(conn) // a detached monitor outlives the rrun that handed it over
+		go func() {
+			dieWithClient(conn)
+			close(clientDone)
+		}()
+	} else {
+		close(clientDone) // a detached monitor outlives the rrun that handed it over
 	}
 	trace.Reload() // package variables computed from the pool's own (empty) environment
 	trace.Rebase(req.start)
 	trace.Mark("main " + strings.Join(os.Args[1:min(3, len(os.Args))], " "))
-	trace.MarkCPU(fmt.Sprintf("served by pre-started rrun %d of holder %d", os.Getpid(), join.HolderPID()))
+	trace.MarkCPU(fmt.Sprintf("served by pre-started rrun %d of holder %d (its command %d)", os.Getpid(), join.HolderPID(), served))
 	adoptHolder(req.verb == preforkRun) // an exec never joined: no mapping warning
-	return runCommand()
+	return runCommand(), clientDone
 }
 
 // installPreforkFds puts the client's fds at their numbers and closes the
@@ -296,6 +416,27 @@ func installPreforkFds(req *preforkRequest) {
 			_ = unix.Close(fd)
 		}
 	}
+}
+
+// letGoOfClientFds points the client's stdin and stdout at /dev/null and
+// closes the others it passed but stderr once its exit code went out: a
+// reader of its stdout (a shell's `$(rrun run --rm ...)`) gets its EOF as
+// the client exits, not after the work left for later. Warnings of that
+// work still reach the client's stderr.
+func letGoOfClientFds(req *preforkRequest) {
+	null, err := unix.Open(os.DevNull, unix.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	for _, fd := range req.targets {
+		switch {
+		case fd < 2:
+			_ = unix.Dup3(null, fd, 0)
+		case fd > 2:
+			_ = unix.Close(fd) // --preserve-fds: the container has them
+		}
+	}
+	_ = unix.Close(null)
 }
 
 // servedClient is the pid of the client whose death ends this process

@@ -25,9 +25,11 @@ import (
 // container, a look at the sockets and session dirs. Only when that finds a
 // container whose owner was killed does it enter a session, where the
 // plugins delete the container's isolation state and root filesystem.
-// Failures are warnings: the command the user asked for goes on.
-func reconcile(cfg config.Config, store *state.Store) {
-	stale, err := store.Reconcile()
+// Failures are warnings: the command the user asked for goes on. With
+// settle it first waits for the --rm containers being removed (see
+// state.Store.Reconcile).
+func reconcile(cfg config.Config, store *state.Store, settle bool) {
+	stale, err := store.Reconcile(settle)
 	if err != nil {
 		warnf("failed to check for containers of killed rrun processes: %v", err)
 	}

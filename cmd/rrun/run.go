@@ -127,7 +127,7 @@ func createAndStart(o *container.RunOptions, start func(config.Config, *state.St
 	err = start(cfg, store, rec, owner)
 	owner.Release()
 	if err != nil {
-		reconcile(cfg, store) // a session that died before its monitor could clean up
+		reconcile(cfg, store, false) // a session that died before its monitor could clean up
 		return "", err
 	}
 	return rec.ID, nil
@@ -165,7 +165,9 @@ func startOwned(cfg config.Config, store *state.Store, rec state.Record, owner *
 			if servedClient > 0 {
 				_ = owner.AnswerTo(servedClient) // a client gone first: dieWithClient ends this process anyway
 			}
-			return runMonitor(rec.ID, true) // this process is the session: no re-exec
+			err := runMonitor(rec.ID, true) // this process is the session: no re-exec
+			servedForeground = servedClient > 0
+			return err
 		}
 		return enterContainerSession(cfg, append(globalArgs(), monitorArg, rec.ID, "--attach"), net)
 	}

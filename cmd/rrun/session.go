@@ -64,6 +64,7 @@ func inSession(n needs, fn func(ctx context.Context, b *container.Backends) erro
 	if err != nil {
 		return err
 	}
+	settleRemovals(cfg)
 	return inSessionWith(cfg, n, func(ctx context.Context, _ *pluginmgr.Manager, b *container.Backends) error {
 		return fn(ctx, b)
 	})
@@ -85,7 +86,10 @@ func inSessionWith(cfg config.Config, n needs, fn func(context.Context, *pluginm
 	if err != nil {
 		return err
 	}
-	defer b.Abandon() // the session exits next; its pid namespace goes with it
+	// The session exits next (its pid namespace goes with it), after the
+	// work left for after the exit code (runLater), which may still use
+	// the plugins: a foreground --rm container's removal.
+	defer runLater(b.Abandon)
 	return fn(ctx, mgr, b)
 }
 
@@ -102,7 +106,7 @@ func inSessionEarly(cfg config.Config, fn func(context.Context, *pluginmgr.Manag
 	if err != nil {
 		return err
 	}
-	defer b.Abandon()
+	defer runLater(b.Abandon) // as inSessionWith's
 	return fn(context.Background(), newManager(cfg), b)
 }
 

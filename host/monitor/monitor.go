@@ -51,7 +51,8 @@ type Deps struct {
 	Handoff      Handoff
 	IsolationPID func() int
 	// Later, when set, runs work after the command's exit code went out
-	// and before its process exits (a foreground run's): see stopNetwork.
+	// and before its process exits (a foreground run's): see stopNetwork
+	// and finish.
 	Later func(func())
 }
 
@@ -299,6 +300,20 @@ func (m *monitor) finish(ctx context.Context, code int, startErr error) {
 	if m.net != nil {
 		m.stopNetwork()
 	}
+	if remove && startErr == nil && m.Later != nil && m.attach {
+		// A foreground --rm run's exit code goes out first: the record
+		// says exited (state.Record.Removing), and a command that shows or
+		// uses containers waits for this process's owner lock to go, which
+		// it holds until this removal is done.
+		m.Later(func() { m.release(ctx, remove, startErr) })
+		return
+	}
+	m.release(ctx, remove, startErr)
+}
+
+// release deletes the container's isolation state and releases, or with
+// remove removes, its root filesystem and record.
+func (m *monitor) release(ctx context.Context, remove bool, startErr error) {
 	if m.prep != nil {
 		// With a pid namespace of its own, every process of the container
 		// died with its init: nothing uses the rootfs any more, and the

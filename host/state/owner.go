@@ -115,6 +115,38 @@ func ownerAlive(dir string) bool {
 	return true
 }
 
+// removalWait bounds the wait for a --rm container that its owner removes
+// after the exit code went out (Record.Removing): a few ms, longer on a
+// loaded machine; one still held after it is treated as alive.
+const removalWait = 10 * time.Second
+
+// ownerHeld reports whether a process holds dir's owner lock, without
+// waiting for one whose client is gone.
+func ownerHeld(dir string) bool {
+	f, err := os.Open(filepath.Join(dir, ownerLockName))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	return locked(f)
+}
+
+// awaitOwner waits until nobody holds dir's owner lock, at most d, and
+// reports whether that came.
+func awaitOwner(dir string, d time.Duration) bool {
+	f, err := os.Open(filepath.Join(dir, ownerLockName))
+	if err != nil {
+		return true
+	}
+	defer f.Close()
+	for deadline := time.Now().Add(d); locked(f); time.Sleep(500 * time.Microsecond) {
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+	return true
+}
+
 // locked tests f's owner lock without taking it.
 func locked(f *os.File) bool {
 	lk := unix.Flock_t{Type: unix.F_WRLCK, Whence: 0}

@@ -26,12 +26,12 @@ func TestReconcileFindsRecordsOfKilledOwners(t *testing.T) {
 	if _, err := s.Own(keep.ID); err == nil {
 		t.Fatal("a second owner of a live container")
 	}
-	if stale, _ := s.Reconcile(); len(stale) != 0 {
+	if stale, _ := s.Reconcile(true); len(stale) != 0 {
 		t.Fatalf("live owners reconciled: %+v", stale)
 	}
 	ok.Release()
 	og.Release()
-	stale, err := s.Reconcile()
+	stale, err := s.Reconcile(true)
 	if err != nil || len(stale) != 2 {
 		t.Fatalf("want 2 stale records, got %d (%v)", len(stale), err)
 	}
@@ -96,5 +96,79 @@ func TestOwnerOfAGoneClientIsWaitedFor(t *testing.T) {
 	defer f.Close()
 	if clientGone(f) || !s.OwnerAlive(r.ID) {
 		t.Fatal("a later owner inherited the gone client of the earlier one")
+	}
+}
+
+// A --rm container whose owner removes it after the exit code went out
+// (Record.Removing) is waited for by a command that shows containers, so it
+// never sees it, and left alone by one that only adds a container; its name
+// is free once AwaitRemovalOf returns.
+func TestRemovingRecordIsWaitedFor(t *testing.T) {
+	s, _ := Open(t.TempDir())
+	r := rec(fmt.Sprintf("%064d", 4), "gone-soon")
+	r.Options.Remove = true
+	owner, err := s.CreateOwned(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update(r.ID, func(r *Record) error { r.Status, r.ExitCode = StatusExited, 3; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if stale, err := s.Reconcile(false); err != nil || len(stale) != 0 {
+		t.Fatalf("a removal under way was reconciled: %v %+v", err, stale)
+	}
+	if all, _ := s.List(); len(all) != 1 {
+		t.Fatalf("Reconcile(false) waited for the removal: %d records", len(all))
+	}
+	removed := make(chan time.Time, 1)
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		_ = s.Remove(r.ID)
+		removed <- time.Now()
+		owner.Release()
+	}()
+	if stale, err := s.Reconcile(true); err != nil || len(stale) != 0 {
+		t.Fatalf("a finished removal was reconciled: %v %+v", err, stale)
+	}
+	if at := <-removed; time.Now().Before(at) {
+		t.Fatal("Reconcile(true) returned before the owner removed the record")
+	}
+	if all, _ := s.List(); len(all) != 0 {
+		t.Fatalf("after the wait: %+v", all)
+	}
+
+	// The same removal, met by a new container of the same name.
+	r.ID = fmt.Sprintf("%064d", 5)
+	owner, err = s.CreateOwned(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Update(r.ID, func(r *Record) error { r.Status = StatusExited; return nil })
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		_ = s.Remove(r.ID)
+		owner.Release()
+	}()
+	next := rec(fmt.Sprintf("%064d", 6), "gone-soon")
+	if err := s.Create(next); err == nil {
+		t.Fatal("a name in use was taken")
+	}
+	if !s.AwaitRemovalOf("gone-soon") {
+		t.Fatal("AwaitRemovalOf did not wait for the removal")
+	}
+	if err := s.Create(next); err != nil {
+		t.Fatalf("the name is still taken after the removal: %v", err)
+	}
+	if s.AwaitRemovalOf("gone-soon") {
+		t.Fatal("a container that is not being removed was waited for")
+	}
+
+	// An owner killed during the removal: the record is cleaned up.
+	r.ID, r.Name = fmt.Sprintf("%064d", 7), "killed"
+	owner, _ = s.CreateOwned(r)
+	_ = s.Update(r.ID, func(r *Record) error { r.Status = StatusExited; return nil })
+	owner.Release()
+	if stale, _ := s.Reconcile(false); len(stale) != 1 || stale[0].ID != r.ID {
+		t.Fatalf("a removal whose owner died is not reconciled: %+v", stale)
 	}
 }

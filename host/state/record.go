@@ -67,6 +67,14 @@ func (r Record) Owned() bool {
 	return r.Starting || r.Unstarted || r.Status == StatusRunning || (r.Options.Remove && r.Status == StatusExited)
 }
 
+// Removing reports whether r is a --rm container that exited and whose
+// owner removes it: a served foreground run hands its exit code out first
+// and removes it after (monitor.Deps.Later). Commands that show or use
+// containers wait for that removal (Store.Reconcile, SettleRemovals).
+func (r Record) Removing() bool {
+	return r.Options.Remove && r.Status == StatusExited && !r.Cleanup
+}
+
 // Discard reports whether a record whose owner is gone is removed rather
 // than kept as exited: --rm, or a run that never started its command.
 func (r Record) Discard() bool { return r.Options.Remove || r.Unstarted }

@@ -75,11 +75,20 @@ void rrun_prefork_child_init(int argc, char **argv) {
 // ---- the holder's side: keep the pool full ----
 
 struct slot {
-	int pid, fd;       // the pool process and the holder's end of its link
-	time_t retry;      // a slot whose process died unserved waits a tick
+	int pid, fd;        // the pool process and the holder's end of its link
+	time_t retry;       // a slot whose process died unserved waits a tick
+	int busy, served;   // serving a command ('T', until 'R'); served one at least
+	long long taken_ns; // when it took its command
 };
 
 static struct slot slots[PREFORK_MAX];
+
+static long long now_ns(void);
+
+// PREFORK_COMING_NS is how long a busy pool process counts as coming back
+// (a foreground run it serves, which ends and says 'R'): meanwhile no
+// replacement is started for it. A command that runs longer gets one.
+#define PREFORK_COMING_NS (250LL * 1000 * 1000)
 
 static int spawn(struct slot *s, const char *rundir, const char *mapping) {
 	int sv[2];
@@ -101,36 +110,78 @@ static int spawn(struct slot *s, const char *rundir, const char *mapping) {
 		_exit(125);
 	}
 	close(sv[1]);
-	s->pid = pid, s->fd = sv[0];
+	s->pid = pid, s->fd = sv[0], s->busy = 0, s->served = 0;
 	return 0;
 }
 
-static void settle(struct slot *s) {
-	char c = 0;
-	ssize_t n = read(s->fd, &c, 1);
+static void drop(struct slot *s) {
 	close(s->fd);
-	s->fd = -1, s->pid = 0;
-	if (n != 1 || c != 'T')
+	if (!s->served)
 		s->retry = time(NULL) + 2; // died before serving: no tight respawn loop
+	s->fd = -1, s->pid = 0, s->busy = 0;
+}
+
+static int idle_count(void) {
+	int idle = 0;
+	for (int i = 0; i < PREFORK_MAX; i++)
+		idle += slots[i].pid && !slots[i].busy;
+	return idle;
+}
+
+// settle reads what a pool process said: 'T' it took a command, 'R' it is
+// back for another (one more than n idle ones is told to go: its link
+// closes), or its end.
+static void settle(struct slot *s, int n) {
+	char c = 0;
+	ssize_t r = read(s->fd, &c, 1);
+	if (r == 1 && c == 'T') {
+		s->busy = 1, s->served = 1, s->taken_ns = now_ns();
+	} else if (r == 1 && c == 'R') {
+		s->busy = 0;
+		if (idle_count() > n)
+			drop(s);
+	} else if (r != 1) {
+		drop(s);
+	}
 }
 
 // rrun_prefork_holder_wait is the holder's wait of up to tick seconds: it
-// refills the pool (n processes), notes taken or dead ones and reaps.
+// keeps n pool processes idle or coming back (see PREFORK_COMING_NS),
+// notes taken, returned or dead ones and reaps.
 void rrun_prefork_holder_wait(int n, const char *rundir, const char *mapping, unsigned tick) {
 	struct pollfd p[PREFORK_MAX];
-	n = n > PREFORK_MAX ? PREFORK_MAX : n;
+	n = n > PREFORK_MAX / 2 ? PREFORK_MAX / 2 : n;
 	time_t now = time(NULL);
-	for (int i = 0; i < n; i++) {
-		if (slots[i].pid == 0 && slots[i].retry <= now && spawn(&slots[i], rundir, mapping) < 0)
-			slots[i].retry = now + 2;
+	long long ns = now_ns();
+	int have = 0, timeout = (int)tick * 1000;
+	for (int i = 0; i < PREFORK_MAX; i++) {
+		struct slot *s = &slots[i];
+		if (s->pid && s->busy && ns - s->taken_ns < PREFORK_COMING_NS) {
+			have++;
+			int left = (int)((PREFORK_COMING_NS - (ns - s->taken_ns)) / 1000000) + 1;
+			timeout = left < timeout ? left : timeout;
+		} else if (s->pid && !s->busy) {
+			have++;
+		}
+	}
+	for (int i = 0; i < PREFORK_MAX && have < n; i++) {
+		struct slot *s = &slots[i];
+		if (s->pid || s->retry > now)
+			continue;
+		if (spawn(s, rundir, mapping) < 0)
+			s->retry = now + 2;
+		else
+			have++;
+	}
+	for (int i = 0; i < PREFORK_MAX; i++) {
 		p[i].fd = slots[i].pid ? slots[i].fd : -1;
 		p[i].events = POLLIN;
 		p[i].revents = 0;
 	}
-	int r = poll(p, n, (int)tick * 1000);
-	for (int i = 0; r > 0 && i < n; i++)
+	int r = poll(p, PREFORK_MAX, timeout);
+	for (int i = 0; r > 0 && i < PREFORK_MAX; i++)
 		if (p[i].revents)
-			settle(&slots[i]);
+			settle(&slots[i], n);
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
 }

@@ -5,7 +5,7 @@
 #define PREFORK_MAGIC "RPF1"
 #define PREFORK_VERSION 1
 #define PREFORK_FD_LIMIT 64 // fds a client may pass: 0..63
-#define PREFORK_MAX 4       // pool processes a holder keeps at most
+#define PREFORK_MAX 8       // pool processes a holder keeps at most: twice RRUN_PREFORK's most, for busy ones
 
 // prefork_header is sent with the client's open fds (SCM_RIGHTS, in
 // ascending order, their numbers in targets); len bytes follow: the
