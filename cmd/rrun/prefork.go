@@ -192,8 +192,8 @@ func reusable(req *preforkRequest, served int, clientDone <-chan struct{}) bool 
 	return true
 }
 
-// preforkReuseEnv, set to 0 in the holder's environment, makes each pool
-// process serve one command (the behaviour before reuse; a test hook).
+// preforkReuseEnv set to 0 in a command's environment makes the pool
+// process that serves it exit after it, as every one did before reuse.
 const preforkReuseEnv = "RRUN_PREFORK_REUSE"
 
 // servedForeground is set once a served foreground run's monitor returned

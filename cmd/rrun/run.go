@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -125,12 +126,17 @@ func createAndStart(o *container.RunOptions, start func(config.Config, *state.St
 		defer stop()
 	}
 	err = start(cfg, store, rec, owner)
-	owner.Release()
-	if err != nil {
+	var code exitCode
+	if err != nil && !errors.As(err, &code) {
+		owner.Release()
 		reconcile(cfg, store, false) // a session that died before its monitor could clean up
 		return "", err
 	}
-	return rec.ID, nil
+	// Held until the work left for after the exit code is done: a
+	// foreground --rm container's removal (monitor.finish), for which
+	// other commands wait as long as the lock is held.
+	runLater(owner.Release)
+	return rec.ID, err
 }
 
 // startContainer starts a recorded container (rrun start): it takes the

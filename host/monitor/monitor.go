@@ -275,6 +275,10 @@ func (m *monitor) stopNetwork() {
 // meet a container between its exit and that record).
 const recordDelayEnv = "_RRUN_TEST_RECORD_DELAY"
 
+// removalDelayEnv delays the removal a foreground --rm run leaves for
+// after its exit code (a test hook: commands that come meanwhile).
+const removalDelayEnv = "_RRUN_TEST_LATER_REMOVAL_DELAY"
+
 // finish records how the container ended and releases or removes it. The
 // record is written before the socket closes: whoever finds the monitor
 // gone must find the exit code recorded.
@@ -305,7 +309,12 @@ func (m *monitor) finish(ctx context.Context, code int, startErr error) {
 		// says exited (state.Record.Removing), and a command that shows or
 		// uses containers waits for this process's owner lock to go, which
 		// it holds until this removal is done.
-		m.Later(func() { m.release(ctx, remove, startErr) })
+		m.Later(func() {
+			if d, err := time.ParseDuration(os.Getenv(removalDelayEnv)); err == nil {
+				time.Sleep(d)
+			}
+			m.release(ctx, remove, startErr)
+		})
 		return
 	}
 	m.release(ctx, remove, startErr)

@@ -3,6 +3,8 @@ package e2e
 import (
 	"bufio"
 	"bytes"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -396,4 +398,92 @@ func TestPreforkServedDetachedMonitor(t *testing.T) {
 		t.Fatalf("after stop: %s", r)
 	}
 	e.ok("rm", id)
+}
+
+var servedNthRe = regexp.MustCompile(`served by pre-started rrun (\d+) of holder \d+ \(its command (\d+)\)`)
+
+// A pre-started process serves again after a foreground run, and the next
+// command finds nothing of the last one's: not its environment (-e NAME
+// takes this caller's value only), working directory, umask (a missing
+// -v source is made with the caller's) or ignored signals (SIGINT).
+func TestPreforkReusedProcessStartsClean(t *testing.T) {
+	e := withBusybox(t)
+	e.waitPool()
+	dirs := [2]string{t.TempDir(), t.TempDir()}
+	for i, d := range dirs {
+		if err := os.WriteFile(filepath.Join(d, "mark"), []byte(fmt.Sprintf("dir%d\n", i)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	served := map[int]int{} // pool process: commands seen served by it
+	note := func(stderr string) {
+		m := servedNthRe.FindStringSubmatch(stderr)
+		if m == nil {
+			t.Fatalf("not served by a pre-started rrun:\n%s", stderr)
+		}
+		pid, _ := strconv.Atoi(m[1])
+		served[pid]++
+	}
+	// The first kind, from a shell that ignores SIGINT, with umask 077 and
+	// LEAK_ME set, in dirs[0].
+	first := func() {
+		cmd := e.tracedCmd(dirs[0], "")
+		cmd.Path = "/bin/sh"
+		cmd.Args = []string{"sh", "-c", `trap '' INT; umask 077; exec "$@"`, "sh", rrunBin, "run", "--rm", "--network", "none",
+			"-v", ".:/w", "-v", "./made-first:/m", "-e", "LEAK_ME", "busybox", "sh", "-c", "cat /w/mark; echo [$LEAK_ME]"}
+		cmd.Env = append(cmd.Env, "LEAK_ME=first")
+		var errb bytes.Buffer
+		cmd.Stderr = &errb
+		if out, err := cmd.Output(); err != nil || string(out) != "dir0\n[first]\n" {
+			t.Fatalf("first run: %v %q\n%s", err, out, errb.String())
+		}
+		note(errb.String())
+	}
+	// The second kind, in dirs[1], stopped by SIGINT.
+	second := func(i int) {
+		made := fmt.Sprintf("./made-%d", i)
+		cmd := e.tracedCmd(dirs[1], "run", "--rm", "--network", "none", "-v", ".:/w", "-v", made+":/m", "-e", "LEAK_ME", "busybox",
+			"sh", "-c", `cat /w/mark; echo [$LEAK_ME]; trap 'echo got-int; exit 9' INT; echo ready; while :; do sleep 0.1; done`)
+		var errb bytes.Buffer
+		cmd.Stderr = &errb
+		stdout, _ := cmd.StdoutPipe()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		rd := bufio.NewReader(stdout)
+		var got string
+		for !strings.HasSuffix(got, "ready\n") {
+			line, err := rd.ReadString('\n')
+			got += line
+			if err != nil {
+				_ = cmd.Process.Kill()
+				_ = cmd.Wait()
+				t.Fatalf("second run %d: %q\n%s", i, got, errb.String())
+			}
+		}
+		_ = cmd.Process.Signal(syscall.SIGINT)
+		rest, _ := io.ReadAll(rd)
+		err := cmd.Wait()
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 9 || got+string(rest) != "dir1\n[]\nready\ngot-int\n" {
+			t.Fatalf("second run %d: %v %q\n%s", i, err, got+string(rest), errb.String())
+		}
+		if st, err := os.Stat(filepath.Join(dirs[1], made)); err != nil || st.Mode().Perm() != 0o755 {
+			t.Fatalf("second run %d made its -v source with the mode %v (%v), not the caller's umask's", i, st.Mode(), err)
+		}
+		note(errb.String())
+	}
+	for i := 0; i < 4; i++ {
+		first()
+		second(i)
+	}
+	if st, err := os.Stat(filepath.Join(dirs[0], "made-first")); err != nil || st.Mode().Perm() != 0o700 {
+		t.Fatalf("the first runs made their -v source with the mode %v (%v), not umask 077's", st.Mode(), err)
+	}
+	reused := false
+	for _, n := range served {
+		reused = reused || n > 1
+	}
+	if !reused {
+		t.Fatalf("no pre-started rrun served twice in 8 runs: %v", served)
+	}
 }

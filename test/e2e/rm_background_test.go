@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -309,5 +310,48 @@ func TestConcurrentRunRmRootfsAreTheirOwn(t *testing.T) {
 				t.Fatalf("round %d, run %d sees %q in /, want only its own %q", round, i, out, want)
 			}
 		}
+	}
+}
+
+// A served foreground `run --rm` exits with the container's code before
+// its container is removed (the pool process removes it next, here held up
+// by a test hook), yet the commands that come next never see it: ps -a
+// lists nothing, its name is free for the next run, and its image can be
+// removed without -f, each waiting for that removal.
+func TestRunRmGoneForTheNextCommand(t *testing.T) {
+	e := withBusybox(t)
+	e.waitPool()
+	errf, err := os.Create(filepath.Join(t.TempDir(), "stderr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer errf.Close()
+	// stderr in a file, not a pipe: the command is over when its process
+	// is, whatever still holds the file open.
+	runRm := func(delay string) time.Duration {
+		cmd := e.tracedCmd("", "run", "--rm", "--name", "gone-soon", "--network", "none", "busybox", "sh", "-c", "exit 4")
+		cmd.Env = append(cmd.Env, "_RRUN_TEST_LATER_REMOVAL_DELAY="+delay)
+		cmd.Stderr = errf
+		began := time.Now()
+		err := cmd.Run()
+		took := time.Since(began)
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 4 {
+			data, _ := os.ReadFile(errf.Name())
+			t.Fatalf("run --rm: %v\n%s", err, data)
+		}
+		return took
+	}
+	if took := runRm("8s"); took > 6*time.Second {
+		data, _ := os.ReadFile(errf.Name())
+		t.Fatalf("run --rm waited for its removal (%s):\n%s", took, data)
+	}
+	if ps := e.ok("ps", "-a", "--format", "{{.Names}}").stdout; ps != "" {
+		t.Fatalf("ps -a right after run --rm: %q", ps)
+	}
+	runRm("1s")
+	runRm("0s") // the name of the one removed a moment ago
+	e.ok("rmi", "busybox")
+	if data, _ := os.ReadFile(errf.Name()); strings.Contains(untraced(string(data)), "rrun:") {
+		t.Fatalf("the runs said:\n%s", data)
 	}
 }
