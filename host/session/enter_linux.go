@@ -8,7 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"sync"
 	"syscall"
 
 	"github.com/rrun-project/rrun/host/lockfile"
@@ -83,8 +85,22 @@ func newStateDir(runDir string) (string, *os.File, error) {
 // knows the session's rrun was killed (see removeStaleSessions).
 const ownerLock = "rrun.lock"
 
-// heldLocks keeps the session locks of this process open until it exits.
-var heldLocks []*os.File
+// heldLocks keeps the session locks of this process open until it exits,
+// or until their dir is gone (releaseOwnerLock).
+var (
+	heldMu    sync.Mutex
+	heldLocks []*os.File
+)
+
+// releaseOwnerLock closes f, the owner lock of a state dir this process
+// has removed: a pre-started process that serves again keeps nothing of
+// an earlier command's network.
+func releaseOwnerLock(f *os.File) {
+	heldMu.Lock()
+	heldLocks = slices.DeleteFunc(heldLocks, func(h *os.File) bool { return h == f })
+	heldMu.Unlock()
+	f.Close()
+}
 
 // holdOwnerLock takes dir's ownerLock before the dir gets its final name,
 // so that no other rrun ever sees the dir unlocked while this one lives.
@@ -96,7 +112,9 @@ func holdOwnerLock(dir string) (*os.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to lock the session dir %s: %w", dir, err)
 	}
+	heldMu.Lock()
 	heldLocks = append(heldLocks, f)
+	heldMu.Unlock()
 	return f, nil
 }
 

@@ -60,12 +60,12 @@ func singleNetwork(runDir string, net *network.Plan, pid int) (*network.Link, er
 	link := &network.Link{Dir: dir, Lock: owner}
 	if net.Mode == network.ModePasta {
 		_, cleanup, err := net.PastaWithAllPorts().ConfigureNetwork(pid, dir, "")
-		link.Stop = func() { _ = cleanup(); os.RemoveAll(dir); unlock() }
+		link.Stop = func() { _ = cleanup(); os.RemoveAll(dir); unlock(); releaseOwnerLock(owner) }
 		link.Helper = pastaPID(dir)
 		return link, err
 	}
 	cleanup, helper, err := singleSlirp(dir, net.Ports, pid)
-	link.Stop, link.Helper = func() { cleanup(); unlock() }, helper
+	link.Stop, link.Helper = func() { cleanup(); unlock(); releaseOwnerLock(owner) }, helper
 	return link, err
 }
 
@@ -328,7 +328,7 @@ func launchNetwork(runDir string, net *network.Plan, bin string) (*startedNetwor
 	return n, nil
 }
 
-func (n *startedNetwork) release() { os.RemoveAll(n.dir); n.unlock() }
+func (n *startedNetwork) release() { os.RemoveAll(n.dir); n.unlock(); releaseOwnerLock(n.owner) }
 
 // abort stops pasta (waiting for it) when no container was connected.
 func (n *startedNetwork) abort() {

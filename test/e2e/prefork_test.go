@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -283,9 +284,9 @@ func TestPreforkStalePoolOfAnotherBinaryIsNotUsed(t *testing.T) {
 	if err != nil || string(out) != "other\n" {
 		t.Fatalf("run from another binary: %v %s\n%s", err, out, errb.String())
 	}
-	if pid := servedBy(errb.String()); pid != 0 {
+	if pid := servedBy(errb.String()); slices.Contains(oldPool, pid) {
 		t.Fatalf("another binary's command was served by the old pool process %d", pid)
-	}
+	} // by the new holder's pool (ready first on a loaded machine): fine
 	time.Sleep(300 * time.Millisecond)
 	for _, pid := range oldPool {
 		if ownerOf(pid) == os.Getuid() && !isZombie(pid) && strings.Contains(cmdline(pid), "__prefork") {
