@@ -64,9 +64,11 @@ func servePrefork() {
 	startNetpoll()
 	dir := filepath.Join(join.RunDir(), "prefork")
 	sock := filepath.Join(dir, fmt.Sprintf("%d-%s.sock", os.Getpid(), join.InheritTag()))
-	var state atomic.Int32 // poolIdle, poolBusy, poolGone
 	// The holder's end closes when it exits, or when it has idle ones
-	// enough: an idle pool process exits then, a busy one after its command.
+	// enough: an idle pool process exits then, a busy one (serving, or
+	// not yet listening) after that.
+	var state atomic.Int32 // poolIdle, poolBusy, poolGone
+	state.Store(poolBusy)
 	go func() {
 		var b [1]byte
 		for {
@@ -86,6 +88,11 @@ func servePrefork() {
 		ln, err := listenPrefork(dir, sock)
 		if err != nil {
 			os.Exit(125) // the holder retries after a while
+		}
+		if !state.CompareAndSwap(poolBusy, poolIdle) { // the holder is gone, or has idle ones enough
+			_ = os.Remove(sock)
+			session.DropSpareNetwork()
+			os.Exit(0)
 		}
 		// After listening: a client that comes meanwhile waits these few ms
 		// for its accept, where it would otherwise find no process listening
@@ -114,7 +121,7 @@ func servePrefork() {
 		_, _ = unix.Write(conn, msg[:])
 		letGoOfClientFds(req)
 		finishLater()
-		if !reusable(req, served, clientDone) || !state.CompareAndSwap(poolBusy, poolIdle) {
+		if !reusable(req, served, clientDone) || state.Load() == poolGone {
 			session.DropSpareNetwork() // a command that did not take it
 			os.Exit(code)
 		}
@@ -177,6 +184,7 @@ func reusable(req *preforkRequest, served int, clientDone <-chan struct{}) bool 
 		_ = unix.Close(null)
 	}
 	signal.Reset()
+	session.ReleaseSpareThread() // a pasta run's; the next spare locks it again
 	servedClient, servedForeground, inheritedFds, holderWarning = 0, false, 0, ""
 	replied.Store(false)
 	os.Clearenv()

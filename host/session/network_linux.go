@@ -395,7 +395,8 @@ func NoteNetwork(runDir string, net *network.Plan) {
 // pasta dies with the thread that started it (Pdeathsig), and a detached
 // monitor execs rrun-monitor from its own thread, ending every other: so
 // before it starts pasta, RefreshSpareNetwork locks the calling goroutine
-// to its thread for good, and the command must run on that goroutine. Not
+// to its thread while a spare may live (ReleaseSpareThread), and the
+// command must run on that goroutine. Not
 // before: a locked goroutine costs a run ~2 ms (each wake-up is handed to
 // its own thread), which only a run that takes a spare earns back.
 func RefreshSpareNetwork(runDir string) {
@@ -417,7 +418,7 @@ func RefreshSpareNetwork(runDir string) {
 		return
 	}
 	if !spare.locked {
-		runtime.LockOSThread() // never unlocked: see above
+		runtime.LockOSThread() // unlocked only once no spare is left: ReleaseSpareThread
 		spare.locked = true
 	}
 	n, err := launchNetwork(runDir, &network.Plan{Mode: network.ModePasta}, bin)
@@ -429,6 +430,20 @@ func RefreshSpareNetwork(runDir string) {
 	spare.mu.Lock()
 	spare.net = n
 	spare.mu.Unlock()
+}
+
+// ReleaseSpareThread gives the calling goroutine's thread back to Go when
+// RefreshSpareNetwork locked it and no spare network is left on it (a
+// command took it, or it was dropped): a pre-started process that serves
+// again locks it anew when it makes the next spare. Call it on the
+// goroutine RefreshSpareNetwork runs on.
+func ReleaseSpareThread() {
+	spare.mu.Lock()
+	defer spare.mu.Unlock()
+	if spare.locked && spare.net == nil {
+		runtime.UnlockOSThread()
+		spare.locked = false
+	}
 }
 
 // takeSpareNetwork returns the spare network for net when it fits (no

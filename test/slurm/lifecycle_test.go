@@ -183,7 +183,12 @@ func TestSlurmStepMonitorIsThePrepareOrTheSmallOne(t *testing.T) {
 		}
 		ok(t, "srun", "-N2", "-n2", "--container-image=busybox", "true") // each node's holder runs: the warm path
 		h := startHeld(t, "srun", args...)
-		pauses := pidsMatching(t, "^/.rrun-slurm/pause slurm-"+h.job+"[.]")
+		var pauses []int
+		// A record is there a moment before its container's process.
+		eventually(t, "one container's process per node", func() bool {
+			pauses = pidsMatching(t, "^/.rrun-slurm/pause slurm-"+h.job+"[.]")
+			return len(pauses) >= 2
+		})
 		if len(pauses) != 2 {
 			t.Fatalf("want one container per node, found holders %v", pauses)
 		}
