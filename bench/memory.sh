@@ -3,7 +3,8 @@
 # busybox sleep` in one run: rrun (through the session holder, --network
 # none) and podman (crun, --network none), the sum of RSS of every process
 # each tool keeps (rrun: monitors — rrun-monitor, or the rrun binary where
-# it stays — and, apart, the holder and the warm plugins; podman: conmons +
+# it stays — and, apart, the holder, the warm plugins and the holder's
+# pre-started pool; podman: conmons +
 # pause), divided by the count. As root it runs itself as rrun-test (as
 # run-vs-peers.sh does; set BENCH_DIR to skip the setup).
 set -euo pipefail
@@ -46,17 +47,17 @@ rss_of() {
 # measure COUNT: start COUNT detached containers with each tool, report,
 # remove them.
 measure() {
-  local n=$1 i mon monp holder holderp plugins pluginsp conmon conmonp pause pausep
+  local n=$1 i mon monp holder holderp pool poolp plugins pluginsp conmon conmonp pause pausep
   for i in $(seq "$n"); do "$d/rrun" run -d --network none busybox sleep 600 >/dev/null; done
   read -r mon monp < <(rss_of "rrun-monitor|__monitor"); read -r holder holderp < <(rss_of "__holder")
-  read -r plugins pluginsp < <(rss_of "__plugin")
+  read -r plugins pluginsp < <(rss_of "__plugin"); read -r pool poolp < <(rss_of "__prefork")
   "$d/rrun" rm -f $("$d/rrun" ps -q) >/dev/null
   for i in $(seq "$n"); do podman run -d --network none busybox sleep 600 >/dev/null; done
   read -r conmon conmonp < <(rss_of "^/usr/bin/conmon")
   read -r pause pausep < <(rss_of "catatonit|podman pause|rootlessport") # its environment names this home
   podman rm -f -t 0 -a >/dev/null 2>&1 || true
   echo "resident memory, $n detached containers (kB, RSS / PSS): load average $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "  rrun:   monitors $mon / $monp ($((mon / n)) / $((monp / n)) per container), holder $holder / $holderp, warm plugins $plugins / $pluginsp (exit when idle)"
+  echo "  rrun:   monitors $mon / $monp ($((mon / n)) / $((monp / n)) per container), holder $holder / $holderp, warm plugins $plugins / $pluginsp, pre-started pool $pool / $poolp (these exit when idle)"
   echo "          per container with the plugins $(((mon + holder + plugins) / n)) / $(((monp + holderp + pluginsp) / n)); once they are idle $(((mon + holder) / n)) / $(((monp + holderp) / n))"
   echo "  podman: conmons $conmon / $conmonp ($((conmon / n)) / $((conmonp / n)) per container), pause $pause / $pausep; per container $(((conmon + pause) / n)) / $(((conmonp + pausep) / n))"
 }
