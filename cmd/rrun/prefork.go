@@ -159,11 +159,13 @@ func reusable(req *preforkRequest, served int, clientDone <-chan struct{}) bool 
 	select {
 	case <-clientDone:
 	case <-time.After(time.Second):
-		return false // a client that lingers (stopped?) still reads our conn
+		trace.Mark("pre-started rrun ends: its client lingers") // stopped? it still reads our conn
+		return false
 	}
 	for fd := 3; fd < preforkFdLimit; fd++ {
 		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil {
-			return false // left open by the command
+			trace.Mark(fmt.Sprintf("pre-started rrun ends: its command left fd %d open (%s)", fd, fdTarget(fd)))
+			return false
 		}
 	}
 	// Stdio as the holder's child had it, and the placeholders again.
@@ -198,6 +200,15 @@ func reusable(req *preforkRequest, served int, clientDone <-chan struct{}) bool 
 		runtime.GC()
 	}
 	return true
+}
+
+// fdTarget names what fd is open on, for the trace.
+func fdTarget(fd int) string {
+	t, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", fd))
+	if err != nil {
+		return "?"
+	}
+	return t
 }
 
 // preforkReuseEnv set to 0 in a command's environment makes the pool
