@@ -172,7 +172,9 @@ func startOwned(cfg config.Config, store *state.Store, rec state.Record, owner *
 				_ = owner.AnswerTo(servedClient) // a client gone first: dieWithClient ends this process anyway
 			}
 			err := runMonitor(rec.ID, true) // this process is the session: no re-exec
-			servedForeground = servedClient > 0
+			// Not after -t: its relay may still be blocked reading the
+			// user's terminal, and would take the next line typed there.
+			servedForeground = servedClient > 0 && !rec.Options.TTY
 			return err
 		}
 		return enterContainerSession(cfg, append(globalArgs(), monitorArg, rec.ID, "--attach"), net)
