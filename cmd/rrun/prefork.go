@@ -109,19 +109,8 @@ func servePrefork() {
 		_, _ = unix.Write(ctl, []byte{'T'}) // the holder starts the next one, or waits for this one
 		_ = unix.Close(ln)
 		_ = os.Remove(sock)
-		if _, err := unix.Write(conn, []byte{'A'}); err != nil {
-			os.Exit(125)
-		}
-		collectLater() // held since the process started (main) or since it served last
-		code, clientDone := runServed(conn, req, served)
-		var msg [5]byte
-		msg[0] = 'E'
-		binary.NativeEndian.PutUint32(msg[1:], uint32(int32(code)))
-		replied.Store(true) // the client exits now: its EOF is no kill any more
-		_, _ = unix.Write(conn, msg[:])
-		letGoOfClientFds(req)
-		finishLater()
-		if !reusable(req, served, clientDone) || state.Load() == poolGone {
+		code, again := serveOne(conn, req, served)
+		if !again || state.Load() == poolGone {
 			session.DropSpareNetwork() // a command that did not take it
 			os.Exit(code)
 		}
@@ -130,6 +119,26 @@ func servePrefork() {
 			os.Exit(code)
 		}
 	}
+}
+
+// serveOne serves the served-th command of this process, req, on conn:
+// it answers 'A', runs the command, sends 'E' and the exit code, does the
+// work left for after it, and reports whether this process may serve
+// again (reusable).
+func serveOne(conn int, req *preforkRequest, served int) (code int, again bool) {
+	if _, err := unix.Write(conn, []byte{'A'}); err != nil {
+		os.Exit(125)
+	}
+	collectLater() // held since the process started (main) or since it served last
+	code, clientDone := runServed(conn, req, served)
+	var msg [5]byte
+	msg[0] = 'E'
+	binary.NativeEndian.PutUint32(msg[1:], uint32(int32(code)))
+	replied.Store(true) // the client exits now: its EOF is no kill any more
+	_, _ = unix.Write(conn, msg[:])
+	letGoOfClientFds(req)
+	finishLater()
+	return code, reusable(req, served, clientDone)
 }
 
 // A pool process's state, as its holder watcher sees it.

@@ -76,12 +76,15 @@ void rrun_prefork_child_init(int argc, char **argv) {
 
 struct slot {
 	int pid, fd;        // the pool process and the holder's end of its link
-	time_t retry;       // a slot whose process died unserved waits a tick
 	int busy, served;   // serving a command ('T', until 'R'); served one at least
 	long long taken_ns; // when it took its command
 };
 
 static struct slot slots[PREFORK_MAX];
+
+// retry_at: after a pool process died before serving, none is started
+// for two seconds (a binary that cannot start is no busy loop).
+static time_t retry_at;
 
 static long long now_ns(void);
 
@@ -117,7 +120,7 @@ static int spawn(struct slot *s, const char *rundir, const char *mapping) {
 static void drop(struct slot *s) {
 	close(s->fd);
 	if (!s->served)
-		s->retry = time(NULL) + 2; // died before serving: no tight respawn loop
+		retry_at = time(NULL) + 2;
 	s->fd = -1, s->pid = 0, s->busy = 0;
 }
 
@@ -164,12 +167,12 @@ void rrun_prefork_holder_wait(int n, const char *rundir, const char *mapping, un
 			have++;
 		}
 	}
-	for (int i = 0; i < PREFORK_MAX && have < n; i++) {
+	for (int i = 0; i < PREFORK_MAX && have < n && retry_at <= now; i++) {
 		struct slot *s = &slots[i];
-		if (s->pid || s->retry > now)
+		if (s->pid)
 			continue;
 		if (spawn(s, rundir, mapping) < 0)
-			s->retry = now + 2;
+			retry_at = now + 2;
 		else
 			have++;
 	}
