@@ -146,7 +146,7 @@ func startContainer(cfg config.Config, store *state.Store, rec state.Record, att
 	if err != nil {
 		return err
 	}
-	defer owner.Release()
+	defer runLater(owner.Release) // after a --rm container's removal, as createAndStart's
 	return startOwned(cfg, store, rec, owner, attach)
 }
 
