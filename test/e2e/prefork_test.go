@@ -61,6 +61,19 @@ func (e *env) tracedCmd(dir string, args ...string) *exec.Cmd {
 	return cmd
 }
 
+// startReading starts cmd with its stderr kept and returns a reader of its
+// stdout.
+func startReading(t *testing.T, cmd *exec.Cmd) (*bufio.Reader, *bytes.Buffer) {
+	t.Helper()
+	errb := &bytes.Buffer{}
+	cmd.Stderr = errb
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return bufio.NewReader(stdout), errb
+}
+
 // untraced drops the trace lines from stderr.
 func untraced(stderr string) string {
 	var kept []string
@@ -140,13 +153,7 @@ func TestPreforkSignalToClientReachesContainer(t *testing.T) {
 	e.waitPool()
 	cmd := e.tracedCmd("", "run", "--rm", "--network", "none", "busybox", "sh", "-c",
 		`trap 'echo got-term; exit 7' TERM; echo ready; while :; do sleep 0.1; done`)
-	var errb bytes.Buffer
-	cmd.Stderr = &errb
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	rd := bufio.NewReader(stdout)
+	rd, errb := startReading(t, cmd)
 	if line, _ := rd.ReadString('\n'); line != "ready\n" {
 		_ = cmd.Process.Kill()
 		t.Fatalf("container did not start: %q\n%s", line, errb.String())
@@ -445,13 +452,7 @@ func TestPreforkReusedProcessStartsClean(t *testing.T) {
 		made := fmt.Sprintf("./made-%d", i)
 		cmd := e.tracedCmd(dirs[1], "run", "--rm", "--network", "none", "-v", ".:/w", "-v", made+":/m", "-e", "LEAK_ME", "busybox",
 			"sh", "-c", `cat /w/mark; echo [$LEAK_ME]; trap 'echo got-int; exit 9' INT; echo ready; while :; do sleep 0.1; done`)
-		var errb bytes.Buffer
-		cmd.Stderr = &errb
-		stdout, _ := cmd.StdoutPipe()
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		rd := bufio.NewReader(stdout)
+		rd, errb := startReading(t, cmd)
 		var got string
 		for !strings.HasSuffix(got, "ready\n") {
 			line, err := rd.ReadString('\n')
