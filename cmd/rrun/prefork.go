@@ -78,9 +78,7 @@ func servePrefork() {
 		}
 		for !state.CompareAndSwap(poolBusy, poolGone) {
 			if state.CompareAndSwap(poolIdle, poolGone) {
-				session.DropSpareNetwork() // before the socket: system migrate returns once that is gone
-				_ = os.Remove(sock)
-				os.Exit(0)
+				leavePool(sock, 0)
 			}
 		}
 	}()
@@ -90,9 +88,7 @@ func servePrefork() {
 			os.Exit(125) // the holder retries after a while
 		}
 		if !state.CompareAndSwap(poolBusy, poolIdle) { // the holder is gone, or has idle ones enough
-			_ = os.Remove(sock)
-			session.DropSpareNetwork()
-			os.Exit(0)
+			leavePool(sock, 0)
 		}
 		// After listening: a client that comes meanwhile waits these few ms
 		// for its accept, where it would otherwise find no process listening
@@ -111,14 +107,22 @@ func servePrefork() {
 		_ = os.Remove(sock)
 		code, again := serveOne(conn, req, served)
 		if !again || state.Load() == poolGone {
-			session.DropSpareNetwork() // a command that did not take it
-			os.Exit(code)
+			leavePool(sock, code) // its socket is gone already
 		}
 		_ = unix.Close(conn)
 		if _, err := unix.Write(ctl, []byte{'R'}); err != nil {
 			os.Exit(code)
 		}
 	}
+}
+
+// leavePool ends this pool process with code: its spare network (one no
+// command took) goes first, then its socket, since system migrate returns
+// once the sockets are gone.
+func leavePool(sock string, code int) {
+	session.DropSpareNetwork()
+	_ = os.Remove(sock)
+	os.Exit(code)
 }
 
 // serveOne serves the served-th command of this process, req, on conn:

@@ -396,9 +396,9 @@ func NoteNetwork(runDir string, net *network.Plan) {
 // monitor execs rrun-monitor from its own thread, ending every other: so
 // before it starts pasta, RefreshSpareNetwork locks the calling goroutine
 // to its thread while a spare may live (ReleaseSpareThread), and the
-// command must run on that goroutine. Not
-// before: a locked goroutine costs a run ~2 ms (each wake-up is handed to
-// its own thread), which only a run that takes a spare earns back.
+// command must run on that goroutine. Not before: a locked goroutine
+// costs a run ~2 ms (each wake-up is handed to its own thread), which only
+// a run that takes a spare earns back.
 func RefreshSpareNetwork(runDir string) {
 	if os.Geteuid() != 0 {
 		return
