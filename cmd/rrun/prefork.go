@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/rrun-project/rrun/host/pluginmgr"
 	"github.com/rrun-project/rrun/host/session"
 	"github.com/rrun-project/rrun/host/session/join"
 	"github.com/rrun-project/rrun/host/trace"
@@ -62,6 +63,7 @@ func servePrefork() {
 		os.Exit(125)
 	}
 	startNetpoll()
+	pluginmgr.ParkConnections(preforkFdLimit)
 	dir := filepath.Join(join.RunDir(), "prefork")
 	sock := filepath.Join(dir, fmt.Sprintf("%d-%s.sock", os.Getpid(), join.InheritTag()))
 	// The holder's end closes when it exits, or when it has idle ones
@@ -94,6 +96,10 @@ func servePrefork() {
 		// for its accept, where it would otherwise find no process listening
 		// and start rrun itself (~30 ms).
 		prebuildRoot()
+		// The warm plugins' connections the last command could not keep
+		// (made while the client's fd numbers were free), made again now
+		// that they are held: the next command takes them (park.go).
+		pluginmgr.Redial()
 		// After a warm pasta run: the next one's network, made ahead. It runs
 		// on the main goroutine, which also runs the command: see
 		// RefreshSpareNetwork.

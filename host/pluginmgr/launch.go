@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -31,6 +32,14 @@ type Instance struct {
 	warmPID int              // a warm plugin's process, not this command's child
 	stderr  *tailBuffer
 	timeout time.Duration // for the handshake
+
+	// A warm plugin's connection, for parking it (park.go): the manager
+	// and dir it was acquired with, the record it was attached to, and
+	// its fd (-1 until dialed).
+	mgr    *Manager
+	dir    string
+	rec    warmRecord
+	connFd atomic.Int32
 }
 
 // Launch starts the plugin, does the go-plugin handshake, and checks that it

@@ -69,7 +69,11 @@ func (m *Manager) Acquire(ctx context.Context, c Candidate, key string, configur
 		return nil, err
 	}
 	if rec, ok := readWarm(dir); ok && rec.Binary == id && rec.Key == key && proc.Start(rec.PID) == rec.Start {
+		if inst := takeParked(dir, rec); inst != nil {
+			return inst, nil
+		}
 		if inst, err := m.reattach(ctx, c, rec); err == nil {
+			inst.dir = dir
 			return inst, nil
 		}
 		trace.Mark(c.Kind + " plugin did not answer")
@@ -88,6 +92,7 @@ func (m *Manager) startConfigured(ctx context.Context, c Candidate, dir, id, key
 	}
 	inst, err := m.attach(ctx, c, rec)
 	if err == nil {
+		inst.dir = dir
 		err = inst.describe(ctx)
 	}
 	if err == nil {
@@ -96,6 +101,7 @@ func (m *Manager) startConfigured(ctx context.Context, c Candidate, dir, id, key
 	if err == nil {
 		info := inst.Info
 		rec.Info = &info
+		inst.rec = rec
 		err = writeWarm(dir, rec)
 	}
 	if err != nil && inst != nil {
@@ -188,10 +194,15 @@ func (m *Manager) reattach(ctx context.Context, c Candidate, rec warmRecord) (*I
 // plugin that exited or hangs is found here, under the dir's lock, where
 // Acquire can still replace it (see api's idle exit).
 func (m *Manager) attach(ctx context.Context, c Candidate, rec warmRecord) (*Instance, error) {
-	inst := &Instance{Candidate: c, stderr: newTailBuffer(20), timeout: m.startTimeout(), warmPID: rec.PID}
+	inst := &Instance{Candidate: c, stderr: newTailBuffer(20), timeout: m.startTimeout(), warmPID: rec.PID, mgr: m, rec: rec}
+	inst.connFd.Store(-1)
 	dial := func(ctx context.Context, _ string) (net.Conn, error) {
 		var d net.Dialer
-		return d.DialContext(ctx, "unix", rec.Addr)
+		conn, err := d.DialContext(ctx, "unix", rec.Addr)
+		if err == nil {
+			inst.connFd.Store(int32(connFdOf(conn)))
+		}
+		return conn, err
 	}
 	conn, err := grpc.NewClient("passthrough:///warm-plugin",
 		grpc.WithContextDialer(dial),
@@ -243,7 +254,7 @@ func waitReady(ctx context.Context, conn *grpc.ClientConn) error {
 
 // closeWarm closes the connection to a warm plugin (which goes on).
 func (inst *Instance) closeWarm() {
-	if inst.conn != nil {
+	if inst.conn != nil && !park(inst) {
 		_ = inst.conn.Close() // only fails when closed already
 	}
 }

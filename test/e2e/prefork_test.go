@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/rrun-project/rrun/host/proc"
 )
 
 // Tests of the pre-started pool of the session holder ("Pre-started
@@ -487,5 +489,54 @@ func TestPreforkReusedProcessStartsClean(t *testing.T) {
 	}
 	if !reused {
 		t.Fatalf("no pre-started rrun served twice in 8 runs: %v", served)
+	}
+}
+
+// A pre-started process that serves run after run keeps its connections
+// to the warm plugins between them instead of making new ones, and lets
+// go of them when no run comes: the plugins still exit idle while the
+// holder stays up, and the next run starts them again.
+func TestPreforkReusedProcessKeepsPluginConnections(t *testing.T) {
+	e := withBusybox(t)
+	e.vars = append(e.vars, "RRUN_SESSION_IDLE_TIMEOUT=2s")
+	e.waitPool()
+	// This test's process pins the holder: only the plugins may go idle.
+	pins := filepath.Join(e.home, "run", "rrun", "holder-pins")
+	if err := os.MkdirAll(pins, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(pins, fmt.Sprintf("%d-%d", os.Getpid(), proc.Start(os.Getpid()))), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	kept := false
+	for i := 0; i < 10 && !kept; i++ {
+		cmd := e.tracedCmd("", "run", "--rm", "--network", "none", "busybox", "echo", "hi")
+		var errb bytes.Buffer
+		cmd.Stderr = &errb
+		if out, err := cmd.Output(); err != nil || string(out) != "hi\n" {
+			t.Fatalf("run %d: %v %q\n%s", i, err, out, errb.String())
+		}
+		kept = strings.Contains(errb.String(), "storage plugin connection kept") &&
+			strings.Contains(errb.String(), "isolation plugin connection kept")
+	}
+	if !kept {
+		t.Fatal("no run of ten took the plugin connections a pre-started rrun kept from its last run")
+	}
+	holder, warm := e.holderPID(), e.warmPIDs()
+	if holder == 0 || len(warm) != 2 {
+		t.Fatalf("want a holder and two warm plugins, got %d %v", holder, warm)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) && len(e.warmPIDs()) > 0 {
+		time.Sleep(200 * time.Millisecond)
+	}
+	if w := e.warmPIDs(); len(w) > 0 {
+		t.Fatalf("the warm plugins %v did not exit idle while the pre-started processes kept connections", w)
+	}
+	if ownerOf(holder) != os.Getuid() || isZombie(holder) {
+		t.Fatalf("the pinned holder %d went away", holder)
+	}
+	if r, _ := e.warmRun("echo", "again"); r.stdout != "again\n" || len(e.warmPIDs()) != 2 {
+		t.Fatalf("the run after the plugins' idle exit: %s (warm %v)", r, e.warmPIDs())
 	}
 }
