@@ -160,10 +160,15 @@ func unmount(st cstore.Store, containerID string) error {
 	return nil
 }
 
-// RemoveRootfs unmounts and deletes the container's rootfs. An unknown
-// container is not an error. It frees the space also on a full disk: the
+// RemoveRootfs unmounts and deletes the container's rootfs (or recycles
+// it). An unknown container is not an error. It frees the space also on a full disk: the
 // files the container wrote go first, then the metadata is updated.
 func (s *Store) RemoveRootfs(ctx context.Context, containerID string) error {
+	// A --rm container this process made becomes its image's next spare
+	// instead (rootfs_recycle.go): its upper dir is emptied all the same.
+	if s.recycle(containerID) {
+		return nil
+	}
 	st, err := s.open()
 	if err != nil {
 		return err

@@ -309,20 +309,25 @@ func (m *monitor) finish(ctx context.Context, code int, startErr error) {
 		// says exited (state.Record.Removing), and a command that shows or
 		// uses containers waits for this process's owner lock to go, which
 		// it holds until this removal is done.
+		// Its root filesystem is removed before the lock goes, not in
+		// the storage plugin's background: nobody waits for this any
+		// more, and the next command finds the space back.
 		m.Later(func() {
 			if d, err := time.ParseDuration(os.Getenv(removalDelayEnv)); err == nil {
 				time.Sleep(d)
 			}
-			m.release(ctx, remove, startErr)
+			m.release(ctx, remove, startErr, true)
 		})
 		return
 	}
-	m.release(ctx, remove, startErr)
+	m.release(ctx, remove, startErr, startErr != nil)
 }
 
 // release deletes the container's isolation state and releases, or with
-// remove removes, its root filesystem and record.
-func (m *monitor) release(ctx context.Context, remove bool, startErr error) {
+// remove removes, its root filesystem and record; with now, the removal
+// is done when it returns (not left to a warm storage plugin's
+// background).
+func (m *monitor) release(ctx context.Context, remove bool, startErr error, now bool) {
 	if m.prep != nil {
 		// With a pid namespace of its own, every process of the container
 		// died with its init: nothing uses the rootfs any more, and the
@@ -338,7 +343,7 @@ func (m *monitor) release(ctx context.Context, remove bool, startErr error) {
 			<-deleted
 		}
 		release := container.ReleaseRootfs
-		if startErr != nil {
+		if now {
 			release = container.ReleaseRootfsNow // a failed run leaves nothing once its command returns
 		}
 		if err := release(m.Backends, m.rec.ID, remove); err != nil {

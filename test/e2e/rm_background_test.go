@@ -89,8 +89,7 @@ func (e *env) dfContainers() string {
 }
 
 // A warm `run --rm` exits with the container's code as soon as the
-// container is gone: the warm storage plugin removes the root filesystem
-// afterwards. Nothing is left: ps -a is empty, the store has no container,
+// container is gone: its process removes the root filesystem afterwards. Nothing is left: ps -a is empty, the store has no container,
 // and the image can be removed at once without -f.
 func TestRunRmRemovesRootfsAfterExit(t *testing.T) {
 	e := withBusybox(t)
@@ -108,21 +107,23 @@ func TestRunRmRemovesRootfsAfterExit(t *testing.T) {
 	e.ok("rmi", "busybox")
 }
 
-// kill -9 of the warm storage plugin while it still removes a --rm
-// container's root filesystem (held up by a test hook): the CLI has
-// already exited with the container's code and its record is gone; the
-// next command's storage plugin finishes the removal from the journal.
+// kill -9 of the warm storage plugin while it still removes a detached
+// --rm container's root filesystem (held up by a test hook; a foreground
+// run removes it before its process lets go, see TestFullDiskRunRmAndRmFreeTheSpace):
+// the container's record is gone; the next command's storage plugin
+// finishes the removal from the journal.
 func TestRunRmStoragePluginKilledDuringRemoval(t *testing.T) {
 	e := withBusybox(t)
 	saved := e.vars
 	e.vars = append(append([]string(nil), e.vars...), "_RRUN_TEST_REMOVAL_DELAY=1h")
-	r, _ := e.warmRun("sh", "-c", "exit 7")
+	e.ok("run", "-d", "--rm", "--network", "none", "busybox", "sh", "-c", "exit 7")
 	e.vars = saved
-	if r.code != 7 {
-		t.Fatalf("run --rm: %s", r)
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) && e.ok("ps", "-a", "-q").stdout != "" {
+		time.Sleep(100 * time.Millisecond)
 	}
 	if ps := e.ok("ps", "-a", "-q").stdout; ps != "" {
-		t.Fatalf("ps -a after run --rm: %q", ps)
+		t.Fatalf("ps -a after the run -d --rm container exited: %q", ps)
 	}
 	if n := e.storageContainers(); n != 1 {
 		t.Fatalf("want the root filesystem still pending removal, the store has %d containers", n)
