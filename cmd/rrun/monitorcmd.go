@@ -233,6 +233,8 @@ type readyMsg struct {
 	Error string `json:"error,omitempty"`
 	Hint  string `json:"hint,omitempty"`
 	Code  int    `json:"code,omitempty"`
+
+	accepted bool // the monitor connected (acceptReady): this is its answer
 }
 
 func notifyReady(runDir, id string, err error) {
@@ -281,17 +283,28 @@ func startDetached(cfg config.Config, store *state.Store, rec state.Record, owne
 	}
 	got := make(chan readyMsg, 1)
 	go func() { got <- acceptReady(l) }()
+	var msg readyMsg
 	select {
-	case msg := <-got:
-		if msg.Error != "" {
-			return &startFailure{msg}
-		}
-		return nil
+	case msg = <-got:
 	case err := <-exited:
-		return fmt.Errorf("the monitor of %s exited before the container started (%v); see %s",
-			rec.ShortID(), err, filepath.Join(cfg.Dirs.Data, "containers", rec.ID, "monitor.log"))
+		// Its answer may have come just before it ended (a served
+		// monitor's connection closes as it execs rrun-monitor, right
+		// after it answered): it is then waiting in the listener.
+		_ = l.SetDeadline(time.Now().Add(readyGrace))
+		if msg = <-got; !msg.accepted {
+			return fmt.Errorf("the monitor of %s exited before the container started (%v); see %s",
+				rec.ShortID(), err, filepath.Join(cfg.Dirs.Data, "containers", rec.ID, "monitor.log"))
+		}
 	}
+	if msg.Error != "" {
+		return &startFailure{msg}
+	}
+	return nil
 }
+
+// readyGrace is how long a detached start still waits for the monitor's
+// answer once the monitor ended.
+const readyGrace = 200 * time.Millisecond
 
 func listenReady(runDir, id string) (*net.UnixListener, error) {
 	path := readySocket(runDir, id)
@@ -316,8 +329,9 @@ func acceptReady(l *net.UnixListener) readyMsg {
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(time.Minute))
 	if err := json.NewDecoder(conn).Decode(&msg); err != nil {
-		return readyMsg{Error: "the monitor sent no answer", Code: 125}
+		return readyMsg{Error: "the monitor sent no answer", Code: 125, accepted: true}
 	}
+	msg.accepted = true
 	return msg
 }
 
