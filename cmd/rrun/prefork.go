@@ -39,6 +39,7 @@ const (
 	preforkHeader   = 48 + 4*preforkFdLimit
 	preforkMaxBytes = 64 << 20 // argv + environment; ARG_MAX is far below
 	preforkRun      = 1        // a run, which would have joined the holder
+	preforkPrepare  = 4        // a Slurm step's prepare, which would have joined it too (slurm.go)
 )
 
 // preforkRequest is one command handed over by a client.
@@ -141,11 +142,9 @@ func serveOne(conn int, req *preforkRequest, served int) (code int, again bool) 
 	}
 	collectLater() // held since the process started (main) or since it served last
 	code, clientDone := runServed(conn, req, served)
-	var msg [5]byte
-	msg[0] = 'E'
-	binary.NativeEndian.PutUint32(msg[1:], uint32(int32(code)))
-	replied.Store(true) // the client exits now: its EOF is no kill any more
-	_, _ = unix.Write(conn, msg[:])
+	if replied.CompareAndSwap(false, true) { // the client exits now: its EOF is no kill any more
+		writeExit(conn, code)
+	}
 	letGoOfClientFds(req)
 	finishLater()
 	return code, reusable(req, served, clientDone)
@@ -165,14 +164,37 @@ const maxServed = 64
 // serves again.
 const reusedHeapCap = 32 << 20
 
+// writeExit sends the client the message that ends it with code.
+func writeExit(conn, code int) {
+	var msg [5]byte
+	msg[0] = 'E'
+	binary.NativeEndian.PutUint32(msg[1:], uint32(int32(code)))
+	_, _ = unix.Write(conn, msg[:])
+}
+
+// releaseClient sends the served command's client its exit code now, for
+// a command that goes on after its answer (a Slurm step's prepare stays
+// its container's monitor): the client exits with code, and this process
+// no longer dies with it. It does nothing in a process that serves no
+// waiting client.
+func releaseClient(code int) {
+	if servedConn >= 0 && replied.CompareAndSwap(false, true) {
+		writeExit(servedConn, code)
+	}
+}
+
+// servedConn is the connection to the waiting client of the command being
+// served (-1: none).
+var servedConn = -1
+
 // reusable reports whether this process may serve another command after
 // req, its served-th, and if so readies it: only after a foreground run
-// that got to its end (servedForeground), whose client is gone
+// or a Slurm step's prepare that got to its end (servedForeground), whose client is gone
 // (clientDone), once the command left no fd among the numbers a client
 // passes (3 to preforkFdLimit-1: the runtime's own are above them, see
 // startNetpoll) and its package state is put back.
 func reusable(req *preforkRequest, served int, clientDone <-chan struct{}) bool {
-	if req.verb != preforkRun || !servedForeground || served >= maxServed || os.Getenv(preforkReuseEnv) == "0" {
+	if (req.verb != preforkRun && req.verb != preforkPrepare) || !servedForeground || served >= maxServed || os.Getenv(preforkReuseEnv) == "0" {
 		return false
 	}
 	select {
@@ -206,7 +228,8 @@ func reusable(req *preforkRequest, served int, clientDone <-chan struct{}) bool 
 	}
 	signal.Reset()
 	session.ReleaseSpareThread() // a pasta run's; the next spare locks it again
-	servedClient, servedForeground, inheritedFds, holderWarning = 0, false, 0, ""
+	servedClient, servedConn, servedForeground, inheritedFds, holderWarning = 0, -1, false, 0, ""
+	monitorStays, monitorOwner, monitorOwnerFD, privateIsolation, smallMonitor = false, nil, -1, false, "" // a prepare's
 	replied.Store(false)
 	os.Clearenv()
 	_ = os.Chdir("/")
@@ -422,7 +445,7 @@ func runServed(conn int, req *preforkRequest, served int) (int, <-chan struct{})
 	os.Args = req.args
 	clientDone := make(chan struct{})
 	if req.verb != preforkDetached {
-		servedClient = req.client
+		servedClient, servedConn = req.client, conn
 		go func() {
 			dieWithClient(conn)
 			close(clientDone)
@@ -434,7 +457,7 @@ func runServed(conn int, req *preforkRequest, served int) (int, <-chan struct{})
 	trace.Rebase(req.start)
 	trace.Mark("main " + strings.Join(os.Args[1:min(3, len(os.Args))], " "))
 	trace.MarkCPU(fmt.Sprintf("served by pre-started rrun %d of holder %d (its command %d)", os.Getpid(), join.HolderPID(), served))
-	adoptHolder(req.verb == preforkRun) // an exec never joined: no mapping warning
+	adoptHolder(req.verb == preforkRun || req.verb == preforkPrepare) // an exec never joined: no mapping warning
 	return runCommand(), clientDone
 }
 

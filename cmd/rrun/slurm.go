@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -104,6 +105,9 @@ func slurmPrepare(f slurmPrepareFlags, image string) error {
 		if announced {
 			// This process was the container's monitor until it ended
 			// (no rrun-monitor to hand it to); its stdio is the log now.
+			// A pre-started one may serve again (reusable).
+			var code exitCode // the holder's, killed at the step's end: 137
+			servedForeground = servedClient > 0 && monitorStays && (first == nil || errors.As(first, &code))
 			return first
 		}
 	}
@@ -174,6 +178,9 @@ func slurmMonitorHere(f slurmPrepareFlags, image string, announce func(pid int) 
 				if err := moveStdio(logPath); err != nil {
 					warnf("%v", err)
 				}
+				// Served by a pre-started rrun: its client holds the
+				// plugin's pipes too, and exits now.
+				releaseClient(0)
 				if aerr != nil && pid > 0 {
 					_ = unix.Kill(pid, unix.SIGKILL) // nobody will: this monitor then removes the container (--rm)
 				}

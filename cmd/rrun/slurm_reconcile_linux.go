@@ -134,7 +134,11 @@ func startSlurmDetached(args []string) error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("failed to start rrun %s: %w", args[0], err)
 	}
-	return cmd.Process.Release()
+	// Waited for, not released: a pre-started rrun that served this
+	// prepare may serve again, and must leave no zombie behind. A process
+	// that exits first leaves it to its parent's reaper, as before.
+	go func() { _ = cmd.Wait() }()
+	return nil
 }
 
 // removeStepContainer removes a step's container once its slurmstepd is

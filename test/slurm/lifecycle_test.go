@@ -1,12 +1,17 @@
 package slurm
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/rrun-project/rrun/host/proc"
 )
@@ -202,14 +207,134 @@ func TestSlurmStepMonitorIsThePrepareOrTheSmallOne(t *testing.T) {
 				t.Errorf("the holder %d's parent is %q, want the node's warm isolation plugin", p, parent)
 			}
 		}
+		// The prepare stays the container's monitor: started by the
+		// plugin, or a pre-started rrun of the node's holder that served it.
 		prepares := pidsMatching(t, "__slurm-prepare --name slurm-"+h.job+"[.]")
-		if want := map[bool]int{false: 2, true: 0}[small]; len(prepares) != want {
-			t.Errorf("small monitor %v: %d step prepares stay during the step, want %d", small, len(prepares), want)
+		served := servedMonitorsOf(t, h.job)
+		if want := map[bool]int{false: 2, true: 0}[small]; len(prepares)+len(served) != want {
+			t.Errorf("small monitor %v: %d step prepares and %d pre-started rrun stay during the step, want %d in all",
+				small, len(prepares), len(served), want)
 		}
 		ok(t, "scancel", h.job)
 		waitNoContainers(t, h.job)
 	}
 }
+
+// servedMonitorsOf lists the pre-started rrun processes (`rrun __prefork`)
+// that monitor a container of job: their stdout is its monitor.log.
+func servedMonitorsOf(t *testing.T, job string) []int {
+	t.Helper()
+	var ids []string
+	for _, n := range []string{"n1", "n2"} {
+		ids = append(ids, containersOf(t, n, job)...)
+	}
+	var out []int
+	for _, pid := range pidsMatching(t, "^rrun __prefork ") {
+		log, _ := os.Readlink("/proc/" + strconv.Itoa(pid) + "/fd/1")
+		for _, id := range ids {
+			if strings.Contains(log, "/containers/"+id) && strings.HasSuffix(log, "/monitor.log") {
+				out = append(out, pid)
+			}
+		}
+	}
+	return out
+}
+
+// A step's prepare is served by a pre-started rrun of the node's holder,
+// which stays the container's monitor and, once the step's container is
+// gone, serves a later step's prepare: no rrun process starts per step.
+// The prepare is run here as the plugin runs it (its environment, a
+// slurmstepd stand-in, the holder killed at the "step's" end).
+func TestSlurmPrepareServedByPreStartedRrunServesAgain(t *testing.T) {
+	requireCluster(t)
+	loadBusybox(t)
+	ok(t, "srun", "-N2", "-n2", "--container-image=busybox", "true") // n1's holder and its pool run
+	stepd := exec.Command("sleep", "600")
+	if err := stepd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = stepd.Process.Kill(); _ = stepd.Wait() })
+	d := nodeDir("n1")
+	reused := false
+	for i := 0; i < 8 && !reused; i++ {
+		name := fmt.Sprintf("slurm-served-%d-%d", os.Getpid(), i)
+		eventually(t, "a pre-started rrun listens on n1", func() bool {
+			m, _ := filepath.Glob(filepath.Join(d, "run", "rrun", "prefork", "*.sock"))
+			return len(m) > 0
+		})
+		// With the resource limits slurmstepd gives it (the holder's: a
+		// pre-started rrun serves only commands started with its own).
+		args := append(limitsOf(t, holderOf(t, d)), "--", filepath.Join(binDir, "rrun"), "__slurm-prepare", "--name", name, "--job", "1",
+			"--user", fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid()), "--stepd", strconv.Itoa(stepd.Process.Pid), "busybox")
+		cmd := exec.Command("prlimit", args...)
+		cmd.Env = append(os.Environ(), "XDG_DATA_HOME="+filepath.Join(d, "data"), "XDG_RUNTIME_DIR="+filepath.Join(d, "run"),
+			"RRUN_SLURM_DIR="+d, "RRUN_SLURM_NODE=n1", "SLURM_JOB_ID=1", "RRUN_TRACE=1")
+		cmd.Dir = "/"
+		r := runCmd(t, cmd)
+		var pause int
+		for _, l := range strings.Split(r.stdout, "\n") {
+			if v, found := strings.CutPrefix(l, "pid "); found {
+				pause, _ = strconv.Atoi(v)
+			}
+		}
+		if r.code != 0 || pause == 0 || !strings.HasSuffix(r.stdout, "ready\n") {
+			t.Fatalf("prepare %d: %+v", i, r)
+		}
+		m := servedNthRe.FindStringSubmatch(r.stderr)
+		if m == nil {
+			t.Fatalf("prepare %d was not served by a pre-started rrun:\n%s", i, r.stderr)
+		}
+		reused = m[1] != "1"
+		// The step's end, as slurm_spank_exit makes it.
+		if err := syscall.Kill(pause, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, name+" is removed", func() bool {
+			return strings.TrimSpace(rrunOn(t, "n1", "ps", "-aq", "--filter", "name="+name).stdout) == ""
+		})
+	}
+	if !reused {
+		t.Fatal("no pre-started rrun served a second prepare in 8 steps")
+	}
+}
+
+// holderOf is the pid of the session holder of the node dir d.
+func holderOf(t *testing.T, d string) int {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(d, "run", "rrun", "holder"))
+	if err != nil {
+		t.Fatalf("no holder on the node: %v", err)
+	}
+	pid, _ := strconv.Atoi(strings.Fields(string(data))[0])
+	return pid
+}
+
+// limitsOf are prlimit(1)'s options that give a command the resource
+// limits of process pid.
+func limitsOf(t *testing.T, pid int) []string {
+	t.Helper()
+	names := map[string]int{"as": unix.RLIMIT_AS, "core": unix.RLIMIT_CORE, "cpu": unix.RLIMIT_CPU, "data": unix.RLIMIT_DATA,
+		"fsize": unix.RLIMIT_FSIZE, "locks": unix.RLIMIT_LOCKS, "memlock": unix.RLIMIT_MEMLOCK, "msgqueue": unix.RLIMIT_MSGQUEUE,
+		"nice": unix.RLIMIT_NICE, "nofile": unix.RLIMIT_NOFILE, "nproc": unix.RLIMIT_NPROC, "rss": unix.RLIMIT_RSS,
+		"rtprio": unix.RLIMIT_RTPRIO, "rttime": unix.RLIMIT_RTTIME, "sigpending": unix.RLIMIT_SIGPENDING, "stack": unix.RLIMIT_STACK}
+	value := func(v uint64) string {
+		if v == unix.RLIM_INFINITY {
+			return "unlimited"
+		}
+		return strconv.FormatUint(v, 10)
+	}
+	var out []string
+	for name, res := range names {
+		var rl unix.Rlimit
+		if err := unix.Prlimit(pid, res, nil, &rl); err != nil {
+			t.Fatalf("limits of %d: %v", pid, err)
+		}
+		out = append(out, "--"+name+"="+value(rl.Cur)+":"+value(rl.Max))
+	}
+	return out
+}
+
+var servedNthRe = regexp.MustCompile(`served by pre-started rrun \d+ of holder \d+ \(its command (\d+)\)`)
 
 // pidsMatching lists this user's processes whose command line matches
 // pattern (pgrep -f).

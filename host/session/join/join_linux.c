@@ -429,7 +429,7 @@ __attribute__((constructor)) static void rrun_join_init(int argc, char **argv, c
 	// (cmd/rrun's slurmSessionMode).
 	if (verb == 4 && strcmp(r.mapping, "single") == 0 && !has_arg(argc, argv, 1, "--remap-root"))
 		return;
-	if (verb == 1 || verb == 3)
+	if (verb == 1 || verb == 3 || verb == 4)
 		rrun_prefork_try(argc, argv, envp, rrun_join_rundir, r.pid, verb); // returns when not served
 	if (verb == 3)
 		return;

@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -199,12 +201,15 @@ static long long now_ns(void) {
 
 // env_ok reports whether envp can be served by a pool process: the Go
 // runtime and gRPC read a few variables once, at start, and a process
-// started without them would ignore them.
-static int env_ok(char **envp) {
+// started without them would ignore them. A command in a Slurm job is not
+// served either (its job's limits and cgroup are the point), but for a
+// step's prepare (verb 4), which runs in no step cgroup (warm_verb) and
+// whose container is the warm isolation plugin's child anyway.
+static int env_ok(char **envp, int verb) {
 	static const char *const early[] = {"GODEBUG=", "GOGC=", "GOMAXPROCS=", "GOMEMLIMIT=", "GOTRACEBACK=", "GRPC_GO_", "SLURM_JOB_ID=", "RRUN_PREFORK=0"};
 	for (char **e = envp; *e; e++)
 		for (size_t i = 0; i < sizeof(early) / sizeof(early[0]); i++)
-			if (strncmp(*e, early[i], strlen(early[i])) == 0)
+			if (strncmp(*e, early[i], strlen(early[i])) == 0 && !(verb == 4 && strcmp(early[i], "SLURM_JOB_ID=") == 0))
 				return 0;
 	return 1;
 }
@@ -267,8 +272,29 @@ static int same_file(const char *a, const char *b) {
 	return na >= 0 && na == nb && na < (ssize_t)sizeof(x) && memcmp(x, y, (size_t)na) == 0;
 }
 
+// userns_beside reports whether process pid (a pool process, in the
+// holder's user namespace) runs in a user namespace whose parent is this
+// process's: a command that could not have joined the holder itself (one
+// in a user namespace of its own, say) is not served by its pool either.
+static int userns_beside(int pid) {
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	int parent = ioctl(fd, NS_GET_PARENT); // EPERM: its parent is not in our view
+	close(fd);
+	if (parent < 0)
+		return 0;
+	struct stat a, b;
+	int ok = fstat(parent, &a) == 0 && stat("/proc/self/ns/user", &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+	close(parent);
+	return ok;
+}
+
 // pool_peer checks the process behind a connected socket: this user, a
-// child of the holder the caller checked, in this command's cgroups.
+// child of the holder the caller checked, in this command's cgroups, its
+// user namespace a child of this command's.
 static int pool_peer(int s, int holder) {
 	struct ucred cr;
 	socklen_t l = sizeof(cr);
@@ -286,7 +312,7 @@ static int pool_peer(int s, int holder) {
 	if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1 || ppid != holder)
 		return 0;
 	snprintf(path, sizeof(path), "/proc/%d/cgroup", cr.pid);
-	if (!same_file("/proc/self/cgroup", path))
+	if (!same_file("/proc/self/cgroup", path) || !userns_beside(cr.pid))
 		return 0;
 	return cr.pid;
 }
@@ -454,7 +480,7 @@ static void relay_or_die(int s, int pid, int errfd) {
 // returns when none is idle, any check fails, or the pool is off.
 void rrun_prefork_try(int argc, char **argv, char **envp, const char *rundir, int holder, int verb) {
 	const char *n = getenv("RRUN_PREFORK");
-	if ((n && strcmp(n, "0") == 0) || !env_ok(envp))
+	if ((n && strcmp(n, "0") == 0) || !env_ok(envp, verb))
 		return;
 	int fds[PREFORK_FD_LIMIT];
 	int nfds = open_fds(fds, PREFORK_FD_LIMIT, argc, argv);

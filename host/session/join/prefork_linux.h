@@ -16,7 +16,7 @@ struct prefork_header {
 	char magic[4];
 	uint32_t version, nfds, argc, envc, umask;
 	uint32_t ignored; // bit N: signal N was ignored (SIG_IGN) in the client
-	uint32_t verb;    // warm_verb's: 1 run, 3 exec
+	uint32_t verb;    // warm_verb's: 1 run, 3 exec, 4 a Slurm step's prepare (5: a detached monitor, from Go)
 	uint64_t len;
 	int64_t start_ns;
 	int32_t targets[PREFORK_FD_LIMIT];
