@@ -12,8 +12,8 @@ import (
 	"github.com/rrun-project/rrun/host/trace"
 )
 
-// Parked connections (see "Warm connections kept by a pool process" in
-// docs/internal.md): a pool process that serves command after command
+// Parked connections (see "Kept plugin connections" in docs/internal.md,
+// Pre-started commands): a pool process that serves command after command
 // keeps its connections to the warm plugins between them, so a command
 // does not pay a new gRPC connection per plugin (~1-2 ms of CPU on each
 // side, on its critical path). Only connections whose fd is at or above

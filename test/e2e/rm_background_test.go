@@ -89,7 +89,8 @@ func (e *env) dfContainers() string {
 }
 
 // A warm `run --rm` exits with the container's code as soon as the
-// container is gone: its process removes the root filesystem afterwards. Nothing is left: ps -a is empty, the store has no container,
+// container is gone: its process removes the root filesystem afterwards.
+// Nothing is left: ps -a is empty, the store has no container,
 // and the image can be removed at once without -f.
 func TestRunRmRemovesRootfsAfterExit(t *testing.T) {
 	e := withBusybox(t)
