@@ -35,17 +35,9 @@ var parking struct {
 	mu     sync.Mutex
 	minFd  int                  // 0: this process parks nothing
 	parked map[string]*Instance // by warm dir
-	redial []parkedPlan         // connections closed because their fd was too low
+	redial []*Instance          // closed because their fd was too low: to make again
 	timer  *time.Timer
 	linger time.Duration
-}
-
-// parkedPlan is a warm plugin to connect to again between commands.
-type parkedPlan struct {
-	m   *Manager
-	c   Candidate
-	dir string
-	rec warmRecord
 }
 
 // ParkConnections makes this process keep its warm plugin connections
@@ -86,7 +78,7 @@ func park(inst *Instance) bool {
 		return false
 	}
 	if int(inst.connFd.Load()) < parking.minFd {
-		parking.redial = append(parking.redial, parkedPlan{inst.mgr, inst.Candidate, inst.dir, inst.rec})
+		parking.redial = append(parking.redial, inst)
 		return false
 	}
 	if old := parking.parked[inst.dir]; old != nil && old != inst {
@@ -108,20 +100,20 @@ func park(inst *Instance) bool {
 // above it.
 func Redial() {
 	parking.mu.Lock()
-	plans := parking.redial
+	closed := parking.redial
 	parking.redial = nil
 	parking.mu.Unlock()
-	for _, p := range plans {
-		if rec, ok := readWarm(p.dir); !ok || !rec.same(p.rec) || p.rec.Info == nil {
+	for _, old := range closed {
+		if rec, ok := readWarm(old.dir); !ok || !rec.same(old.rec) {
 			continue // replaced or gone since
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), redialTimeout)
-		inst, err := p.m.attach(ctx, p.c, p.rec)
+		inst, err := old.mgr.attach(ctx, old.Candidate, old.dir, old.rec)
 		cancel()
 		if err != nil {
 			continue
 		}
-		inst.dir, inst.Info = p.dir, *p.rec.Info
+		inst.Info = old.Info // checked when old was attached
 		if !park(inst) {
 			inst.conn.Close()
 		}

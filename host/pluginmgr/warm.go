@@ -72,8 +72,7 @@ func (m *Manager) Acquire(ctx context.Context, c Candidate, key string, configur
 		if inst := takeParked(dir, rec); inst != nil {
 			return inst, nil
 		}
-		if inst, err := m.reattach(ctx, c, rec); err == nil {
-			inst.dir = dir
+		if inst, err := m.reattach(ctx, c, dir, rec); err == nil {
 			return inst, nil
 		}
 		trace.Mark(c.Kind + " plugin did not answer")
@@ -90,9 +89,8 @@ func (m *Manager) startConfigured(ctx context.Context, c Candidate, dir, id, key
 	if err != nil {
 		return nil, err
 	}
-	inst, err := m.attach(ctx, c, rec)
+	inst, err := m.attach(ctx, c, dir, rec)
 	if err == nil {
-		inst.dir = dir
 		err = inst.describe(ctx)
 	}
 	if err == nil {
@@ -101,7 +99,6 @@ func (m *Manager) startConfigured(ctx context.Context, c Candidate, dir, id, key
 	if err == nil {
 		info := inst.Info
 		rec.Info = &info
-		inst.rec = rec
 		err = writeWarm(dir, rec)
 	}
 	if err != nil && inst != nil {
@@ -172,11 +169,11 @@ func readHandshake(out interface{ Read([]byte) (int, error) }, timeout time.Dura
 // reattach connects to the warm plugin rec names. Its Info is the one it
 // gave when it was started: the same process (pid and start time) of the
 // same binary answers the same, so no Info call is made again.
-func (m *Manager) reattach(ctx context.Context, c Candidate, rec warmRecord) (*Instance, error) {
+func (m *Manager) reattach(ctx context.Context, c Candidate, dir string, rec warmRecord) (*Instance, error) {
 	if rec.Info == nil {
 		return nil, fmt.Errorf("the record of plugin %s has no info", c.Path)
 	}
-	inst, err := m.attach(ctx, c, rec)
+	inst, err := m.attach(ctx, c, dir, rec)
 	if err != nil {
 		return nil, err
 	}
@@ -193,8 +190,8 @@ func (m *Manager) reattach(ctx context.Context, c Candidate, rec warmRecord) (*I
 // and nothing uses its broker) and waits until the connection is up, so a
 // plugin that exited or hangs is found here, under the dir's lock, where
 // Acquire can still replace it (see api's idle exit).
-func (m *Manager) attach(ctx context.Context, c Candidate, rec warmRecord) (*Instance, error) {
-	inst := &Instance{Candidate: c, stderr: newTailBuffer(20), timeout: m.startTimeout(), warmPID: rec.PID, mgr: m, rec: rec}
+func (m *Manager) attach(ctx context.Context, c Candidate, dir string, rec warmRecord) (*Instance, error) {
+	inst := &Instance{Candidate: c, stderr: newTailBuffer(20), timeout: m.startTimeout(), warmPID: rec.PID, mgr: m, dir: dir, rec: rec}
 	inst.connFd.Store(-1)
 	dial := func(ctx context.Context, _ string) (net.Conn, error) {
 		var d net.Dialer
