@@ -264,7 +264,11 @@ func TestSlurmPrepareServedByPreStartedRrunServesAgain(t *testing.T) {
 		})
 		// With the resource limits slurmstepd gives it (the holder's: a
 		// pre-started rrun serves only commands started with its own).
-		args := append(limitsOf(t, holderOf(t, d)), "--", filepath.Join(binDir, "rrun"), "__slurm-prepare", "--name", name, "--job", "1",
+		holder := holderPid("n1")
+		if holder == 0 {
+			t.Fatal("no session holder runs on n1")
+		}
+		args := append(limitsOf(t, holder), "--", filepath.Join(binDir, "rrun"), "__slurm-prepare", "--name", name, "--job", "1",
 			"--user", fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid()), "--stepd", strconv.Itoa(stepd.Process.Pid), "busybox")
 		cmd := exec.Command("prlimit", args...)
 		cmd.Env = append(os.Environ(), "XDG_DATA_HOME="+filepath.Join(d, "data"), "XDG_RUNTIME_DIR="+filepath.Join(d, "run"),
@@ -296,17 +300,6 @@ func TestSlurmPrepareServedByPreStartedRrunServesAgain(t *testing.T) {
 	if !reused {
 		t.Fatal("no pre-started rrun served a second prepare in 8 steps")
 	}
-}
-
-// holderOf is the pid of the session holder of the node dir d.
-func holderOf(t *testing.T, d string) int {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(d, "run", "rrun", "holder"))
-	if err != nil {
-		t.Fatalf("no holder on the node: %v", err)
-	}
-	pid, _ := strconv.Atoi(strings.Fields(string(data))[0])
-	return pid
 }
 
 // limitsOf are prlimit(1)'s options that give a command the resource
