@@ -344,7 +344,7 @@ func (m *monitor) release(ctx context.Context, remove bool, startErr error, now 
 		}
 		release := container.ReleaseRootfs
 		if now {
-			release = container.ReleaseRootfsNow // a failed run leaves nothing once its command returns
+			release = container.ReleaseRootfsNow // a failed run leaves nothing once its command returns; after the exit code, nobody waits
 		}
 		if err := release(m.Backends, m.rec.ID, remove); err != nil {
 			fmt.Fprintf(os.Stderr, "rrun: warning: failed to release the root filesystem of %s: %v\n", m.rec.ShortID(), err)
