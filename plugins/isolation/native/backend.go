@@ -37,6 +37,8 @@ type Backend struct {
 	spare         *spare // ready for the next Create of its clone flags
 	spareStarting bool
 	sparesAlways  bool // tests: spares in a process that is not a warm plugin
+
+	cInit bool // option c_init (default true): inits set up in C (see cInitConfig)
 }
 
 var _ api.Isolation = (*Backend)(nil)
@@ -78,7 +80,8 @@ func (b *Backend) Info(context.Context) (api.PluginInfo, error) {
 
 // Configure takes the run dir, where each container gets <RunDir>/<id>.
 // Option log_level (trace, debug, info, warn, error) sets the log level;
-// spare_init=false starts every init when its Create comes (see spare).
+// spare_init=false starts every init when its Create comes (see spare);
+// c_init=false sets every container up in Go (see cInitConfig).
 func (b *Backend) Configure(_ context.Context, cfg api.Config) error {
 	if cfg.APIVersion != "" && cfg.APIVersion != api.APIVersion {
 		return api.Errorf(api.ErrInvalidArgument, "", "isolation native: unsupported api version %q (have %s)", cfg.APIVersion, api.APIVersion)
@@ -101,6 +104,7 @@ func (b *Backend) Configure(_ context.Context, cfg api.Config) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.runDir, b.singleIDMap, b.reaper = cfg.RunDir, single, r
+	b.cInit = nsinit.NsenterBuilt && cfg.Options["c_init"] != "false"
 	b.spareMu.Lock()
 	// A per-command plugin ends with its command: a spare would only cost.
 	b.sparesOn = b.initErr == nil && cfg.Options["spare_init"] != "false" && (api.WarmProcess() || b.sparesAlways)

@@ -21,6 +21,9 @@ type container struct {
 	// unshare: the namespaces its init makes once set up (a spare's: see
 	// spare), sent in its Config.
 	unshare uintptr
+	// cinit: its init is the C one (nsinit/cinit_linux.c) and reads
+	// EncodeCInit's bytes instead of Config's JSON.
+	cinit bool
 
 	// The control socket to the init, until Start. Nil for a container
 	// adopted from an earlier plugin process.

@@ -53,7 +53,11 @@ func (b *Backend) Create(ctx context.Context, req api.CreateRequest) (int, error
 	}
 	flags, _ := cloneFlags(spec) // checked by parseSpec
 	spareOK := spareFits(spec, req.Stdio)
-	c, console, err := b.spawn(req, spec, filepath.Join(runDir, req.ID), flags, spareOK)
+	dir := filepath.Join(runDir, req.ID)
+	cfg := nsinit.Config{Version: nsinit.ProtocolVersion, Spec: initSpec(spec), Rootfs: nsinitMounts(rootfs), RootfsDir: filepath.Join(dir, "rootfs"),
+		Terminal: req.Stdio.Terminal, SingleIDMap: b.isSingleIDMap(), Seccomp: sec, NetNS: netNSPath(spec), Trace: api.Tracing()}
+	cinit := b.cInitConfig(&cfg)
+	c, console, err := b.spawn(req, spec, dir, flags, spareOK, cinit != nil)
 	api.TraceSince("native: init spawned", t0)
 	if err == nil {
 		// The filter is saved for later Execs while the init sets up.
@@ -61,8 +65,7 @@ func (b *Backend) Create(ctx context.Context, req api.CreateRequest) (int, error
 			defer api.TraceSince("native: seccomp saved", t0)
 			return saveSeccomp(c.dir, sec)
 		}
-		err = b.awaitReady(ctx, c, nsinit.Config{Spec: initSpec(spec), Rootfs: nsinitMounts(rootfs), Terminal: req.Stdio.Terminal, Seccomp: sec,
-			NetNS: netNSPath(spec)}, save)
+		err = b.awaitReady(ctx, c, cfg, cinit, save)
 	}
 	api.TraceSince("native: init ready", t0)
 	if err == nil && console != nil {
@@ -123,13 +126,30 @@ func nsinitMounts(ms []api.Mount) []nsinit.Mount {
 	return out
 }
 
+// cInitConfig is the container's configuration for the C init
+// (nsinit/cinit_linux.c), which spares the init the Go runtime's start and
+// the JSON decode, or nil for the Go init: without cgo, with option
+// c_init=false, or when a string has a NUL byte or a limit is unknown
+// (which the Go init refuses in its own words).
+func (b *Backend) cInitConfig(cfg *nsinit.Config) []byte {
+	if !b.cInit {
+		return nil
+	}
+	data, err := nsinit.EncodeCInit(cfg)
+	if err != nil {
+		return nil
+	}
+	return data
+}
+
 // spawn starts rrun-nsinit in new namespaces with the container's
 // stdio, the control socket as fd 3 and, with a terminal, the console
 // channel as fd 4. Nothing of the init depends on the plugin once it runs
 // the command: no parent-death signal, no fd of ours but the control
 // socket, which is close-on-exec in the init. flags are the spec's clone
-// flags; with spareOK the init may be a spare for them (spareFits).
-func (b *Backend) spawn(req api.CreateRequest, spec *specs.Spec, dir string, flags uintptr, spareOK bool) (*container, *os.File, error) {
+// flags; with spareOK the init may be a spare for them (spareFits); with
+// cinit it is the C init where it can be (container.cinit).
+func (b *Backend) spawn(req api.CreateRequest, spec *specs.Spec, dir string, flags uintptr, spareOK, cinit bool) (*container, *os.File, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "rootfs"), 0o700); err != nil {
 		return nil, nil, fmt.Errorf("failed to create run dir of container %s: %w", req.ID, err)
 	}
@@ -147,7 +167,7 @@ func (b *Backend) spawn(req api.CreateRequest, spec *specs.Spec, dir string, fla
 	}
 	if spareOK {
 		if sp := b.takeSpare(flags); sp != nil {
-			c, err := b.handSpare(sp, req, files, dir, cgroup)
+			c, err := b.handSpare(sp, req, files, dir, cgroup, cinit)
 			if err == nil {
 				files.conn.Close() // the spare has its own control socket
 				api.TraceSince(fmt.Sprintf("native: init %d taken from the spares", c.init.Pid), time.Now())
@@ -159,10 +179,14 @@ func (b *Backend) spawn(req api.CreateRequest, spec *specs.Spec, dir string, fla
 	pidfd := -1 // a pidfd of the init from clone itself: it cannot name another process
 	attr := &syscall.SysProcAttr{Cloneflags: flags, Setsid: true, PidFD: &pidfd}
 	userNSAttr(spec, attr)
+	env := files.env() // nothing of the plugin's environment leaks in
+	if cinit {
+		env = append(env, nsinit.CInitEnv+"=1")
+	}
 	cmd := &exec.Cmd{
 		Path:  b.initPath,
 		Args:  nsinitArgs(false),
-		Env:   files.env(), // nothing of the plugin's environment leaks in
+		Env:   env,
 		Stdin: files.stdio[0], Stdout: files.stdio[1], Stderr: files.stdio[2],
 		ExtraFiles:  files.extra(),
 		SysProcAttr: attr,
@@ -176,7 +200,7 @@ func (b *Backend) spawn(req api.CreateRequest, spec *specs.Spec, dir string, fla
 		return nil, nil, fmt.Errorf("failed to start init of container %s: %w", req.ID, err)
 	}
 	c := &container{id: req.ID, dir: dir, cgroup: cgroup, conn: files.conn, status: api.StatusCreated, execs: map[string]*proc{},
-		enc: json.NewEncoder(files.conn), dec: json.NewDecoder(files.conn)}
+		enc: json.NewEncoder(files.conn), dec: json.NewDecoder(files.conn), cinit: cinit}
 	c.init = b.track(cmd.Process.Pid, pidfdFile(pidfd), mark, req.Stdio.Terminal, func() { b.saveLogged(c) })
 	if api.Tracing() {
 		api.TraceSince(fmt.Sprintf("native: init started at %d", tstart.UnixNano()), tstart)
@@ -191,15 +215,25 @@ func (b *Backend) spawn(req api.CreateRequest, spec *specs.Spec, dir string, fla
 	return c, files.console, nil
 }
 
-// awaitReady sends the init its configuration, runs meanwhile while the
-// init sets up, and waits until it is set up. cfg carries the spec, rootfs,
-// terminal and seccomp; the rest is filled in.
-func (b *Backend) awaitReady(ctx context.Context, c *container, cfg nsinit.Config, meanwhile func() error) error {
+// awaitReady sends the init its configuration (cinit, EncodeCInit's
+// bytes of cfg, to a C init), runs meanwhile while the init sets up, and
+// waits until it is set up. The namespaces a spare makes are filled in.
+func (b *Backend) awaitReady(ctx context.Context, c *container, cfg nsinit.Config, cinit []byte, meanwhile func() error) error {
 	stop := context.AfterFunc(ctx, func() { c.conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
-	cfg.Version, cfg.RootfsDir, cfg.SingleIDMap = nsinit.ProtocolVersion, filepath.Join(c.dir, "rootfs"), b.isSingleIDMap()
-	cfg.Trace, cfg.Unshare = api.Tracing(), c.unshare
-	if err := c.enc.Encode(cfg); err != nil {
+	cfg.Unshare = c.unshare
+	var err error
+	switch {
+	case !c.cinit:
+		err = c.enc.Encode(cfg)
+	case cfg.Unshare != 0:
+		if cinit, err = nsinit.EncodeCInit(&cfg); err == nil { // the same strings: it cannot fail now
+			_, err = c.conn.Write(cinit)
+		}
+	default:
+		_, err = c.conn.Write(cinit)
+	}
+	if err != nil {
 		return c.initFailure(ctx, err)
 	}
 	if err := meanwhile(); err != nil {

@@ -1,6 +1,8 @@
 package native_test
 
 import (
+	"context"
+	"maps"
 	"os"
 	"os/exec"
 	"testing"
@@ -39,6 +41,28 @@ func TestIsolationInProcess(t *testing.T) {
 	testsuite.TestIsolation(t, testsuite.InProcessIsolation(func() api.Isolation {
 		return native.New()
 	}), testsuite.IsolationRootfs)
+}
+
+// TestIsolationGoInit runs the suite with every container set up by the
+// Go init (option c_init=false), which stays for what the C init leaves
+// to it.
+func TestIsolationGoInit(t *testing.T) {
+	testsuite.RequireUserNS(t)
+	testsuite.TestIsolation(t, testsuite.InProcessIsolation(func() api.Isolation {
+		return goInit{native.New()}
+	}), testsuite.IsolationRootfs)
+}
+
+// goInit configures its backend with c_init=false.
+type goInit struct{ *native.Backend }
+
+func (g goInit) Configure(ctx context.Context, cfg api.Config) error {
+	cfg.Options = maps.Clone(cfg.Options)
+	if cfg.Options == nil {
+		cfg.Options = map[string]string{}
+	}
+	cfg.Options["c_init"] = "false"
+	return g.Backend.Configure(ctx, cfg)
 }
 
 func TestIsolationOverPlugin(t *testing.T) {

@@ -35,6 +35,7 @@ type spare struct {
 	pidfd *os.File // from clone; nil when the kernel gave none
 	mark  uint64   // the reaper's mark from before its clone
 	conn  *net.UnixConn
+	cinit bool // the C init's (nsinit.CInitEnv): it takes EncodeCInit's bytes too
 }
 
 // unsharedLater are the namespaces a spare makes only when it gets its
@@ -100,11 +101,15 @@ func (b *Backend) startSpare(flags uintptr) (*spare, error) {
 		return nil, err
 	}
 	defer console.Close()
+	env := []string{}
+	if b.cInit {
+		env = append(env, nsinit.CInitEnv+"=spare")
+	}
 	pidfd := -1
 	cmd := &exec.Cmd{
 		Path:        b.initPath,
 		Args:        append(nsinitArgs(false), nsinit.SpareArg),
-		Env:         []string{},
+		Env:         env,
 		ExtraFiles:  []*os.File{control, console},
 		SysProcAttr: &syscall.SysProcAttr{Cloneflags: flags &^ unsharedLater, Setsid: true, PidFD: &pidfd},
 	}
@@ -113,7 +118,7 @@ func (b *Backend) startSpare(flags uintptr) (*spare, error) {
 		conn.Close()
 		return nil, err
 	}
-	sp := &spare{flags: flags, pid: cmd.Process.Pid, pidfd: pidfdFile(pidfd), mark: mark, conn: conn}
+	sp := &spare{flags: flags, pid: cmd.Process.Pid, pidfd: pidfdFile(pidfd), mark: mark, conn: conn, cinit: b.cInit}
 	_ = cmd.Process.Release() // the reaper reaps it (Release sets Pid to -1)
 	return sp, nil
 }
@@ -129,17 +134,25 @@ func (b *Backend) discardSpare(sp *spare) {
 
 // handSpare gives the container of req the spare sp: it moves it into
 // the container's cgroup and sends it the container's stdio and console
-// channel. An error means the spare is gone (discarded), and the caller
-// starts an init as usual.
-func (b *Backend) handSpare(sp *spare, req api.CreateRequest, files *childFiles, dir, cgroup string) (*container, error) {
+// channel, and whether the C init's configuration (with cinit, when the
+// spare has the C init) or Config's JSON follows. An error means the spare
+// is gone (discarded), and the caller starts an init as usual.
+func (b *Backend) handSpare(sp *spare, req api.CreateRequest, files *childFiles, dir, cgroup string, cinit bool) (*container, error) {
 	if err := joinCgroup(cgroup, sp.pid); err != nil {
 		b.discardSpare(sp)
 		return nil, err
 	}
+	cinit = cinit && sp.cinit
 	kind := []byte{nsinit.SpareNoTerminal}
+	if cinit {
+		kind[0] = nsinit.SpareCNoTerminal
+	}
 	fds := []int{int(files.stdio[0].Fd()), int(files.stdio[1].Fd()), int(files.stdio[2].Fd())}
 	if files.child != nil {
 		kind[0] = nsinit.SpareTerminal
+		if cinit {
+			kind[0] = nsinit.SpareCTerminal
+		}
 		fds = append(fds, int(files.child.Fd()))
 	}
 	if _, _, err := sp.conn.WriteMsgUnix(kind, unix.UnixRights(fds...), nil); err != nil {
@@ -147,7 +160,7 @@ func (b *Backend) handSpare(sp *spare, req api.CreateRequest, files *childFiles,
 		return nil, fmt.Errorf("spare init %d is gone: %w", sp.pid, err)
 	}
 	c := &container{id: req.ID, dir: dir, cgroup: cgroup, conn: sp.conn, status: api.StatusCreated, execs: map[string]*proc{},
-		enc: json.NewEncoder(sp.conn), dec: json.NewDecoder(sp.conn), unshare: sp.flags & unsharedLater}
+		enc: json.NewEncoder(sp.conn), dec: json.NewDecoder(sp.conn), unshare: sp.flags & unsharedLater, cinit: cinit}
 	c.init = b.track(sp.pid, sp.pidfd, sp.mark, req.Stdio.Terminal, func() { b.saveLogged(c) })
 	return c, nil
 }

@@ -28,9 +28,6 @@
 
 #include "nsenter_linux.h"
 
-// RRUN_PROTOCOL_VERSION is nsinit.ProtocolVersion (a test checks).
-#define RRUN_PROTOCOL_VERSION 6
-
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
@@ -42,27 +39,8 @@
 
 enum { RRUN_CX_NNP = 1, RRUN_CX_SINGLE_ID_MAP = 2, RRUN_CX_CAPS = 4, RRUN_CX_UMASK = 8, RRUN_CX_SECCOMP = 16 };
 
-struct rrun_rlimit {
-	uint32_t res;
-	uint64_t soft, hard;
-	const char *name;
-};
-
-struct rrun_cexec_config {
-	uint32_t version, flags, uid, gid, umask, last_cap;
-	uint64_t bounding, effective, permitted, inheritable, ambient, seccomp_flags;
-	const char *cwd, *quoted_arg0;
-	char **args, **env;
-	uint32_t ngids;
-	gid_t *gids;
-	uint32_t nrlimits;
-	struct rrun_rlimit *rlimits;
-	uint32_t bpf_len;
-	const unsigned char *bpf;
-};
-
 // rrun_errstr is strerror as Go spells errnos: lower case first.
-static const char *rrun_errstr(int err) {
+const char *rrun_errstr(int err) {
 	static char buf[128];
 	snprintf(buf, sizeof(buf), "%s", strerror(err));
 	if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z'))
@@ -91,7 +69,7 @@ static char *rrun_json_str(char *out, const char *s) {
 
 // rrun_message sends {"type":…,"kind":…,"message":…} as the Go side's
 // Message encodes; kind may be NULL.
-static void rrun_message(const char *type, const char *kind, const char *text) {
+void rrun_message(const char *type, const char *kind, const char *text) {
 	char *buf = malloc(6 * strlen(text) + 128), *p;
 	if (buf == NULL)
 		return;
@@ -116,7 +94,7 @@ static char *rrun_vformat(const char *format, va_list ap) {
 	return s;
 }
 
-static void rrun_logf(const char *format, ...) {
+void rrun_logf(const char *format, ...) {
 	va_list ap;
 	va_start(ap, format);
 	char *s = rrun_vformat(format, ap);
@@ -127,7 +105,7 @@ static void rrun_logf(const char *format, ...) {
 }
 
 // rrun_failf is initChannel.fail: an error message, exit 1.
-static void __attribute__((noreturn)) rrun_failf(const char *format, ...) {
+void __attribute__((noreturn)) rrun_failf(const char *format, ...) {
 	va_list ap;
 	va_start(ap, format);
 	char *s = rrun_vformat(format, ap);
@@ -147,12 +125,8 @@ static void __attribute__((noreturn)) rrun_exec_error(const char *kind, int code
 
 // Reading the configuration.
 
-struct rrun_reader {
-	const unsigned char *p, *end;
-	int bad;
-};
 
-static const unsigned char *rrun_take(struct rrun_reader *r, size_t n) {
+const unsigned char *rrun_take(struct rrun_reader *r, size_t n) {
 	const unsigned char *p = r->p;
 	if (r->bad || (size_t)(r->end - r->p) < n) {
 		r->bad = 1;
@@ -162,7 +136,7 @@ static const unsigned char *rrun_take(struct rrun_reader *r, size_t n) {
 	return p;
 }
 
-static uint32_t rrun_u32(struct rrun_reader *r) {
+uint32_t rrun_u32(struct rrun_reader *r) {
 	uint32_t v = 0;
 	const unsigned char *p = rrun_take(r, sizeof(v));
 	if (p != NULL)
@@ -170,7 +144,7 @@ static uint32_t rrun_u32(struct rrun_reader *r) {
 	return v;
 }
 
-static uint64_t rrun_u64(struct rrun_reader *r) {
+uint64_t rrun_u64(struct rrun_reader *r) {
 	uint64_t v = 0;
 	const unsigned char *p = rrun_take(r, sizeof(v));
 	if (p != NULL)
@@ -180,7 +154,7 @@ static uint64_t rrun_u64(struct rrun_reader *r) {
 
 // rrun_str returns a string of the configuration in place: its length,
 // its bytes, a NUL.
-static char *rrun_str(struct rrun_reader *r) {
+char *rrun_str(struct rrun_reader *r) {
 	uint32_t n = rrun_u32(r);
 	const unsigned char *p = rrun_take(r, (size_t)n + 1);
 	if (p == NULL || p[n] != 0 || memchr(p, 0, n) != NULL) {
@@ -192,7 +166,7 @@ static char *rrun_str(struct rrun_reader *r) {
 
 // rrun_count reads a list's length and allocates size bytes per entry
 // (plus one, for argv's and envp's NULL).
-static void *rrun_count(struct rrun_reader *r, uint32_t *n, size_t size) {
+void *rrun_count(struct rrun_reader *r, uint32_t *n, size_t size) {
 	*n = rrun_u32(r);
 	if (r->bad || *n > (uint32_t)(r->end - r->p)) {
 		r->bad = 1;
@@ -204,7 +178,7 @@ static void *rrun_count(struct rrun_reader *r, uint32_t *n, size_t size) {
 	return v;
 }
 
-static char **rrun_strs(struct rrun_reader *r) {
+char **rrun_strs(struct rrun_reader *r) {
 	uint32_t n;
 	char **v = rrun_count(r, &n, sizeof(char *));
 	for (uint32_t i = 0; v != NULL && i < n; i++)
@@ -212,7 +186,7 @@ static char **rrun_strs(struct rrun_reader *r) {
 	return v;
 }
 
-static void rrun_read_full(int fd, void *buf, size_t n) {
+void rrun_read_full(int fd, void *buf, size_t n) {
 	size_t off = 0;
 	while (off < n) {
 		ssize_t k = read(fd, (char *)buf + off, n - off);
@@ -224,7 +198,7 @@ static void rrun_read_full(int fd, void *buf, size_t n) {
 	}
 }
 
-static void rrun_parse(struct rrun_reader *r, struct rrun_cexec_config *c) {
+void rrun_parse(struct rrun_reader *r, struct rrun_cexec_config *c) {
 	c->version = rrun_u32(r);
 	if (c->version != RRUN_PROTOCOL_VERSION)
 		return;
@@ -273,7 +247,7 @@ static void rrun_read_config(struct rrun_cexec_config *c) {
 
 // rrun_mkdir_all is os.MkdirAll: on failure it returns the errno and the
 // directory that could not be made in *failed.
-static int rrun_mkdir_all(char *path, mode_t mode, const char **failed) {
+int rrun_mkdir_all(char *path, mode_t mode, const char **failed) {
 	struct stat st;
 	if (stat(path, &st) == 0) {
 		if (S_ISDIR(st.st_mode))
@@ -433,7 +407,7 @@ static void rrun_set_user(const struct rrun_cexec_config *c) {
 }
 
 // rrun_become_process is becomeProcess.
-static void rrun_become_process(const struct rrun_cexec_config *c) {
+void rrun_become_process(const struct rrun_cexec_config *c) {
 	int nnp = c->flags & RRUN_CX_NNP;
 	rrun_enter_cwd(c->cwd);
 	rrun_set_rlimits(c);
@@ -530,7 +504,7 @@ static char *rrun_look_path(const char *file, char **env) {
 	return fallback;
 }
 
-static void __attribute__((noreturn)) rrun_exec_process(const struct rrun_cexec_config *c) {
+void __attribute__((noreturn)) rrun_exec_process(const struct rrun_cexec_config *c) {
 	char *path = rrun_look_path(c->args[0], c->env);
 	if (path == NULL)
 		rrun_exec_error("not-found", 127, "exec: %s: executable file not found in $PATH", c->quoted_arg0);

@@ -9,7 +9,9 @@
 // namespace takes effect for children only), reports the child's pid on the
 // control socket (fd 3, or $_RRUN_FD_BASE with preserved fds) as a JSON message and exits. The child returns into
 // Go as `__init exec` or, with _RRUN_CEXEC set, sets itself up and execs
-// the command in C (cexec_linux.c). With "<pidfd>:<clone flags>:<uid>:<gid>", the child
+// the command in C (cexec_linux.c). With _RRUN_CINIT set instead, the
+// process is a container's init and sets the container up in C
+// (cinit_linux.c). With "<pidfd>:<clone flags>:<uid>:<gid>", the child
 // first makes a user namespace of its own in which uid and gid are the
 // container's one id (an exec as a user the single-uid container does not
 // map; see userns_exec_linux.go): it is in the container's pid namespace,
@@ -87,11 +89,20 @@ __attribute__((constructor)) static void rrun_nsenter(void) {
 	pid_t pid;
 	char buf[64];
 	int cexec = getenv("_RRUN_CEXEC") != NULL;
+	const char *cinit = getenv("_RRUN_CINIT");
 
-	if (v == NULL)
+	if (v == NULL && cinit == NULL)
 		return;
 	if (getenv("_RRUN_FD_BASE") != NULL && atoi(getenv("_RRUN_FD_BASE")) > 3)
 		rrun_control_fd = atoi(getenv("_RRUN_FD_BASE"));
+	if (v == NULL) {
+		// A container's init (cinit_linux.c); it returns only in a
+		// spare whose container is set up in Go.
+		int spare = strcmp(cinit, "spare") == 0;
+		unsetenv("_RRUN_CINIT");
+		rrun_cinit(spare);
+		return;
+	}
 	n = sscanf(v, "%d:%lu:%u:%u", &fd, &flags, &uid, &gid);
 	if (n != 2 && n != 4)
 		rrun_fail("parse _RRUN_NSENTER", EINVAL);

@@ -63,13 +63,13 @@ func TestCapSet(t *testing.T) {
 	}
 }
 
-// The C exec path checks the version EncodeCExec writes against its own.
+// The C exec path and the C init check the version EncodeCExec writes against its own.
 func TestCExecProtocolVersion(t *testing.T) {
-	src, err := os.ReadFile("cexec_linux.c")
+	src, err := os.ReadFile("nsenter_linux.h")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := fmt.Sprintf("#define RRUN_PROTOCOL_VERSION %d\n", ProtocolVersion); !strings.Contains(string(src), want) {
-		t.Errorf("cexec_linux.c does not say %q: bump it with ProtocolVersion", want)
+		t.Errorf("nsenter_linux.h does not say %q: bump it with ProtocolVersion", want)
 	}
 }

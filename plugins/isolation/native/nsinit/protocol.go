@@ -8,7 +8,7 @@ import (
 // The plugin and rrun-nsinit come from one build, but a plugin may be
 // upgraded while a container made by the old one is waiting, so the
 // messages carry it all the same.
-const ProtocolVersion = 6
+const ProtocolVersion = 7
 
 // Arguments of the process the plugin starts: Main reads only the third,
 // so that any binary whose main dispatches InitArg to Main (a test binary)

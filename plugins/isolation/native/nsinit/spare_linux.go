@@ -12,10 +12,14 @@ import (
 // spareMain runs in a spare init: it gets ready for the decoding to come,
 // waits until the plugin hands it a container (its stdio and console
 // channel), and goes on as any container's init.
+// A spare of the C init (cinit_linux.c) that got a container it leaves
+// to Go took the stdio already.
 func spareMain(ch *initChannel) {
-	primeDecoder()
-	if err := takeStdio(ch.fdBase); err != nil {
-		ch.fail(err)
+	if !spareStdioTaken() {
+		primeDecoder()
+		if err := takeStdio(ch.fdBase); err != nil {
+			ch.fail(err)
+		}
 	}
 	containerMain(ch)
 }
