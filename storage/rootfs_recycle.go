@@ -22,17 +22,24 @@ import (
 // background removal instead unmounts it, empties its upper dir, puts
 // the upper dir's root back as it was made (mode, owner, times, no
 // extended attributes: a container may chmod / or set an xattr on it),
-// mounts it again and names it the image's recycled spare,
-// rrun-spare-PID-r-IMAGEID, which the next --rm run of the image claims
-// as it claims the other spare. Nothing of the old container is left:
+// mounts it again and names it one of the image's recycled spares,
+// rrun-spare-PID-r-SLOT-IMAGEID, which the next --rm runs of the image
+// claim as they claim the other spare. Nothing of the old container is left:
 // the upper dir is empty and its root as created, the lower layers are
 // the image's, read-only, and overlay clears its work dir at mount. What
 // cannot be recycled (another driver, a process that did not see the
 // container made, no free slot, any failure) is removed as before.
 
-// recycledName is the name of the recycled spare of imageID.
-func recycledName(imageID string) string {
-	return fmt.Sprintf("%s%d-r-%s", sparePrefix, os.Getpid(), imageID)
+// recycledSlots is how many recycled spares an image may have: back to
+// back runs claim the next spare while the last one's removal is still
+// recycling, so with one slot a removal often found it taken again (and
+// removed its container, and the claim had the spare made anew: ~a third
+// of back-to-back runs here); with two, a recycling finds a free one.
+const recycledSlots = 2
+
+// recycledName is the name of the recycled spare of imageID in slot.
+func recycledName(imageID string, slot int) string {
+	return fmt.Sprintf("%s%d-r-%d-%s", sparePrefix, os.Getpid(), slot, imageID)
 }
 
 // upperRoot is the upper dir's root as its layer was made.
@@ -127,7 +134,7 @@ func (s *Store) recycle(containerID string) bool {
 		return false
 	}
 	root, ok := s.forget(c.LayerID)
-	if !ok || s.spareSlotTaken(st, c.ImageID) {
+	if !ok || s.freeSpareSlot(st, c.ImageID) < 0 {
 		return false
 	}
 	dir, err := writableDir(st, c.LayerID)
@@ -139,17 +146,22 @@ func (s *Store) recycle(containerID string) bool {
 	}
 	s.spareMu.Lock()
 	defer s.spareMu.Unlock()
-	if s.spareSlotTaken(st, c.ImageID) || st.SetNames(c.ID, []string{recycledName(c.ImageID)}) != nil {
+	slot := s.freeSpareSlot(st, c.ImageID)
+	if slot < 0 || st.SetNames(c.ID, []string{recycledName(c.ImageID, slot)}) != nil {
 		return false
 	}
 	s.keep(c.LayerID, root) // its next run may be recycled again
 	return true
 }
 
-// spareSlotTaken reports whether imageID has its recycled spare already.
-func (s *Store) spareSlotTaken(st cstore.Store, imageID string) bool {
-	_, err := st.Container(recycledName(imageID))
-	return err == nil
+// freeSpareSlot is a slot imageID has no recycled spare in, or -1.
+func (s *Store) freeSpareSlot(st cstore.Store, imageID string) int {
+	for slot := range recycledSlots {
+		if _, err := st.Container(recycledName(imageID, slot)); err != nil {
+			return slot
+		}
+	}
+	return -1
 }
 
 // restoreUpperRoot puts dir (an empty upper dir) back as root says it was

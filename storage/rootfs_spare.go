@@ -40,14 +40,17 @@ func spareName(imageID string, volatile bool) string {
 // claimSpare gives this process's spare of imageID (volatile, or one that
 // stays) the name containerID and returns it, with its mounted directory
 // when it is still mounted ("": mount it); nil when there is none (or it
-// is being made). A volatile claim tries the recycled spare first
+// is being made). A volatile claim tries the recycled spares first
 // (rootfs_recycle.go), so that the one made anew stays for when a
 // recycling is late; the recycled one gets its name only once it is
 // mounted, so it is claimed without waiting for a spare being made.
 func (s *Store) claimSpare(st cstore.Store, containerID, imageID string, volatile bool) (*cstore.Container, string) {
 	if volatile {
 		s.claimMu.Lock()
-		c := takeSpare(st, recycledName(imageID), containerID, imageID)
+		var c *cstore.Container
+		for slot := 0; slot < recycledSlots && c == nil; slot++ {
+			c = takeSpare(st, recycledName(imageID, slot), containerID, imageID)
+		}
 		s.claimMu.Unlock()
 		if c != nil {
 			return c, mountedDir(st, c.LayerID)
@@ -202,7 +205,7 @@ func (s *Store) dropDeadSparesLater(st cstore.Store) {
 	}()
 }
 
-// sparePID is the pid in a spare's name rrun-spare-PID-[d-|r-]IMAGEID or
+// sparePID is the pid in a spare's name rrun-spare-PID-[d-|r-SLOT-]IMAGEID or
 // rrun-spare-PID-k-LAYERID.
 func sparePID(name string) (int, bool) {
 	rest, ok := strings.CutPrefix(name, sparePrefix)

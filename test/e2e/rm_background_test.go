@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -284,6 +286,53 @@ func TestRunRmRecycledRootfsKeepsNothing(t *testing.T) {
 	}
 	if got := e.waitLog(id, "recent"); got != pristine {
 		t.Fatalf("a container on a recycled rootfs sees\n%s\nwhere a fresh one sees\n%s", got, pristine)
+	}
+}
+
+// recycledSpares are the ids of the recycled spares of the store.
+func (e *env) recycledSpares() []string {
+	e.t.Helper()
+	var ids []string
+	for id, names := range e.volatileContainers() {
+		if len(names) == 1 && strings.HasPrefix(names[0], "rrun-spare-") && strings.Contains(names[0], "-r-") {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// Two warm `run --rm` containers that end together are both recycled (an
+// image has two slots: back to back, a run claims the next spare while
+// the last one's is being recycled), and the next two runs take them.
+func TestRunRmRecyclesTwoRootfsAtOnce(t *testing.T) {
+	e := withBusybox(t)
+	e.warmRun("true")
+	// Its rootfs recycled: the first of the two below takes it.
+	for deadline := time.Now().Add(30 * time.Second); len(e.recycledSpares()) == 0 && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	first := []string{e.detached("--rm", "--network", "none", "busybox", "sleep", "600"),
+		e.detached("--rm", "--network", "none", "busybox", "sleep", "600")}
+	if left := e.recycledSpares(); len(left) != 0 {
+		t.Fatalf("recycled spares %v left after two runs took theirs", left)
+	}
+	e.ok(append([]string{"kill"}, first...)...)
+	var recycled []string
+	for deadline := time.Now().Add(30 * time.Second); len(recycled) < 2 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		recycled = e.recycledSpares()
+	}
+	if len(recycled) != 2 {
+		t.Fatalf("two --rm containers ended, and %d recycled spares are there (want 2): %v", len(recycled), e.volatileContainers())
+	}
+	next := []string{e.detached("--rm", "--network", "none", "busybox", "sleep", "600"),
+		e.detached("--rm", "--network", "none", "busybox", "sleep", "600")}
+	defer e.ok(append([]string{"rm", "-f"}, next...)...)
+	all := e.volatileContainers()
+	for _, id := range recycled {
+		if names := all[id]; len(names) != 1 || !slices.Contains(next, names[0]) {
+			t.Errorf("the recycled rootfs %s is named %v, not one of the next runs %v", id, names, next)
+		}
 	}
 }
 
