@@ -60,6 +60,7 @@ func (s *isolationSuite) cases() []isolationCase {
 		{"Rlimits", s.testRlimits},
 		{"ReadonlyRootfs", s.testReadonlyRootfs},
 		{"Mounts", s.testMounts},
+		{"MountsThroughSymlinks", s.testMountsThroughSymlinks},
 		{"HostNetwork", s.testHostNetwork},
 		{"Survival", s.testSurvival},
 	}

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/rrun-project/rrun/plugins/api"
 )
 
 // DockerCapabilities is docker's default capability set.
@@ -95,6 +97,49 @@ stat -c %a /scratch; grep ' /scratch ' /proc/mounts | grep -o 'size=[0-9]*k'; ec
 	}
 	if g, err := os.ReadFile(filepath.Join(host, "g")); err != nil || string(g) != "new\n" {
 		t.Errorf("a write through the rw bind did not reach the host: %q, %v", g, err)
+	}
+}
+
+// testMountsThroughSymlinks: an image's symlinks on the way to a mount
+// destination are followed inside the root filesystem, never on the host
+// (an image may point /etc/hosts or a volume's path anywhere): the mounts
+// land under the rootfs, where the container finds them through the same
+// links, and the host paths the links name stay untouched.
+func (s *isolationSuite) testMountsThroughSymlinks(t *testing.T) {
+	host, target := t.TempDir(), t.TempDir() // target: what the image's links name on the host
+	isoWriteFile(t, filepath.Join(host, "f"), "from host\n")
+	escape := *s
+	escape.rootfs = func(t *testing.T) []api.Mount {
+		ms := s.rootfs(t)
+		if len(ms) != 1 || ms[0].Target != "/" {
+			t.Fatalf("this case puts links in the rootfs: it needs the rootfs as one bind of a directory, got %+v", ms)
+		}
+		root := ms[0].Source
+		// The links resolve inside the rootfs too (OCI runtimes differ on
+		// creating directories through a dangling link; none may follow
+		// one on the host).
+		isoMkdir(t, filepath.Join(root, target), 0o755)
+		for link, to := range map[string]string{
+			"etc/abs":  target,                                 // absolute
+			"etc/rel":  strings.Repeat("../", 12) + target[1:], // relative, climbing past /
+			"etc/file": filepath.Join(target, "hostfile"),      // a file bind's destination itself
+		} {
+			if err := os.Symlink(to, filepath.Join(root, link)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return ms
+	}
+	spec := IsolationSpec("sh", "-c", "cat /etc/abs/d/f /etc/rel/d/f /etc/file")
+	spec.Mounts = append(spec.Mounts,
+		specs.Mount{Destination: "/etc/abs/d", Type: "bind", Source: host, Options: []string{"rbind", "ro"}},
+		specs.Mount{Destination: "/etc/rel/d", Type: "bind", Source: host, Options: []string{"rbind", "ro"}},
+		specs.Mount{Destination: "/etc/file", Type: "bind", Source: filepath.Join(host, "f"), Options: []string{"bind", "ro"}})
+	if out := escape.runOK(t, spec); out != "from host\nfrom host\nfrom host\n" {
+		t.Errorf("mounts through the image's links: %q, want the host file three times", out)
+	}
+	if entries, err := os.ReadDir(target); err != nil || len(entries) != 0 {
+		t.Errorf("the host dir the image's links name got %v (%v): a mount was made outside the rootfs", entries, err)
 	}
 }
 

@@ -258,7 +258,7 @@ static void rrun_make_file(const char *path) {
 	free(dir);
 	if (lstat(path, &st) == 0)
 		return;
-	int fd = open(path, O_CREAT | O_RDONLY | O_CLOEXEC, 0644);
+	int fd = open(path, O_CREAT | O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0)
 		rrun_failf("failed to create mountpoint %s: %s", path, rrun_errstr(errno));
 	close(fd);
