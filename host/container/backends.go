@@ -100,6 +100,17 @@ func openOne(ctx context.Context, mgr *pluginmgr.Manager, dirs config.Dirs, c pl
 	return inst, nil
 }
 
+// storageCan is storageHas for a storage plugin attached by rrun, and
+// asks the plugin's Info otherwise (one given to Backends as it is).
+func (b *Backends) storageCan(ctx context.Context, capability string) bool {
+	for _, i := range b.insts {
+		if i.Storage != nil {
+			return slices.Contains(i.Info.Capabilities, capability)
+		}
+	}
+	return hasCapability(ctx, b.Storage, capability)
+}
+
 // storageHas reports whether the storage plugin announced capability, as
 // its Info said when it was attached (no call to the plugin).
 func (b *Backends) storageHas(capability string) bool {

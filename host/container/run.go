@@ -63,7 +63,7 @@ func imageAndRootfs(ctx context.Context, b *Backends, o RunOptions, id string, p
 		return ImageInfo{}, nil, err
 	}
 	trace.Mark("image inspected")
-	mounts, err := prepareRootfsFor(ctx, b.Storage, o, id, img.ID)
+	mounts, err := prepareRootfsFor(ctx, b, o, id, img.ID)
 	if err != nil {
 		return ImageInfo{}, nil, fmt.Errorf("failed to prepare the root filesystem of %s: %w", o.Image, err)
 	}
@@ -99,11 +99,11 @@ func prepareFromRef(ctx context.Context, b *Backends, o RunOptions, id string) (
 
 // prepareRootfsFor prepares a volatile root filesystem for a --rm
 // container (see api.VolatileRootfs; a keep-id one stays as it is).
-func prepareRootfsFor(ctx context.Context, s api.Storage, o RunOptions, id, image string) ([]api.Mount, error) {
-	if v, ok := s.(api.VolatileRootfs); ok && o.Remove && o.UserNS != UserNSKeepID {
+func prepareRootfsFor(ctx context.Context, b *Backends, o RunOptions, id, image string) ([]api.Mount, error) {
+	if v, ok := b.Storage.(api.VolatileRootfs); ok && o.Remove && o.UserNS != UserNSKeepID {
 		return v.PrepareVolatileRootfs(ctx, id, image)
 	}
-	return prepareRootfs(ctx, s, o, id, image)
+	return prepareRootfs(ctx, b, o, id, image)
 }
 
 func specFor(img ImageInfo, o RunOptions, id string, mounts []api.Mount, env SpecEnv) (*specs.Spec, error) {

@@ -60,10 +60,11 @@ func keepIDMaps(uids, gids uint32) (um, gm []specs.LinuxIDMapping) {
 // image's files keep their owners seen through its maps (see
 // api.IDMappedRootfs), when the storage plugin can; else the usual one, on
 // which root's files appear owned by the invoking user.
-func prepareRootfs(ctx context.Context, s api.Storage, o RunOptions, id, image string) ([]api.Mount, error) {
+func prepareRootfs(ctx context.Context, b *Backends, o RunOptions, id, image string) ([]api.Mount, error) {
 	uids, gids := mappedCount(readIDMap("/proc/self/uid_map")), mappedCount(readIDMap("/proc/self/gid_map"))
+	s := b.Storage
 	m, ok := s.(api.IDMappedRootfs)
-	if o.UserNS != UserNSKeepID || uids <= 1 || gids <= 1 || !ok || !hasCapability(ctx, s, api.CapStorageIDMap) {
+	if o.UserNS != UserNSKeepID || uids <= 1 || gids <= 1 || !ok || !b.storageCan(ctx, api.CapStorageIDMap) {
 		return s.PrepareRootfs(ctx, id, image)
 	}
 	um, gm := keepIDMaps(uids, gids)
