@@ -151,8 +151,8 @@ func (s *Store) mountOnCopies(st cstore.Store, containerID string, copies func()
 		}
 		if spare, mounted := s.claimSpareLayer(st, name, top); spare != nil {
 			l, dir = spare, mounted
-		} else {
-			l, err = st.CreateLayer("", top, []string{name}, "", true, nil)
+		} else if l, err = st.CreateLayer("", top, []string{name}, "", true, nil); err == nil {
+			s.rememberLayer(st, l.ID)
 		}
 	}
 	if err != nil {

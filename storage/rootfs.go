@@ -175,6 +175,9 @@ func (s *Store) RemoveRootfs(ctx context.Context, containerID string) error {
 	}
 	c, err := st.Container(containerID)
 	if isUnknown(err) {
+		if s.recycleKeepIDLayer(st, containerID) {
+			return nil
+		}
 		return removeBuildLayer(st, containerID)
 	}
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -38,19 +39,82 @@ func TestKeepIDBackgroundCopies(t *testing.T) {
 		t.Fatalf("a keep-id run after the copies were made did not use them: %q", m)
 	}
 	// The warm storage plugin made the next keep-id rootfs (a writable
-	// layer on the copies, mounted) in the background; the next keep-id
-	// container takes it and is what a new one would be.
-	spare := waitSpareLayer(t, e)
-	checkKeepIDRun(t, e, ws)
-	if names, ok := layerNames(t, e)[spare]; ok && len(names) > 0 && strings.HasPrefix(names[0], "rrun-spare-") {
-		t.Fatalf("the keep-id run did not take the spare rootfs %.12s %v", spare, names)
+	// layer on the copies, mounted) in the background, and recycled the
+	// last one's (storage/idmap_spare.go); the next keep-id container
+	// takes one of them and is what a new one would be, even after a
+	// container that wrote, deleted and chmod-ed in its rootfs.
+	waitSpareLayer(t, e)
+	const dirty = "stat -c %a /; echo x > /written && rm /etc/shadow && chmod 700 / && echo dirty; sleep 600"
+	first := keepIDDetached(t, e, []string{"-u", "0"}, dirty) // root of the container: it owns /
+	mode := strings.Fields(e.waitLog(first, "dirty"))[0]      // of / as made
+	e.ok("rm", "-f", first)
+	recycled := waitRecycledLayer(t, e, first)
+	const look = "stat -c %a /; ls /written 2>&1; stat -c %u:%g /etc/shadow; sleep 600"
+	second := keepIDDetached(t, e, nil, look)
+	if l := keepIDLayer(t, e, second); l != recycled {
+		t.Errorf("the next keep-id container's layer is %.12s, not the recycled %.12s", l, recycled)
 	}
+	expect(t, "a keep-id container on a recycled rootfs", strings.Join(strings.Fields(e.waitLog(second, "0:42")), " "),
+		mode+" ls: cannot access '/written': No such file or directory 0:42")
+	e.ok("rm", "-f", second)
+	checkKeepIDRun(t, e, ws)
 	checkKeepIDSu(t, e)
 	e.ok("rmi", fixtures.DebianName) // drops the spare too: no copy may stay under it
 	checkNoCopiesLeft(t, e)
 	for id, names := range layerNames(t, e) {
 		t.Errorf("layer %.12s %v left after rmi", id, names)
 	}
+}
+
+// keepIDDetached starts a detached --rm keep-id container of the Debian
+// fixture running script (with more run options opts), checks that it
+// took a spare rootfs, and returns its id.
+func keepIDDetached(t *testing.T, e *env, opts []string, script string) string {
+	t.Helper()
+	spares := map[string]bool{}
+	for id, names := range layerNames(t, e) {
+		if len(names) > 0 && strings.HasPrefix(names[0], "rrun-spare-") && strings.Contains(names[0], "-k-") {
+			spares[id] = true
+		}
+	}
+	args := append(append([]string{"--rm", "--userns=keep-id"}, opts...), fixtures.DebianName, "sh", "-c", script)
+	id := e.detached(args...)
+	if l := keepIDLayer(t, e, id); !spares[l] {
+		t.Fatalf("keep-id container %.12s is on layer %.12s, not one of the spare rootfs %v", id, l, spares)
+	}
+	return id
+}
+
+// keepIDLayer is the id of keep-id container id's writable layer.
+func keepIDLayer(t *testing.T, e *env, id string) string {
+	t.Helper()
+	for l, names := range layerNames(t, e) {
+		if slices.Contains(names, "rrun-idmap-rootfs:"+id) {
+			return l
+		}
+	}
+	t.Fatalf("no writable layer of keep-id container %.12s: %v", id, layerNames(t, e))
+	return ""
+}
+
+// waitRecycledLayer waits until removed keep-id container id's layer is
+// a recycled spare rootfs, and returns its id.
+func waitRecycledLayer(t *testing.T, e *env, id string) string {
+	t.Helper()
+	recycled := ""
+	find := func() bool {
+		for l, names := range layerNames(t, e) {
+			if len(names) > 0 && strings.Contains(names[0], "-k-r-") {
+				recycled = l
+				return true
+			}
+		}
+		return false
+	}
+	if !waitUntil(30*time.Second, find) { // a bound on a recycling never done, not a timing assert
+		t.Fatalf("keep-id container %.12s removed, and no recycled spare rootfs: %v", id, layerNames(t, e))
+	}
+	return recycled
 }
 
 // waitSpareLayer waits for a mounted spare keep-id rootfs of e's warm
