@@ -132,7 +132,7 @@ func nsinitMounts(ms []api.Mount) []nsinit.Mount {
 // c_init=false, or when a string has a NUL byte or a limit is unknown
 // (which the Go init refuses in its own words).
 func (b *Backend) cInitConfig(cfg *nsinit.Config) []byte {
-	if !b.cInit {
+	if !b.cInitOn() {
 		return nil
 	}
 	data, err := nsinit.EncodeCInit(cfg)
@@ -285,6 +285,13 @@ func (b *Backend) isSingleIDMap() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.singleIDMap
+}
+
+// cInitOn reports whether inits are set up in C (option c_init).
+func (b *Backend) cInitOn() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.cInit
 }
 
 // socketPair returns the plugin's end as a conn (for deadlines) and the

@@ -16,9 +16,9 @@ import (
 )
 
 // A spare is an init the plugin starts before a Create needs it
-// (nsinit.SpareArg): the clone, the exec and the Go start-up of
-// rrun-nsinit, most of a Create's time, then happen while no command
-// waits. After each Create that could have used one, the plugin starts the
+// (nsinit.SpareArg): the clone of the container's namespaces and the
+// exec of rrun-nsinit (and, for the Go init, its runtime's start), most
+// of a Create's time, then happen while no command waits. After each Create that could have used one, the plugin starts the
 // next, for the same clone flags; there is at most one. It is cloned in
 // the container's new pid, uts, ipc and network namespaces, but in the
 // plugin's mount and cgroup namespaces: it makes those when it gets its
@@ -101,8 +101,8 @@ func (b *Backend) startSpare(flags uintptr) (*spare, error) {
 		return nil, err
 	}
 	defer console.Close()
-	env := []string{}
-	if b.cInit {
+	env, cinit := []string{}, b.cInitOn()
+	if cinit {
 		env = append(env, nsinit.CInitEnv+"=spare")
 	}
 	pidfd := -1
@@ -118,7 +118,7 @@ func (b *Backend) startSpare(flags uintptr) (*spare, error) {
 		conn.Close()
 		return nil, err
 	}
-	sp := &spare{flags: flags, pid: cmd.Process.Pid, pidfd: pidfdFile(pidfd), mark: mark, conn: conn, cinit: b.cInit}
+	sp := &spare{flags: flags, pid: cmd.Process.Pid, pidfd: pidfdFile(pidfd), mark: mark, conn: conn, cinit: cinit}
 	_ = cmd.Process.Release() // the reaper reaps it (Release sets Pid to -1)
 	return sp, nil
 }
