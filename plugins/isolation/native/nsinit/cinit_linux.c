@@ -561,7 +561,6 @@ static void rrun_await_start(void) {
 
 void rrun_cinit(int spare) {
 	struct rrun_cinit_config c;
-	double t0 = rrun_now_ms();
 	// A successful exec must close the socket: that is how the plugin
 	// tells it from a failed one.
 	fcntl(rrun_control_fd, F_SETFD, FD_CLOEXEC);
@@ -572,6 +571,7 @@ void rrun_cinit(int spare) {
 			return;
 		}
 	}
+	double t0 = rrun_now_ms(); // a spare's wait for its container is not the init's time
 	rrun_cinit_read(&c);
 	double t1 = rrun_now_ms();
 	if (c.netns[0] != '\0') {

@@ -9,13 +9,13 @@
 // namespace takes effect for children only), reports the child's pid on the
 // control socket (fd 3, or $_RRUN_FD_BASE with preserved fds) as a JSON message and exits. The child returns into
 // Go as `__init exec` or, with _RRUN_CEXEC set, sets itself up and execs
-// the command in C (cexec_linux.c). With _RRUN_CINIT set instead, the
-// process is a container's init and sets the container up in C
-// (cinit_linux.c). With "<pidfd>:<clone flags>:<uid>:<gid>", the child
-// first makes a user namespace of its own in which uid and gid are the
-// container's one id (an exec as a user the single-uid container does not
-// map; see userns_exec_linux.go): it is in the container's pid namespace,
-// so /proc/self is its own there.
+// the command in C (cexec_linux.c). With "<pidfd>:<clone flags>:<uid>:<gid>",
+// the child first makes a user namespace of its own in which uid and gid
+// are the container's one id (an exec as a user the single-uid container
+// does not map; see userns_exec_linux.go): it is in the container's pid
+// namespace, so /proc/self is its own there. Without _RRUN_NSENTER but with
+// _RRUN_CINIT, the process is a container's init, which sets the container
+// up and execs its command in C (cinit_linux.c).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
