@@ -139,10 +139,8 @@ func (s *Store) recycleKeepIDLayer(st cstore.Store, containerID string) bool {
 
 // freeLayerSlot is a slot top has no recycled spare layer in, or -1.
 func (s *Store) freeLayerSlot(st cstore.Store, top string) int {
-	for slot := range recycledSlots {
-		if _, err := st.Layer(recycledLayerName(top, slot)); err != nil {
-			return slot
-		}
-	}
-	return -1
+	return freeSlot(func(slot int) bool {
+		_, err := st.Layer(recycledLayerName(top, slot))
+		return err == nil
+	})
 }

@@ -156,8 +156,16 @@ func (s *Store) recycle(containerID string) bool {
 
 // freeSpareSlot is a slot imageID has no recycled spare in, or -1.
 func (s *Store) freeSpareSlot(st cstore.Store, imageID string) int {
+	return freeSlot(func(slot int) bool {
+		_, err := st.Container(recycledName(imageID, slot))
+		return err == nil
+	})
+}
+
+// freeSlot is the first of the recycledSlots that taken says no to, or -1.
+func freeSlot(taken func(slot int) bool) int {
 	for slot := range recycledSlots {
-		if _, err := st.Container(recycledName(imageID, slot)); err != nil {
+		if !taken(slot) {
 			return slot
 		}
 	}

@@ -88,44 +88,13 @@ func TestCSpareGoesOnInGo(t *testing.T) {
 	runDir := t.TempDir()
 	configureWith(t, b, runDir, nil)
 	rootfs := testsuite.IsolationRootfs(t)
-	run := func(id string, args ...string) (int, string) {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		stdout := filepath.Join(t.TempDir(), "stdout")
-		if err := os.WriteFile(stdout, nil, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		pid, err := b.Create(ctx, api.CreateRequest{ID: id, SpecJSON: specJSON(t, testsuite.IsolationSpec(args...)), Rootfs: rootfs,
-			Stdio: api.Stdio{Stdout: stdout, Stderr: stdout}})
-		if err != nil {
-			t.Fatalf("Create(%s): %v", id, err)
-		}
-		defer b.Delete(context.Background(), id)
-		if err := b.Start(ctx, id); err != nil {
-			t.Fatalf("Start(%s): %v", id, err)
-		}
-		if st, err := b.Wait(ctx, id, ""); err != nil || st.Code != 0 {
-			t.Fatalf("Wait(%s) = %+v, %v", id, st, err)
-		}
-		out, _ := os.ReadFile(stdout)
-		return pid, string(out)
-	}
-	run("first", "true")
-	var sp *spare
-	for deadline := time.Now().Add(30 * time.Second); sp == nil; time.Sleep(10 * time.Millisecond) {
-		b.spareMu.Lock()
-		sp = b.spare
-		b.spareMu.Unlock()
-		if time.Now().After(deadline) {
-			t.Fatal("no spare init 30 s after a Create")
-		}
-	}
+	runToEnd(t, b, rootfs, "first", testsuite.IsolationSpec("true"))
+	sp := waitSpare(t, b)
 	if !sp.cinit {
 		t.Fatal("the spare is not the C init's")
 	}
 	configureWith(t, b, runDir, map[string]string{"c_init": "false"})
-	pid, out := run("second", "sh", "-c", "echo from the spare; ls /proc/self/fd")
+	pid, out := runToEnd(t, b, rootfs, "second", testsuite.IsolationSpec("sh", "-c", "echo from the spare; ls /proc/self/fd"))
 	if pid != sp.pid {
 		t.Fatalf("the second container's init is %d, not the spare %d", pid, sp.pid)
 	}

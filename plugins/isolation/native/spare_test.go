@@ -28,45 +28,9 @@ func TestSpareInitServesTheNextContainer(t *testing.T) {
 	b.sparesAlways = true
 	testsuite.ConfigureIsolation(t, b)
 	rootfs := testsuite.IsolationRootfs(t)
-	run := func(id string, spec *specs.Spec) (pid int, out string) {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		stdout := filepath.Join(t.TempDir(), "stdout")
-		if err := os.WriteFile(stdout, nil, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		pid, err := b.Create(ctx, api.CreateRequest{ID: id, SpecJSON: specJSON(t, spec), Rootfs: rootfs,
-			Stdio: api.Stdio{Stdout: stdout, Stderr: stdout}})
-		if err != nil {
-			t.Fatalf("Create(%s): %v", id, err)
-		}
-		defer b.Delete(context.Background(), id)
-		if err := b.Start(ctx, id); err != nil {
-			t.Fatalf("Start(%s): %v", id, err)
-		}
-		if st, err := b.Wait(ctx, id, ""); err != nil || st.Code != 0 {
-			data, _ := os.ReadFile(stdout)
-			t.Fatalf("Wait(%s) = %+v, %v; output %q", id, st, err, data)
-		}
-		data, err := os.ReadFile(stdout)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return pid, string(data)
-	}
+	run := func(id string, spec *specs.Spec) (int, string) { return runToEnd(t, b, rootfs, id, spec) }
 	run("first", testsuite.IsolationSpec("true"))
-	var sparePid int
-	for deadline := time.Now().Add(30 * time.Second); sparePid == 0; time.Sleep(10 * time.Millisecond) {
-		b.spareMu.Lock()
-		if b.spare != nil {
-			sparePid = b.spare.pid
-		}
-		b.spareMu.Unlock()
-		if time.Now().After(deadline) {
-			t.Fatal("no spare init 30 s after a Create")
-		}
-	}
+	sparePid := waitSpare(t, b).pid
 	fresh := t.TempDir()
 	if err := unix.Mount("tmpfs", fresh, "tmpfs", 0, "size=64k"); err != nil {
 		t.Fatalf("mount a tmpfs (the test runs in a user and mount namespace of its own): %v", err)
@@ -84,6 +48,52 @@ func TestSpareInitServesTheNextContainer(t *testing.T) {
 	// ls's own directory fd is the 3.
 	if want := "mounted after the spare started\n0\n1\n2\n3\n"; out != want {
 		t.Errorf("the container from the spare printed %q, want %q (the fresh mount, then fds 0-3)", out, want)
+	}
+}
+
+// runToEnd creates, starts and waits for container id of spec on b, which
+// must exit 0, and returns its init's pid and its output.
+func runToEnd(t *testing.T, b *Backend, rootfs []api.Mount, id string, spec *specs.Spec) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	stdout := filepath.Join(t.TempDir(), "stdout")
+	if err := os.WriteFile(stdout, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pid, err := b.Create(ctx, api.CreateRequest{ID: id, SpecJSON: specJSON(t, spec), Rootfs: rootfs,
+		Stdio: api.Stdio{Stdout: stdout, Stderr: stdout}})
+	if err != nil {
+		t.Fatalf("Create(%s): %v", id, err)
+	}
+	defer b.Delete(context.Background(), id)
+	if err := b.Start(ctx, id); err != nil {
+		t.Fatalf("Start(%s): %v", id, err)
+	}
+	if st, err := b.Wait(ctx, id, ""); err != nil || st.Code != 0 {
+		data, _ := os.ReadFile(stdout)
+		t.Fatalf("Wait(%s) = %+v, %v; output %q", id, st, err, data)
+	}
+	data, err := os.ReadFile(stdout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pid, string(data)
+}
+
+// waitSpare waits for b's spare init, started after a Create.
+func waitSpare(t *testing.T, b *Backend) *spare {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		b.spareMu.Lock()
+		sp := b.spare
+		b.spareMu.Unlock()
+		if sp != nil {
+			return sp
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no spare init 30 s after a Create")
+		}
 	}
 }
 

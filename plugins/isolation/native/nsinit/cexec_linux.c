@@ -226,21 +226,26 @@ void rrun_parse(struct rrun_reader *r, struct rrun_cexec_config *c) {
 // rrun_read_config reads the plugin's configuration; like execMain, it
 // exits quietly when the plugin is gone.
 static void rrun_read_config(struct rrun_cexec_config *c) {
-	uint32_t len;
-	rrun_read_full(rrun_control_fd, &len, sizeof(len));
-	if (len > (64u << 20))
-		rrun_failf("exec: configuration of %u bytes is too large", len);
-	unsigned char *buf = malloc(len);
-	if (buf == NULL)
-		rrun_failf("exec: out of memory");
-	rrun_read_full(rrun_control_fd, buf, len);
-	struct rrun_reader r = {buf, buf + len, 0};
+	struct rrun_reader r = rrun_read_message("exec");
 	memset(c, 0, sizeof(*c));
 	rrun_parse(&r, c);
 	if (c->version != RRUN_PROTOCOL_VERSION)
 		rrun_failf("exec speaks protocol %d, plugin sent %u", RRUN_PROTOCOL_VERSION, c->version);
 	if (r.bad)
 		rrun_failf("exec: invalid configuration from the plugin");
+}
+
+struct rrun_reader rrun_read_message(const char *who) {
+	uint32_t len;
+	rrun_read_full(rrun_control_fd, &len, sizeof(len));
+	if (len > (64u << 20))
+		rrun_failf("%s: configuration of %u bytes is too large", who, len);
+	unsigned char *buf = malloc(len);
+	if (buf == NULL)
+		rrun_failf("%s: out of memory", who);
+	rrun_read_full(rrun_control_fd, buf, len);
+	struct rrun_reader r = {buf, buf + len, 0};
+	return r;
 }
 
 // Setting the process up: the steps of becomeProcess.

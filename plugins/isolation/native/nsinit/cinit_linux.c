@@ -127,15 +127,7 @@ static void rrun_cinit_parse(struct rrun_reader *r, struct rrun_cinit_config *c)
 // rrun_cinit_read reads the plugin's configuration; like containerMain, it
 // exits quietly when the plugin is gone.
 static void rrun_cinit_read(struct rrun_cinit_config *c) {
-	uint32_t len;
-	rrun_read_full(rrun_control_fd, &len, sizeof(len));
-	if (len > (64u << 20))
-		rrun_failf("init: configuration of %u bytes is too large", len);
-	unsigned char *buf = malloc(len);
-	if (buf == NULL)
-		rrun_failf("init: out of memory");
-	rrun_read_full(rrun_control_fd, buf, len);
-	struct rrun_reader r = {buf, buf + len, 0};
+	struct rrun_reader r = rrun_read_message("init");
 	memset(c, 0, sizeof(*c));
 	rrun_cinit_parse(&r, c);
 	if (c->version != RRUN_PROTOCOL_VERSION)

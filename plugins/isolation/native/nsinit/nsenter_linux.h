@@ -45,6 +45,9 @@ char *rrun_str(struct rrun_reader *r);
 void *rrun_count(struct rrun_reader *r, uint32_t *n, size_t size);
 char **rrun_strs(struct rrun_reader *r);
 void rrun_read_full(int fd, void *buf, size_t n);
+// rrun_read_message reads a length-prefixed configuration from the control
+// socket (who names the reader in errors); it exits when the plugin is gone.
+struct rrun_reader rrun_read_message(const char *who);
 void rrun_parse(struct rrun_reader *r, struct rrun_cexec_config *c);
 int rrun_mkdir_all(char *path, mode_t mode, const char **failed);
 void rrun_become_process(const struct rrun_cexec_config *c);
