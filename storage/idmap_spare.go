@@ -116,31 +116,9 @@ func (s *Store) recycleKeepIDLayer(st cstore.Store, containerID string) bool {
 	if err != nil || l.Parent == "" {
 		return false
 	}
-	root, ok := s.forget(l.ID)
-	if !ok || s.freeLayerSlot(st, l.Parent) < 0 {
-		return false
-	}
-	dir, err := writableDir(st, l.ID)
-	if err != nil || dir == "" || unmount(st, containerID) != nil || emptyDir(dir, "an upper dir") != nil || restoreUpperRoot(dir, root) != nil {
-		return false
-	}
-	if _, err := st.Mount(l.ID, ""); err != nil {
-		return false
-	}
-	s.spareMu.Lock()
-	defer s.spareMu.Unlock()
-	slot := s.freeLayerSlot(st, l.Parent)
-	if slot < 0 || st.SetNames(l.ID, []string{recycledLayerName(l.Parent, slot)}) != nil {
-		return false
-	}
-	s.keep(l.ID, root) // its next container's may be recycled again
-	return true
-}
-
-// freeLayerSlot is a slot top has no recycled spare layer in, or -1.
-func (s *Store) freeLayerSlot(st cstore.Store, top string) int {
-	return freeSlot(func(slot int) bool {
-		_, err := st.Layer(recycledLayerName(top, slot))
+	taken := func(slot int) bool {
+		_, err := st.Layer(recycledLayerName(l.Parent, slot))
 		return err == nil
-	})
+	}
+	return s.recycleAs(st, containerID, l.ID, l.ID, taken, func(slot int) string { return recycledLayerName(l.Parent, slot) })
 }

@@ -133,33 +133,39 @@ func (s *Store) recycle(containerID string) bool {
 	if err != nil {
 		return false
 	}
-	root, ok := s.forget(c.LayerID)
-	if !ok || s.freeSpareSlot(st, c.ImageID) < 0 {
+	taken := func(slot int) bool {
+		_, err := st.Container(recycledName(c.ImageID, slot))
+		return err == nil
+	}
+	return s.recycleAs(st, containerID, c.ID, c.LayerID, taken, func(slot int) string { return recycledName(c.ImageID, slot) })
+}
+
+// recycleAs empties the writable layer layerID of containerID's rootfs
+// (id: its c/storage container's, or its layer's, which c/storage mounts
+// and names alike), puts its upper root back as made, mounts it again and
+// names it name(slot) in a slot taken says is free; it reports whether it
+// did. Only a layer whose upper root this process recorded (remember,
+// rememberLayer) is recycled.
+func (s *Store) recycleAs(st cstore.Store, containerID, id, layerID string, taken func(slot int) bool, name func(slot int) string) bool {
+	root, ok := s.forget(layerID)
+	if !ok || freeSlot(taken) < 0 {
 		return false
 	}
-	dir, err := writableDir(st, c.LayerID)
-	if err != nil || dir == "" || unmount(st, c.ID) != nil || emptyDir(dir, "an upper dir") != nil || restoreUpperRoot(dir, root) != nil {
+	dir, err := writableDir(st, layerID)
+	if err != nil || dir == "" || unmount(st, containerID) != nil || emptyDir(dir, "an upper dir") != nil || restoreUpperRoot(dir, root) != nil {
 		return false
 	}
-	if _, err := st.Mount(c.ID, ""); err != nil {
+	if _, err := st.Mount(id, ""); err != nil {
 		return false
 	}
 	s.spareMu.Lock()
 	defer s.spareMu.Unlock()
-	slot := s.freeSpareSlot(st, c.ImageID)
-	if slot < 0 || st.SetNames(c.ID, []string{recycledName(c.ImageID, slot)}) != nil {
+	slot := freeSlot(taken)
+	if slot < 0 || st.SetNames(id, []string{name(slot)}) != nil {
 		return false
 	}
-	s.keep(c.LayerID, root) // its next run may be recycled again
+	s.keep(layerID, root) // its next run may be recycled again
 	return true
-}
-
-// freeSpareSlot is a slot imageID has no recycled spare in, or -1.
-func (s *Store) freeSpareSlot(st cstore.Store, imageID string) int {
-	return freeSlot(func(slot int) bool {
-		_, err := st.Container(recycledName(imageID, slot))
-		return err == nil
-	})
 }
 
 // freeSlot is the first of the recycledSlots that taken says no to, or -1.
