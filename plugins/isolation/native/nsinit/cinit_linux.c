@@ -356,11 +356,12 @@ static void rrun_bind_devices(const struct rrun_cinit_config *c) {
 	for (uint32_t i = 0; i < c->ndevs; i++) {
 		const char *dev = c->devs[i];
 		struct stat st;
-		if (stat(dev, &st) < 0 && !c->dev_required[i]) {
+		int missing = stat(dev, &st) < 0;
+		if (missing && !c->dev_required[i]) {
 			rrun_logf("skipping device %s: stat %s: %s", dev, dev, rrun_errstr(errno));
 			continue;
 		}
-		if (stat(dev, &st) < 0 || !(S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)))
+		if (missing || !(S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)))
 			rrun_failf("failed to add device %s: the session has no such device node", dev);
 		char *target = rrun_join_in_root(c->rootfs_dir, dev, "device path");
 		rrun_make_file(target);
