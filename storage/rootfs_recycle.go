@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 
+	"github.com/moby/sys/mountinfo"
 	cstore "go.podman.io/storage"
 	"golang.org/x/sys/unix"
 
@@ -152,11 +154,16 @@ func (s *Store) recycleAs(st cstore.Store, containerID, id, layerID string, take
 		return false
 	}
 	dir, err := writableDir(st, layerID)
-	if err != nil || dir == "" || unmount(st, containerID) != nil || emptyDir(dir, "an upper dir") != nil || restoreUpperRoot(dir, root) != nil {
+	if err != nil || dir == "" {
 		return false
 	}
-	if _, err := st.Mount(id, ""); err != nil {
-		return false
+	if !remountEmptied(st, layerID, dir, root) {
+		if unmount(st, containerID) != nil || emptyDir(dir, "an upper dir") != nil || restoreUpperRoot(dir, root) != nil {
+			return false
+		}
+		if _, err := st.Mount(id, ""); err != nil {
+			return false
+		}
 	}
 	s.spareMu.Lock()
 	defer s.spareMu.Unlock()
@@ -166,6 +173,102 @@ func (s *Store) recycleAs(st cstore.Store, containerID, id, layerID string, take
 	}
 	s.keep(layerID, root) // its next run may be recycled again
 	return true
+}
+
+// remountEmptied empties the upper dir of layerID's mounted overlay and
+// restores its root under the same mount point, keeping c/storage's
+// record of the mount as it is (mounted once): it unmounts the overlay
+// itself, not detached (a mount still in use stays, and is removed as
+// before), and mounts it again with the flags and options the kernel
+// shows for it. Through c/storage, the unmount replaced the merged dir
+// (a new inode) and each of the two steps rewrote mountpoints.json: on
+// this kind of VM's journal-less ext4 every inode made and deleted makes
+// the next allocations slower for a minute or more. It reports whether it
+// did; when it did not, the overlay is mounted as it was (the caller
+// recycles through c/storage), or, once unmounted, unmounted in
+// c/storage's records too, with the upper dir possibly emptied.
+func remountEmptied(st cstore.Store, layerID, upper string, root upperRoot) bool {
+	d, err := st.GraphDriver()
+	if err != nil {
+		return false
+	}
+	md, err := d.Metadata(layerID)
+	if err != nil || md["MergedDir"] == "" {
+		return false
+	}
+	merged := md["MergedDir"]
+	mounts, err := mountinfo.GetMounts(mountinfo.SingleEntryFilter(merged))
+	if err != nil || len(mounts) != 1 {
+		return false
+	}
+	flags, data, ok := overlayRemount(mounts[0])
+	if !ok {
+		return false
+	}
+	if unix.Unmount(merged, 0) != nil {
+		return false
+	}
+	if emptyDir(upper, "an upper dir") == nil && restoreUpperRoot(upper, root) == nil &&
+		clearVolatileMark(data) == nil && unix.Mount("overlay", merged, "overlay", flags, data) == nil {
+		return true
+	}
+	_, _ = st.Unmount(layerID, true) // c/storage's count goes to 0 (the mount is gone already)
+	return false
+}
+
+// clearVolatileMark removes the mark a volatile overlay leaves in its
+// work dir, without which the kernel refuses to mount it again (as
+// c/storage's overlay driver does before each mount).
+func clearVolatileMark(data string) error {
+	for _, o := range strings.Split(data, ",") {
+		if work, ok := strings.CutPrefix(o, "workdir="); ok {
+			err := os.RemoveAll(filepath.Join(work, "work", "incompat", "volatile"))
+			if err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
+			return nil
+		}
+	}
+	return errors.New("no workdir in the overlay's options")
+}
+
+// overlayRemount turns a kernel overlay mount's mountinfo entry into the
+// flags and data that mount it again; ok is false for anything else (a
+// FUSE overlay, an escaped character in the options).
+func overlayRemount(m *mountinfo.Info) (flags uintptr, data string, ok bool) {
+	if m.FSType != "overlay" || strings.Contains(m.VFSOptions, `\`) {
+		return 0, "", false
+	}
+	for _, o := range strings.Split(m.Options, ",") {
+		switch o {
+		case "rw":
+		case "ro":
+			flags |= unix.MS_RDONLY
+		case "nosuid":
+			flags |= unix.MS_NOSUID
+		case "nodev":
+			flags |= unix.MS_NODEV
+		case "noexec":
+			flags |= unix.MS_NOEXEC
+		case "relatime":
+			flags |= unix.MS_RELATIME
+		case "noatime":
+			flags |= unix.MS_NOATIME
+		case "nodiratime":
+			flags |= unix.MS_NODIRATIME
+		case "strictatime":
+			flags |= unix.MS_STRICTATIME
+		default:
+			return 0, "", false
+		}
+	}
+	var opts []string
+	for _, o := range strings.Split(m.VFSOptions, ",") {
+		if o != "rw" && o != "ro" {
+			opts = append(opts, o)
+		}
+	}
+	return flags, strings.Join(opts, ","), len(opts) > 0
 }
 
 // freeSlot is the first of the recycledSlots that taken says no to, or -1.
