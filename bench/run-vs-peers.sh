@@ -2,7 +2,8 @@
 # `rrun run --rm busybox true` (native and --isolation oci) against `podman run --rm --network none` (crun,
 # native overlay) and bwrap on the same busybox rootfs, in one hyperfine run.
 # Prints medians and ratios. As root it installs the peers, applies the host
-# fixes crun needs (FACTS.md) and runs everything as the user rrun-test.
+# fixes crun needs (FACTS.md) and runs everything as the user rrun-test,
+# whose run dir (XDG_RUNTIME_DIR) it makes a tmpfs, as a login session has.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 RUNS=${RUNS:-30}
@@ -23,13 +24,26 @@ if [ "$(id -u)" = 0 ]; then
   (cd "$here" && go run ./test/fixtures/mkimage -o "$out/busybox.tar" -tag docker.io/library/busybox:latest \
      && go run ./test/fixtures/mkimage -rootfs "$out/rootfs")
   chmod -R a+rX "$out"
-  su rrun-test -s /bin/bash -c "RUNS=$RUNS BENCH_DIR=$out bash '$here/bench/run-vs-peers.sh'"
-  rm -rf "$out"
-  exit 0
+  # The user's run dir is a tmpfs, as a login session's /run/user/UID is
+  # (pam_systemd): XDG_RUNTIME_DIR of rrun and of podman alike. On this
+  # kind of VM's journal-less ext4 every inode made and deleted slows the
+  # next allocations for a minute or more (docs/internal.md, session 16);
+  # BENCH_RUNDIR_ON_DISK=1 measures with it on disk instead.
+  home=$(mktemp -d /tmp/rrun-bench-home.XXXXXX)
+  mkdir "$home/run"
+  if [ "${BENCH_RUNDIR_ON_DISK:-0}" != 1 ]; then
+    mount -t tmpfs -o "size=64m,mode=0700,uid=$(id -u rrun-test),gid=$(id -g rrun-test)" rrun-bench-run "$home/run"
+  fi
+  chown -R rrun-test: "$home" && chmod 700 "$home/run"
+  status=0
+  su rrun-test -s /bin/bash -c "RUNS=$RUNS BENCH_DIR=$out BENCH_HOME=$home bash '$here/bench/run-vs-peers.sh'" || status=$?
+  umount "$home/run" 2>/dev/null || true
+  rm -rf "$out" "$home"
+  exit $status
 fi
 
 d=${BENCH_DIR:?run as root, or set BENCH_DIR to a dir with rrun, busybox.tar and rootfs/}
-home=$(mktemp -d /tmp/rrun-bench-home.XXXXXX)
+home=${BENCH_HOME:-$(mktemp -d /tmp/rrun-bench-home.XXXXXX)}
 export XDG_DATA_HOME=$home/data XDG_CONFIG_HOME=$home/config XDG_RUNTIME_DIR=$home/run
 mkdir -p "$XDG_RUNTIME_DIR" "$XDG_CONFIG_HOME/containers" && chmod 700 "$XDG_RUNTIME_DIR"
 cat > "$XDG_CONFIG_HOME/containers/storage.conf" <<CONF
@@ -78,4 +92,4 @@ RRUN_TRACE=1 "$d/rrun" run --rm --network none busybox true 2>&1 | sed 's/^/  wa
 "$d/rrun" system migrate >/dev/null
 "$d/rrun" unshare rm -rf "$home/data"
 podman system reset -f >/dev/null 2>&1 || true
-rm -rf "$home"
+[ -n "${BENCH_HOME:-}" ] || rm -rf "$home"
