@@ -26,6 +26,7 @@
  * %j job id; default: rrun's own XDG dirs).
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -284,23 +285,31 @@ static void child_exec(const struct job *j, char **argv, int outfd, int errfd, i
 	_exit(127);
 }
 
-/* run_rrun runs argv as the job's user and collects its stdout (out) and
- * stderr (err); returns the exit status or -1. With detach, the command runs
- * in a grandchild in its own session, reparented away from slurmstepd: at
- * step end Slurm signals every process descended from slurmstepd, and a
- * cleanup must outlive that (its status is then 0, or 1 when it printed
- * anything on stderr). With limit > 0 it waits at most limit seconds for
- * the command's output to end: past that, the command's process group is
- * killed and -1 returned with the reason in err (an epilog that never
- * returns would keep the node from every later job). */
-static int run_rrun(const struct job *j, char **argv, char *out, size_t cap, char *err, size_t ecap, int detach, int limit)
+/* A command started by run_start, whose output run_collect reads. */
+struct running {
+	pid_t pid; /* 0: none */
+	int out, err;
+};
+
+/* run_start starts argv as the job's user with its stdout and stderr on
+ * pipes. With detach, the command runs in a grandchild in its own session,
+ * reparented away from slurmstepd: at step end Slurm signals every process
+ * descended from slurmstepd, and a cleanup must outlive that. */
+static int run_start(const struct job *j, char **argv, int detach, struct running *r)
 {
 	int op[2], ep[2];
-	if (pipe2(op, O_CLOEXEC) != 0 || pipe2(ep, O_CLOEXEC) != 0)
+	if (pipe2(op, O_CLOEXEC) != 0)
 		return -1;
+	if (pipe2(ep, O_CLOEXEC) != 0) {
+		close(op[0]);
+		close(op[1]);
+		return -1;
+	}
 	pid_t pid = fork();
-	if (pid < 0)
+	if (pid < 0) {
+		close(op[0]), close(op[1]), close(ep[0]), close(ep[1]);
 		return -1;
+	}
 	if (pid == 0) {
 		if (detach) {
 			setsid(); /* the grandchild's process group is this pid */
@@ -314,9 +323,21 @@ static int run_rrun(const struct job *j, char **argv, char *out, size_t cap, cha
 	}
 	close(op[1]);
 	close(ep[1]);
+	*r = (struct running){.pid = pid, .out = op[0], .err = ep[0]};
+	return 0;
+}
+
+/* run_collect reads r's stdout (out) and stderr (err) to their end and
+ * returns its exit status or -1 (detached: 0, or 1 when it printed anything
+ * on stderr). With limit > 0 it waits at most limit seconds for the
+ * command's output to end: past that, the command's process group is
+ * killed and -1 returned with the reason in err (an epilog that never
+ * returns would keep the node from every later job). */
+static int run_collect(struct running *r, const char *what, char *out, size_t cap, char *err, size_t ecap, int detach, int limit)
+{
 	/* Both pipes at once: a command that fills one while the other is
 	 * read would block. */
-	struct pollfd pf[2] = {{.fd = op[0], .events = POLLIN}, {.fd = ep[0], .events = POLLIN}};
+	struct pollfd pf[2] = {{.fd = r->out, .events = POLLIN}, {.fd = r->err, .events = POLLIN}};
 	char *buf[2] = {out, err};
 	size_t len[2] = {0, 0}, size[2] = {cap, ecap};
 	struct timespec t0;
@@ -344,10 +365,10 @@ static int run_rrun(const struct job *j, char **argv, char *out, size_t cap, cha
 			size_t room = sizeof scratch;
 			if (len[i] + 1 < size[i])
 				dst = buf[i] + len[i], room = size[i] - 1 - len[i];
-			ssize_t r = read(pf[i].fd, dst, room);
-			if (r > 0 && dst != scratch)
-				len[i] += (size_t)r;
-			else if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) {
+			ssize_t got = read(pf[i].fd, dst, room);
+			if (got > 0 && dst != scratch)
+				len[i] += (size_t)got;
+			else if (got == 0 || (got < 0 && errno != EINTR && errno != EAGAIN)) {
 				close(pf[i].fd);
 				pf[i].fd = -1;
 			}
@@ -358,10 +379,11 @@ static int run_rrun(const struct job *j, char **argv, char *out, size_t cap, cha
 			close(pf[i].fd);
 	out[len[0]] = 0;
 	err[len[1]] = 0;
+	pid_t pid = r->pid;
+	r->pid = 0;
 	if (timed_out) {
 		kill(-pid, SIGKILL);
-		snprintf(err, ecap, "%s %s did not finish in %d s (killed; see the node's rrun logs)", argv[0],
-		         argv[1] ? argv[1] : "", limit);
+		snprintf(err, ecap, "%s did not finish in %d s (killed; see the node's rrun logs)", what, limit);
 	}
 	int st;
 	while (waitpid(pid, &st, 0) < 0)
@@ -372,6 +394,18 @@ static int run_rrun(const struct job *j, char **argv, char *out, size_t cap, cha
 	if (detach)
 		return len[1] > 0;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* run_rrun runs argv as the job's user (run_start) and collects its output
+ * (run_collect). */
+static int run_rrun(const struct job *j, char **argv, char *out, size_t cap, char *err, size_t ecap, int detach, int limit)
+{
+	struct running r;
+	if (run_start(j, argv, detach, &r) != 0)
+		return -1;
+	char what[1200];
+	snprintf(what, sizeof what, "%s %s", argv[0], argv[1] ? argv[1] : "");
+	return run_collect(&r, what, out, cap, err, ecap, detach, limit);
 }
 
 static int job_of(spank_t sp, struct job *j, int with_env)
@@ -544,37 +578,75 @@ static int prepare_argv(const struct job *j, char *rrun, char **argv)
 	return n;
 }
 
-int slurm_spank_user_init(spank_t sp, int ac, char **av)
+/* The step's prepare, started early: slurm_spank_init_post_opt starts it
+ * as soon as slurmstepd has the step, and slurm_spank_user_init reads its
+ * answer, so that the prepare (tens of ms) runs while slurmstepd sets up
+ * the step (its topology, PAM, I/O, ...) instead of after. */
+static struct running early;
+
+/* early_allowed: Slurm puts the step into its cgroups after
+ * slurm_spank_init_post_opt (task/cgroup) or before (proctrack/cgroup); a
+ * prepare started early would be in neither, and the holder it joins
+ * would not see the step's cgroup. With a cgroup plugin the prepare is
+ * started in slurm_spank_user_init, from the step's cgroups, as before. */
+static int early_allowed(void)
 {
-	struct job j;
+	const slurm_conf_t *c = dlsym(RTLD_DEFAULT, "slurm_conf");
+	if (!c)
+		return 0;
+	return !(c->task_plugin && strstr(c->task_plugin, "cgroup")) &&
+	       !(c->proctrack_type && strstr(c->proctrack_type, "cgroup"));
+}
+
+/* start_prepare starts the step's __slurm-prepare; 0 when this step has no
+ * container or rrun is missing (user_init says so). */
+static int start_prepare(spank_t sp, struct job *j)
+{
 	if (!opt.image || !*opt.image || spank_remote(sp) != 1)
 		return 0;
-	if (job_of(sp, &j, 1) != 0 || !is_step(sp, &j))
+	if (job_of(sp, j, 1) != 0 || !is_step(sp, j))
 		return 0;
 	char rrun[1024];
-	if (find_rrun(&j, rrun, sizeof rrun) != 0) {
-		slurm_error("rrun: node %s: rrun not found in the job's PATH (install rrun on every node, or set rrun=PATH in plugstack.conf)", j.node);
-		prep.failed = 1;
+	if (find_rrun(j, rrun, sizeof rrun) != 0)
 		return 0;
-	}
-	container_name(&j);
+	container_name(j);
 	char *argv[ARGV_MAX];
-	prepare_argv(&j, rrun, argv);
-	char *out = calloc(1, OUT_MAX), err[8192];
+	prepare_argv(j, rrun, argv);
 	/* Detached: the prepare may go on as the container's monitor once it
 	 * announced the container (its stdout and stderr then end); its last
 	 * line, "ready", says the announcement is complete. */
-	run_rrun(&j, argv, out, OUT_MAX, err, sizeof err, 1, 0);
+	return run_start(j, argv, 1, &early) == 0;
+}
+
+int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
+{
+	struct job j;
+	if (spank_context() == S_CTX_REMOTE && early_allowed())
+		start_prepare(sp, &j);
+	return 0;
+}
+
+/* finish_prepare reads the answer of the prepare started, and takes a
+ * pidfd of the container's holder. */
+static void finish_prepare(const struct job *j)
+{
+	char *out = calloc(1, OUT_MAX), err[8192];
+	if (!out) {
+		slurm_error("rrun: node %s: out of memory", j->node);
+		prep.failed = 1;
+		return;
+	}
+	run_collect(&early, "rrun __slurm-prepare", out, OUT_MAX, err, sizeof err, 1, 0);
 	if (parse_prepare(out) != 0) {
 		const char *line = last_line(err);
 		if (strncmp(line, "rrun: ", 6) == 0)
 			line += 6;
-		slurm_error("rrun: node %s: %s", j.node, *line ? line : "rrun __slurm-prepare failed without a message (run rrun doctor on the node)");
+		slurm_error("rrun: node %s: %s", j->node, *line ? line : "rrun __slurm-prepare failed without a message (run rrun doctor on the node)");
 		free(out);
 		/* Each task then exits 125 (rrun's own failure, as docker's): a
 		 * failed user_init would leave srun's exit status 0. */
 		prep.failed = 1;
-		return 0;
+		return;
 	}
 	free(out);
 	prep.ready = 1;
@@ -584,8 +656,31 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
 		prep.pidfd = (int)syscall(SYS_pidfd_open, prep.pid, 0);
 		if (prep.pidfd < 0)
 			slurm_info("rrun: node %s: cannot watch the container's holder %d (%s); the node's next step removes the container",
-			           j.node, (int)prep.pid, strerror(errno));
+			           j->node, (int)prep.pid, strerror(errno));
 	}
+}
+
+int slurm_spank_user_init(spank_t sp, int ac, char **av)
+{
+	struct job j;
+	if (!opt.image || !*opt.image || spank_remote(sp) != 1)
+		return 0;
+	if (job_of(sp, &j, 1) != 0 || !is_step(sp, &j))
+		return 0;
+	if (!early.pid) {
+		char rrun[1024];
+		if (find_rrun(&j, rrun, sizeof rrun) != 0) {
+			slurm_error("rrun: node %s: rrun not found in the job's PATH (install rrun on every node, or set rrun=PATH in plugstack.conf)", j.node);
+			prep.failed = 1;
+			return 0;
+		}
+		if (!start_prepare(sp, &j)) {
+			slurm_error("rrun: node %s: cannot start rrun __slurm-prepare: %s", j.node, strerror(errno));
+			prep.failed = 1;
+			return 0;
+		}
+	}
+	finish_prepare(&j);
 	return 0;
 }
 
@@ -594,7 +689,14 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
  * end and removes it with the node's warm plugins. */
 int slurm_spank_exit(spank_t sp, int ac, char **av)
 {
-	if (prep.pidfd < 0 || spank_remote(sp) != 1)
+	if (spank_remote(sp) != 1)
+		return 0;
+	if (early.pid) { /* started, but the step ended before user_init read it */
+		struct job j;
+		if (job_of(sp, &j, 0) == 0)
+			finish_prepare(&j);
+	}
+	if (prep.pidfd < 0)
 		return 0;
 	if (syscall(SYS_pidfd_send_signal, prep.pidfd, SIGKILL, NULL, 0) != 0 && errno != ESRCH)
 		slurm_error("rrun: cannot kill the container's holder %d: %s", (int)prep.pid, strerror(errno));
