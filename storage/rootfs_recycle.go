@@ -232,6 +232,13 @@ func clearVolatileMark(data string) error {
 	return errors.New("no workdir in the overlay's options")
 }
 
+// mountFlags are the per-mount options mountinfo shows that
+// overlayRemount passes on.
+var mountFlags = map[string]uintptr{
+	"rw": 0, "ro": unix.MS_RDONLY, "nosuid": unix.MS_NOSUID, "nodev": unix.MS_NODEV, "noexec": unix.MS_NOEXEC,
+	"relatime": unix.MS_RELATIME, "noatime": unix.MS_NOATIME, "nodiratime": unix.MS_NODIRATIME, "strictatime": unix.MS_STRICTATIME,
+}
+
 // overlayRemount turns a kernel overlay mount's mountinfo entry into the
 // flags and data that mount it again; ok is false for anything else (a
 // FUSE overlay, an escaped character in the options).
@@ -240,27 +247,11 @@ func overlayRemount(m *mountinfo.Info) (flags uintptr, data string, ok bool) {
 		return 0, "", false
 	}
 	for _, o := range strings.Split(m.Options, ",") {
-		switch o {
-		case "rw":
-		case "ro":
-			flags |= unix.MS_RDONLY
-		case "nosuid":
-			flags |= unix.MS_NOSUID
-		case "nodev":
-			flags |= unix.MS_NODEV
-		case "noexec":
-			flags |= unix.MS_NOEXEC
-		case "relatime":
-			flags |= unix.MS_RELATIME
-		case "noatime":
-			flags |= unix.MS_NOATIME
-		case "nodiratime":
-			flags |= unix.MS_NODIRATIME
-		case "strictatime":
-			flags |= unix.MS_STRICTATIME
-		default:
+		f, known := mountFlags[o]
+		if !known {
 			return 0, "", false
 		}
+		flags |= f
 	}
 	var opts []string
 	for _, o := range strings.Split(m.VFSOptions, ",") {

@@ -104,12 +104,12 @@ func (p *Plan) WriteEtc(hostname string, addHosts, dns []string) error {
 	if err != nil {
 		return err
 	}
-	if err := writeAtomic(p.HostsPath(), hosts); err != nil {
+	if err := writeEtc(p.HostsPath(), hosts); err != nil {
 		return err
 	}
-	if err := writeAtomic(p.HostnamePath(), []byte(hostname+"\n")); err != nil {
+	if err := writeEtc(p.HostnamePath(), []byte(hostname+"\n")); err != nil {
 		return err
 	}
 	hostResolv, _ := os.ReadFile("/etc/resolv.conf")
-	return writeAtomic(p.ResolvConfPath(), p.ResolvConf(hostResolv, dns))
+	return writeEtc(p.ResolvConfPath(), p.ResolvConf(hostResolv, dns))
 }

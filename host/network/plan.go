@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/rrun-project/rrun/host/atomicfile"
 )
 
 // PlanVersion is the on-disk format of a plan; bump it on a change older
@@ -48,22 +50,29 @@ func (p *Plan) Save() error {
 	if err != nil {
 		return fmt.Errorf("failed to encode the network plan: %w", err)
 	}
-	return writeAtomic(filepath.Join(p.Dir, planFile), b)
+	if err := atomicfile.Replace(filepath.Join(p.Dir, planFile), b, 0o644); err != nil {
+		return fmt.Errorf("failed to write the network plan: %w", err)
+	}
+	return nil
 }
 
 // Load reads the plan saved in dir. A missing plan is (nil, nil): the
 // container was never started by an rrun that plans networks.
 func Load(dir string) (*Plan, error) {
-	b, err := os.ReadFile(filepath.Join(dir, planFile))
-	if os.IsNotExist(err) {
+	var p Plan
+	empty := false
+	err := atomicfile.Read(filepath.Join(dir, planFile), func(b []byte) error {
+		p, empty = Plan{}, len(b) == 0 // a recycled container dir's, before its first start
+		if empty {
+			return nil
+		}
+		return json.Unmarshal(b, &p)
+	})
+	if os.IsNotExist(err) || (err == nil && empty) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("failed to read the network plan: %w", err)
-	}
-	var p Plan
-	if err := json.Unmarshal(b, &p); err != nil {
-		return nil, fmt.Errorf("failed to decode the network plan %s: %w", filepath.Join(dir, planFile), err)
+		return nil, fmt.Errorf("failed to read the network plan %s: %w", filepath.Join(dir, planFile), err)
 	}
 	if p.Version > PlanVersion {
 		return nil, fmt.Errorf("the network plan in %s has version %d; this rrun reads up to %d", dir, p.Version, PlanVersion)
@@ -72,13 +81,12 @@ func Load(dir string) (*Plan, error) {
 	return &p, nil
 }
 
-func writeAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return fmt.Errorf("failed to write %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("failed to rename %s: %w", tmp, err)
+// writeEtc writes one of the container's /etc files in place: nothing
+// runs in the container while its start writes them, and a recycled
+// container dir's file keeps its inode (atomicfile says why).
+func writeEtc(path string, data []byte) error {
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		return fmt.Errorf("failed to write %s: %w", path, err)
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/rrun-project/rrun/host/atomicfile"
 	"github.com/rrun-project/rrun/plugins/api"
 )
 
@@ -31,7 +32,10 @@ func Open(dir string) (*Store, error) {
 // Dir is the directory of one container (logs live there too).
 func (s *Store) Dir(id string) string { return filepath.Join(s.dir, id) }
 
-func (s *Store) path(id string) string { return filepath.Join(s.dir, id, "config.json") }
+func (s *Store) path(id string) string { return filepath.Join(s.dir, id, recordName) }
+
+// recordName is a container's record in its dir.
+const recordName = "config.json"
 
 // lock takes the store's exclusive lock; every change happens under it.
 func (s *Store) lock() (func(), error) {
@@ -69,18 +73,30 @@ func (s *Store) create(r Record, own bool) (*Owner, error) {
 	if err := s.checkName(r.Name, r.ID); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(s.Dir(r.ID), 0o700); err != nil {
+	// The record is made in a recycled dir (spareDirs) when there is one,
+	// and appears once it is complete; else in a new one.
+	dir, spare := s.Dir(r.ID), s.takeSpareDir()
+	if spare != "" {
+		dir = spare
+	} else if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("failed to create container dir: %w", err)
 	}
 	var owner *Owner
 	if own {
-		if owner, err = lockOwner(s.Dir(r.ID)); err != nil {
+		if owner, err = lockOwner(dir); err != nil {
 			return nil, err
 		}
 	}
 	r.Version = RecordVersion
-	if err := s.write(r); err != nil {
+	err = s.writeIn(dir, r)
+	if err == nil && spare != "" {
+		err = os.Rename(spare, s.Dir(r.ID))
+	}
+	if err != nil {
 		owner.Release()
+		if spare != "" {
+			_ = os.RemoveAll(spare)
+		}
 		return nil, err
 	}
 	return owner, nil
@@ -130,25 +146,31 @@ func (s *Store) checkName(name, id string) error {
 }
 
 // write replaces the record atomically.
-func (s *Store) write(r Record) error {
+func (s *Store) write(r Record) error { return s.writeIn(s.Dir(r.ID), r) }
+
+// writeIn replaces the record in dir (the container's, or the recycled
+// dir it is made in) atomically (atomicfile: readers take no lock).
+func (s *Store) writeIn(dir string, r Record) error {
 	data, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err
 	}
-	tmp := s.path(r.ID) + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+	if err := atomicfile.Replace(filepath.Join(dir, recordName), data, 0o600); err != nil {
 		return fmt.Errorf("failed to write record of %s: %w", r.ShortID(), err)
 	}
-	return os.Rename(tmp, s.path(r.ID))
+	return nil
 }
 
 func (s *Store) read(id string) (Record, error) {
 	var r Record
-	data, err := os.ReadFile(s.path(id))
-	if err != nil {
+	err := atomicfile.Read(s.path(id), func(data []byte) error {
+		r = Record{}
+		return json.Unmarshal(data, &r)
+	})
+	if errors.Is(err, fs.ErrNotExist) {
 		return r, err
 	}
-	if err := json.Unmarshal(data, &r); err != nil {
+	if err != nil {
 		return r, fmt.Errorf("record of container %s is unreadable: %w", id, err)
 	}
 	if r.Version > RecordVersion {
@@ -164,7 +186,7 @@ func (s *Store) list() ([]Record, error) {
 	}
 	var out []Record
 	for _, e := range entries {
-		if !e.IsDir() {
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") { // .spare: recycled dirs
 			continue
 		}
 		r, err := s.read(e.Name())
@@ -247,6 +269,9 @@ func (s *Store) Remove(id string) error {
 		return err
 	}
 	defer unlock()
+	if s.recycleDir(id) {
+		return nil
+	}
 	if err := os.Remove(s.path(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("failed to remove record of %s: %w", id, err)
 	}
