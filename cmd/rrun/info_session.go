@@ -45,7 +45,8 @@ func (s infoSession) String() string {
 
 // newSystemMigrateCommand is `rrun system migrate`: after an upgrade it
 // stops the session holder, so the next command starts one from the new
-// binary (a command would replace it anyway). Containers keep running.
+// binary (a command would replace it anyway). Containers keep running; the
+// --rm containers being removed are removed first.
 func newSystemMigrateCommand() *cobra.Command {
 	return &cobra.Command{
 		Use: "migrate", Short: "Stop the session holder (after an upgrade); running containers are kept", Args: cobra.NoArgs,
@@ -54,6 +55,9 @@ func newSystemMigrateCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// A --rm run's removal may still be going on after its exit
+			// code (with the warm plugins, which this stops).
+			settleRemovals(cfg)
 			if session.StopHolder(cfg.Dirs.Run) {
 				fmt.Println("stopped the session holder")
 			}

@@ -454,3 +454,34 @@ func stderrOf(err error) string {
 	}
 	return ""
 }
+
+// `system migrate` right after a `run --rm` waits for that run's removal,
+// which goes on after its exit code with the warm plugins that migrate
+// stops: the run says nothing more and leaves nothing.
+func TestMigrateRightAfterRunRmWaitsForItsRemoval(t *testing.T) {
+	e := withBusybox(t)
+	for i := 0; i < 5; i++ {
+		e.ok("run", "--rm", "busybox", "true") // the holder, the warm plugins, pasta's spare network
+		stderr, err := os.Create(filepath.Join(t.TempDir(), "stderr"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Its stderr is a file: the run's exit is not held up by the
+		// removal, which writes its warnings there after the exit code.
+		argv := append(append([]string(nil), e.prefix...), rrunBin, "run", "--rm", "busybox", "true")
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.Env, cmd.Stderr = e.vars, stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("run --rm: %v", err)
+		}
+		e.ok("system", "migrate")
+		time.Sleep(300 * time.Millisecond) // a warning of a failed removal lands
+		if b, _ := os.ReadFile(stderr.Name()); len(b) != 0 {
+			t.Fatalf("run --rm followed by system migrate said: %s", b)
+		}
+		stderr.Close()
+		if ps := e.ok("ps", "-a", "-q").stdout; ps != "" {
+			t.Fatalf("records left: %q", ps)
+		}
+	}
+}
