@@ -584,11 +584,11 @@ static int prepare_argv(const struct job *j, char *rrun, char **argv)
  * the step (its topology, PAM, I/O, ...) instead of after. */
 static struct running early;
 
-/* early_allowed: Slurm puts the step into its cgroups after
- * slurm_spank_init_post_opt (task/cgroup) or before (proctrack/cgroup); a
- * prepare started early would be in neither, and the holder it joins
- * would not see the step's cgroup. With a cgroup plugin the prepare is
- * started in slurm_spank_user_init, from the step's cgroups, as before. */
+/* early_allowed: where Slurm tracks steps by cgroup, slurmstepd moves
+ * into the step's cgroups around slurm_spank_init_post_opt (proctrack/cgroup
+ * before it, task/cgroup after it), and the prepare must start from them
+ * (it keeps a session of its own there: docs/slurm.md). With a cgroup
+ * plugin the prepare is started in slurm_spank_user_init, as before. */
 static int early_allowed(void)
 {
 	const slurm_conf_t *c = dlsym(RTLD_DEFAULT, "slurm_conf");
