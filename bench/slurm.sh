@@ -3,7 +3,7 @@
 # (integrations/slurm/test-cluster.sh): `srun -N2 -n2 true` against
 # `srun -N2 -n2 --container-image=busybox true` (the SPANK plugin) and
 # `srun -N2 -n2 rrun run --rm busybox true` (a full rrun run per task), in
-# one hyperfine run (alternating). Prints medians and the overheads. As root
+# one hyperfine run, GAP (0.3) s apart. Prints medians and the overheads. As root
 # it installs hyperfine, (re)starts the cluster with this checkout's plugin,
 # builds rrun and the holder, and runs everything as the user rrun-test.
 set -euo pipefail
@@ -18,7 +18,7 @@ if [ "$(id -u)" = 0 ]; then
     go build -o "$out/rrun-nsinit" ./cmd/rrun-nsinit && make -s monitor && cp bin/rrun-slurm-pause bin/rrun-monitor "$out/" &&
     go run ./test/fixtures/mkimage -o "$out/busybox.tar" -tag docker.io/library/busybox:latest)
   chmod -R a+rX "$out" && chmod 755 "$out"
-  su - rrun-test -s /bin/bash -c "cd /tmp && RUNS=$RUNS BENCH_DIR=$out bash '$here/bench/slurm.sh'"
+  su - rrun-test -s /bin/bash -c "cd /tmp && RUNS=$RUNS GAP=${GAP:-0.3} BENCH_DIR=$out bash '$here/bench/slurm.sh'"
   rm -rf "$out"
   exit 0
 fi
@@ -35,7 +35,11 @@ done
 nodestore=$(echo "$pattern" | sed "s/%U/$(id -u)/; s/%n/\$SLURMD_NODENAME/")
 json=$(mktemp)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-hyperfine -N --runs "$RUNS" --warmup 2 --export-json "$json" \
+# GAP seconds between steps (hyperfine --prepare, not timed): back to back,
+# a step often waits for the last job's completion ("job queued and waiting
+# for resources"), which is slurmctld's time, not the step's.
+GAP=${GAP:-0.3}
+hyperfine -N --runs "$RUNS" --warmup 2 --prepare "sleep $GAP" --export-json "$json" \
   -n plain "srun -N2 -n2 true" \
   -n plugin "srun -N2 -n2 --container-image=busybox true" \
   -n rrun-run "srun -N2 -n2 sh -c 'XDG_DATA_HOME=$nodestore/data XDG_RUNTIME_DIR=$nodestore/run rrun run --rm busybox true'" >/dev/null
