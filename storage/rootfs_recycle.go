@@ -178,7 +178,7 @@ func (s *Store) recycleAs(st cstore.Store, containerID, id, layerID string, take
 // remountEmptied empties the upper dir of layerID's mounted overlay and
 // restores its root under the same mount point, keeping c/storage's
 // record of the mount as it is (mounted once): it unmounts the overlay
-// itself, not detached (a mount still in use stays, and is removed as
+// itself, not detached (a mount still in use goes c/storage's way, as
 // before), and mounts it again with the flags and options the kernel
 // shows for it. Through c/storage, the unmount replaced the merged dir
 // (a new inode) and each of the two steps rewrote mountpoints.json: on
