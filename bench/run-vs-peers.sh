@@ -37,7 +37,7 @@ if [ "$(id -u)" = 0 ]; then
   chown -R rrun-test: "$home" && chmod 700 "$home/run"
   status=0
   su rrun-test -s /bin/bash -c "RUNS=$RUNS BENCH_DIR=$out BENCH_HOME=$home bash '$here/bench/run-vs-peers.sh'" || status=$?
-  umount "$home/run" 2>/dev/null || true
+  umount "$home/run" 2>/dev/null || umount -l "$home/run" 2>/dev/null || true
   rm -rf "$out" "$home"
   exit $status
 fi
