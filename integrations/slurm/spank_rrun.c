@@ -598,31 +598,34 @@ static int early_allowed(void)
 	       !(c->proctrack_type && strstr(c->proctrack_type, "cgroup"));
 }
 
-/* start_prepare starts the step's __slurm-prepare; 0 when this step has no
- * container or rrun is missing (user_init says so). */
-static int start_prepare(spank_t sp, struct job *j)
+/* step_job fills j when this step runs in a container (remote context,
+ * an image given, not the batch script or the extern step). */
+static int step_job(spank_t sp, struct job *j)
 {
-	if (!opt.image || !*opt.image || spank_remote(sp) != 1)
-		return 0;
-	if (job_of(sp, j, 1) != 0 || !is_step(sp, j))
-		return 0;
+	return opt.image && *opt.image && spank_remote(sp) == 1 && job_of(sp, j, 1) == 0 && is_step(sp, j);
+}
+
+/* start_prepare starts the step's __slurm-prepare: 0, or -1 when rrun is
+ * not in the job's PATH, -2 when it cannot be started (errno says why). */
+static int start_prepare(const struct job *j)
+{
 	char rrun[1024];
 	if (find_rrun(j, rrun, sizeof rrun) != 0)
-		return 0;
+		return -1;
 	container_name(j);
 	char *argv[ARGV_MAX];
 	prepare_argv(j, rrun, argv);
 	/* Detached: the prepare may go on as the container's monitor once it
 	 * announced the container (its stdout and stderr then end); its last
 	 * line, "ready", says the announcement is complete. */
-	return run_start(j, argv, 1, &early) == 0;
+	return run_start(j, argv, 1, &early) == 0 ? 0 : -2;
 }
 
 int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 {
 	struct job j;
-	if (spank_context() == S_CTX_REMOTE && early_allowed())
-		start_prepare(sp, &j);
+	if (spank_context() == S_CTX_REMOTE && early_allowed() && step_job(sp, &j))
+		start_prepare(&j); /* a failure is said by slurm_spank_user_init, which starts it again */
 	return 0;
 }
 
@@ -663,22 +666,16 @@ static void finish_prepare(const struct job *j)
 int slurm_spank_user_init(spank_t sp, int ac, char **av)
 {
 	struct job j;
-	if (!opt.image || !*opt.image || spank_remote(sp) != 1)
+	if (!step_job(sp, &j))
 		return 0;
-	if (job_of(sp, &j, 1) != 0 || !is_step(sp, &j))
+	int rc = early.pid ? 0 : start_prepare(&j);
+	if (rc == -1)
+		slurm_error("rrun: node %s: rrun not found in the job's PATH (install rrun on every node, or set rrun=PATH in plugstack.conf)", j.node);
+	else if (rc == -2)
+		slurm_error("rrun: node %s: cannot start rrun __slurm-prepare: %s", j.node, strerror(errno));
+	if (rc != 0) {
+		prep.failed = 1;
 		return 0;
-	if (!early.pid) {
-		char rrun[1024];
-		if (find_rrun(&j, rrun, sizeof rrun) != 0) {
-			slurm_error("rrun: node %s: rrun not found in the job's PATH (install rrun on every node, or set rrun=PATH in plugstack.conf)", j.node);
-			prep.failed = 1;
-			return 0;
-		}
-		if (!start_prepare(sp, &j)) {
-			slurm_error("rrun: node %s: cannot start rrun __slurm-prepare: %s", j.node, strerror(errno));
-			prep.failed = 1;
-			return 0;
-		}
 	}
 	finish_prepare(&j);
 	return 0;
