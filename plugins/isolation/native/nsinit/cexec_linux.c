@@ -229,10 +229,7 @@ static void rrun_read_config(struct rrun_cexec_config *c) {
 	struct rrun_reader r = rrun_read_message("exec");
 	memset(c, 0, sizeof(*c));
 	rrun_parse(&r, c);
-	if (c->version != RRUN_PROTOCOL_VERSION)
-		rrun_failf("exec speaks protocol %d, plugin sent %u", RRUN_PROTOCOL_VERSION, c->version);
-	if (r.bad)
-		rrun_failf("exec: invalid configuration from the plugin");
+	rrun_check_config("exec", c->version, r.bad);
 }
 
 struct rrun_reader rrun_read_message(const char *who) {
@@ -246,6 +243,13 @@ struct rrun_reader rrun_read_message(const char *who) {
 	rrun_read_full(rrun_control_fd, buf, len);
 	struct rrun_reader r = {buf, buf + len, 0};
 	return r;
+}
+
+void rrun_check_config(const char *who, uint32_t version, int bad) {
+	if (version != RRUN_PROTOCOL_VERSION)
+		rrun_failf("%s speaks protocol %d, plugin sent %u", who, RRUN_PROTOCOL_VERSION, version);
+	if (bad)
+		rrun_failf("%s: invalid configuration from the plugin", who);
 }
 
 // Setting the process up: the steps of becomeProcess.

@@ -130,10 +130,7 @@ static void rrun_cinit_read(struct rrun_cinit_config *c) {
 	struct rrun_reader r = rrun_read_message("init");
 	memset(c, 0, sizeof(*c));
 	rrun_cinit_parse(&r, c);
-	if (c->version != RRUN_PROTOCOL_VERSION)
-		rrun_failf("init speaks protocol %d, plugin sent %u", RRUN_PROTOCOL_VERSION, c->version);
-	if (r.bad)
-		rrun_failf("init: invalid configuration from the plugin");
+	rrun_check_config("init", c->version, r.bad);
 }
 
 // Paths and mounts.

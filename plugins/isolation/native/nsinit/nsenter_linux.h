@@ -48,6 +48,9 @@ void rrun_read_full(int fd, void *buf, size_t n);
 // rrun_read_message reads a length-prefixed configuration from the control
 // socket (who names the reader in errors); it exits when the plugin is gone.
 struct rrun_reader rrun_read_message(const char *who);
+// rrun_check_config fails (who names the reader) when the plugin spoke
+// another protocol version or its configuration did not parse.
+void rrun_check_config(const char *who, uint32_t version, int bad);
 void rrun_parse(struct rrun_reader *r, struct rrun_cexec_config *c);
 int rrun_mkdir_all(char *path, mode_t mode, const char **failed);
 void rrun_become_process(const struct rrun_cexec_config *c);
