@@ -141,6 +141,7 @@ func serveOne(conn int, req *preforkRequest, served int) (code int, again bool) 
 		os.Exit(125)
 	}
 	collectLater() // held since the process started (main) or since it served last
+	defaultProcs() // a prepare it served last ran on one P
 	code, clientDone := runServed(conn, req, served)
 	if replied.CompareAndSwap(false, true) { // the client exits now: its EOF is no kill any more
 		writeExit(conn, code)

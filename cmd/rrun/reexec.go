@@ -40,6 +40,9 @@ func reexecRole(args []string) func() {
 }
 
 func servePlugin(args []string) {
+	if len(args) == 2 && args[0] == api.KindIsolation && contains(builtinIsolation, args[1]) {
+		oneProc()
+	}
 	if len(args) == 2 {
 		switch {
 		case args[0] == api.KindStorage && contains(builtinStorage, args[1]):

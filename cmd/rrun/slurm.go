@@ -74,6 +74,7 @@ func newSlurmPrepareCommand() *cobra.Command {
 // ("entrypoint ARG" lines), and "ready". The tasks take the environment and
 // the working directory from the holder itself (/proc/N/environ and cwd).
 func slurmPrepare(f slurmPrepareFlags, image string) error {
+	oneProc()
 	job := ""
 	if f.reuse {
 		job = f.job // only a named container waits for the job's epilog; a step's goes with the step
