@@ -118,7 +118,11 @@ func monitorInSession(cfg config.Config, store *state.Store, rec state.Record, n
 // monitorContainer owns the container inside the session until it exits.
 func monitorContainer(ctx context.Context, cfg config.Config, store *state.Store, mgr *pluginmgr.Manager, b *container.Backends,
 	rec state.Record, net *network.Plan, attach bool, ready func(error)) error {
-	code, err := runWithPolicy(ctx, monitorDeps(cfg, store, mgr, b, net, attach), rec, attach, ready)
+	deps := monitorDeps(cfg, store, mgr, b, net, attach)
+	if label := rec.Options.Labels[slurmStepdLabel]; label != "" {
+		deps.Settle = func() { settleStep(label) }
+	}
+	code, err := runWithPolicy(ctx, deps, rec, attach, ready)
 	if err != nil {
 		return err
 	}

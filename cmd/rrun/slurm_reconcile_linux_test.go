@@ -2,8 +2,10 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestSlurmStepCgroup(t *testing.T) {
@@ -41,6 +43,42 @@ func TestStepdGone(t *testing.T) {
 	} {
 		if stepdGone(l) {
 			t.Errorf("stepdGone(%q) = true, want false (not ours to judge)", l)
+		}
+	}
+}
+
+// A step's container is removed only once its slurmstepd has exited: the
+// monitor's settleStep waits for the process the label names, and returns
+// at once for a label whose process is gone (a recycled pid included).
+func TestSettleStepWaitsForSlurmstepd(t *testing.T) {
+	stepd := exec.Command("sleep", "60")
+	if err := stepd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	label := stepdLabel(stepd.Process.Pid)
+	done := make(chan struct{})
+	go func() { settleStep(label); close(done) }()
+	select {
+	case <-done:
+		t.Fatal("settleStep returned while the slurmstepd it waits for still runs")
+	case <-time.After(300 * time.Millisecond):
+	}
+	_ = stepd.Process.Kill()
+	_ = stepd.Wait()
+	select {
+	case <-done:
+	case <-time.After(stepdWaitMax / 2):
+		t.Fatal("settleStep did not return after its slurmstepd exited")
+	}
+
+	f := strings.Split(stepdLabel(os.Getpid()), ":")
+	for _, gone := range []string{label, f[0] + ":" + f[1] + "1:" + f[2]} {
+		done := make(chan struct{})
+		go func() { settleStep(gone); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(stepdWaitMax / 2):
+			t.Fatalf("settleStep(%q) waited for a process that is gone", gone)
 		}
 	}
 }

@@ -50,6 +50,12 @@ type Deps struct {
 	// tryHandoff).
 	Handoff      Handoff
 	IsolationPID func() int
+	// Settle, when set, runs once the end of a container that started is
+	// recorded, before what it held is released: the monitor of a Slurm
+	// step's container waits there for the step to end on the node
+	// (cmd/rrun, settleStep). A container that failed to start is released
+	// at once (a step's prepare goes on to pull its image and try again).
+	Settle func()
 	// Later, when set, runs work after the command's exit code went out
 	// and before its process exits (a foreground run's): see stopNetwork
 	// and finish.
@@ -300,6 +306,9 @@ func (m *monitor) finish(ctx context.Context, code int, startErr error) {
 	})
 	if m.listener != nil {
 		m.listener.Close()
+	}
+	if m.Settle != nil && startErr == nil {
+		m.Settle()
 	}
 	if m.net != nil {
 		m.stopNetwork()
