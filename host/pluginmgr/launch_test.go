@@ -80,3 +80,25 @@ func TestLaunchChildHoldingPipes(t *testing.T) {
 		t.Fatalf("want the plugin's exit status, got %v", err)
 	}
 }
+
+// A warm plugin whose handshake names an address nobody serves fails the
+// command in one line that names the plugin, whether its connection or
+// its Info call finds it first.
+func TestWarmPluginAtADeadAddressFailsInOneLine(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "rrun-isolation-dead")
+	if err := os.WriteFile(p, []byte("#!/bin/sh\necho '1|1|unix|/nonexistent/x.sock|grpc'\nsleep 0.2\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	m := &Manager{RunDir: filepath.Join(dir, "run"), StartTimeout: 2 * time.Second, WarmIdle: time.Second}
+	inst, err := m.Acquire(context.Background(), Candidate{Kind: api.KindIsolation, Name: "dead", Path: p}, "", func(*Instance) error { return nil })
+	if inst != nil {
+		inst.Close()
+	}
+	if err == nil || !strings.Contains(err.Error(), "isolation plugin dead") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("want one line naming isolation plugin dead, got %v", err)
+	}
+	if api.HintOf(err) == "" {
+		t.Fatalf("the error says no fix: %v", err)
+	}
+}

@@ -215,7 +215,16 @@ func (m *Manager) attach(ctx context.Context, c Candidate, dir string, rec warmR
 	defer cancel()
 	if err := waitReady(readyCtx, conn); err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("failed to connect to plugin %s (pid %d): %w", c.Path, rec.PID, err)
+		// Named as startError names a plugin that failed to start: a
+		// plugin whose handshake gave an address nobody serves (it
+		// exited, or it serves elsewhere) is found here or by its Info
+		// call, whichever comes first.
+		what := "does not answer at"
+		if st, ok := proc.Read(rec.PID); !ok || !st.Live() {
+			what = "exited, and nothing serves"
+		}
+		return nil, api.Errorf(api.ErrUnavailable, "run it by hand to see why; add --log-level=debug to see its log",
+			"%s plugin %s (%s, pid %d) %s the address of its go-plugin handshake (%s): %v", c.Kind, c.Name, c.Path, rec.PID, what, rec.Addr, err)
 	}
 	p, ok := api.PluginSets()[api.WireVersion][c.Kind].(plugin.GRPCPlugin)
 	if !ok {
