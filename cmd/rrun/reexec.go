@@ -40,18 +40,17 @@ func reexecRole(args []string) func() {
 }
 
 func servePlugin(args []string) {
-	if len(args) == 2 && args[0] == api.KindIsolation && contains(builtinIsolation, args[1]) {
-		oneProc()
-	}
 	if len(args) == 2 {
 		switch {
 		case args[0] == api.KindStorage && contains(builtinStorage, args[1]):
 			api.ServeStorage(cstorage.New(args[1]))
 			os.Exit(0)
 		case args[0] == api.KindIsolation && args[1] == "oci":
+			oneProc()
 			oci.ServeMain(oci.New())
 			os.Exit(0)
 		case args[0] == api.KindIsolation && contains(builtinIsolation, args[1]):
+			oneProc()
 			api.ServeIsolation(native.New())
 			os.Exit(0)
 		}

@@ -145,21 +145,8 @@ func settleStep(label string) {
 	if proc.Start(pid) != start {
 		return // a recycled pid: that slurmstepd is gone
 	}
-	waitReadable(fd, stepdWaitMax)
+	awaitExit(fd, stepdWaitMax)
 	time.Sleep(stepRemovalGrace)
-}
-
-// waitReadable waits until fd is readable (a pidfd: its process exited),
-// at most d.
-func waitReadable(fd int, d time.Duration) {
-	end := time.Now().Add(d)
-	for left := d; left > 0; left = time.Until(end) {
-		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-		n, err := unix.Poll(pfd, int(left.Milliseconds())+1)
-		if n > 0 || (err != nil && err != unix.EINTR) {
-			return
-		}
-	}
 }
 
 // bootID is the kernel's id of this boot ("" when unknown).
